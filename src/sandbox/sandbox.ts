@@ -1,0 +1,132 @@
+/**
+ * The sandbox: blue and green clusters and a PgBouncer in front of blue, from local binaries on free
+ * ports. `bluegreen demo` and the integration tests both start it here.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { findServerBinDir } from '../adapters/pg-binaries.js';
+import { quoteIdent, quoteLiteral } from '../core/quote.js';
+import { type ClusterInfo, clusterUrl, startCluster, stopCluster, writeFileAs } from './cluster.js';
+import { serverUser, type OsUser } from './os-user.js';
+import { type BouncerInfo, startPgbouncer, stopPgbouncer } from './pgbouncer.js';
+
+export interface SandboxOptions {
+  /** Major version of blue (default: the newest installed); green uses `greenMajor` or the same. */
+  readonly blueMajor?: number;
+  readonly greenMajor?: number;
+  /** Name of the application database and of the role that owns it. */
+  readonly database?: string;
+  readonly appUser?: string;
+  readonly fast?: boolean;
+  readonly poolMode?: 'transaction' | 'session';
+  /** Create the application database on green too (empty). Default: leave green without it. */
+  readonly createGreenDatabase?: boolean;
+}
+
+export interface Sandbox {
+  readonly dir: string;
+  readonly user?: OsUser;
+  readonly blue: ClusterInfo;
+  readonly green: ClusterInfo;
+  readonly pgbouncer: BouncerInfo;
+  readonly database: string;
+  readonly appUser: string;
+  readonly appPassword: string;
+  /** Superuser URLs of the application database, for the tool's config. */
+  readonly blueUrl: string;
+  readonly greenUrl: string;
+  /** What the application uses: the database through PgBouncer, as the app role. */
+  readonly appUrl: string;
+  readonly adminUrl: string;
+  stop(): Promise<void>;
+}
+
+const STATE_FILE = 'sandbox.json';
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const user = serverUser();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bluegreen-sandbox-'));
+  chmodSync(dir, 0o711);
+  const database = options.database ?? 'app';
+  const appUser = options.appUser ?? 'app';
+  const appPassword = randomBytes(12).toString('base64url');
+  const blueBin = findServerBinDir(options.blueMajor);
+  const greenBin = findServerBinDir(options.greenMajor ?? blueBin.major);
+  const started: ClusterInfo[] = [];
+  let pgbouncer: BouncerInfo | undefined;
+  const stop = async () => {
+    if (pgbouncer) await stopPgbouncer(pgbouncer.pidFile);
+    await Promise.all(started.map((c) => stopCluster(c, user)));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const [blue, green] = await Promise.all([
+      startCluster({ name: 'blue', dir, binDir: blueBin.dir, major: blueBin.major, user, fast: options.fast }),
+      startCluster({ name: 'green', dir, binDir: greenBin.dir, major: greenBin.major, user, fast: options.fast }),
+    ]);
+    started.push(blue, green);
+    await setupAppDatabase(blue, database, appUser, appPassword, true);
+    if (options.createGreenDatabase) await setupAppDatabase(green, database, appUser, appPassword, false);
+    pgbouncer = await startPgbouncer({
+      dir,
+      user,
+      poolMode: options.poolMode,
+      databases: { [database]: `host=127.0.0.1 port=${blue.port} dbname=${database}` },
+      users: { [appUser]: appPassword },
+    });
+    const sandbox: Sandbox = {
+      dir,
+      user,
+      blue,
+      green,
+      pgbouncer,
+      database,
+      appUser,
+      appPassword,
+      blueUrl: clusterUrl(blue, database),
+      greenUrl: clusterUrl(green, database),
+      appUrl: `postgres://${encodeURIComponent(appUser)}:${encodeURIComponent(appPassword)}@127.0.0.1:${pgbouncer.port}/${encodeURIComponent(database)}`,
+      adminUrl: `postgres://${pgbouncer.adminUser}:${encodeURIComponent(pgbouncer.adminPassword)}@127.0.0.1:${pgbouncer.port}/pgbouncer`,
+      stop,
+    };
+    // Enough to stop it again later (`bluegreen demo --stop DIR`); no secrets in it.
+    writeFileAs(
+      path.join(dir, STATE_FILE),
+      JSON.stringify({ clusters: started.map((c) => ({ binDir: c.binDir, dataDir: c.dataDir })), pgbouncerPidFile: pgbouncer.pidFile }, null, 2),
+      undefined,
+    );
+    return sandbox;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Stops a sandbox left running by `demo --keep`, from its folder. */
+export async function stopSandboxDir(dir: string): Promise<void> {
+  const file = path.join(dir, STATE_FILE);
+  if (!existsSync(file)) throw new Error(`${dir} is not a pg-bluegreen sandbox (no ${STATE_FILE})`);
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as {
+    clusters: Array<{ binDir: string; dataDir: string }>;
+    pgbouncerPidFile: string;
+  };
+  const user = serverUser();
+  await stopPgbouncer(saved.pgbouncerPidFile);
+  await Promise.all(saved.clusters.map((c) => stopCluster(c, user)));
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function setupAppDatabase(cluster: ClusterInfo, database: string, appUser: string, appPassword: string, createRole: boolean) {
+  const client = new pg.Client({ host: cluster.socketDir, port: cluster.port, user: 'postgres', database: 'postgres' });
+  await client.connect();
+  try {
+    // Utility statements take no parameters: names and the password go through the one quoting helper.
+    if (createRole) await client.query(`CREATE ROLE ${quoteIdent(appUser)} LOGIN PASSWORD ${quoteLiteral(appPassword)}`);
+    await client.query(`CREATE DATABASE ${quoteIdent(database)} OWNER ${quoteIdent(createRole ? appUser : 'postgres')}`);
+  } finally {
+    await client.end();
+  }
+}
