@@ -1,0 +1,55 @@
+/**
+ * pg_dump, pg_restore and pg_dumpall through execa. Passwords go in PGPASSWORD, never argv (where
+ * `ps` would show them); a failure becomes our error with the tool's stderr, minus secrets.
+ */
+import { execa } from 'execa';
+import { parseConnString, libpqEnv } from '../core/conninfo.js';
+import { ToolFailedError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
+import { findTool } from './pg-binaries.js';
+
+export interface ToolRun {
+  readonly tool: 'pg_dump' | 'pg_restore' | 'pg_dumpall';
+  readonly args: ReadonlyArray<string>;
+  /** The connection the tool uses (given as libpq environment variables). */
+  readonly url: string;
+  /** Major version of the server the tool talks to: picks a client new enough. */
+  readonly serverMajor: number;
+  readonly binDir?: string;
+  readonly secrets: ReadonlyArray<string>;
+  /** Each stderr line as it comes (pg_dump -v progress), already redacted. */
+  readonly onStderrLine?: (line: string) => void;
+}
+
+/** Runs a PostgreSQL client tool; returns its stdout. */
+export async function runPgTool(run: ToolRun): Promise<string> {
+  const file = findTool(run.tool, run.serverMajor, run.binDir);
+  const child = execa(file, [...run.args], {
+    env: { ...libpqEnv(parseConnString(run.url)), PGAPPNAME: 'bluegreen', PGCONNECT_TIMEOUT: '10' },
+    extendEnv: true,
+    reject: false,
+    stdin: 'ignore',
+    maxBuffer: 512 * 1024 * 1024,
+  });
+  let stderrTail = '';
+  let partial = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const text = partial + chunk.toString();
+    const lines = text.split('\n');
+    partial = lines.pop() ?? '';
+    for (const raw of lines) {
+      const line = redact(raw, run.secrets);
+      stderrTail = `${stderrTail}${line}\n`.slice(-4000);
+      run.onStderrLine?.(line);
+    }
+  });
+  const result = await child;
+  if (partial) stderrTail = `${stderrTail}${redact(partial, run.secrets)}`.slice(-4000);
+  if (result.exitCode !== 0 || result.failed) {
+    const errors = stderrTail.split('\n').filter((l) => /error|fatal|could not|failed|refus/i.test(l)).slice(-8).join('\n  ');
+    throw new ToolFailedError(`${run.tool} failed (exit ${result.exitCode ?? 'signal ' + result.signal}):\n  ${errors || stderrTail.trim().split('\n').slice(-8).join('\n  ')}`, {
+      hint: run.tool === 'pg_restore' ? 'Green may hold a partial restore; `bluegreen abort` and clone again once the cause is fixed.' : undefined,
+    });
+  }
+  return String(result.stdout ?? '');
+}

@@ -1,0 +1,61 @@
+/**
+ * The durable record of a cutover and the audit log, as files in the state folder (mode 0700,
+ * files 0600). Writes are atomic (write, fsync, rename), so a controller killed mid-write leaves the
+ * old record whole.
+ */
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+import { BlueGreenError } from '../core/errors.js';
+import type { AuditEntry, CutoverState } from '../core/state.js';
+
+export interface StateStore {
+  load(): Promise<CutoverState | undefined>;
+  save(state: CutoverState): Promise<void>;
+  audit(entry: AuditEntry): Promise<void>;
+  readonly dir: string;
+}
+
+/** Writes a file atomically with the given mode: the reader sees the old or the new text, never half. */
+export function writeFileAtomic(file: string, text: string, mode = 0o600): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', mode);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  chmodSync(tmp, mode);
+  renameSync(tmp, file);
+}
+
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
+export function fileStateStore(dir: string): StateStore {
+  const stateFile = path.join(dir, 'state.json');
+  const auditFile = path.join(dir, 'audit.log');
+  return {
+    dir,
+    async load() {
+      if (!existsSync(stateFile)) return undefined;
+      try {
+        return JSON.parse(readFileSync(stateFile, 'utf8')) as CutoverState;
+      } catch (error) {
+        throw new BlueGreenError(`the state record ${stateFile} is unreadable: ${(error as Error).message}`, {
+          hint: 'Restore it from a backup or inspect it by hand; do not delete it while a cutover is under way.',
+        });
+      }
+    },
+    async save(state) {
+      ensurePrivateDir(dir);
+      writeFileAtomic(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+    },
+    async audit(entry) {
+      ensurePrivateDir(dir);
+      appendFileSync(auditFile, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+    },
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * The freeze: how a database stops taking application writes while still serving reads.
+ *
+ * `ALTER DATABASE … SET default_transaction_read_only` alone is not enough: a session can SET it
+ * off again, and PgBouncer's pooled server connections opened before it keep the old value. So each
+ * table also gets a statement-level trigger that refuses writes while a flag row says frozen. The
+ * flag flips without DDL (no table locks at freeze time), and logical replication's apply workers run
+ * with session_replication_role = replica, so ordinary triggers do not fire for them: replication
+ * keeps applying into a frozen database. Our own sessions pass by setting `bluegreen.allow_writes`,
+ * which the trigger honours only for superusers.
+ */
+import { quoteIdent, quoteQualified } from '../core/quote.js';
+import { type Client, APPLICATION_NAME } from './pg.js';
+
+export const GUARD_SCHEMA = 'bluegreen';
+export const GUARD_TABLE = 'write_guard';
+export const GUARD_FUNCTION = 'refuse_writes';
+export const GUARD_TRIGGER = 'bluegreen_write_guard';
+
+const INSTALL = `
+CREATE SCHEMA IF NOT EXISTS ${GUARD_SCHEMA};
+REVOKE ALL ON SCHEMA ${GUARD_SCHEMA} FROM PUBLIC;
+CREATE TABLE IF NOT EXISTS ${GUARD_SCHEMA}.${GUARD_TABLE} (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  frozen boolean NOT NULL DEFAULT false,
+  reason text,
+  since timestamptz
+);
+INSERT INTO ${GUARD_SCHEMA}.${GUARD_TABLE} (singleton, frozen) VALUES (true, false) ON CONFLICT DO NOTHING;
+CREATE OR REPLACE FUNCTION ${GUARD_SCHEMA}.${GUARD_FUNCTION}() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $fn$
+DECLARE
+  guard record;
+BEGIN
+  SELECT frozen, reason INTO guard FROM ${GUARD_SCHEMA}.${GUARD_TABLE};
+  IF guard.frozen THEN
+    IF coalesce(current_setting('bluegreen.allow_writes', true), '') = 'on'
+       AND (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) THEN
+      RETURN NULL;
+    END IF;
+    RAISE EXCEPTION 'cannot execute % on %.%: this database is frozen by pg-bluegreen (%)', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME, guard.reason
+      USING ERRCODE = 'read_only_sql_transaction',
+            HINT = 'Writes are refused during a cutover; retry once it is over, against the database the pointer serves.';
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+`;
+
+/** Every table of the database that the guard must cover (ordinary and partitioned, ours excepted). */
+async function guardedTables(client: Client): Promise<Array<{ schema: string; name: string; hasTrigger: boolean }>> {
+  const { rows } = await client.query<{ schema: string; name: string; has_trigger: boolean }>(
+    `SELECT n.nspname AS schema, c.relname AS name,
+            EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = $1) AS has_trigger
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't'
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema', $2) AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')`,
+    [GUARD_TRIGGER, GUARD_SCHEMA],
+  );
+  return rows.map((r) => ({ schema: r.schema, name: r.name, hasTrigger: r.has_trigger }));
+}
+
+/** Installs (or completes) the guard: idempotent, so tables created since the last install get covered. */
+export async function installWriteGuard(client: Client): Promise<number> {
+  await client.query(INSTALL);
+  let added = 0;
+  for (const t of await guardedTables(client)) {
+    if (t.hasTrigger) continue;
+    await client.query(
+      `CREATE TRIGGER ${quoteIdent(GUARD_TRIGGER)} BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${quoteQualified(t.schema, t.name)}
+         FOR EACH STATEMENT EXECUTE FUNCTION ${GUARD_SCHEMA}.${GUARD_FUNCTION}()`,
+    );
+    added++;
+  }
+  return added;
+}
+
+/** Removes the guard entirely (finalize on the database that keeps serving). */
+export async function removeWriteGuard(client: Client): Promise<void> {
+  const exists = await client.query(`SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2`, [GUARD_SCHEMA, GUARD_FUNCTION]);
+  if (exists.rowCount === 0) return;
+  // Dropping the function with CASCADE removes the triggers on every table with it.
+  await client.query(`DROP FUNCTION ${GUARD_SCHEMA}.${GUARD_FUNCTION}() CASCADE`);
+  await client.query(`DROP TABLE IF EXISTS ${GUARD_SCHEMA}.${GUARD_TABLE}`);
+}
+
+/**
+ * Freezes the connected database: flag on, read-only default for new sessions, and sessions with a
+ * transaction open since before the freeze are ended (a REPEATABLE READ one would not see the flag).
+ * Returns how many sessions were ended.
+ */
+export async function freezeWrites(client: Client, reason: string): Promise<number> {
+  await installWriteGuard(client);
+  await client.query(`UPDATE ${GUARD_SCHEMA}.${GUARD_TABLE} SET frozen = true, reason = $1, since = now()`, [reason]);
+  const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
+  await client.query(`ALTER DATABASE ${quoteIdent(rows[0].db)} SET default_transaction_read_only = on`);
+  const ended = await client.query(
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+        AND xact_start IS NOT NULL AND xact_start < now() AND application_name NOT LIKE $1`,
+    [`${APPLICATION_NAME}%`],
+  );
+  return ended.rowCount ?? 0;
+}
+
+/** Opens the connected database for application writes again. */
+export async function unfreezeWrites(client: Client): Promise<void> {
+  const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
+  await client.query(`ALTER DATABASE ${quoteIdent(rows[0].db)} RESET default_transaction_read_only`);
+  const hasGuard = await client.query(`SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, [GUARD_SCHEMA, GUARD_TABLE]);
+  if (hasGuard.rowCount) await client.query(`UPDATE ${GUARD_SCHEMA}.${GUARD_TABLE} SET frozen = false, reason = NULL, since = NULL`);
+}
+
+/** Whether the connected database is frozen by us. */
+export async function isFrozen(client: Client): Promise<boolean> {
+  const { rows } = await client.query<{ frozen: boolean | null }>(
+    `SELECT CASE WHEN to_regclass($1) IS NULL THEN false ELSE (SELECT frozen FROM ${GUARD_SCHEMA}.${GUARD_TABLE}) END AS frozen`,
+    [`${GUARD_SCHEMA}.${GUARD_TABLE}`],
+  );
+  return rows[0]?.frozen === true;
+}
+
+/** Lets this session write through a freeze (our restores, migrations, sequence syncs). */
+export async function allowOwnWrites(client: Client): Promise<void> {
+  await client.query(`SET default_transaction_read_only = off; SET bluegreen.allow_writes = on`);
+}
+
+/** TOC lines of a dump that belong to the guard: left out when restoring, so green never inherits a freeze. */
+export function isGuardTocLine(line: string): boolean {
+  return (
+    line.includes(` ${GUARD_SCHEMA} ${GUARD_TABLE} `) ||
+    line.includes(`FUNCTION ${GUARD_SCHEMA} ${GUARD_FUNCTION}()`) ||
+    (/ TRIGGER /.test(line) && line.includes(` ${GUARD_TRIGGER} `))
+  );
+}

@@ -1,0 +1,77 @@
+/** The durable record of one cutover: what phase it is in, who did what, and what was measured. */
+import { type Mode, type Phase, type PhaseEvent, next } from './phases.js';
+import type { StepResult } from './report.js';
+
+export type Side = 'blue' | 'green';
+
+export interface FlipRecord {
+  readonly kind: 'switchover' | 'rollback';
+  readonly at: string;
+  readonly by: string;
+  readonly ok: boolean;
+  readonly writePauseMs?: number;
+  readonly steps: ReadonlyArray<StepResult>;
+  readonly error?: string;
+}
+
+export interface CutoverState {
+  readonly id: string;
+  readonly mode: Mode;
+  readonly phase: Phase;
+  /** Where the pointer sends traffic, as last set by us (status also reads the pointer itself). */
+  readonly serving: Side;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly updatedAt: string;
+  /** Blue refuses application writes (freeze mode from clone; both modes during the rollback window). */
+  readonly blueFrozen: boolean;
+  /** We created green's database, so a later cutover may drop and re-create it while blue serves. */
+  readonly greenDatabaseCreated: boolean;
+  readonly dump?: { readonly path: string; readonly format: string; readonly bytes: number; readonly tocEntries: number };
+  /** Versions the built-in runner applied to green in this cutover (the ones `migrate --down` may revert). */
+  readonly migrationsApplied: ReadonlyArray<string>;
+  readonly switchedOverAt?: string;
+  readonly rollbackWindowEndsAt?: string;
+  /** Per-table write counters on green right after the switchover, to count writes a freeze-mode rollback would lose. */
+  readonly greenWriteBaseline?: Readonly<Record<string, number>>;
+  readonly flips: ReadonlyArray<FlipRecord>;
+  readonly history: ReadonlyArray<{ readonly at: string; readonly event: PhaseEvent; readonly phase: Phase; readonly by: string }>;
+  readonly lastError?: string;
+}
+
+export interface AuditEntry {
+  readonly at: string;
+  readonly by: string;
+  readonly command: string;
+  readonly cutover?: string;
+  readonly outcome: 'started' | 'ok' | 'failed' | 'blocked' | 'dry-run';
+  readonly detail?: string;
+}
+
+export function newCutover(id: string, mode: Mode, at: string, by: string): CutoverState {
+  return {
+    id,
+    mode,
+    phase: 'idle',
+    serving: 'blue',
+    createdAt: at,
+    createdBy: by,
+    updatedAt: at,
+    blueFrozen: false,
+    greenDatabaseCreated: false,
+    migrationsApplied: [],
+    flips: [],
+    history: [],
+  };
+}
+
+/** Moves a record by one event (throws if the phase does not allow it) and notes it in the history. */
+export function advance(state: CutoverState, event: PhaseEvent, at: string, by: string, changes: Partial<CutoverState> = {}): CutoverState {
+  const phase = next(state.phase, event, state.mode);
+  return { ...state, ...changes, phase, updatedAt: at, history: [...state.history, { at, event, phase, by }] };
+}
+
+/** Milliseconds left in the rollback window (negative once it has closed), or undefined before a switchover. */
+export function windowLeftMs(state: CutoverState, nowMs: number): number | undefined {
+  return state.rollbackWindowEndsAt ? Date.parse(state.rollbackWindowEndsAt) - nowMs : undefined;
+}
