@@ -1,0 +1,195 @@
+/** What the catalogs say: tables, row counts, sequences, schema snapshots and integrity on one database. */
+import type { IntegrityFinding } from '../core/compare-model.js';
+import { displayName, quoteIdent, quoteQualified } from '../core/quote.js';
+import type { SchemaSnapshot } from '../core/schema-diff.js';
+import { GUARD_SCHEMA, GUARD_TRIGGER } from './write-guard.js';
+import type { Client } from './pg.js';
+
+export interface TableRef {
+  readonly schema: string;
+  readonly name: string;
+  /** `schema.table` as operators read it. */
+  readonly display: string;
+  readonly hasPrimaryKey: boolean;
+  readonly replicaIdentity: string;
+  readonly unlogged: boolean;
+}
+
+/** Schemas that are not the application's: system ones and ours (extension-owned objects are excluded separately). */
+const USER_NAMESPACE = `n.nspname NOT IN ('pg_catalog', 'information_schema', '${GUARD_SCHEMA}') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'`;
+const NOT_EXTENSION = (oid: string) => `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = ${oid} AND d.deptype = 'e')`;
+
+export async function listTables(client: Client): Promise<TableRef[]> {
+  const { rows } = await client.query<{ schema: string; name: string; has_pk: boolean; relreplident: string; unlogged: boolean }>(
+    `SELECT n.nspname AS schema, c.relname AS name,
+            EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p') AS has_pk,
+            c.relreplident, c.relpersistence = 'u' AS unlogged
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}
+      ORDER BY 1, 2`,
+  );
+  return rows.map((r) => ({
+    schema: r.schema,
+    name: r.name,
+    display: displayName(r.schema, r.name),
+    hasPrimaryKey: r.has_pk,
+    replicaIdentity: r.relreplident,
+    unlogged: r.unlogged,
+  }));
+}
+
+/** Exact `count(*)` of each table (partitioned tables count their partitions). */
+export async function countRows(client: Client, tables: ReadonlyArray<TableRef>): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const t of tables) {
+    const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteQualified(t.schema, t.name)}`);
+    counts.set(t.display, Number(rows[0].n));
+  }
+  return counts;
+}
+
+export interface SequenceValue {
+  readonly schema: string;
+  readonly name: string;
+  readonly lastValue: string | null;
+}
+
+export async function readSequences(client: Client): Promise<SequenceValue[]> {
+  const { rows } = await client.query<{ schema: string; name: string; last_value: string | null }>(
+    `SELECT s.schemaname AS schema, s.sequencename AS name, s.last_value::text AS last_value
+       FROM pg_sequences s JOIN pg_namespace n ON n.nspname = s.schemaname
+      WHERE ${USER_NAMESPACE} ORDER BY 1, 2`,
+  );
+  return rows.map((r) => ({ schema: r.schema, name: r.name, lastValue: r.last_value }));
+}
+
+/**
+ * Sets every sequence on `to` to at least its value on `from` (owned or not). pg_dump reads sequences
+ * outside its snapshot, and in replicate mode sequences do not replicate at all, so this runs at
+ * every flip. Never moves a sequence backwards. Returns how many were advanced.
+ */
+export async function syncSequences(from: Client, to: Client): Promise<number> {
+  const source = await readSequences(from);
+  const target = new Map((await readSequences(to)).map((s) => [`${s.schema}.${s.name}`, s.lastValue]));
+  let advanced = 0;
+  for (const s of source) {
+    if (s.lastValue === null || !target.has(`${s.schema}.${s.name}`)) continue;
+    const current = target.get(`${s.schema}.${s.name}`);
+    if (current !== null && current !== undefined && BigInt(current) >= BigInt(s.lastValue)) continue;
+    await to.query('SELECT setval($1::regclass, $2::bigint, true)', [quoteQualified(s.schema, s.name), s.lastValue]);
+    advanced++;
+  }
+  return advanced;
+}
+
+/** The schema as a flat map of object → definition, for diffing. */
+export async function readSchema(client: Client): Promise<SchemaSnapshot> {
+  const snapshot: Record<string, string> = {};
+  const tables = await client.query<{ key: string; def: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS key, CASE c.relkind WHEN 'p' THEN 'partitioned table' ELSE 'table' END ||
+            CASE WHEN c.relpersistence = 'u' THEN ' (unlogged)' ELSE '' END AS def
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}`,
+  );
+  for (const r of tables.rows) snapshot[`table ${r.key}`] = r.def;
+  const columns = await client.query<{ key: string; def: string }>(
+    `SELECT format('%I.%I.%I', n.nspname, c.relname, a.attname) AS key,
+            format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END ||
+            coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '') ||
+            CASE WHEN a.attidentity <> '' THEN ' identity' ELSE '' END ||
+            CASE WHEN a.attgenerated <> '' THEN ' generated' ELSE '' END AS def
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}`,
+  );
+  for (const r of columns.rows) snapshot[`column ${r.key}`] = r.def;
+  const constraints = await client.query<{ key: string; def: string }>(
+    `SELECT format('%I.%I.%I', n.nspname, c.relname, k.conname) AS key, pg_get_constraintdef(k.oid) AS def
+       FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}`,
+  );
+  for (const r of constraints.rows) snapshot[`constraint ${r.key}`] = r.def;
+  const indexes = await client.query<{ key: string; def: string }>(
+    `SELECT format('%I.%I', n.nspname, ic.relname) AS key, regexp_replace(pg_get_indexdef(i.indexrelid), '^CREATE (UNIQUE )?INDEX \\S+ ', 'CREATE \\1INDEX ') AS def
+       FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
+      WHERE ${USER_NAMESPACE} AND ${NOT_EXTENSION('i.indrelid')}`,
+  );
+  for (const r of indexes.rows) snapshot[`index ${r.key}`] = r.def;
+  const sequences = await client.query<{ key: string; def: string }>(
+    `SELECT format('%I.%I', schemaname, sequencename) AS key,
+            format('%s increment %s min %s max %s%s', data_type, increment_by, min_value, max_value, CASE WHEN cycle THEN ' cycle' ELSE '' END) AS def
+       FROM pg_sequences s JOIN pg_namespace n ON n.nspname = s.schemaname WHERE ${USER_NAMESPACE}`,
+  );
+  for (const r of sequences.rows) snapshot[`sequence ${r.key}`] = r.def;
+  const triggers = await client.query<{ key: string; def: string }>(
+    `SELECT format('%I.%I.%I', n.nspname, c.relname, t.tgname) AS key, pg_get_triggerdef(t.oid) AS def
+       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE NOT t.tgisinternal AND t.tgname <> $1 AND ${USER_NAMESPACE}`,
+    [GUARD_TRIGGER],
+  );
+  for (const r of triggers.rows) snapshot[`trigger ${r.key}`] = r.def;
+  return snapshot;
+}
+
+/** Integrity of one database: invalid constraints and indexes, foreign-key orphans, sequences behind their column. */
+export async function checkIntegrity(client: Client, sequencesMayLag: boolean): Promise<IntegrityFinding[]> {
+  const findings: IntegrityFinding[] = [];
+  const invalid = await client.query<{ object: string }>(
+    `SELECT format('%I.%I.%I', n.nspname, c.relname, k.conname) AS object
+       FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE NOT k.convalidated AND ${USER_NAMESPACE}`,
+  );
+  for (const r of invalid.rows) {
+    findings.push({ check: 'invalid-constraint', object: r.object, detail: 'NOT VALID: run ALTER TABLE … VALIDATE CONSTRAINT', severity: 'fail' });
+  }
+  const badIndexes = await client.query<{ object: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS object FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE (NOT i.indisvalid OR NOT i.indisready) AND ${USER_NAMESPACE}`,
+  );
+  for (const r of badIndexes.rows) {
+    findings.push({ check: 'invalid-index', object: r.object, detail: 'invalid (a failed CREATE INDEX CONCURRENTLY?): REINDEX or drop it', severity: 'fail' });
+  }
+  const fks = await client.query<{ object: string; child_schema: string; child: string; child_cols: string[]; parent_schema: string; parent: string; parent_cols: string[] }>(
+    `SELECT format('%I.%I.%I', cn.nspname, c.relname, k.conname) AS object,
+            cn.nspname AS child_schema, c.relname AS child, pn.nspname AS parent_schema, p.relname AS parent,
+            ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(n, o) JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.o)::text[] AS child_cols,
+            ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY u(n, o) JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.o)::text[] AS parent_cols
+       FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
+       JOIN pg_class p ON p.oid = k.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace
+      WHERE k.contype = 'f' AND ${USER_NAMESPACE.replace(/n\.nspname/g, 'cn.nspname')}`,
+  );
+  for (const fk of fks.rows) {
+    const notNull = fk.child_cols.map((col) => `c.${quoteIdent(col)} IS NOT NULL`).join(' AND ');
+    const join = fk.child_cols.map((col, i) => `p.${quoteIdent(fk.parent_cols[i])} = c.${quoteIdent(col)}`).join(' AND ');
+    const { rows } = await client.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${quoteQualified(fk.child_schema, fk.child)} c
+        WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${quoteQualified(fk.parent_schema, fk.parent)} p WHERE ${join})`,
+    );
+    if (Number(rows[0].n) > 0) {
+      findings.push({ check: 'foreign-key-orphans', object: fk.object, detail: `${rows[0].n} rows reference a missing ${displayName(fk.parent_schema, fk.parent)} row`, severity: 'fail' });
+    }
+  }
+  const owned = await client.query<{ seq_schema: string; seq: string; schema: string; tbl: string; col: string; last_value: string | null }>(
+    `SELECT sn.nspname AS seq_schema, s.relname AS seq, tn.nspname AS schema, t.relname AS tbl, a.attname AS col, ps.last_value::text AS last_value
+       FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
+       JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+       JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+       JOIN pg_sequences ps ON ps.schemaname = sn.nspname AND ps.sequencename = s.relname
+      WHERE d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') AND ${USER_NAMESPACE.replace(/n\.nspname/g, 'sn.nspname')}`,
+  );
+  for (const s of owned.rows) {
+    const { rows } = await client.query<{ max: string | null }>(`SELECT max(${quoteIdent(s.col)})::text AS max FROM ${quoteQualified(s.schema, s.tbl)}`);
+    const max = rows[0].max;
+    if (max === null || !/^-?\d+$/.test(max)) continue;
+    const last = s.last_value === null ? null : BigInt(s.last_value);
+    if (last === null || last < BigInt(max)) {
+      findings.push({
+        check: 'sequence-behind',
+        object: displayName(s.seq_schema, s.seq),
+        detail: `at ${s.last_value ?? 'unused'}, ${displayName(s.schema, s.tbl)}.${s.col} reaches ${max}: the next insert would collide${sequencesMayLag ? ' (synced at switchover)' : ''}`,
+        severity: sequencesMayLag ? 'warn' : 'fail',
+      });
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,244 @@
+/**
+ * `bluegreen clone`: blue → green from one consistent snapshot, roles included. The dump is kept as
+ * the pre-migration backup, checked readable, and its path recorded.
+ *
+ * Freeze mode: blue stops taking application writes before the snapshot and stays frozen until the
+ * switchover or an abort, so the dump is the whole truth. (Replicate mode will take the snapshot from
+ * a logical slot instead, with blue open.)
+ */
+import { readdirSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { withDatabase } from '../core/conninfo.js';
+import { BlueGreenError } from '../core/errors.js';
+import { advance, newCutover, type CutoverState } from '../core/state.js';
+import { quoteIdent, quoteLiteral } from '../core/quote.js';
+import { redact } from '../core/redact.js';
+import type { Report } from '../core/report.js';
+import { parseRolesScript, planRoles } from '../core/roles.js';
+import { listTables, readSchema } from '../adapters/catalog.js';
+import { type Client, serverMajor, withClient } from '../adapters/pg.js';
+import { runPgTool } from '../adapters/pg-tools.js';
+import { ensurePrivateDir, writeFileAtomic } from '../adapters/state-store.js';
+import { allowOwnWrites, freezeWrites, installWriteGuard, isGuardTocLine, unfreezeWrites } from '../adapters/write-guard.js';
+import { conn, controlled, type Deps, loadState, newCutoverId } from './context.js';
+import { assertNotBlocked, gatherFacts, greenResettable } from './preflight.js';
+import { planOnly, runSteps, type Step } from './steps.js';
+import { preflightFindings } from '../core/preflight-rules.js';
+import { targetOf } from '../adapters/pointer.js';
+
+export interface CloneOptions {
+  readonly dryRun?: boolean;
+  /** Parallel jobs for pg_dump and pg_restore (default: 2, measured best on a 2-core machine). */
+  readonly jobs?: number;
+}
+
+export interface CloneResult extends Report {
+  readonly cutover: string;
+  readonly dump?: CutoverState['dump'];
+}
+
+/** Where the schema of green right after the clone is kept: compare tells migrations' changes from drift with it. */
+export function cloneSchemaFile(stateDir: string, cutoverId: string): string {
+  return path.join(stateDir, `${cutoverId}.schema-at-clone.json`);
+}
+
+function dirBytes(dir: string): number {
+  return readdirSync(dir).reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
+}
+
+function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<CutoverState>) => Promise<void>, options: CloneOptions, resetGreen: boolean): Step[] {
+  const { config, progress } = deps;
+  const jobs = String(options.jobs ?? 2);
+  const database = targetOf(config.green).database;
+  const greenAdmin = withDatabase(config.green, 'postgres');
+  let blueMajor = 0;
+  let tableCount = 0;
+  const dumpPath = () => path.join(config.dumpDir, state().id);
+  const onBlue = <T>(fn: (c: Client) => Promise<T>) => withClient(config.blue, fn, conn(deps, 'blue', 'clone'));
+  const onGreen = <T>(fn: (c: Client) => Promise<T>, url = config.green) => withClient(url, fn, conn(deps, 'green', 'clone'));
+  return [
+    {
+      name: 'freeze-blue',
+      title: config.mode === 'freeze' ? 'Freezing writes on blue (reads go on)' : 'Installing the write guard on blue',
+      run: async () =>
+        onBlue(async (blue) => {
+          blueMajor = await serverMajor(blue);
+          tableCount = (await listTables(blue)).length;
+          if (config.mode !== 'freeze') return `guard on ${await installWriteGuard(blue)} tables`;
+          const ended = await freezeWrites(blue, `clone ${state().id} in freeze mode`);
+          await update({ blueFrozen: true });
+          return `application writes now refused${ended ? `; ended ${ended} open transaction${ended > 1 ? 's' : ''}` : ''}`;
+        }),
+    },
+    {
+      name: 'copy-roles',
+      title: 'Copying roles to green',
+      run: async () => {
+        const script = await runPgTool({ tool: 'pg_dumpall', args: ['--roles-only'], url: withDatabase(config.blue, 'postgres'), serverMajor: blueMajor, binDir: config.binDir, secrets: config.secrets });
+        return onGreen(async (green) => {
+          const existing = new Set((await green.query<{ rolname: string }>('SELECT rolname FROM pg_roles')).rows.map((r) => r.rolname));
+          const plan = planRoles(parseRolesScript(script), existing);
+          let grantsSkipped = 0;
+          for (const s of plan.statements) {
+            try {
+              await green.query(s.sql);
+            } catch (error) {
+              // A membership that names a missing grantor is not worth failing a clone over; a role definition is.
+              if (s.kind !== 'grant') throw new BlueGreenError(`creating role ${s.role} on green failed: ${redact((error as Error).message, config.secrets)}`);
+              grantsSkipped++;
+            }
+          }
+          return `${plan.create.length} created${plan.skip.length ? `, ${plan.skip.length} already there` : ''}${grantsSkipped ? `, ${grantsSkipped} grants skipped` : ''}`;
+        }, greenAdmin);
+      },
+    },
+    {
+      name: 'create-green-database',
+      title: `Preparing green's database "${database}"`,
+      run: async () => {
+        const props = await onBlue(async (blue) => (await blue.query<{ owner: string; encoding: string; collate: string; ctype: string; provider: string; icu: string | null }>(
+          `SELECT pg_get_userbyid(datdba) AS owner, pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype,
+                  datlocprovider AS provider, daticulocale AS icu FROM pg_database WHERE datname = current_database()`,
+        )).rows[0]);
+        return onGreen(async (green) => {
+          const exists = (await green.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount! > 0;
+          if (exists && !resetGreen) {
+            await update({ greenDatabaseCreated: true });
+            return 'using the existing empty database';
+          }
+          if (exists) await green.query(`DROP DATABASE ${quoteIdent(database)} WITH (FORCE)`);
+          const locale = props.provider === 'i' && props.icu ? ` LOCALE_PROVIDER icu ICU_LOCALE ${quoteLiteral(props.icu)}` : '';
+          await green.query(
+            `CREATE DATABASE ${quoteIdent(database)} OWNER ${quoteIdent(props.owner)} TEMPLATE template0 ENCODING ${quoteLiteral(props.encoding)}
+               LC_COLLATE ${quoteLiteral(props.collate)} LC_CTYPE ${quoteLiteral(props.ctype)}${locale}`,
+          );
+          await update({ greenDatabaseCreated: true });
+          return `${exists ? 're-created (left from an earlier cutover)' : 'created'}, owner ${props.owner}, ${props.encoding}`;
+        }, greenAdmin);
+      },
+    },
+    {
+      name: 'dump',
+      title: `Dumping blue (${jobs} jobs)`,
+      run: async () => {
+        ensurePrivateDir(config.dumpDir);
+        rmSync(dumpPath(), { recursive: true, force: true });
+        let done = 0;
+        await runPgTool({
+          tool: 'pg_dump',
+          args: ['--format=directory', `--jobs=${jobs}`, '--compress=0', '--no-publications', '--no-subscriptions', '--verbose', `--file=${dumpPath()}`],
+          url: config.blue,
+          serverMajor: blueMajor,
+          binDir: config.binDir,
+          secrets: config.secrets,
+          onStderrLine: (line) => {
+            if (/dumping contents of table|finished item \d+ TABLE DATA/.test(line)) progress.update(`Dumping blue: ${++done}/${tableCount} tables`);
+          },
+        });
+        const bytes = dirBytes(dumpPath());
+        await update({ dump: { path: dumpPath(), format: 'directory', bytes, tocEntries: 0 } });
+        return `${(bytes / 1024 / 1024).toFixed(1)} MB in ${dumpPath()}`;
+      },
+    },
+    {
+      name: 'verify-dump',
+      title: 'Checking the dump is readable (pg_restore --list)',
+      run: async () => {
+        const toc = await runPgTool({ tool: 'pg_restore', args: ['--list', dumpPath()], url: config.blue, serverMajor: blueMajor, binDir: config.binDir, secrets: config.secrets });
+        const entries = toc.split('\n').filter((l) => /^\d+;/.test(l));
+        if (entries.length === 0) throw new BlueGreenError(`the dump in ${dumpPath()} lists no entries`, { hint: 'The dump is unusable; check the disk and run clone again.' });
+        // The guard belongs to blue's freeze: left out so green never inherits it.
+        writeFileSync(path.join(dumpPath(), 'restore.list'), toc.split('\n').map((l) => (isGuardTocLine(l) ? `;${l}` : l)).join('\n'), { mode: 0o600 });
+        await update({ dump: { ...state().dump!, tocEntries: entries.length } });
+        return `${entries.length} entries`;
+      },
+    },
+    {
+      name: 'restore',
+      title: `Restoring into green (${jobs} jobs)`,
+      run: async () => {
+        let done = 0;
+        await runPgTool({
+          tool: 'pg_restore',
+          args: ['--exit-on-error', `--jobs=${jobs}`, '--verbose', `--use-list=${path.join(dumpPath(), 'restore.list')}`, `--dbname=${database}`, dumpPath()],
+          url: config.green,
+          serverMajor: blueMajor,
+          binDir: config.binDir,
+          secrets: config.secrets,
+          onStderrLine: (line) => {
+            if (/processing data for table|finished item \d+ TABLE DATA/.test(line)) progress.update(`Restoring into green: ${++done}/${tableCount} tables`);
+          },
+        });
+        return `${tableCount} tables`;
+      },
+    },
+    {
+      name: 'analyze-green',
+      title: 'Gathering planner statistics on green (ANALYZE)',
+      // pg_restore does not analyze: without this, green's first queries after the switchover plan blind.
+      run: async () => onGreen(async (green) => void (await green.query('ANALYZE'))),
+    },
+    {
+      name: 'freeze-green',
+      title: 'Guarding green against application writes until the switchover',
+      run: async () =>
+        onGreen(async (green) => {
+          await freezeWrites(green, 'green before switchover');
+          await allowOwnWrites(green);
+          writeFileAtomic(cloneSchemaFile(config.stateDir, state().id), JSON.stringify(await readSchema(green)));
+          return 'schema recorded for compare';
+        }),
+    },
+  ];
+}
+
+export async function _clone(deps: Deps, options: CloneOptions = {}): Promise<CloneResult> {
+  const { config } = deps;
+  const previous = await loadState(deps);
+  const at = () => deps.clock.now().toISOString();
+  const draft = advance(newCutover(newCutoverId(deps.clock.now()), config.mode, at(), deps.who), 'clone-started', at(), deps.who);
+  advance({ ...previous, mode: config.mode }, 'clone-started', at(), deps.who); // throws if the current cutover forbids a new clone
+  const resetGreen = greenResettable(previous);
+  if (options.dryRun) {
+    return { ok: true, cutover: draft.id, steps: planOnly(cloneSteps(deps, () => draft, async () => {}, options, resetGreen)) };
+  }
+  return controlled(deps, 'clone', async () => {
+    assertNotBlocked(preflightFindings(await gatherFacts(deps, previous)));
+    let state: CutoverState = { ...draft, greenDatabaseCreated: resetGreen };
+    await deps.store.save(state);
+    const update = async (changes: Partial<CutoverState>) => {
+      state = { ...state, ...changes, updatedAt: at() };
+      await deps.store.save(state);
+    };
+    const outcome = await runSteps(cloneSteps(deps, () => state, update, options, resetGreen), deps.progress, config.secrets);
+    if (!outcome.failed) {
+      state = advance(state, 'clone-finished', at(), deps.who);
+      await deps.store.save(state);
+      return { ok: true, cutover: state.id, dump: state.dump, steps: outcome.steps };
+    }
+    // Undo what stops blue from serving: the freeze. Green keeps its partial copy for inspection; the next clone re-creates it.
+    let unfrozen = '';
+    if (state.blueFrozen) {
+      try {
+        await withClient(config.blue, unfreezeWrites, conn(deps, 'blue', 'clone'));
+        state = { ...state, blueFrozen: false };
+        unfrozen = ' Blue was unfrozen and takes writes again.';
+      } catch (error) {
+        unfrozen = ` Blue could NOT be unfrozen (${(error as Error).message.split('\n')[0]}): run \`bluegreen abort\`.`;
+      }
+    }
+    state = advance(state, 'clone-failed', at(), deps.who, { lastError: outcome.failed.error.message });
+    await deps.store.save(state);
+    const err = outcome.failed.error;
+    return {
+      ok: false,
+      cutover: state.id,
+      steps: outcome.steps,
+      error: {
+        code: err.code,
+        message: `clone failed at ${outcome.failed.step}: ${err.message}`,
+        hint: `${err.hint ? `${err.hint} ` : ''}Blue serves.${unfrozen} Fix the cause, then run \`bluegreen clone\` again (green is re-created).`,
+      },
+    };
+  });
+}

@@ -1,0 +1,241 @@
+/**
+ * `bluegreen migrate`: applies migrations to green only. The built-in runner keeps a history table
+ * (version, name, sha256, applied_at, duration, who), refuses changed applied files, runs each
+ * migration in its own transaction unless it opts out, and holds an advisory lock. Or an external
+ * command (Flyway, Alembic, …) runs with green's connection in DATABASE_URL and PG* variables.
+ */
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { libpqEnv, parseConnString } from '../core/conninfo.js';
+import { BlueGreenError, MigrationError } from '../core/errors.js';
+import { type AppliedMigration, findMigrations, lineAndColumn, loadMigration, type Migration, type MigrationPlan, planMigrations } from '../core/migrations.js';
+import { redact } from '../core/redact.js';
+import type { Report, StepResult } from '../core/report.js';
+import { advance } from '../core/state.js';
+import { splitStatements } from '../core/sql-split.js';
+import { type Client, LockKey, withAdvisoryLock, withClient, withTransaction } from '../adapters/pg.js';
+import { allowOwnWrites, freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
+import { conn, controlled, type Deps, loadState } from './context.js';
+
+export const HISTORY_TABLE = 'bluegreen.migrations';
+
+/** Reads the migration files of a folder and plans them against what is applied. */
+export async function readMigrationPlan(dir: string, applied: ReadonlyArray<AppliedMigration>): Promise<MigrationPlan> {
+  if (!existsSync(dir)) throw new BlueGreenError(`migrations.dir: ${dir} does not exist`, { hint: 'Create it, or fix migrations.dir in the config.' });
+  const { migrations, problems } = findMigrations(readdirSync(dir));
+  if (problems.length) throw new BlueGreenError(`migrations.dir: ${problems.join('; ')}`, { hint: 'Rename the files as <version>_<name>.up.sql / .down.sql.' });
+  const loaded = migrations.map((m) =>
+    loadMigration(m, readFileSync(path.join(dir, m.upFile), 'utf8'), m.downFile ? readFileSync(path.join(dir, m.downFile), 'utf8') : undefined),
+  );
+  return planMigrations(loaded, applied);
+}
+
+async function ensureHistory(client: Client): Promise<void> {
+  await client.query(`CREATE SCHEMA IF NOT EXISTS bluegreen;
+    CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (
+      version text PRIMARY KEY,
+      name text NOT NULL,
+      checksum text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now(),
+      duration_ms integer NOT NULL,
+      applied_by text NOT NULL
+    )`);
+}
+
+export async function readHistory(client: Client): Promise<AppliedMigration[]> {
+  const exists = await client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [HISTORY_TABLE]);
+  if (!exists.rows[0].ok) return [];
+  const { rows } = await client.query<AppliedMigration>(`SELECT version, name, checksum FROM ${HISTORY_TABLE} ORDER BY version::numeric`);
+  return rows;
+}
+
+/** The message a failing statement earns: file, line, column, PostgreSQL's message, detail and hint. */
+function migrationFailure(m: Migration, file: string, sql: string, offset: number, error: unknown, secrets: ReadonlyArray<string>): MigrationError {
+  const pgError = ((error as Error).cause ?? error) as { message?: string; code?: string; position?: string; detail?: string; hint?: string };
+  let where = '';
+  const position = pgError.position ? Number(pgError.position) : undefined;
+  if (position) {
+    const { line, column } = lineAndColumn(sql, offset + position);
+    const text = sql.split('\n')[line - 1]?.trim();
+    where = ` at line ${line}, column ${column}${text ? `:\n    ${text}` : ''}`;
+  }
+  const lines = [`migration ${file} failed${where}`, `  ${redact(pgError.message ?? String(error), secrets)}${pgError.code ? ` (SQLSTATE ${pgError.code})` : ''}`];
+  if (pgError.detail) lines.push(`  detail: ${redact(pgError.detail, secrets)}`);
+  return new MigrationError(lines.join('\n'), {
+    hint: `${pgError.hint ? `${pgError.hint}. ` : ''}${m.transactional ? 'It was rolled back: green is as it was before this migration.' : 'It ran outside a transaction: statements before the failing one stay applied.'} Fix the file and run \`bluegreen migrate\` again.`,
+    cause: error,
+  });
+}
+
+async function runScript(client: Client, m: Migration, file: string, sql: string, transactional: boolean, secrets: ReadonlyArray<string>, record: () => Promise<void>) {
+  try {
+    if (transactional) {
+      await withTransaction(client, async () => {
+        await client.query(sql);
+        await record();
+      });
+    } else {
+      for (const s of splitStatements(sql)) {
+        try {
+          await client.query(s.sql);
+        } catch (error) {
+          throw Object.assign(new Error('statement failed'), { inner: error, offset: s.offset });
+        }
+      }
+      await record();
+    }
+  } catch (error) {
+    const inner = (error as { inner?: unknown }).inner;
+    throw migrationFailure(m, file, sql, inner ? (error as { offset: number }).offset : 0, inner ?? error, secrets);
+  }
+}
+
+export interface MigrateOptions {
+  readonly dryRun?: boolean;
+  /** Revert the latest migration applied in this cutover, with its down script. */
+  readonly down?: boolean;
+}
+
+export interface MigrateResult extends Report {
+  readonly applied: ReadonlyArray<string>;
+  readonly reverted: ReadonlyArray<string>;
+  readonly pending: ReadonlyArray<string>;
+}
+
+async function builtIn(deps: Deps, dir: string, options: MigrateOptions, migrationsApplied: ReadonlyArray<string>): Promise<{ steps: StepResult[]; applied: string[]; reverted: string[]; pending: string[] }> {
+  const { config, progress } = deps;
+  return withClient(
+    config.green,
+    async (green) =>
+      withAdvisoryLock(green, LockKey.migrations, 'migration run', async () => {
+        await allowOwnWrites(green);
+        await ensureHistory(green);
+        const plan = await readMigrationPlan(dir, await readHistory(green));
+        if (plan.changed.length) {
+          throw new MigrationError(`applied migration${plan.changed.length > 1 ? 's have' : ' has'} changed since: ${plan.changed.map((c) => c.file).join(', ')}`, {
+            hint: 'An applied migration must never be edited: restore the file, and put the change in a new migration.',
+          });
+        }
+        const steps: StepResult[] = [];
+        if (options.down) {
+          const version = migrationsApplied[migrationsApplied.length - 1];
+          if (!version) throw new BlueGreenError('no migration applied in this cutover to revert', { hint: 'Down scripts run only on green, for migrations applied since the clone.' });
+          const all = await readMigrationPlan(dir, []);
+          const m = all.pending.find((p) => p.version === version);
+          if (!m?.down || !m.downFile) throw new BlueGreenError(`migration ${version} has no down script`, { hint: `Add ${version}_<name>.down.sql, or clone green again.` });
+          const start = performance.now();
+          progress.start(`reverting ${m.downFile}`);
+          await runScript(green, m, m.downFile, m.down, m.transactional, config.secrets, async () => {
+            await green.query(`DELETE FROM ${HISTORY_TABLE} WHERE version = $1`, [version]);
+          });
+          const ms = Math.round(performance.now() - start);
+          progress.succeed(`reverted ${m.downFile} (${ms} ms)`);
+          steps.push({ name: m.downFile, status: 'ok', ms });
+          return { steps, applied: [], reverted: [version], pending: [] };
+        }
+        const applied: string[] = [];
+        for (const m of plan.pending) {
+          if (options.dryRun) {
+            steps.push({ name: m.upFile, status: 'skipped', ms: 0, detail: `dry run: would apply${m.transactional ? '' : ' (outside a transaction)'}` });
+            continue;
+          }
+          progress.start(`applying ${m.upFile}`);
+          const start = performance.now();
+          try {
+            await runScript(green, m, m.upFile, m.up, m.transactional, config.secrets, async () => {
+              await green.query(`INSERT INTO ${HISTORY_TABLE} (version, name, checksum, duration_ms, applied_by) VALUES ($1, $2, $3, $4, $5)`, [
+                m.version,
+                m.name,
+                m.checksum,
+                Math.round(performance.now() - start),
+                deps.who,
+              ]);
+            });
+          } catch (error) {
+            progress.fail(`${m.upFile} failed`);
+            steps.push({ name: m.upFile, status: 'failed', ms: Math.round(performance.now() - start), detail: (error as Error).message.split('\n')[1]?.trim() });
+            throw Object.assign(error as Error, { partial: { steps, applied } });
+          }
+          const ms = Math.round(performance.now() - start);
+          progress.succeed(`applied ${m.upFile} (${ms} ms)`);
+          steps.push({ name: m.upFile, status: 'ok', ms });
+          applied.push(m.version);
+        }
+        if (plan.pending.length === 0) progress.info('no pending migrations: green is up to date');
+        return { steps, applied, reverted: [], pending: options.dryRun ? plan.pending.map((m) => m.version) : [] };
+      }),
+    conn(deps, 'green', 'migrate'),
+  );
+}
+
+async function external(deps: Deps, command: string, options: MigrateOptions): Promise<StepResult[]> {
+  if (options.dryRun) return [{ name: 'external command', status: 'skipped', ms: 0, detail: `dry run: would run \`${command}\` against green` }];
+  if (options.down) throw new BlueGreenError('--down works only with the built-in runner', { hint: 'Use your migration tool\'s own undo against green.' });
+  const { config, progress } = deps;
+  const green = parseConnString(config.green);
+  // Green refuses application writes before the switchover; the migration tool is not an application.
+  await withClient(config.green, unfreezeWrites, conn(deps, 'green', 'migrate'));
+  progress.start(`running \`${command}\` against green`);
+  const start = performance.now();
+  try {
+    const result = await execa(command, {
+      shell: true,
+      reject: false,
+      all: true,
+      env: { DATABASE_URL: config.green, ...libpqEnv(green) },
+    });
+    const ms = Math.round(performance.now() - start);
+    const output = redact(String(result.all ?? ''), config.secrets).trim();
+    for (const line of output.split('\n').slice(-20)) if (line) progress.info(line);
+    if (result.exitCode !== 0) {
+      progress.fail(`migration command failed (exit ${result.exitCode})`);
+      throw new MigrationError(`migration command failed (exit ${result.exitCode}): ${command}\n  ${output.split('\n').slice(-5).join('\n  ')}`, {
+        hint: 'Its output is above. Green was not switched to; fix the migration and run `bluegreen migrate` again.',
+      });
+    }
+    progress.succeed(`migration command finished (${ms} ms)`);
+    return [{ name: 'external command', status: 'ok', ms }];
+  } finally {
+    await withClient(config.green, (c) => freezeWrites(c, 'green before switchover').then(() => undefined), conn(deps, 'green', 'migrate'));
+  }
+}
+
+export async function _migrate(deps: Deps, options: MigrateOptions = {}): Promise<MigrateResult> {
+  const { config } = deps;
+  if (!config.migrations) return { ok: true, steps: [], applied: [], reverted: [], pending: [] };
+  const initial = await loadState(deps);
+  advance(initial, 'migrate-started', '', ''); // throws if the phase does not allow it
+  const migrations = config.migrations;
+  const at = () => deps.clock.now().toISOString();
+  if (options.dryRun) {
+    if ('command' in migrations) return { ok: true, steps: await external(deps, migrations.command, options), applied: [], reverted: [], pending: [] };
+    const r = await builtIn(deps, migrations.dir, options, initial.migrationsApplied);
+    return { ok: true, ...r };
+  }
+  return controlled(deps, options.down ? 'migrate --down' : 'migrate', async () => {
+    let state = advance(await loadState(deps), 'migrate-started', at(), deps.who);
+    await deps.store.save(state);
+    try {
+      if ('command' in migrations) {
+        const steps = await external(deps, migrations.command, options);
+        state = advance(state, 'migrate-finished', at(), deps.who);
+        return { ok: true, steps, applied: [], reverted: [], pending: [] };
+      }
+      const r = await builtIn(deps, migrations.dir, options, state.migrationsApplied);
+      state = advance(state, 'migrate-finished', at(), deps.who, {
+        migrationsApplied: [...state.migrationsApplied.filter((v) => !r.reverted.includes(v)), ...r.applied],
+      });
+      return { ok: true, ...r };
+    } catch (error) {
+      const partial = (error as { partial?: { steps: StepResult[]; applied: string[] } }).partial;
+      state = advance(state, 'migrate-finished', at(), deps.who, {
+        migrationsApplied: [...state.migrationsApplied, ...(partial?.applied ?? [])],
+        lastError: redact((error as Error).message, config.secrets),
+      });
+      throw error;
+    } finally {
+      await deps.store.save(state);
+    }
+  });
+}

@@ -1,0 +1,54 @@
+/** The result of `compare`: per-table row counts, the schema diff and integrity findings, and the verdict. */
+import type { SchemaDiff } from './schema-diff.js';
+
+export type TableStatus = 'ok' | 'differs' | 'missing-on-green' | 'new-on-green';
+
+export interface TableComparison {
+  readonly table: string;
+  readonly blueRows: number | null;
+  readonly greenRows: number | null;
+  readonly status: TableStatus;
+}
+
+export interface IntegrityFinding {
+  readonly check: 'invalid-constraint' | 'invalid-index' | 'foreign-key-orphans' | 'sequence-behind';
+  readonly object: string;
+  readonly detail: string;
+  readonly severity: 'fail' | 'warn';
+}
+
+export interface CompareResult {
+  readonly ok: boolean;
+  readonly tables: ReadonlyArray<TableComparison>;
+  readonly schema: SchemaDiff;
+  readonly integrity: ReadonlyArray<IntegrityFinding>;
+  readonly ms: number;
+}
+
+/**
+ * Pairs the counts of both sides. A table only on green is fine when migrations created it; a
+ * table only on blue never is.
+ */
+export function compareCounts(
+  blue: ReadonlyMap<string, number>,
+  green: ReadonlyMap<string, number>,
+  createdByMigrations: ReadonlySet<string>,
+): TableComparison[] {
+  const names = [...new Set([...blue.keys(), ...green.keys()])].sort();
+  return names.map((table) => {
+    const b = blue.get(table);
+    const g = green.get(table);
+    if (g === undefined) return { table, blueRows: b ?? null, greenRows: null, status: 'missing-on-green' };
+    if (b === undefined) return { table, blueRows: null, greenRows: g, status: createdByMigrations.has(table) ? 'new-on-green' : 'differs' };
+    return { table, blueRows: b, greenRows: g, status: b === g ? 'ok' : 'differs' };
+  });
+}
+
+/** Whether the comparison allows a switchover: no row difference, no unexpected schema change, no failed check. */
+export function verdict(tables: ReadonlyArray<TableComparison>, schema: SchemaDiff, integrity: ReadonlyArray<IntegrityFinding>): boolean {
+  return (
+    tables.every((t) => t.status === 'ok' || t.status === 'new-on-green') &&
+    schema.unexpected.length === 0 &&
+    integrity.every((f) => f.severity !== 'fail')
+  );
+}

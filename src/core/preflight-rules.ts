@@ -1,0 +1,187 @@
+/**
+ * Preflight: facts gathered from blue, green, the pointer and this machine go in; findings come out,
+ * each `ok | warn | block` with the fix. Pure, so every rule is unit-tested without a database.
+ */
+import type { Mode } from './phases.js';
+
+export type FindingStatus = 'ok' | 'warn' | 'block';
+
+export interface Finding {
+  readonly check: string;
+  readonly status: FindingStatus;
+  readonly message: string;
+  readonly fix?: string;
+}
+
+export interface ServerFacts {
+  readonly error?: string;
+  readonly version?: string;
+  readonly major?: number;
+  readonly superuser?: boolean;
+  readonly systemId?: string;
+}
+
+export interface BlueFacts extends ServerFacts {
+  readonly walLevel?: string;
+  readonly freeReplicationSlots?: number;
+  readonly freeWalSenders?: number;
+  readonly tablesWithoutKey?: ReadonlyArray<string>;
+  readonly unloggedTables?: ReadonlyArray<string>;
+  readonly largeObjects?: number;
+  readonly longTransactions?: ReadonlyArray<{ readonly pid: number; readonly seconds: number; readonly who: string }>;
+  readonly sizeBytes?: number;
+  readonly extensions?: ReadonlyArray<string>;
+}
+
+export interface GreenFacts extends ServerFacts {
+  readonly databaseExists?: boolean;
+  readonly userTables?: number;
+  readonly availableExtensions?: ReadonlyArray<string>;
+}
+
+export interface PreflightFacts {
+  readonly mode: Mode;
+  readonly database: string;
+  readonly blue: BlueFacts;
+  readonly green: GreenFacts;
+  /** The previous cutover ended with blue serving and green's database is ours: clone may re-create it. */
+  readonly greenResettable: boolean;
+  readonly tools: { readonly pgDump?: string; readonly error?: string };
+  readonly pointer: { readonly error?: string; readonly pointsAt?: 'blue' | 'green' | 'elsewhere'; readonly description: string };
+  readonly dumpDirFreeBytes?: number;
+  readonly dumpDir: string;
+  readonly migrations: { readonly error?: string; readonly pending?: number };
+}
+
+const LONG_TRANSACTION_SECONDS = 300;
+const GB = 1024 ** 3;
+
+function fmtBytes(n: number): string {
+  return n >= GB ? `${(n / GB).toFixed(1)} GB` : `${Math.round(n / 1024 ** 2)} MB`;
+}
+
+function server(side: 'blue' | 'green', facts: ServerFacts): Finding[] {
+  if (facts.error) return [{ check: `${side}-reachable`, status: 'block', message: `${side}: ${facts.error}`, fix: 'Fix the connection string or start the server.' }];
+  const out: Finding[] = [{ check: `${side}-reachable`, status: 'ok', message: `${side}: PostgreSQL ${facts.version}` }];
+  if (facts.superuser === false) {
+    out.push({
+      check: `${side}-privileges`,
+      status: 'block',
+      message: `${side}: the configured user is not a superuser`,
+      fix: 'bluegreen copies roles, freezes writes and ends sessions: connect as a superuser (or the cloud provider\'s admin role).',
+    });
+  }
+  return out;
+}
+
+export function preflightFindings(f: PreflightFacts): Finding[] {
+  const out: Finding[] = [...server('blue', f.blue), ...server('green', f.green)];
+  const b = f.blue;
+  const g = f.green;
+  if (!b.error && !g.error) {
+    if (b.systemId && b.systemId === g.systemId && g.databaseExists) {
+      out.push({ check: 'distinct', status: 'block', message: 'blue and green are the same server', fix: 'Point green at a different PostgreSQL server.' });
+    }
+    if (b.major !== undefined && g.major !== undefined && g.major < b.major) {
+      out.push({ check: 'versions', status: 'block', message: `green runs PostgreSQL ${g.major}, older than blue's ${b.major}`, fix: 'Green must run the same major version as blue or a newer one.' });
+    } else if (b.major !== undefined && g.major !== undefined) {
+      out.push({ check: 'versions', status: 'ok', message: g.major > b.major ? `major upgrade ${b.major} → ${g.major}` : `same major version (${b.major})` });
+    }
+    if (g.userTables && g.userTables > 0) {
+      out.push(
+        f.greenResettable
+          ? { check: 'green-empty', status: 'warn', message: `green's database "${f.database}" holds ${g.userTables} tables from an earlier cutover`, fix: 'clone will drop and re-create it (blue serves, so nothing there is live).' }
+          : { check: 'green-empty', status: 'block', message: `green's database "${f.database}" is not empty (${g.userTables} tables)`, fix: 'Green must be empty: point green at an empty or missing database.' },
+      );
+    } else {
+      out.push({ check: 'green-empty', status: 'ok', message: g.databaseExists ? `green's database "${f.database}" is empty` : `green's database "${f.database}" will be created` });
+    }
+    const missing = (b.extensions ?? []).filter((e) => !(g.availableExtensions ?? []).includes(e));
+    out.push(
+      missing.length
+        ? { check: 'extensions', status: 'block', message: `extensions missing on green: ${missing.join(', ')}`, fix: 'Install their packages on green\'s server.' }
+        : { check: 'extensions', status: 'ok', message: `extensions available on green (${(b.extensions ?? []).length} in use)` },
+    );
+  }
+  if (!b.error) {
+    if (f.mode === 'replicate') {
+      out.push(
+        b.walLevel === 'logical'
+          ? { check: 'wal-level', status: 'ok', message: 'wal_level = logical' }
+          : { check: 'wal-level', status: 'block', message: `wal_level = ${b.walLevel}`, fix: 'ALTER SYSTEM SET wal_level = logical; then restart blue.' },
+      );
+    }
+    const noKey = b.tablesWithoutKey ?? [];
+    if (noKey.length) {
+      out.push({
+        check: 'primary-keys',
+        status: f.mode === 'replicate' ? 'block' : 'warn',
+        message: `${noKey.length} table${noKey.length > 1 ? 's' : ''} without a primary key or replica identity: ${noKey.slice(0, 5).join(', ')}${noKey.length > 5 ? ', …' : ''}`,
+        fix: f.mode === 'replicate'
+          ? `Add a primary key, or ALTER TABLE ${noKey[0]} REPLICA IDENTITY FULL (slower) / USING INDEX <unique index>.`
+          : 'Freeze mode copies them; compare can only count their rows.',
+      });
+    } else {
+      out.push({ check: 'primary-keys', status: 'ok', message: 'every table has a primary key or replica identity' });
+    }
+    if (b.unloggedTables?.length) {
+      out.push({
+        check: 'unlogged-tables',
+        status: 'warn',
+        message: `unlogged tables: ${b.unloggedTables.join(', ')}`,
+        fix: f.mode === 'replicate' ? 'Logical replication does not carry them: their rows on green stop at the clone.' : 'They are copied as of the freeze.',
+      });
+    }
+    if (b.largeObjects) {
+      out.push({
+        check: 'large-objects',
+        status: 'warn',
+        message: `${b.largeObjects} large objects`,
+        fix: f.mode === 'replicate' ? 'Logical replication does not carry large objects: writes to them after the clone are not on green.' : 'They are copied by the dump.',
+      });
+    }
+    const long = (b.longTransactions ?? []).filter((t) => t.seconds >= LONG_TRANSACTION_SECONDS);
+    if (long.length) {
+      out.push({
+        check: 'long-transactions',
+        status: 'warn',
+        message: `${long.length} transaction${long.length > 1 ? 's' : ''} open for over ${LONG_TRANSACTION_SECONDS / 60} min (oldest: pid ${long[0].pid}, ${Math.round(long[0].seconds)} s, ${long[0].who})`,
+        fix: f.mode === 'freeze' ? 'The freeze ends them; let them finish first.' : 'They hold the switchover: let them finish first.',
+      });
+    } else {
+      out.push({ check: 'long-transactions', status: 'ok', message: 'no long-running transactions' });
+    }
+    if (f.dumpDirFreeBytes !== undefined && b.sizeBytes !== undefined) {
+      const need = b.sizeBytes;
+      out.push(
+        f.dumpDirFreeBytes < need
+          ? { check: 'disk-space', status: 'block', message: `${f.dumpDir}: ${fmtBytes(f.dumpDirFreeBytes)} free, the dump needs up to ${fmtBytes(need)}`, fix: 'Free space or set dumpDir to a bigger disk.' }
+          : { check: 'disk-space', status: f.dumpDirFreeBytes < need * 1.5 ? 'warn' : 'ok', message: `${f.dumpDir}: ${fmtBytes(f.dumpDirFreeBytes)} free for a dump of up to ${fmtBytes(need)}` },
+      );
+    }
+  }
+  out.push(
+    f.tools.error
+      ? { check: 'client-tools', status: 'block', message: f.tools.error, fix: 'Install a PostgreSQL client at least as new as blue, or set tools.binDir.' }
+      : { check: 'client-tools', status: 'ok', message: `pg_dump: ${f.tools.pgDump}` },
+  );
+  if (f.pointer.error) {
+    out.push({ check: 'pointer', status: 'block', message: `pointer (${f.pointer.description}): ${f.pointer.error}`, fix: 'Fix the pointer section of the config.' });
+  } else if (f.pointer.pointsAt !== 'blue') {
+    out.push({
+      check: 'pointer',
+      status: 'block',
+      message: `pointer (${f.pointer.description}) sends traffic to ${f.pointer.pointsAt}, not to blue`,
+      fix: 'The pointer must serve blue before a cutover starts: check the config\'s blue URL and the pointer entry.',
+    });
+  } else {
+    out.push({ check: 'pointer', status: 'ok', message: `pointer (${f.pointer.description}) serves blue` });
+  }
+  if (f.migrations.error) out.push({ check: 'migrations', status: 'block', message: f.migrations.error });
+  else if (f.migrations.pending !== undefined) out.push({ check: 'migrations', status: 'ok', message: `${f.migrations.pending} migration${f.migrations.pending === 1 ? '' : 's'} to apply on green` });
+  return out;
+}
+
+export function blocked(findings: ReadonlyArray<Finding>): boolean {
+  return findings.some((f) => f.status === 'block');
+}
