@@ -63,6 +63,7 @@ async function guardedTables(client: Client): Promise<Array<{ schema: string; na
 
 /** Installs (or completes) the guard: idempotent, so tables created since the last install get covered. */
 export async function installWriteGuard(client: Client): Promise<number> {
+  await allowOwnWrites(client);
   await client.query(INSTALL);
   let added = 0;
   for (const t of await guardedTables(client)) {
@@ -78,6 +79,7 @@ export async function installWriteGuard(client: Client): Promise<number> {
 
 /** Removes the guard entirely (finalize on the database that keeps serving). */
 export async function removeWriteGuard(client: Client): Promise<void> {
+  await allowOwnWrites(client);
   const exists = await client.query(`SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2`, [GUARD_SCHEMA, GUARD_FUNCTION]);
   if (exists.rowCount === 0) return;
   // Dropping the function with CASCADE removes the triggers on every table with it.
@@ -106,6 +108,7 @@ export async function freezeWrites(client: Client, reason: string): Promise<numb
 
 /** Opens the connected database for application writes again. */
 export async function unfreezeWrites(client: Client): Promise<void> {
+  await allowOwnWrites(client);
   const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
   await client.query(`ALTER DATABASE ${quoteIdent(rows[0].db)} RESET default_transaction_read_only`);
   const hasGuard = await client.query(`SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, [GUARD_SCHEMA, GUARD_TABLE]);

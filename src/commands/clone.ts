@@ -236,6 +236,7 @@ export async function _clone(deps: Deps, options: CloneOptions = {}): Promise<Cl
       steps: outcome.steps,
       error: {
         code: err.code,
+        exitCode: err.exitCode,
         message: `clone failed at ${outcome.failed.step}: ${err.message}`,
         hint: `${err.hint ? `${err.hint} ` : ''}Blue serves.${unfrozen} Fix the cause, then run \`bluegreen clone\` again (green is re-created).`,
       },

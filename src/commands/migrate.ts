@@ -225,6 +225,7 @@ export async function _migrate(deps: Deps, options: MigrateOptions = {}): Promis
       const r = await builtIn(deps, migrations.dir, options, state.migrationsApplied);
       state = advance(state, 'migrate-finished', at(), deps.who, {
         migrationsApplied: [...state.migrationsApplied.filter((v) => !r.reverted.includes(v)), ...r.applied],
+        lastError: undefined,
       });
       return { ok: true, ...r };
     } catch (error) {

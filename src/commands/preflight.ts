@@ -14,10 +14,11 @@ import { readMigrationPlan } from './migrate.js';
 import { conn, type Deps, loadState } from './context.js';
 
 async function serverFacts(client: Client) {
+  // A physical copy shares the system identifier: the data directory and start time tell one server from another.
   const row = await queryOne<{ version: string; superuser: boolean; system_id: string }>(
     client,
     `SELECT current_setting('server_version') AS version, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
-            (SELECT system_identifier::text FROM pg_control_system()) AS system_id`,
+            (SELECT system_identifier::text FROM pg_control_system()) || ' ' || current_setting('data_directory') || ' ' || pg_postmaster_start_time() AS system_id`,
   );
   return { version: row!.version, major: await serverMajor(client), superuser: row!.superuser, systemId: row!.system_id };
 }

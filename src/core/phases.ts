@@ -58,7 +58,7 @@ const TRANSITIONS: Readonly<Record<Phase, Row>> = {
     'switchover-started': (mode) => (mode === 'replicate' ? 'switching-over' : undefined),
     'finalize-started': 'finalizing',
   },
-  finalizing: { 'finalize-finished': 'finalized' },
+  finalizing: { 'finalize-started': 'finalizing', 'finalize-finished': 'finalized' },
   finalized: NEW_CUTOVER,
   aborted: NEW_CUTOVER,
 };

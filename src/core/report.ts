@@ -16,7 +16,7 @@ export interface StepResult {
 export interface Report {
   readonly ok: boolean;
   readonly steps: ReadonlyArray<StepResult>;
-  readonly error?: { readonly code: string; readonly message: string; readonly hint?: string };
+  readonly error?: { readonly code: string; readonly message: string; readonly hint?: string; readonly exitCode?: number };
 }
 
 /** Total of the steps' times. */

@@ -32,8 +32,8 @@ export interface CutoverState {
   readonly migrationsApplied: ReadonlyArray<string>;
   readonly switchedOverAt?: string;
   readonly rollbackWindowEndsAt?: string;
-  /** Per-table write counters on green right after the switchover, to count writes a freeze-mode rollback would lose. */
-  readonly greenWriteBaseline?: Readonly<Record<string, number>>;
+  /** Green's transaction id when it opened for writes: rows with a newer xmin were written on green since. */
+  readonly greenXidAtSwitchover?: string;
   readonly flips: ReadonlyArray<FlipRecord>;
   readonly history: ReadonlyArray<{ readonly at: string; readonly event: PhaseEvent; readonly phase: Phase; readonly by: string }>;
   readonly lastError?: string;

@@ -1,0 +1,275 @@
+/**
+ * The commander program. The one place that knows about argv, prints results (human or --json),
+ * redacts secrets from everything it prints, and sets the exit code: 0 ok, 1 failed, 2 usage or
+ * config error, 3 blocked by a preflight finding or guardrail.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import type { Config } from '../core/config.js';
+import { BlueGreenError, ExitCode, describeError } from '../core/errors.js';
+import { newMigrationVersion, slug } from '../core/migrations.js';
+import { redact } from '../core/redact.js';
+import type { Report } from '../core/report.js';
+import { terminalProgress } from '../adapters/progress.js';
+import { withClient } from '../adapters/pg.js';
+import { _abort } from '../commands/abort.js';
+import { _clone } from '../commands/clone.js';
+import { _compare } from '../commands/compare.js';
+import { conn, createDeps, type Deps, loadConfig } from '../commands/context.js';
+import { _finalize } from '../commands/finalize.js';
+import { _migrate, readHistory, readMigrationPlan } from '../commands/migrate.js';
+import { _preflight } from '../commands/preflight.js';
+import { _run } from '../commands/run.js';
+import { _status } from '../commands/status.js';
+import { _rollback, _switchover } from '../commands/switchover.js';
+import { runDemo, stopDemo } from '../sandbox/demo.js';
+import { renderCompare, renderFindings, renderStatus, renderSteps, table } from './render.js';
+
+const DEFAULT_CONFIG = './bluegreen.config.json';
+const SECRET_ENV = /PASS|SECRET|TOKEN|KEY|CRED/i;
+
+interface CommonOptions {
+  readonly config: string;
+  readonly json?: boolean;
+  readonly dryRun?: boolean;
+}
+
+/** Secrets in the environment, redacted even before a config names them. */
+function envSecrets(): string[] {
+  return Object.entries(process.env)
+    .filter(([k, v]) => SECRET_ENV.test(k) && v && v.length >= 4)
+    .map(([, v]) => v!);
+}
+
+export interface Io {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+const defaultIo: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+
+function exitCodeOf(error: unknown): number {
+  return error instanceof BlueGreenError ? error.exitCode : ExitCode.failed;
+}
+
+/** Builds the program; `setExitCode` is the only way a command's outcome becomes the process's. */
+export function buildProgram(io: Io = defaultIo, setExitCode: (code: number) => void = (c) => (process.exitCode = c)): Command {
+  let secrets: string[] = envSecrets();
+  const out = (text: string) => io.stdout(`${redact(text, secrets)}\n`);
+  const err = (text: string) => io.stderr(`${redact(text, secrets)}\n`);
+
+  /** Loads the config, runs the work, prints the result, sets the exit code. */
+  async function execute<T extends { ok?: boolean; error?: Report['error'] }>(
+    options: CommonOptions,
+    work: (deps: Deps) => Promise<T>,
+    render: (result: T) => string,
+  ): Promise<void> {
+    try {
+      const config: Config = loadConfig(options.config);
+      secrets = [...new Set([...secrets, ...config.secrets])];
+      const deps = createDeps(config, terminalProgress());
+      const result = await work(deps);
+      if (options.json) out(JSON.stringify(result, null, 2));
+      else {
+        const text = render(result);
+        if (text) out(text);
+      }
+      if (result.ok === false) {
+        if (result.error) {
+          err(`\n✖ ${result.error.message}`);
+          if (result.error.hint) err(`  ${result.error.hint}`);
+        }
+        setExitCode(result.error?.exitCode ?? ExitCode.failed);
+      } else setExitCode(ExitCode.ok);
+    } catch (error) {
+      fail(error, options.json);
+    }
+  }
+
+  function fail(error: unknown, json?: boolean) {
+    const e = error instanceof BlueGreenError ? error : undefined;
+    const message = describeError(error);
+    if (json) out(JSON.stringify({ ok: false, error: { code: e?.code ?? 'failed', message, hint: e?.hint } }, null, 2));
+    err(`✖ ${message}`);
+    if (e?.hint) err(`  ${e.hint}`);
+    if (!e && process.env.BLUEGREEN_DEBUG) err(String((error as Error)?.stack ?? ''));
+    setExitCode(exitCodeOf(error));
+  }
+
+  const dryRunNote = (r: { steps?: ReadonlyArray<unknown> }, dryRun?: boolean) => (dryRun ? '\nDry run: nothing was changed.' : '');
+  const stepsReport = (title: string) => (r: Report & { writePauseMs?: number; dryRun?: boolean }) =>
+    `${title}\n${renderSteps(r.steps)}${r.writePauseMs !== undefined ? `\n\nWrite pause (PgBouncer PAUSE → RESUME): ${r.writePauseMs} ms` : ''}`;
+
+  const program = new Command('bluegreen')
+    .description('Blue-green cutovers for PostgreSQL: clone blue to green, migrate green, compare, switch over, roll back.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+A cutover, step by step:
+  bluegreen preflight          check blue, green and the pointer; changes nothing
+  bluegreen clone              copy blue to green (freeze mode: blue refuses writes from here)
+  bluegreen migrate            apply migrations/ to green only
+  bluegreen compare            row counts, schema diff and integrity, blue vs green
+  bluegreen switchover         pause, sync sequences, point traffic at green, resume
+  bluegreen rollback           back to blue within the rollback window
+  bluegreen finalize           close the window; blue is retired
+Or all of preflight → switchover at once: bluegreen run.
+Try it on a local sandbox first: bluegreen demo.
+
+Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 blocked by a preflight finding or guardrail.
+Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use \${ENV_VAR}.`,
+    );
+
+  const command = (name: string, description: string, opts: { json?: boolean; dryRun?: boolean } = {}) => {
+    const c = program.command(name).description(description).option('-c, --config <file>', 'config file', DEFAULT_CONFIG);
+    if (opts.json) c.option('--json', 'print one JSON object on stdout (progress stays on stderr)');
+    if (opts.dryRun) c.option('--dry-run', 'print the plan and change nothing');
+    return c;
+  };
+
+  command('preflight', 'check blue, green, the pointer and this machine before anything is created', { json: true }).action((o: CommonOptions) =>
+    execute(o, async (deps) => _preflight(deps), (r) => renderFindings(r.findings).replace(/$/, '')),
+  );
+
+  command('clone', 'copy roles and the database from blue to green from one snapshot', { dryRun: true })
+    .option('--jobs <n>', 'parallel pg_dump / pg_restore jobs', (v) => Number(v), 2)
+    .action((o: CommonOptions & { jobs: number }) =>
+      execute(o, (deps) => _clone(deps, { dryRun: o.dryRun, jobs: o.jobs }), (r) => `${stepsReport(o.dryRun ? 'Clone plan' : `Cutover ${r.cutover}: clone`)(r)}${r.dump ? `\n\nBackup kept: ${r.dump.path} (${r.dump.tocEntries} entries)` : ''}${dryRunNote(r, o.dryRun)}`),
+    );
+
+  command('migrate', 'apply pending migrations to green only (never blue)', { dryRun: true })
+    .option('--down', 'revert the latest migration applied in this cutover, with its down script')
+    .action((o: CommonOptions & { down?: boolean }) =>
+      execute(o, (deps) => _migrate(deps, { dryRun: o.dryRun, down: o.down }), (r) =>
+        r.steps.length ? `${renderSteps(r.steps)}${dryRunNote(r, o.dryRun)}` : 'No migrations configured or pending: green is up to date.',
+      ),
+    );
+
+  const migrations = program.command('migrations').description('create migration files, or list which are applied on green');
+  migrations
+    .command('create <name>')
+    .description('write <version>_<name>.up.sql and .down.sql in the migrations folder')
+    .option('-c, --config <file>', 'config file (for migrations.dir)', DEFAULT_CONFIG)
+    .option('--dir <dir>', 'migrations folder (default: migrations.dir from the config, else ./migrations)')
+    .action((name: string, o: { config: string; dir?: string }) => {
+      try {
+        let dir = o.dir;
+        if (!dir && existsSync(o.config)) {
+          const config = loadConfig(o.config);
+          if (config.migrations && 'dir' in config.migrations) dir = config.migrations.dir;
+        }
+        dir = path.resolve(dir ?? 'migrations');
+        mkdirSync(dir, { recursive: true });
+        const base = `${newMigrationVersion(new Date())}_${slug(name)}`;
+        writeFileSync(path.join(dir, `${base}.up.sql`), `-- ${name}\n-- Expand only in replicate mode: add tables, nullable columns or columns with defaults, indexes.\n`, { flag: 'wx' });
+        writeFileSync(path.join(dir, `${base}.down.sql`), `-- Undo ${name} (runs on green only, before the switchover)\n`, { flag: 'wx' });
+        out(`Created ${path.join(dir, `${base}.up.sql`)}\n        ${path.join(dir, `${base}.down.sql`)}`);
+        setExitCode(ExitCode.ok);
+      } catch (error) {
+        fail(error);
+      }
+    });
+  migrations
+    .command('status')
+    .description('list migrations: applied on green, pending, or changed since applied')
+    .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+    .option('--json', 'print one JSON object on stdout')
+    .action((o: CommonOptions) =>
+      execute(
+        o,
+        async (deps) => {
+          const m = deps.config.migrations;
+          if (!m || !('dir' in m)) return { ok: true, migrations: [] as Array<{ version: string; name: string; status: string }>, note: 'migrations.command: the external tool keeps its own history' };
+          const applied = await withClient(deps.config.green, readHistory, conn(deps, 'green', 'migrations status')).catch(() => []);
+          const plan = await readMigrationPlan(m.dir, applied);
+          const changed = new Set(plan.changed.map((c) => c.version));
+          const rows = [
+            ...plan.applied.map((a) => ({ version: a.version, name: a.name, status: changed.has(a.version) ? 'CHANGED since applied' : 'applied' })),
+            ...plan.pending.map((p) => ({ version: p.version, name: p.name, status: 'pending' })),
+          ];
+          return { ok: plan.changed.length === 0, migrations: rows, note: undefined as string | undefined };
+        },
+        (r) => r.note ?? (r.migrations.length ? table(['version', 'name', 'status'], r.migrations.map((m) => [m.version, m.name, m.status])) : 'No migrations.'),
+      ),
+    );
+
+  command('compare', 'compare blue and green: exact row counts, schema diff, integrity on green', { json: true }).action((o: CommonOptions) =>
+    execute(o, (deps) => _compare(deps), renderCompare),
+  );
+
+  command('switchover', 'point traffic at green: pause, sync sequences, open green, flip, resume', { json: true, dryRun: true }).action((o: CommonOptions) =>
+    execute(o, (deps) => _switchover(deps, { dryRun: o.dryRun }), (r) => `${stepsReport(o.dryRun ? 'Switchover plan' : 'Switchover')(r)}${r.ok && !o.dryRun ? '\n\nGreen serves. Blue is kept read-only for the rollback window: `bluegreen status`.' : ''}${dryRunNote(r, o.dryRun)}`),
+  );
+
+  command('rollback', 'point traffic back at blue within the rollback window', { json: true, dryRun: true })
+    .option('--accept-data-loss', 'freeze mode: roll back although rows written on green since the switchover are lost')
+    .action((o: CommonOptions & { acceptDataLoss?: boolean }) =>
+      execute(o, (deps) => _rollback(deps, { dryRun: o.dryRun, acceptDataLoss: o.acceptDataLoss }), (r) => `${stepsReport(o.dryRun ? 'Rollback plan' : 'Rollback')(r)}${dryRunNote(r, o.dryRun)}`),
+    );
+
+  command('finalize', 'close the rollback window: blue is retired (kept, frozen, not dropped)', { dryRun: true })
+    .option('--force', 'finalize before the rollback window ends')
+    .action((o: CommonOptions & { force?: boolean }) =>
+      execute(o, (deps) => _finalize(deps, { dryRun: o.dryRun, force: o.force }), (r) => `${stepsReport('Finalize')(r)}${dryRunNote(r, o.dryRun)}`),
+    );
+
+  command('abort', 'give up the cutover before the switchover: blue serves and takes writes again', { dryRun: true }).action((o: CommonOptions) =>
+    execute(o, (deps) => _abort(deps, { dryRun: o.dryRun }), (r) => `${stepsReport('Abort')(r)}${dryRunNote(r, o.dryRun)}`),
+  );
+
+  command('status', 'phase, what serves, the rollback window, the last flip', { json: true }).action((o: CommonOptions) =>
+    execute(o, async (deps) => ({ ok: true as const, ...(await _status(deps)) }), (r) => renderStatus(r, Date.now())),
+  );
+
+  command('run', 'preflight → clone → migrate → compare → switchover, stopping at the first failure', { json: true, dryRun: true }).action((o: CommonOptions) =>
+    execute(o, (deps) => _run(deps, { dryRun: o.dryRun }), (r) =>
+      [
+        ...r.stages.map((s) => `${s.ok ? '✔' : '✖'} ${s.stage}${s.steps.length ? `\n${renderSteps(s.steps).replace(/^/gm, '    ')}` : ''}`),
+        ...(r.compare ? ['', renderCompare(r.compare)] : []),
+        ...(r.switchover?.writePauseMs !== undefined ? ['', `Write pause: ${r.switchover.writePauseMs} ms`] : []),
+      ].join('\n'),
+    ),
+  );
+
+  program
+    .command('demo')
+    .description('a full cutover on a local sandbox (blue, green, PgBouncer), explained as it goes')
+    .option('--keep', 'leave the sandbox running and print a config to try every command by hand')
+    .option('--scale <n>', 'data size: 1 is about 100k rows', (v) => Number(v), 1)
+    .option('--stop <dir>', 'stop a sandbox left running by --keep')
+    .action(async (o: { keep?: boolean; scale: number; stop?: string }) => {
+      try {
+        if (o.stop) {
+          await stopDemo(o.stop);
+          out(`Stopped and removed the sandbox in ${o.stop}.`);
+        } else {
+          await runDemo({ keep: o.keep, scale: o.scale, print: out });
+        }
+        setExitCode(ExitCode.ok);
+      } catch (error) {
+        fail(error);
+      }
+    });
+
+  return program;
+}
+
+/** Parses argv and runs; commander's own usage errors become exit 2. */
+export async function main(argv: string[], io: Io = defaultIo, setExitCode: (code: number) => void = (c) => (process.exitCode = c)): Promise<void> {
+  const program = buildProgram(io, setExitCode);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      setExitCode(error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? ExitCode.ok : ExitCode.usage);
+      return;
+    }
+    throw error;
+  }
+}
+

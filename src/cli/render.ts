@@ -1,0 +1,72 @@
+/** Human output: what an operator reads at 2 a.m. Plain text, aligned, no colour codes in pipes. */
+import type { CompareResult } from '../core/compare-model.js';
+import { formatDuration } from '../core/duration.js';
+import type { Finding } from '../core/preflight-rules.js';
+import type { StepResult } from '../core/report.js';
+import { describeDifference } from '../core/schema-diff.js';
+import type { StatusResult } from '../commands/status.js';
+
+export function table(headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, rightAligned: ReadonlySet<number> = new Set()): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: ReadonlyArray<string>) =>
+    cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+const SYMBOL: Record<string, string> = { ok: '✔', warn: '⚠', block: '✖', failed: '✖', skipped: '–' };
+
+export function renderFindings(findings: ReadonlyArray<Finding>): string {
+  const lines = findings.map((f) => `${SYMBOL[f.status]} ${f.status.padEnd(5)} ${f.message}${f.fix && f.status !== 'ok' ? `\n           fix: ${f.fix}` : ''}`);
+  const blocks = findings.filter((f) => f.status === 'block').length;
+  const warns = findings.filter((f) => f.status === 'warn').length;
+  lines.push('', blocks ? `Blocked: ${blocks} problem${blocks > 1 ? 's' : ''} to fix before cloning (exit 3).` : `Ready to clone${warns ? ` (${warns} warning${warns > 1 ? 's' : ''})` : ''}.`);
+  return lines.join('\n');
+}
+
+export function renderSteps(steps: ReadonlyArray<StepResult>): string {
+  return table(
+    ['step', 'status', 'time', 'detail'],
+    steps.map((s) => [s.name, `${SYMBOL[s.status]} ${s.status}`, s.status === 'skipped' && s.ms === 0 ? '' : `${s.ms} ms`, s.detail ?? '']),
+    new Set([2]),
+  );
+}
+
+const fmt = (n: number | null) => (n === null ? '—' : n.toLocaleString('en-US'));
+
+export function renderCompare(r: CompareResult): string {
+  const out = [
+    table(
+      ['table', 'blue rows', 'green rows', 'status'],
+      r.tables.map((t) => [t.table, fmt(t.blueRows), fmt(t.greenRows), `${t.status === 'ok' || t.status === 'new-on-green' ? '✔' : '✖'} ${t.status}`]),
+      new Set([1, 2]),
+    ),
+  ];
+  if (r.schema.expected.length) out.push('', `Schema changes the migrations explain (${r.schema.expected.length}):`, ...r.schema.expected.map((d) => `  ${describeDifference(d)}`));
+  if (r.schema.unexpected.length) out.push('', `UNEXPECTED schema differences (${r.schema.unexpected.length}):`, ...r.schema.unexpected.map((d) => `  ${describeDifference(d)}  [${d.reason}]`));
+  if (r.integrity.length) out.push('', 'Integrity on green:', ...r.integrity.map((f) => `  ${f.severity === 'fail' ? '✖' : '⚠'} ${f.check} ${f.object}: ${f.detail}`));
+  else out.push('', '✔ Integrity on green: no invalid constraint or index, no foreign-key orphan, sequences ahead of their columns.');
+  const rows = r.tables.reduce((s, t) => s + (t.blueRows ?? 0) + (t.greenRows ?? 0), 0);
+  out.push('', `${r.ok ? '✔ Blue and green match' : '✖ Differences found (exit 1)'}: ${r.tables.length} tables, ${fmt(rows)} rows counted in ${formatDuration(r.ms)}.`);
+  return out.join('\n');
+}
+
+export function renderStatus(s: StatusResult, now: number): string {
+  const lines: Array<[string, string]> = [
+    ['cutover', s.cutover ?? '(none yet)'],
+    ['mode', s.mode],
+    ['phase', s.phase],
+    ['serving', s.serving === 'unknown' ? `unknown (${s.pointerError ?? 'pointer unreadable'})` : s.serving],
+    ['pointer', s.pointer],
+    ['blue', s.blueFrozen ? 'frozen (reads only)' : 'open for writes'],
+  ];
+  if (s.rollbackWindowEndsAt) {
+    const left = Date.parse(s.rollbackWindowEndsAt) - now;
+    lines.push(['rollback window', s.phase === 'switched-over' ? (left > 0 ? `${formatDuration(left)} left (until ${s.rollbackWindowEndsAt})` : `closed at ${s.rollbackWindowEndsAt}: finalize when ready`) : `ended (${s.phase})`]);
+  }
+  if (s.lastFlip) lines.push(['last flip', `${s.lastFlip.kind} ${s.lastFlip.ok ? 'ok' : 'FAILED'} at ${s.lastFlip.at}${s.lastFlip.writePauseMs !== undefined ? `, writes paused ${s.lastFlip.writePauseMs} ms` : ''}`]);
+  if (s.migrationsApplied.length) lines.push(['migrations', `${s.migrationsApplied.join(', ')} applied to green`]);
+  if (s.dump) lines.push(['backup', s.dump]);
+  if (s.lastError) lines.push(['last error', s.lastError.split('\n')[0]]);
+  const width = Math.max(...lines.map(([k]) => k.length));
+  return [...lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`), '', s.advice].join('\n');
+}

@@ -1,0 +1,55 @@
+/**
+ * `bluegreen abort`: gives up the cutover before the switchover (or after an interrupted one) and
+ * puts blue back in charge: PgBouncer resumed, pointer on blue, blue open for writes, green guarded.
+ * Green's copy stays for inspection; the next clone re-creates it.
+ */
+import { advance } from '../core/state.js';
+import type { Report } from '../core/report.js';
+import { withClient } from '../adapters/pg.js';
+import { targetOf } from '../adapters/pointer.js';
+import { sameTargetAs } from '../core/pgbouncer-ini.js';
+import { freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
+import { conn, controlled, type Deps, loadState } from './context.js';
+import { planOnly, runSteps, type Step } from './steps.js';
+
+export async function _abort(deps: Deps, options: { dryRun?: boolean } = {}): Promise<Report> {
+  const { config, pointer } = deps;
+  const at = () => deps.clock.now().toISOString();
+  advance(await loadState(deps), 'abort', at(), deps.who);
+  const steps: Step[] = [
+    { name: 'resume', title: 'Making sure PgBouncer is not paused', run: async () => (pointer.canPause ? void (await pointer.resume()) : { skipped: 'file pointer' }) },
+    {
+      name: 'pointer-to-blue',
+      title: 'Making sure the pointer serves blue',
+      run: async () => {
+        if (sameTargetAs(await pointer.current(), targetOf(config.blue))) return 'already on blue';
+        await pointer.flip(targetOf(config.blue), 'blue');
+        return 'pointed back at blue';
+      },
+    },
+    { name: 'open-blue', title: 'Opening blue for writes', run: () => withClient(config.blue, unfreezeWrites, conn(deps, 'blue', 'abort')) },
+    {
+      name: 'guard-green',
+      title: 'Guarding green against writes',
+      run: async () => {
+        try {
+          await withClient(config.green, (c) => freezeWrites(c, 'cutover aborted'), conn(deps, 'green', 'abort'));
+        } catch (error) {
+          // Green's database may not exist (abort right after a failed clone): nothing to guard.
+          if (!/does not exist/.test((error as Error).message)) throw error;
+          return { skipped: "green's database does not exist" };
+        }
+      },
+    },
+  ];
+  if (options.dryRun) return { ok: true, steps: planOnly(steps) };
+  return controlled(deps, 'abort', async () => {
+    const outcome = await runSteps(steps, deps.progress, config.secrets);
+    if (outcome.failed) {
+      const err = outcome.failed.error;
+      return { ok: false, steps: outcome.steps, error: { code: err.code, exitCode: err.exitCode, message: `abort failed at ${outcome.failed.step}: ${err.message}`, hint: 'Fix the cause and run `bluegreen abort` again; it is safe to repeat.' } };
+    }
+    await deps.store.save(advance(await loadState(deps), 'abort', at(), deps.who, { serving: 'blue', blueFrozen: false }));
+    return { ok: true, steps: outcome.steps };
+  });
+}

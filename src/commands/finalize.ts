@@ -1,0 +1,67 @@
+/**
+ * `bluegreen finalize`: closes the rollback window. Green keeps serving without our guard; blue is
+ * retired: left frozen, marked with a comment, never dropped by us (its data is the last copy of the
+ * old version, and dropping it is the operator's call).
+ */
+import { BlueGreenError } from '../core/errors.js';
+import { formatDuration } from '../core/duration.js';
+import { quoteIdent, quoteLiteral } from '../core/quote.js';
+import type { Report } from '../core/report.js';
+import { advance, windowLeftMs } from '../core/state.js';
+import { withClient } from '../adapters/pg.js';
+import { freezeWrites, removeWriteGuard } from '../adapters/write-guard.js';
+import { conn, controlled, type Deps, loadState } from './context.js';
+import { planOnly, runSteps, type Step } from './steps.js';
+
+export interface FinalizeOptions {
+  readonly dryRun?: boolean;
+  /** Close the window before it ends. */
+  readonly force?: boolean;
+}
+
+export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Promise<Report> {
+  const { config } = deps;
+  const at = () => deps.clock.now().toISOString();
+  const initial = await loadState(deps);
+  advance(initial, 'finalize-started', at(), deps.who);
+  const left = windowLeftMs(initial, deps.clock.now().getTime());
+  if (left !== undefined && left > 0 && !options.force) {
+    throw new BlueGreenError(`the rollback window is open for another ${formatDuration(left)} (until ${initial.rollbackWindowEndsAt})`, {
+      hint: 'Finalizing gives up the rollback. Wait for the window to close, or pass --force.',
+    });
+  }
+  const serving = initial.serving;
+  const retired = serving === 'green' ? 'blue' : 'green';
+  const steps: Step[] = [
+    {
+      name: `retire-${retired}`,
+      title: `Retiring ${retired} (kept frozen, marked retired, not dropped)`,
+      run: () =>
+        withClient(serving === 'green' ? config.blue : config.green, async (c) => {
+          await freezeWrites(c, `retired by cutover ${initial.id}`);
+          const { rows } = await c.query<{ db: string }>('SELECT current_database() AS db');
+          await c.query(`COMMENT ON DATABASE ${quoteIdent(rows[0].db)} IS ${quoteLiteral(`retired by pg-bluegreen cutover ${initial.id} at ${at()}; drop it when you no longer need it`)}`);
+          return 'drop it yourself once you no longer need it';
+        }, conn(deps, retired, 'finalize')),
+    },
+    {
+      name: `clean-${serving}`,
+      title: `Removing bluegreen's write guard from ${serving}`,
+      run: () => withClient(serving === 'green' ? config.green : config.blue, removeWriteGuard, conn(deps, serving, 'finalize')),
+    },
+  ];
+  if (options.dryRun) return { ok: true, steps: planOnly(steps) };
+  return controlled(deps, 'finalize', async () => {
+    let state = advance(await loadState(deps), 'finalize-started', at(), deps.who);
+    await deps.store.save(state);
+    const outcome = await runSteps(steps, deps.progress, config.secrets);
+    if (outcome.failed) {
+      await deps.store.save({ ...state, lastError: outcome.failed.error.message });
+      const err = outcome.failed.error;
+      return { ok: false, steps: outcome.steps, error: { code: err.code, exitCode: err.exitCode, message: `finalize failed at ${outcome.failed.step}: ${err.message}`, hint: `${serving} still serves. Fix the cause and run \`bluegreen finalize\` again.` } };
+    }
+    state = advance(state, 'finalize-finished', at(), deps.who, { blueFrozen: serving === 'green' });
+    await deps.store.save(state);
+    return { ok: true, steps: outcome.steps };
+  });
+}

@@ -1,0 +1,167 @@
+/**
+ * `bluegreen demo`: a full freeze-mode cutover on a local sandbox, explained as it goes, with a
+ * write load running through PgBouncer the whole time. Uses the same commands an operator runs.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { parseConfig } from '../core/config.js';
+import { formatDuration } from '../core/duration.js';
+import { lineProgress } from '../adapters/progress.js';
+import { writeFileAtomic } from '../adapters/state-store.js';
+import { _clone } from '../commands/clone.js';
+import { _compare } from '../commands/compare.js';
+import { createDeps, type Deps } from '../commands/context.js';
+import { _migrate } from '../commands/migrate.js';
+import { _preflight } from '../commands/preflight.js';
+import { _status } from '../commands/status.js';
+import { _rollback, _switchover } from '../commands/switchover.js';
+import { renderCompare, renderFindings, renderStatus, renderSteps } from '../cli/render.js';
+import { startSandbox, stopSandboxDir } from './sandbox.js';
+import { seedTradingApp, startWriteLoad } from './trading-app.js';
+
+/** The migrations shipped with the package (the demo's v2.5 → v2.6). */
+export const DEMO_MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+
+export interface DemoOptions {
+  readonly keep?: boolean;
+  readonly scale?: number;
+  readonly print: (text: string) => void;
+}
+
+async function countOnServing(url: string, ids: ReadonlyArray<number>): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM orders WHERE id = ANY($1::bigint[])', [ids]);
+    return Number(rows[0].n);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function runDemo(options: DemoOptions): Promise<void> {
+  const say = options.print;
+  const heading = (text: string) => say(`\n━━ ${text} ${'━'.repeat(Math.max(0, 70 - text.length))}`);
+  say('pg-bluegreen demo: a freeze-mode cutover of a trading app from v2.5 to v2.6 on a local sandbox.');
+  say('Blue is the live database, green its new copy; PgBouncer sits in front, and an app writes orders through it the whole time.');
+
+  heading('1. Sandbox');
+  const sandbox = await startSandbox({ fast: true });
+  let keep = false;
+  try {
+    say(`blue   PostgreSQL ${sandbox.blue.major} on 127.0.0.1:${sandbox.blue.port}`);
+    say(`green  PostgreSQL ${sandbox.green.major} on 127.0.0.1:${sandbox.green.port} (empty)`);
+    say(`pgbouncer on 127.0.0.1:${sandbox.pgbouncer.port}, database "app" → blue`);
+    say(`files in ${sandbox.dir}`);
+    await seedTradingApp(sandbox.blueUrl, options.scale ?? 1, sandbox.appUser);
+    say(`seeded the v2.5 schema: users, accounts, positions, orders, trades, api_keys (~${Math.round(100 * (options.scale ?? 1))}k rows)`);
+
+    // Secrets stay out of the config (and out of this output): it names environment variables.
+    const env = {
+      BLUEGREEN_DEMO_PG_PASSWORD: sandbox.blue.password,
+      BLUEGREEN_DEMO_GREEN_PASSWORD: sandbox.green.password,
+      BLUEGREEN_DEMO_PGB_PASSWORD: sandbox.pgbouncer.adminPassword,
+    };
+    const configFile = path.join(sandbox.dir, 'bluegreen.config.json');
+    const configJson = {
+      blue: `postgres://postgres:\${BLUEGREEN_DEMO_PG_PASSWORD}@127.0.0.1:${sandbox.blue.port}/app`,
+      green: `postgres://postgres:\${BLUEGREEN_DEMO_GREEN_PASSWORD}@127.0.0.1:${sandbox.green.port}/app`,
+      mode: 'freeze',
+      migrations: { dir: DEMO_MIGRATIONS },
+      pointer: { type: 'pgbouncer', admin: `postgres://pgbadmin:\${BLUEGREEN_DEMO_PGB_PASSWORD}@127.0.0.1:${sandbox.pgbouncer.port}/pgbouncer`, ini: sandbox.pgbouncer.ini, database: 'app' },
+      rollbackWindow: '24h',
+      switchover: { timeoutMs: 30000 },
+      stateDir: path.join(sandbox.dir, 'state'),
+    };
+    writeFileAtomic(configFile, `${JSON.stringify(configJson, null, 2)}\n`, 0o600);
+    const envFile = path.join(sandbox.dir, 'sandbox.env');
+    writeFileAtomic(envFile, Object.entries(env).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n', 0o600);
+    const config = parseConfig(JSON.stringify(configJson), configFile, env);
+    const deps: Deps = createDeps(config, lineProgress((line) => say(`   ${line}`)));
+
+    heading('2. The app starts writing through PgBouncer (about 40 orders a second)');
+    let load = startWriteLoad(sandbox.appUrl, 40);
+    await new Promise((r) => setTimeout(r, 500));
+
+    heading('3. Preflight: is everything in place? (bluegreen preflight)');
+    say(renderFindings((await _preflight(deps)).findings));
+
+    heading('4. Clone blue to green (bluegreen clone)');
+    say('Freeze mode: blue refuses writes from now until the switchover; reads go on. The app sees errors for writes meanwhile.');
+    const clone = await _clone(deps);
+    if (!clone.ok) throw new Error(clone.error?.message);
+    say(`backup kept and checked readable: ${clone.dump?.path}`);
+
+    heading('5. Migrate green to v2.6 (bluegreen migrate)');
+    say('Blue is never touched: leverage on positions, scopes on api_keys, an index on trades, a price_alerts table.');
+    await _migrate(deps);
+
+    heading('6. Compare blue and green (bluegreen compare)');
+    say(renderCompare(await _compare(deps)));
+
+    heading('7. Switch over (bluegreen switchover)');
+    const switchover = await _switchover(deps);
+    say(renderSteps(switchover.steps));
+    say(`\nwrite pause (PgBouncer PAUSE → RESUME): ${switchover.writePauseMs} ms`);
+    say(`writes refused in all (freeze from clone to switchover): ${formatDuration(switchover.writesFrozenMs ?? 0)}`);
+    await new Promise((r) => setTimeout(r, 1000));
+    const first = await load.stop();
+    const onGreen = await countOnServing(sandbox.greenUrl, first.acknowledged);
+    say(`\nthe app, during all of this: ${first.acknowledged.length} writes accepted, ${first.refused} refused while blue was frozen`);
+    if (first.firstRefusal) say(`  what a refused write saw: "${first.firstRefusal}"`);
+    say(`  longest wait for one write: ${first.maxLatencyMs} ms; its connection to PgBouncer never dropped`);
+    say(`  accepted writes found on green, which now serves: ${onGreen} of ${first.acknowledged.length}${onGreen === first.acknowledged.length ? ' — none lost' : ' — SOME MISSING'}`);
+
+    heading('8. Status (bluegreen status)');
+    say(renderStatus(await _status(deps), Date.now()));
+
+    heading('9. Roll back to blue (bluegreen rollback)');
+    load = startWriteLoad(sandbox.appUrl, 40);
+    await new Promise((r) => setTimeout(r, 700));
+    say('Green has taken writes since the switchover; in freeze mode blue has no copy of them, so rollback refuses first:');
+    const refused = await _rollback(deps);
+    say(`  ✖ ${refused.error?.message.split('\n  undo')[0]}\n  ${refused.error?.hint}`);
+    say('\nAn operator who accepts that loss says so (bluegreen rollback --accept-data-loss):');
+    const rollback = await _rollback(deps, { acceptDataLoss: true });
+    say(renderSteps(rollback.steps));
+    say(`\nwrite pause: ${rollback.writePauseMs} ms; blue serves and takes writes again`);
+    await new Promise((r) => setTimeout(r, 500));
+    const second = await load.stop();
+    say(`the app meanwhile: ${second.acknowledged.length} writes accepted, ${second.refused} refused, longest wait ${second.maxLatencyMs} ms`);
+
+    heading('10. A second cutover (clone again, migrate, switch over)');
+    say('After a freeze-mode rollback green missed blue\'s new writes, so it is cloned anew (the tool re-creates the database it made).');
+    load = startWriteLoad(sandbox.appUrl, 40);
+    await _clone(deps);
+    await _migrate(deps);
+    const compare2 = await _compare(deps);
+    say(`compare: ${compare2.ok ? 'blue and green match' : 'DIFFERENCES'} (${compare2.tables.length} tables)`);
+    const again = await _switchover(deps);
+    await new Promise((r) => setTimeout(r, 500));
+    const third = await load.stop();
+    const onGreen3 = await countOnServing(sandbox.greenUrl, third.acknowledged);
+    say(`write pause: ${again.writePauseMs} ms; accepted writes on green: ${onGreen3} of ${third.acknowledged.length}`);
+    say('');
+    say(renderStatus(await _status(deps), Date.now()));
+
+    heading('Done');
+    if (options.keep) {
+      keep = true;
+      say('The sandbox keeps running. Try every command by hand:');
+      say(`  set -a; . ${envFile}; set +a`);
+      say(`  bluegreen status --config ${configFile}`);
+      say(`  bluegreen rollback --config ${configFile} --dry-run`);
+      say(`  psql "postgres://app@127.0.0.1:${sandbox.pgbouncer.port}/app"   (the app's password is in ${path.join(sandbox.pgbouncer.dir, 'userlist.txt')})`);
+      say(`Stop it with: bluegreen demo --stop ${sandbox.dir}`);
+    } else {
+      say('Stopping the sandbox (run `bluegreen demo --keep` to leave it up and try the commands yourself).');
+    }
+  } finally {
+    if (!keep) await sandbox.stop();
+  }
+}
+
+export async function stopDemo(dir: string): Promise<void> {
+  await stopSandboxDir(dir);
+}
