@@ -37,9 +37,12 @@ export interface CloneResult extends Report {
   readonly dump?: CutoverState['dump'];
 }
 
-/** Where the schema of green right after the clone is kept: compare tells migrations' changes from drift with it. */
-export function cloneSchemaFile(stateDir: string, cutoverId: string): string {
-  return path.join(stateDir, `${cutoverId}.schema-at-clone.json`);
+/**
+ * Where green's schema is recorded right after the clone and after each migrate run: compare tells
+ * the migrations' changes from drift and from changes made on green by hand with them.
+ */
+export function schemaFile(stateDir: string, cutoverId: string, when: 'at-clone' | 'after-migrations'): string {
+  return path.join(stateDir, `${cutoverId}.schema-${when}.json`);
 }
 
 function dirBytes(dir: string): number {
@@ -185,7 +188,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         onGreen(async (green) => {
           await freezeWrites(green, 'green before switchover');
           await allowOwnWrites(green);
-          writeFileAtomic(cloneSchemaFile(config.stateDir, state().id), JSON.stringify(await readSchema(green)));
+          writeFileAtomic(schemaFile(config.stateDir, state().id, 'at-clone'), JSON.stringify(await readSchema(green)));
           return 'schema recorded for compare';
         }),
     },

@@ -7,15 +7,19 @@ import { type CompareResult, compareCounts, verdict } from '../core/compare-mode
 import { diffSchemas, type SchemaSnapshot } from '../core/schema-diff.js';
 import { checkIntegrity, countRows, listTables, readSchema } from '../adapters/catalog.js';
 import { withClient } from '../adapters/pg.js';
-import { cloneSchemaFile } from './clone.js';
+import { schemaFile } from './clone.js';
 import { conn, type Deps, loadState } from './context.js';
 
 export async function _compare(deps: Deps): Promise<CompareResult> {
   const { config, progress } = deps;
   const state = await loadState(deps);
   const start = performance.now();
-  const schemaFile = cloneSchemaFile(config.stateDir, state.id);
-  const greenAtClone: SchemaSnapshot | undefined = existsSync(schemaFile) ? JSON.parse(readFileSync(schemaFile, 'utf8')) : undefined;
+  const recorded = (when: 'at-clone' | 'after-migrations'): SchemaSnapshot | undefined => {
+    const file = schemaFile(config.stateDir, state.id, when);
+    return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+  };
+  const greenAtClone = recorded('at-clone');
+  const greenAfterMigrations = recorded('after-migrations') ?? greenAtClone;
   progress.start('Counting rows and reading schemas on blue and green');
   const side = (url: string, label: 'blue' | 'green') =>
     withClient(
@@ -31,7 +35,7 @@ export async function _compare(deps: Deps): Promise<CompareResult> {
       conn(deps, label, 'compare'),
     );
   const [blue, green] = await Promise.all([side(config.blue, 'blue'), side(config.green, 'green')]);
-  const schema = diffSchemas(blue.schema, green.schema, greenAtClone);
+  const schema = diffSchemas(blue.schema, green.schema, greenAtClone, greenAfterMigrations);
   const createdByMigrations = new Set(
     schema.expected.filter((d) => d.kind === 'only-on-green' && d.object.startsWith('table ')).map((d) => displayFromKey(d.object.slice('table '.length))),
   );

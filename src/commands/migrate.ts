@@ -16,6 +16,9 @@ import { advance } from '../core/state.js';
 import { splitStatements } from '../core/sql-split.js';
 import { type Client, LockKey, withAdvisoryLock, withClient, withTransaction } from '../adapters/pg.js';
 import { allowOwnWrites, freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
+import { readSchema } from '../adapters/catalog.js';
+import { writeFileAtomic } from '../adapters/state-store.js';
+import { schemaFile } from './clone.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
 
 export const HISTORY_TABLE = 'bluegreen.migrations';
@@ -237,6 +240,8 @@ export async function _migrate(deps: Deps, options: MigrateOptions = {}): Promis
       throw error;
     } finally {
       await deps.store.save(state);
+      // Whatever the outcome, record what green looks like now: compare counts this as the migrations' doing.
+      await withClient(config.green, async (green) => writeFileAtomic(schemaFile(config.stateDir, state.id, 'after-migrations'), JSON.stringify(await readSchema(green))), conn(deps, 'green', 'migrate'));
     }
   });
 }

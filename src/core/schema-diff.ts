@@ -25,8 +25,9 @@ export interface SchemaDiff {
  * @param blue blue now
  * @param green green now
  * @param greenAtClone green right after the clone (equal to blue at that moment); undefined when unknown
+ * @param greenAfterMigrations green right after the last migrate run (defaults to greenAtClone: no migrations)
  */
-export function diffSchemas(blue: SchemaSnapshot, green: SchemaSnapshot, greenAtClone?: SchemaSnapshot): SchemaDiff {
+export function diffSchemas(blue: SchemaSnapshot, green: SchemaSnapshot, greenAtClone?: SchemaSnapshot, greenAfterMigrations = greenAtClone): SchemaDiff {
   const expected: SchemaDifference[] = [];
   const unexpected: SchemaDifference[] = [];
   const keys = [...new Set([...Object.keys(blue), ...Object.keys(green)])].sort();
@@ -40,12 +41,13 @@ export function diffSchemas(blue: SchemaSnapshot, green: SchemaSnapshot, greenAt
       continue;
     }
     const atClone = greenAtClone[object];
-    const greenChanged = atClone !== g;
-    const blueChanged = atClone !== b;
-    if (blueChanged) {
+    const byMigrations = greenAfterMigrations?.[object];
+    if (atClone !== b) {
       unexpected.push({ object, kind, blue: b, green: g, reason: 'blue changed since the clone (DDL on blue)' });
-    } else if (greenChanged) {
+    } else if (byMigrations !== atClone && byMigrations === g) {
       expected.push({ object, kind, blue: b, green: g, reason: 'changed on green by migrations' });
+    } else if (atClone !== g) {
+      unexpected.push({ object, kind, blue: b, green: g, reason: 'changed on green outside the migrations' });
     } else {
       unexpected.push({ object, kind, blue: b, green: g, reason: 'differs although neither side changed since the clone' });
     }

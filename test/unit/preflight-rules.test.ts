@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { blocked, preflightFindings, type PreflightFacts } from '../../src/core/preflight-rules.js';
+
+const healthy: PreflightFacts = {
+  mode: 'freeze',
+  database: 'app',
+  blue: { version: '15.8', major: 15, superuser: true, systemId: 'a', walLevel: 'replica', tablesWithoutKey: [], unloggedTables: [], largeObjects: 0, longTransactions: [], sizeBytes: 1e9, extensions: ['pgcrypto'] },
+  green: { version: '16.2', major: 16, superuser: true, systemId: 'b', databaseExists: false, userTables: 0, availableExtensions: ['pgcrypto'] },
+  greenResettable: false,
+  tools: { pgDump: '/usr/lib/postgresql/16/bin/pg_dump' },
+  pointer: { description: 'pgbouncer', pointsAt: 'blue' },
+  dumpDirFreeBytes: 1e11,
+  dumpDir: '/var/dumps',
+  migrations: { pending: 4 },
+};
+
+const statusOf = (f: PreflightFacts, check: string) => preflightFindings(f).find((x) => x.check === check)?.status;
+
+describe('preflight rules', () => {
+  it('passes a healthy setup (a major upgrade is fine)', () => {
+    const findings = preflightFindings(healthy);
+    expect(blocked(findings)).toBe(false);
+    expect(findings.find((f) => f.check === 'versions')?.message).toBe('major upgrade 15 → 16');
+  });
+  it('blocks each thing that would break a cutover, with a fix', () => {
+    const cases: Array<[Partial<PreflightFacts>, string]> = [
+      [{ blue: { error: 'connection refused' } }, 'blue-reachable'],
+      [{ green: { ...healthy.green, major: 14 } }, 'versions'],
+      [{ green: { ...healthy.green, databaseExists: true, userTables: 3 } }, 'green-empty'],
+      [{ green: { ...healthy.green, availableExtensions: [] } }, 'extensions'],
+      [{ pointer: { description: 'pgbouncer', pointsAt: 'green' } }, 'pointer'],
+      [{ dumpDirFreeBytes: 1e6 }, 'disk-space'],
+      [{ tools: { error: 'no pg_dump' } }, 'client-tools'],
+      [{ blue: { ...healthy.blue, superuser: false } }, 'blue-privileges'],
+      [{ mode: 'replicate', blue: { ...healthy.blue, tablesWithoutKey: ['public.log'] } }, 'primary-keys'],
+      [{ mode: 'replicate' }, 'wal-level'],
+    ];
+    for (const [change, check] of cases) {
+      const finding = preflightFindings({ ...healthy, ...change }).find((f) => f.check === check);
+      expect(finding?.status, check).toBe('block');
+      expect(finding?.fix, check).toBeTruthy();
+    }
+  });
+  it('warns instead of blocking where freeze mode copes', () => {
+    expect(statusOf({ ...healthy, blue: { ...healthy.blue, tablesWithoutKey: ['public.log'] } }, 'primary-keys')).toBe('warn');
+    expect(statusOf({ ...healthy, greenResettable: true, green: { ...healthy.green, databaseExists: true, userTables: 7 } }, 'green-empty')).toBe('warn');
+    expect(statusOf({ ...healthy, blue: { ...healthy.blue, longTransactions: [{ pid: 7, seconds: 900, who: 'app' }] } }, 'long-transactions')).toBe('warn');
+  });
+});
