@@ -1,13 +1,15 @@
 /**
  * The freeze: how a database stops taking application writes while still serving reads.
  *
- * `ALTER DATABASE … SET default_transaction_read_only` alone is not enough: a session can SET it
- * off again, and PgBouncer's pooled server connections opened before it keep the old value. So each
- * table also gets a statement-level trigger that refuses writes while a flag row says frozen. The
- * flag flips without DDL (no table locks at freeze time), and logical replication's apply workers run
- * with session_replication_role = replica, so ordinary triggers do not fire for them: replication
- * keeps applying into a frozen database. Our own sessions pass by setting `bluegreen.allow_writes`,
- * which the trigger honours only for superusers.
+ * Not `ALTER DATABASE … SET default_transaction_read_only`: a session can SET it off again, and
+ * PgBouncer's pooled server connections keep the value they were opened with, so connections opened
+ * during a freeze would stay read-only after the unfreeze (seen here: blue refused writes through
+ * PgBouncer after an abort). Instead each table has a statement-level trigger that refuses writes
+ * while a flag row says frozen, and an event trigger refuses DDL meanwhile (so no unguarded table can
+ * appear). The flag flips without DDL (no table locks at freeze time), and logical replication's
+ * apply workers run with session_replication_role = replica, so ordinary triggers do not fire for
+ * them: replication keeps applying into a frozen database. Our own sessions pass by setting
+ * `bluegreen.allow_writes`, which the triggers honour only for superusers.
  */
 import { quoteIdent, quoteQualified } from '../core/quote.js';
 import { type Client, APPLICATION_NAME } from './pg.js';
@@ -16,6 +18,8 @@ export const GUARD_SCHEMA = 'bluegreen';
 export const GUARD_TABLE = 'write_guard';
 export const GUARD_FUNCTION = 'refuse_writes';
 export const GUARD_TRIGGER = 'bluegreen_write_guard';
+export const DDL_GUARD_FUNCTION = 'refuse_ddl';
+export const DDL_GUARD_TRIGGER = 'bluegreen_ddl_guard';
 
 const INSTALL = `
 CREATE SCHEMA IF NOT EXISTS ${GUARD_SCHEMA};
@@ -45,6 +49,25 @@ BEGIN
   RETURN NULL;
 END
 $fn$;
+CREATE OR REPLACE FUNCTION ${GUARD_SCHEMA}.${DDL_GUARD_FUNCTION}() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $fn$
+DECLARE
+  guard record;
+BEGIN
+  SELECT frozen, reason INTO guard FROM ${GUARD_SCHEMA}.${GUARD_TABLE};
+  IF guard.frozen AND NOT (coalesce(current_setting('bluegreen.allow_writes', true), '') = 'on'
+       AND (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)) THEN
+    RAISE EXCEPTION 'cannot execute %: this database is frozen by pg-bluegreen (%)', tg_tag, guard.reason
+      USING ERRCODE = 'read_only_sql_transaction',
+            HINT = 'Schema changes are refused during a cutover; make them on the database the pointer serves once it is over.';
+  END IF;
+END
+$fn$;
+DO $do$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = '${DDL_GUARD_TRIGGER}') THEN
+    CREATE EVENT TRIGGER ${DDL_GUARD_TRIGGER} ON ddl_command_start EXECUTE FUNCTION ${GUARD_SCHEMA}.${DDL_GUARD_FUNCTION}();
+  END IF;
+END $do$;
 `;
 
 /** Every table of the database that the guard must cover (ordinary and partitioned, ours excepted). */
@@ -82,21 +105,20 @@ export async function removeWriteGuard(client: Client): Promise<void> {
   await allowOwnWrites(client);
   const exists = await client.query(`SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2`, [GUARD_SCHEMA, GUARD_FUNCTION]);
   if (exists.rowCount === 0) return;
+  await client.query(`DROP EVENT TRIGGER IF EXISTS ${DDL_GUARD_TRIGGER}`);
+  await client.query(`DROP FUNCTION IF EXISTS ${GUARD_SCHEMA}.${DDL_GUARD_FUNCTION}()`);
   // Dropping the function with CASCADE removes the triggers on every table with it.
   await client.query(`DROP FUNCTION ${GUARD_SCHEMA}.${GUARD_FUNCTION}() CASCADE`);
   await client.query(`DROP TABLE IF EXISTS ${GUARD_SCHEMA}.${GUARD_TABLE}`);
 }
 
 /**
- * Freezes the connected database: flag on, read-only default for new sessions, and sessions with a
- * transaction open since before the freeze are ended (a REPEATABLE READ one would not see the flag).
- * Returns how many sessions were ended.
+ * Freezes the connected database: flag on, and sessions with a transaction open since before the
+ * freeze are ended (a REPEATABLE READ one would not see the flag). Returns how many were ended.
  */
 export async function freezeWrites(client: Client, reason: string): Promise<number> {
   await installWriteGuard(client);
   await client.query(`UPDATE ${GUARD_SCHEMA}.${GUARD_TABLE} SET frozen = true, reason = $1, since = now()`, [reason]);
-  const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
-  await client.query(`ALTER DATABASE ${quoteIdent(rows[0].db)} SET default_transaction_read_only = on`);
   const ended = await client.query(
     `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
       WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
@@ -109,8 +131,6 @@ export async function freezeWrites(client: Client, reason: string): Promise<numb
 /** Opens the connected database for application writes again. */
 export async function unfreezeWrites(client: Client): Promise<void> {
   await allowOwnWrites(client);
-  const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
-  await client.query(`ALTER DATABASE ${quoteIdent(rows[0].db)} RESET default_transaction_read_only`);
   const hasGuard = await client.query(`SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, [GUARD_SCHEMA, GUARD_TABLE]);
   if (hasGuard.rowCount) await client.query(`UPDATE ${GUARD_SCHEMA}.${GUARD_TABLE} SET frozen = false, reason = NULL, since = NULL`);
 }
@@ -126,7 +146,7 @@ export async function isFrozen(client: Client): Promise<boolean> {
 
 /** Lets this session write through a freeze (our restores, migrations, sequence syncs). */
 export async function allowOwnWrites(client: Client): Promise<void> {
-  await client.query(`SET default_transaction_read_only = off; SET bluegreen.allow_writes = on`);
+  await client.query(`SET bluegreen.allow_writes = on`);
 }
 
 /** TOC lines of a dump that belong to the guard: left out when restoring, so green never inherits a freeze. */
@@ -134,6 +154,8 @@ export function isGuardTocLine(line: string): boolean {
   return (
     line.includes(` ${GUARD_SCHEMA} ${GUARD_TABLE} `) ||
     line.includes(`FUNCTION ${GUARD_SCHEMA} ${GUARD_FUNCTION}()`) ||
+    line.includes(`FUNCTION ${GUARD_SCHEMA} ${DDL_GUARD_FUNCTION}()`) ||
+    line.includes(`EVENT TRIGGER - ${DDL_GUARD_TRIGGER} `) ||
     (/ TRIGGER /.test(line) && line.includes(` ${GUARD_TRIGGER} `))
   );
 }
