@@ -3,6 +3,7 @@
  * RESUME) or a connection-string file (atomic replace, then a notify command).
  */
 import { readFileSync, statSync, chownSync } from 'node:fs';
+import path from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
 import type { Config, FilePointerConfig, PgbouncerPointerConfig } from '../core/config.js';
@@ -139,7 +140,7 @@ function pgbouncerPointer(config: PgbouncerPointerConfig, secrets: ReadonlyArray
   };
 }
 
-function filePointer(config: FilePointerConfig, secrets: ReadonlyArray<string>): Pointer {
+function filePointer(config: FilePointerConfig, secrets: ReadonlyArray<string>, cwd: string): Pointer {
   const read = () => {
     try {
       return readFileSync(config.path, 'utf8');
@@ -178,6 +179,7 @@ function filePointer(config: FilePointerConfig, secrets: ReadonlyArray<string>):
           shell: true,
           reject: false,
           all: true,
+          cwd,
           env: { BLUEGREEN_SERVING: side, BLUEGREEN_POINTER_FILE: config.path },
         });
         if (result.exitCode !== 0) {
@@ -191,6 +193,7 @@ function filePointer(config: FilePointerConfig, secrets: ReadonlyArray<string>):
 }
 
 export function createPointer(config: Config): Pointer {
-  return config.pointer.type === 'pgbouncer' ? pgbouncerPointer(config.pointer, config.secrets) : filePointer(config.pointer, config.secrets);
+  // The notify command runs where the config lives, so relative paths in it mean what the operator wrote.
+  return config.pointer.type === 'pgbouncer' ? pgbouncerPointer(config.pointer, config.secrets) : filePointer(config.pointer, config.secrets, path.dirname(config.file));
 }
 
