@@ -75,7 +75,17 @@ export async function controlled<T>(deps: Deps, command: string, fn: (blue: Clie
         await deps.store.audit({ at: at(), by: deps.who, command, cutover, outcome: 'started' });
         try {
           const result = await fn(blue);
-          await deps.store.audit({ at: at(), by: deps.who, command, cutover: (await deps.store.load())?.id ?? cutover, outcome: 'ok' });
+          // A report that says it failed is audited as failed (or blocked), though nothing was thrown.
+          const report = result as { ok?: boolean; error?: { exitCode?: number; message?: string } };
+          const outcome = report?.ok === false ? (report.error?.exitCode === ExitCode.blocked ? 'blocked' : 'failed') : 'ok';
+          await deps.store.audit({
+            at: at(),
+            by: deps.who,
+            command,
+            cutover: (await deps.store.load())?.id ?? cutover,
+            outcome,
+            detail: outcome === 'ok' ? undefined : redact(report.error?.message ?? '', deps.config.secrets).split('\n')[0],
+          });
           return result;
         } catch (error) {
           const blocked = error instanceof BlueGreenError && error.exitCode === ExitCode.blocked;

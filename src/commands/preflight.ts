@@ -3,7 +3,7 @@ import { statfsSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { withDatabase } from '../core/conninfo.js';
 import { BlockedError } from '../core/errors.js';
-import { blocked, type Finding, preflightFindings, type PreflightFacts } from '../core/preflight-rules.js';
+import { type Finding, preflightFindings, type PreflightFacts } from '../core/preflight-rules.js';
 import type { CutoverState } from '../core/state.js';
 import { sameTargetAs } from '../core/pgbouncer-ini.js';
 import { listTables } from '../adapters/catalog.js';
@@ -137,12 +137,20 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
 export interface PreflightResult {
   readonly ok: boolean;
   readonly findings: ReadonlyArray<Finding>;
+  readonly error?: { readonly code: string; readonly message: string; readonly hint?: string; readonly exitCode: number };
 }
 
 export async function _preflight(deps: Deps): Promise<PreflightResult> {
   const state = await loadState(deps);
   const findings = preflightFindings(await gatherFacts(deps, state));
-  return { ok: !blocked(findings), findings };
+  const blocks = findings.filter((f) => f.status === 'block').length;
+  await deps.store.audit({ at: deps.clock.now().toISOString(), by: deps.who, command: 'preflight', cutover: state.id, outcome: blocks ? 'blocked' : 'ok' });
+  if (!blocks) return { ok: true, findings };
+  return {
+    ok: false,
+    findings,
+    error: { code: 'blocked', exitCode: 3, message: `preflight found ${blocks} blocking problem${blocks > 1 ? 's' : ''}`, hint: 'Fix each ✖ above, then run `bluegreen preflight` again. Nothing was changed.' },
+  };
 }
 
 /** Throws BlockedError (exit 3) naming each blocking finding; used before clone. */

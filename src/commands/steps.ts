@@ -55,5 +55,5 @@ export async function runSteps(steps: ReadonlyArray<Step>, progress: Progress, s
 
 /** The plan `--dry-run` prints: every step, nothing run. */
 export function planOnly(steps: ReadonlyArray<Pick<Step, 'name' | 'title'>>): StepResult[] {
-  return steps.map((s) => ({ name: s.name, status: 'skipped', ms: 0, detail: `dry run: would ${s.title.charAt(0).toLowerCase()}${s.title.slice(1)}` }));
+  return steps.map((s) => ({ name: s.name, status: 'skipped', ms: 0, detail: `planned: ${s.title}` }));
 }

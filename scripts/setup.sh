@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian/Ubuntu machine lacks to run pg-bluegreen, its demo and its tests:
+# PostgreSQL server and client binaries and PgBouncer from apt (only when missing), the npm
+# packages from the lockfile, and the build. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[setup] %s\n' "$*"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+compgen -G '/usr/lib/postgresql/*/bin/pg_dump' >/dev/null || missing+=(postgresql-client)
+{ command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ]; } || missing+=(pgbouncer)
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "installing from apt: ${missing[*]}"
+  as_root apt-get update -qq
+  # The packages' own services are not needed (the sandbox starts its own servers on free ports).
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  say "PostgreSQL and PgBouncer binaries already installed"
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  say "Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))"
+  exit 1
+fi
+
+say "installing npm packages (npm ci)"
+npm ci --no-audit --no-fund --loglevel=error
+say "building"
+npm run --silent build
+chmod +x dist/cli/main.js
+say "ready: npm run demo, npm test, or node dist/cli/main.js --help"
