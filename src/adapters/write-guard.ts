@@ -19,6 +19,7 @@ export const GUARD_TABLE = 'write_guard';
 export const GUARD_FUNCTION = 'refuse_writes';
 export const GUARD_TRIGGER = 'bluegreen_write_guard';
 export const DDL_GUARD_FUNCTION = 'refuse_ddl';
+export const REASON_FUNCTION = 'frozen_reason';
 export const DDL_GUARD_TRIGGER = 'bluegreen_ddl_guard';
 
 const INSTALL = `
@@ -31,18 +32,30 @@ CREATE TABLE IF NOT EXISTS ${GUARD_SCHEMA}.${GUARD_TABLE} (
   since timestamptz
 );
 INSERT INTO ${GUARD_SCHEMA}.${GUARD_TABLE} (singleton, frozen) VALUES (true, false) ON CONFLICT DO NOTHING;
-CREATE OR REPLACE FUNCTION ${GUARD_SCHEMA}.${GUARD_FUNCTION}() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $fn$
+-- Why this session may not write now (NULL when it may): the one check both triggers share.
+CREATE OR REPLACE FUNCTION ${GUARD_SCHEMA}.${REASON_FUNCTION}() RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $fn$
 DECLARE
   guard record;
 BEGIN
   SELECT frozen, reason INTO guard FROM ${GUARD_SCHEMA}.${GUARD_TABLE};
-  IF guard.frozen THEN
-    IF coalesce(current_setting('bluegreen.allow_writes', true), '') = 'on'
-       AND (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) THEN
-      RETURN NULL;
-    END IF;
-    RAISE EXCEPTION 'cannot execute % on %.%: this database is frozen by pg-bluegreen (%)', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME, guard.reason
+  IF NOT coalesce(guard.frozen, false) THEN
+    RETURN NULL;
+  END IF;
+  IF coalesce(current_setting('bluegreen.allow_writes', true), '') = 'on'
+     AND (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) THEN
+    RETURN NULL;
+  END IF;
+  RETURN coalesce(guard.reason, 'frozen');
+END
+$fn$;
+CREATE OR REPLACE FUNCTION ${GUARD_SCHEMA}.${GUARD_FUNCTION}() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $fn$
+DECLARE
+  why text := ${GUARD_SCHEMA}.${REASON_FUNCTION}();
+BEGIN
+  IF why IS NOT NULL THEN
+    RAISE EXCEPTION 'cannot execute % on %.%: this database is frozen by pg-bluegreen (%)', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME, why
       USING ERRCODE = 'read_only_sql_transaction',
             HINT = 'Writes are refused during a cutover; retry once it is over, against the database the pointer serves.';
   END IF;
@@ -52,12 +65,10 @@ $fn$;
 CREATE OR REPLACE FUNCTION ${GUARD_SCHEMA}.${DDL_GUARD_FUNCTION}() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $fn$
 DECLARE
-  guard record;
+  why text := ${GUARD_SCHEMA}.${REASON_FUNCTION}();
 BEGIN
-  SELECT frozen, reason INTO guard FROM ${GUARD_SCHEMA}.${GUARD_TABLE};
-  IF guard.frozen AND NOT (coalesce(current_setting('bluegreen.allow_writes', true), '') = 'on'
-       AND (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)) THEN
-    RAISE EXCEPTION 'cannot execute %: this database is frozen by pg-bluegreen (%)', tg_tag, guard.reason
+  IF why IS NOT NULL THEN
+    RAISE EXCEPTION 'cannot execute %: this database is frozen by pg-bluegreen (%)', tg_tag, why
       USING ERRCODE = 'read_only_sql_transaction',
             HINT = 'Schema changes are refused during a cutover; make them on the database the pointer serves once it is over.';
   END IF;
@@ -109,6 +120,7 @@ export async function removeWriteGuard(client: Client): Promise<void> {
   await client.query(`DROP FUNCTION IF EXISTS ${GUARD_SCHEMA}.${DDL_GUARD_FUNCTION}()`);
   // Dropping the function with CASCADE removes the triggers on every table with it.
   await client.query(`DROP FUNCTION ${GUARD_SCHEMA}.${GUARD_FUNCTION}() CASCADE`);
+  await client.query(`DROP FUNCTION IF EXISTS ${GUARD_SCHEMA}.${REASON_FUNCTION}()`);
   await client.query(`DROP TABLE IF EXISTS ${GUARD_SCHEMA}.${GUARD_TABLE}`);
 }
 
@@ -155,6 +167,7 @@ export function isGuardTocLine(line: string): boolean {
     line.includes(` ${GUARD_SCHEMA} ${GUARD_TABLE} `) ||
     line.includes(`FUNCTION ${GUARD_SCHEMA} ${GUARD_FUNCTION}()`) ||
     line.includes(`FUNCTION ${GUARD_SCHEMA} ${DDL_GUARD_FUNCTION}()`) ||
+    line.includes(`FUNCTION ${GUARD_SCHEMA} ${REASON_FUNCTION}()`) ||
     line.includes(`EVENT TRIGGER - ${DDL_GUARD_TRIGGER} `) ||
     (/ TRIGGER /.test(line) && line.includes(` ${GUARD_TRIGGER} `))
   );

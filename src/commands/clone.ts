@@ -11,11 +11,10 @@ import path from 'node:path';
 import { withDatabase } from '../core/conninfo.js';
 import { BlueGreenError } from '../core/errors.js';
 import { advance, newCutover, type CutoverState } from '../core/state.js';
-import { quoteIdent, quoteLiteral } from '../core/quote.js';
-import { redact } from '../core/redact.js';
 import type { Report } from '../core/report.js';
 import { parseRolesScript, planRoles } from '../core/roles.js';
-import { listTables, readSchema } from '../adapters/catalog.js';
+import { analyzeAll, listTables, readSchema } from '../adapters/catalog.js';
+import { applyRoleStatements, createDatabaseLike, databaseExists, readDatabaseProps, roleNames } from '../adapters/database.js';
 import { type Client, serverMajor, withClient } from '../adapters/pg.js';
 import { runPgTool } from '../adapters/pg-tools.js';
 import { ensurePrivateDir, writeFileAtomic } from '../adapters/state-store.js';
@@ -79,18 +78,8 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
       run: async () => {
         const script = await runPgTool({ tool: 'pg_dumpall', args: ['--roles-only'], url: withDatabase(config.blue, 'postgres'), serverMajor: blueMajor, binDir: config.binDir, secrets: config.secrets });
         return onGreen(async (green) => {
-          const existing = new Set((await green.query<{ rolname: string }>('SELECT rolname FROM pg_roles')).rows.map((r) => r.rolname));
-          const plan = planRoles(parseRolesScript(script), existing);
-          let grantsSkipped = 0;
-          for (const s of plan.statements) {
-            try {
-              await green.query(s.sql);
-            } catch (error) {
-              // A membership that names a missing grantor is not worth failing a clone over; a role definition is.
-              if (s.kind !== 'grant') throw new BlueGreenError(`creating role ${s.role} on green failed: ${redact((error as Error).message, config.secrets)}`);
-              grantsSkipped++;
-            }
-          }
+          const plan = planRoles(parseRolesScript(script), await roleNames(green));
+          const { grantsSkipped } = await applyRoleStatements(green, plan.statements);
           return `${plan.create.length} created${plan.skip.length ? `, ${plan.skip.length} already there` : ''}${grantsSkipped ? `, ${grantsSkipped} grants skipped` : ''}`;
         }, greenAdmin);
       },
@@ -99,22 +88,14 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
       name: 'create-green-database',
       title: `Preparing green's database "${database}"`,
       run: async () => {
-        const props = await onBlue(async (blue) => (await blue.query<{ owner: string; encoding: string; collate: string; ctype: string; provider: string; icu: string | null }>(
-          `SELECT pg_get_userbyid(datdba) AS owner, pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype,
-                  datlocprovider AS provider, daticulocale AS icu FROM pg_database WHERE datname = current_database()`,
-        )).rows[0]);
+        const props = await onBlue(readDatabaseProps);
         return onGreen(async (green) => {
-          const exists = (await green.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount! > 0;
+          const exists = await databaseExists(green, database);
           if (exists && !resetGreen) {
             await update({ greenDatabaseCreated: true });
             return 'using the existing empty database';
           }
-          if (exists) await green.query(`DROP DATABASE ${quoteIdent(database)} WITH (FORCE)`);
-          const locale = props.provider === 'i' && props.icu ? ` LOCALE_PROVIDER icu ICU_LOCALE ${quoteLiteral(props.icu)}` : '';
-          await green.query(
-            `CREATE DATABASE ${quoteIdent(database)} OWNER ${quoteIdent(props.owner)} TEMPLATE template0 ENCODING ${quoteLiteral(props.encoding)}
-               LC_COLLATE ${quoteLiteral(props.collate)} LC_CTYPE ${quoteLiteral(props.ctype)}${locale}`,
-          );
+          await createDatabaseLike(green, database, props, exists);
           await update({ greenDatabaseCreated: true });
           return `${exists ? 're-created (left from an earlier cutover)' : 'created'}, owner ${props.owner}, ${props.encoding}`;
         }, greenAdmin);
@@ -179,7 +160,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
       name: 'analyze-green',
       title: 'Gathering planner statistics on green (ANALYZE)',
       // pg_restore does not analyze: without this, green's first queries after the switchover plan blind.
-      run: async () => onGreen(async (green) => void (await green.query('ANALYZE'))),
+      run: () => onGreen(analyzeAll),
     },
     {
       name: 'freeze-green',

@@ -5,9 +5,9 @@
  */
 import { BlueGreenError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
-import { quoteIdent, quoteLiteral } from '../core/quote.js';
 import type { Report } from '../core/report.js';
 import { advance, windowLeftMs } from '../core/state.js';
+import { commentOnCurrentDatabase } from '../adapters/database.js';
 import { withClient } from '../adapters/pg.js';
 import { freezeWrites, removeWriteGuard } from '../adapters/write-guard.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
@@ -39,8 +39,7 @@ export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Prom
       run: () =>
         withClient(serving === 'green' ? config.blue : config.green, async (c) => {
           await freezeWrites(c, `retired by cutover ${initial.id}`);
-          const { rows } = await c.query<{ db: string }>('SELECT current_database() AS db');
-          await c.query(`COMMENT ON DATABASE ${quoteIdent(rows[0].db)} IS ${quoteLiteral(`retired by pg-bluegreen cutover ${initial.id} at ${at()}; drop it when you no longer need it`)}`);
+          await commentOnCurrentDatabase(c, `retired by pg-bluegreen cutover ${initial.id} at ${at()}; drop it when you no longer need it`);
           return 'drop it yourself once you no longer need it';
         }, conn(deps, retired, 'finalize')),
     },

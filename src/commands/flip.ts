@@ -6,9 +6,8 @@
  */
 import { BlueGreenError, DataLossRefusedError, TimeoutError } from '../core/errors.js';
 import type { Report, StepResult } from '../core/report.js';
-import { quoteQualified } from '../core/quote.js';
 import { advance, type CutoverState, type FlipRecord, type Side } from '../core/state.js';
-import { listTables, syncSequences } from '../adapters/catalog.js';
+import { countRowsWrittenSince, currentXid, type WrittenRows, syncSequences } from '../adapters/catalog.js';
 import { type Client, withClient } from '../adapters/pg.js';
 import { targetOf } from '../adapters/pointer.js';
 import { allowOwnWrites, freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
@@ -22,23 +21,7 @@ export interface FlipResult extends Report {
   readonly serving: Side;
 }
 
-export interface LostWrites {
-  readonly table: string;
-  readonly written: number;
-}
-
-/** Rows inserted or updated on green since it opened (xmin newer than the switchover's xid): what a freeze-mode rollback loses. */
-export async function countGreenWrites(green: Client, sinceXid: string): Promise<LostWrites[]> {
-  const out: LostWrites[] = [];
-  for (const t of await listTables(green)) {
-    const { rows } = await green.query<{ n: string }>(
-      `SELECT count(*) AS n FROM ${quoteQualified(t.schema, t.name)} WHERE age(xmin) <= (txid_current() - $1::bigint)`,
-      [sinceXid],
-    );
-    if (Number(rows[0].n) > 0) out.push({ table: t.display, written: Number(rows[0].n) });
-  }
-  return out;
-}
+export type LostWrites = WrittenRows;
 
 /** Races a step against what is left of the overall budget. */
 function withinBudget<T>(promise: Promise<T>, deadline: number, what: string, timeoutMs: number): Promise<T> {
@@ -113,7 +96,7 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
                 });
               }
               if (plan.direction === 'rollback' && state.greenXidAtSwitchover) {
-                lostWrites = await countGreenWrites(from, state.greenXidAtSwitchover);
+                lostWrites = await countRowsWrittenSince(from, state.greenXidAtSwitchover);
                 const total = lostWrites.reduce((s, w) => s + w.written, 0);
                 if (total > 0 && !options.acceptDataLoss) {
                   throw new DataLossRefusedError(`rolling back would lose ${total} row${total > 1 ? 's' : ''} written on green since the switchover:\n${lostWrites.map((w) => `  ${w.table}: ${w.written}`).join('\n')}`, {
@@ -152,8 +135,7 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
               await budget(unfreezeWrites(to), `opening ${plan.to}`);
               done.add('open');
               if (plan.direction === 'switchover') {
-                const { rows } = await to.query<{ xid: string }>('SELECT txid_current()::text AS xid');
-                state = { ...state, greenXidAtSwitchover: rows[0].xid };
+                state = { ...state, greenXidAtSwitchover: await currentXid(to) };
               }
             },
           },

@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { libpqEnv, parseConnString } from '../core/conninfo.js';
 import { BlueGreenError, MigrationError } from '../core/errors.js';
 import { type AppliedMigration, findMigrations, lineAndColumn, loadMigration, type Migration, type MigrationPlan, planMigrations } from '../core/migrations.js';
+export { readHistory } from '../adapters/migration-history.js';
 import { redact } from '../core/redact.js';
 import type { Report, StepResult } from '../core/report.js';
 import { advance } from '../core/state.js';
@@ -17,11 +18,10 @@ import { splitStatements } from '../core/sql-split.js';
 import { type Client, LockKey, withAdvisoryLock, withClient, withTransaction } from '../adapters/pg.js';
 import { allowOwnWrites, freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
 import { readSchema } from '../adapters/catalog.js';
+import { ensureHistory, forgetApplied, readHistory, recordApplied } from '../adapters/migration-history.js';
 import { writeFileAtomic } from '../adapters/state-store.js';
 import { schemaFile } from './clone.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
-
-export const HISTORY_TABLE = 'bluegreen.migrations';
 
 /** Reads the migration files of a folder and plans them against what is applied. */
 export async function readMigrationPlan(dir: string, applied: ReadonlyArray<AppliedMigration>): Promise<MigrationPlan> {
@@ -32,25 +32,6 @@ export async function readMigrationPlan(dir: string, applied: ReadonlyArray<Appl
     loadMigration(m, readFileSync(path.join(dir, m.upFile), 'utf8'), m.downFile ? readFileSync(path.join(dir, m.downFile), 'utf8') : undefined),
   );
   return planMigrations(loaded, applied);
-}
-
-async function ensureHistory(client: Client): Promise<void> {
-  await client.query(`CREATE SCHEMA IF NOT EXISTS bluegreen;
-    CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (
-      version text PRIMARY KEY,
-      name text NOT NULL,
-      checksum text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now(),
-      duration_ms integer NOT NULL,
-      applied_by text NOT NULL
-    )`);
-}
-
-export async function readHistory(client: Client): Promise<AppliedMigration[]> {
-  const exists = await client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [HISTORY_TABLE]);
-  if (!exists.rows[0].ok) return [];
-  const { rows } = await client.query<AppliedMigration>(`SELECT version, name, checksum FROM ${HISTORY_TABLE} ORDER BY version::numeric`);
-  return rows;
 }
 
 /** The message a failing statement earns: file, line, column, PostgreSQL's message, detail and hint. */
@@ -130,7 +111,7 @@ async function builtIn(deps: Deps, dir: string, options: MigrateOptions, migrati
           const start = performance.now();
           progress.start(`reverting ${m.downFile}`);
           await runScript(green, m, m.downFile, m.down, m.transactional, config.secrets, async () => {
-            await green.query(`DELETE FROM ${HISTORY_TABLE} WHERE version = $1`, [version]);
+            await forgetApplied(green, version);
           });
           const ms = Math.round(performance.now() - start);
           progress.succeed(`reverted ${m.downFile} (${ms} ms)`);
@@ -147,13 +128,7 @@ async function builtIn(deps: Deps, dir: string, options: MigrateOptions, migrati
           const start = performance.now();
           try {
             await runScript(green, m, m.upFile, m.up, m.transactional, config.secrets, async () => {
-              await green.query(`INSERT INTO ${HISTORY_TABLE} (version, name, checksum, duration_ms, applied_by) VALUES ($1, $2, $3, $4, $5)`, [
-                m.version,
-                m.name,
-                m.checksum,
-                Math.round(performance.now() - start),
-                deps.who,
-              ]);
+              await recordApplied(green, m, Math.round(performance.now() - start), deps.who);
             });
           } catch (error) {
             progress.fail(`${m.upFile} failed`);

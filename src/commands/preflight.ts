@@ -8,51 +8,12 @@ import type { CutoverState } from '../core/state.js';
 import { sameTargetAs } from '../core/pgbouncer-ini.js';
 import { listTables } from '../adapters/catalog.js';
 import { findTool } from '../adapters/pg-binaries.js';
-import { type Client, queryOne, serverMajor, withClient } from '../adapters/pg.js';
+import { availableExtensions, databaseExists, readServerFacts } from '../adapters/database.js';
+import { readBlueFacts } from '../adapters/blue-facts.js';
+import { withClient } from '../adapters/pg.js';
 import { targetOf } from '../adapters/pointer.js';
 import { readMigrationPlan } from './migrate.js';
 import { conn, type Deps, loadState } from './context.js';
-
-async function serverFacts(client: Client) {
-  // A physical copy shares the system identifier: the data directory and start time tell one server from another.
-  const row = await queryOne<{ version: string; superuser: boolean; system_id: string }>(
-    client,
-    `SELECT current_setting('server_version') AS version, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
-            (SELECT system_identifier::text FROM pg_control_system()) || ' ' || current_setting('data_directory') || ' ' || pg_postmaster_start_time() AS system_id`,
-  );
-  return { version: row!.version, major: await serverMajor(client), superuser: row!.superuser, systemId: row!.system_id };
-}
-
-async function blueFacts(client: Client) {
-  const base = await serverFacts(client);
-  const tables = await listTables(client);
-  const settings = await queryOne<{ wal_level: string; free_slots: number; free_senders: number; large_objects: number; size: string }>(
-    client,
-    `SELECT current_setting('wal_level') AS wal_level,
-            current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)::int AS free_slots,
-            current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication)::int AS free_senders,
-            (SELECT count(*) FROM pg_largeobject_metadata)::int AS large_objects,
-            pg_database_size(current_database())::text AS size`,
-  );
-  const long = await client.query<{ pid: number; seconds: number; who: string }>(
-    `SELECT pid, extract(epoch FROM now() - xact_start)::float8 AS seconds, coalesce(usename, '?') || ' ' || coalesce(application_name, '') AS who
-       FROM pg_stat_activity WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()
-      ORDER BY xact_start LIMIT 10`,
-  );
-  const ext = await client.query<{ extname: string }>(`SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1`);
-  return {
-    ...base,
-    walLevel: settings!.wal_level,
-    freeReplicationSlots: settings!.free_slots,
-    freeWalSenders: settings!.free_senders,
-    largeObjects: settings!.large_objects,
-    sizeBytes: Number(settings!.size),
-    tablesWithoutKey: tables.filter((t) => !t.hasPrimaryKey && t.replicaIdentity !== 'f' && t.replicaIdentity !== 'i').map((t) => t.display),
-    unloggedTables: tables.filter((t) => t.unlogged).map((t) => t.display),
-    longTransactions: long.rows,
-    extensions: ext.rows.map((r) => r.extname),
-  };
-}
 
 /** Whether the last cutover left green's database ours to drop and re-create (blue serving, green filled by us). */
 export function greenResettable(state: CutoverState): boolean {
@@ -70,24 +31,22 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
       return { error: (error as Error).message.split('\n')[0] };
     }
   };
-  const blue = await capture(() => withClient(config.blue, blueFacts, { ...conn(deps, 'blue', 'preflight'), connectTimeoutMs: 5000 }));
+  const blue = await capture(() => withClient(config.blue, readBlueFacts, { ...conn(deps, 'blue', 'preflight'), connectTimeoutMs: 5000 }));
   const green = await capture(() =>
     withClient(
       withDatabase(config.green, 'postgres'),
       async (client) => {
-        const base = await serverFacts(client);
-        const exists = (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount! > 0;
-        const available = await client.query<{ name: string }>('SELECT name FROM pg_available_extensions');
-        let userTables = 0;
-        if (exists) userTables = await withClient(config.green, async (g) => (await listTables(g)).length, conn(deps, 'green', 'preflight'));
-        return { ...base, databaseExists: exists, userTables, availableExtensions: available.rows.map((r) => r.name) };
+        const exists = await databaseExists(client, database);
+        const userTables = exists ? await withClient(config.green, async (g) => (await listTables(g)).length, conn(deps, 'green', 'preflight')) : 0;
+        return { ...(await readServerFacts(client)), databaseExists: exists, userTables, availableExtensions: await availableExtensions(client) };
       },
       { ...conn(deps, 'green', 'preflight'), connectTimeoutMs: 5000 },
     ),
   );
   let tools: PreflightFacts['tools'];
   try {
-    tools = { pgDump: 'major' in blue ? findTool('pg_dump', blue.major, config.binDir) : undefined };
+    const major = 'error' in blue ? undefined : blue.major;
+    tools = { pgDump: major === undefined ? undefined : findTool('pg_dump', major, config.binDir) };
   } catch (error) {
     tools = { error: (error as Error).message };
   }

@@ -1,0 +1,36 @@
+/** What preflight needs to know about blue: capacity for replication, tables, transactions, size, extensions. */
+import type { BlueFacts } from '../core/preflight-rules.js';
+import { listTables } from './catalog.js';
+import { readServerFacts } from './database.js';
+import { type Client, queryOne } from './pg.js';
+
+export async function readBlueFacts(client: Client): Promise<BlueFacts> {
+  const base = await readServerFacts(client);
+  const tables = await listTables(client);
+  const settings = await queryOne<{ wal_level: string; free_slots: number; free_senders: number; large_objects: number; size: string }>(
+    client,
+    `SELECT current_setting('wal_level') AS wal_level,
+            current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)::int AS free_slots,
+            current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication)::int AS free_senders,
+            (SELECT count(*) FROM pg_largeobject_metadata)::int AS large_objects,
+            pg_database_size(current_database())::text AS size`,
+  );
+  const long = await client.query<{ pid: number; seconds: number; who: string }>(
+    `SELECT pid, extract(epoch FROM now() - xact_start)::float8 AS seconds, coalesce(usename, '?') || ' ' || coalesce(application_name, '') AS who
+       FROM pg_stat_activity WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()
+      ORDER BY xact_start LIMIT 10`,
+  );
+  const ext = await client.query<{ extname: string }>(`SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1`);
+  return {
+    ...base,
+    walLevel: settings!.wal_level,
+    freeReplicationSlots: settings!.free_slots,
+    freeWalSenders: settings!.free_senders,
+    largeObjects: settings!.large_objects,
+    sizeBytes: Number(settings!.size),
+    tablesWithoutKey: tables.filter((t) => !t.hasPrimaryKey && t.replicaIdentity !== 'f' && t.replicaIdentity !== 'i').map((t) => t.display),
+    unloggedTables: tables.filter((t) => t.unlogged).map((t) => t.display),
+    longTransactions: long.rows,
+    extensions: ext.rows.map((r) => r.extname),
+  };
+}

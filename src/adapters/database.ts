@@ -1,0 +1,86 @@
+/** Database-level operations on a server: properties, create/drop, roles, comments. */
+import { quoteIdent, quoteLiteral } from '../core/quote.js';
+import type { RoleStatement } from '../core/roles.js';
+import { type Client, queryOne } from './pg.js';
+
+export interface DatabaseProps {
+  readonly owner: string;
+  readonly encoding: string;
+  readonly collate: string;
+  readonly ctype: string;
+  readonly provider: string;
+  readonly icu: string | null;
+}
+
+/** Owner, encoding and locale of the connected database: green's is created alike. */
+export async function readDatabaseProps(client: Client): Promise<DatabaseProps> {
+  const row = await queryOne<DatabaseProps>(
+    client,
+    `SELECT pg_get_userbyid(datdba) AS owner, pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype,
+            datlocprovider AS provider, daticulocale AS icu FROM pg_database WHERE datname = current_database()`,
+  );
+  return row!;
+}
+
+export async function databaseExists(admin: Client, name: string): Promise<boolean> {
+  return ((await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount ?? 0) > 0;
+}
+
+/** Creates `name` like a database with `props` (from template0); drops an existing one first when told. */
+export async function createDatabaseLike(admin: Client, name: string, props: DatabaseProps, dropFirst: boolean): Promise<void> {
+  if (dropFirst) await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+  const locale = props.provider === 'i' && props.icu ? ` LOCALE_PROVIDER icu ICU_LOCALE ${quoteLiteral(props.icu)}` : '';
+  await admin.query(
+    `CREATE DATABASE ${quoteIdent(name)} OWNER ${quoteIdent(props.owner)} TEMPLATE template0 ENCODING ${quoteLiteral(props.encoding)}
+       LC_COLLATE ${quoteLiteral(props.collate)} LC_CTYPE ${quoteLiteral(props.ctype)}${locale}`,
+  );
+}
+
+export async function roleNames(client: Client): Promise<Set<string>> {
+  return new Set((await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles')).rows.map((r) => r.rolname));
+}
+
+/**
+ * Runs role statements in order. A membership grant that fails (a grantor missing on this server)
+ * is counted, not fatal; a failing role definition throws.
+ */
+export async function applyRoleStatements(client: Client, statements: ReadonlyArray<RoleStatement>): Promise<{ grantsSkipped: number }> {
+  let grantsSkipped = 0;
+  for (const s of statements) {
+    try {
+      await client.query(s.sql);
+    } catch (error) {
+      if (s.kind !== 'grant') throw Object.assign(new Error(`creating role ${s.role} failed: ${(error as Error).message}`), { cause: error });
+      grantsSkipped++;
+    }
+  }
+  return { grantsSkipped };
+}
+
+export async function commentOnCurrentDatabase(client: Client, text: string): Promise<void> {
+  const row = await queryOne<{ db: string }>(client, 'SELECT current_database() AS db');
+  await client.query(`COMMENT ON DATABASE ${quoteIdent(row!.db)} IS ${quoteLiteral(text)}`);
+}
+
+export interface ServerFacts {
+  readonly version: string;
+  readonly major: number;
+  readonly superuser: boolean;
+  readonly systemId: string;
+}
+
+/** Version, privileges and identity of the connected server. */
+export async function readServerFacts(client: Client): Promise<ServerFacts> {
+  // A physical copy shares the system identifier: the data directory and start time tell one server from another.
+  const row = await queryOne<{ version: string; num: string; superuser: boolean; system_id: string }>(
+    client,
+    `SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num,
+            (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
+            (SELECT system_identifier::text FROM pg_control_system()) || ' ' || current_setting('data_directory') || ' ' || pg_postmaster_start_time() AS system_id`,
+  );
+  return { version: row!.version, major: Math.floor(Number(row!.num) / 10_000), superuser: row!.superuser, systemId: row!.system_id };
+}
+
+export async function availableExtensions(client: Client): Promise<string[]> {
+  return (await client.query<{ name: string }>('SELECT name FROM pg_available_extensions')).rows.map((r) => r.name);
+}

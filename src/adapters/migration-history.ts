@@ -1,0 +1,38 @@
+/** The built-in runner's history table on green: `bluegreen.migrations`. */
+import type { AppliedMigration, Migration } from '../core/migrations.js';
+import type { Client } from './pg.js';
+
+export const HISTORY_TABLE = 'bluegreen.migrations';
+
+export async function ensureHistory(client: Client): Promise<void> {
+  await client.query(`CREATE SCHEMA IF NOT EXISTS bluegreen;
+    CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (
+      version text PRIMARY KEY,
+      name text NOT NULL,
+      checksum text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now(),
+      duration_ms integer NOT NULL,
+      applied_by text NOT NULL
+    )`);
+}
+
+export async function readHistory(client: Client): Promise<AppliedMigration[]> {
+  const exists = await client.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [HISTORY_TABLE]);
+  if (!exists.rows[0].ok) return [];
+  const { rows } = await client.query<AppliedMigration>(`SELECT version, name, checksum FROM ${HISTORY_TABLE} ORDER BY version::numeric`);
+  return rows;
+}
+
+export async function recordApplied(client: Client, m: Migration, durationMs: number, by: string): Promise<void> {
+  await client.query(`INSERT INTO ${HISTORY_TABLE} (version, name, checksum, duration_ms, applied_by) VALUES ($1, $2, $3, $4, $5)`, [
+    m.version,
+    m.name,
+    m.checksum,
+    durationMs,
+    by,
+  ]);
+}
+
+export async function forgetApplied(client: Client, version: string): Promise<void> {
+  await client.query(`DELETE FROM ${HISTORY_TABLE} WHERE version = $1`, [version]);
+}
