@@ -37,7 +37,7 @@ export function renderCompare(r: CompareResult): string {
   const out = [
     table(
       ['table', 'blue rows', 'green rows', 'status'],
-      r.tables.map((t) => [t.table, fmt(t.blueRows), fmt(t.greenRows), `${t.status === 'ok' || t.status === 'new-on-green' ? '✔' : '✖'} ${t.status}`]),
+      r.tables.map((t) => [t.table, fmt(t.blueRows), fmt(t.greenRows), `${t.status === 'differs' || t.status === 'missing-on-green' ? '✖' : '✔'} ${t.status}`]),
       new Set([1, 2]),
     ),
   ];

@@ -116,7 +116,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
           binDir: config.binDir,
           secrets: config.secrets,
           onStderrLine: (line) => {
-            if (/dumping contents of table|finished item \d+ TABLE DATA/.test(line)) progress.update(`Dumping blue: ${++done}/${tableCount} tables`);
+            if (/finished item \d+ TABLE DATA/.test(line)) progress.update(`Dumping blue: ${++done}/${tableCount} tables`);
           },
         });
         const bytes = dirBytes(dumpPath());
@@ -150,7 +150,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
           binDir: config.binDir,
           secrets: config.secrets,
           onStderrLine: (line) => {
-            if (/processing data for table|finished item \d+ TABLE DATA/.test(line)) progress.update(`Restoring into green: ${++done}/${tableCount} tables`);
+            if (/finished item \d+ TABLE DATA/.test(line)) progress.update(`Restoring into green: ${++done}/${tableCount} tables`);
           },
         });
         return `${tableCount} tables`;

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { type CompareResult, compareCounts, verdict } from '../core/compare-model.js';
 import { diffSchemas, type SchemaSnapshot } from '../core/schema-diff.js';
-import { checkIntegrity, countRows, listTables, readSchema } from '../adapters/catalog.js';
+import { checkIntegrity, countRows, countRowsWrittenSince, listTables, readSchema } from '../adapters/catalog.js';
 import { withClient } from '../adapters/pg.js';
 import { schemaFile } from './clone.js';
 import { conn, type Deps, loadState } from './context.js';
@@ -30,7 +30,11 @@ export async function _compare(deps: Deps): Promise<CompareResult> {
         const schema = await readSchema(client);
         // Before the switchover in replicate mode green's sequences lag by design (synced at the flip).
         const integrity = label === 'green' ? await checkIntegrity(client, config.mode === 'replicate' && !['switched-over', 'finalized'].includes(state.phase)) : [];
-        return { counts, schema, integrity };
+        // Once green serves, the tables it has written to since the switchover differ from blue by design.
+        const written = label === 'green' && state.serving === 'green' && state.greenXidAtSwitchover
+          ? new Set((await countRowsWrittenSince(client, state.greenXidAtSwitchover)).map((w) => w.table))
+          : new Set<string>();
+        return { counts, schema, integrity, written };
       },
       conn(deps, label, 'compare'),
     );
@@ -39,7 +43,7 @@ export async function _compare(deps: Deps): Promise<CompareResult> {
   const createdByMigrations = new Set(
     schema.expected.filter((d) => d.kind === 'only-on-green' && d.object.startsWith('table ')).map((d) => displayFromKey(d.object.slice('table '.length))),
   );
-  const tables = compareCounts(blue.counts, green.counts, createdByMigrations);
+  const tables = compareCounts(blue.counts, green.counts, createdByMigrations, green.written);
   const ok = verdict(tables, schema, green.integrity);
   const ms = Math.round(performance.now() - start);
   if (ok) progress.succeed(`Compared ${tables.length} tables (${ms} ms)`);

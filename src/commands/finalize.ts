@@ -3,7 +3,7 @@
  * retired: left frozen, marked with a comment, never dropped by us (its data is the last copy of the
  * old version, and dropping it is the operator's call).
  */
-import { BlueGreenError } from '../core/errors.js';
+import { BlockedError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import type { Report } from '../core/report.js';
 import { advance, windowLeftMs } from '../core/state.js';
@@ -26,7 +26,7 @@ export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Prom
   advance(initial, 'finalize-started', at(), deps.who);
   const left = windowLeftMs(initial, deps.clock.now().getTime());
   if (left !== undefined && left > 0 && !options.force) {
-    throw new BlueGreenError(`the rollback window is open for another ${formatDuration(left)} (until ${initial.rollbackWindowEndsAt})`, {
+    throw new BlockedError(`the rollback window is open for another ${formatDuration(left)} (until ${initial.rollbackWindowEndsAt})`, {
       hint: 'Finalizing gives up the rollback. Wait for the window to close, or pass --force.',
     });
   }

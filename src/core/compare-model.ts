@@ -1,7 +1,7 @@
 /** The result of `compare`: per-table row counts, the schema diff and integrity findings, and the verdict. */
 import type { SchemaDiff } from './schema-diff.js';
 
-export type TableStatus = 'ok' | 'differs' | 'missing-on-green' | 'new-on-green';
+export type TableStatus = 'ok' | 'differs' | 'missing-on-green' | 'new-on-green' | 'written-since-switchover';
 
 export interface TableComparison {
   readonly table: string;
@@ -27,12 +27,14 @@ export interface CompareResult {
 
 /**
  * Pairs the counts of both sides. A table only on green is fine when migrations created it; a
- * table only on blue never is.
+ * table only on blue never is. After a switchover, a table green has written to since differs from
+ * the frozen blue by design.
  */
 export function compareCounts(
   blue: ReadonlyMap<string, number>,
   green: ReadonlyMap<string, number>,
   createdByMigrations: ReadonlySet<string>,
+  writtenSinceSwitchover: ReadonlySet<string> = new Set(),
 ): TableComparison[] {
   const names = [...new Set([...blue.keys(), ...green.keys()])].sort();
   return names.map((table) => {
@@ -40,14 +42,15 @@ export function compareCounts(
     const g = green.get(table);
     if (g === undefined) return { table, blueRows: b ?? null, greenRows: null, status: 'missing-on-green' };
     if (b === undefined) return { table, blueRows: null, greenRows: g, status: createdByMigrations.has(table) ? 'new-on-green' : 'differs' };
-    return { table, blueRows: b, greenRows: g, status: b === g ? 'ok' : 'differs' };
+    if (b === g) return { table, blueRows: b, greenRows: g, status: 'ok' };
+    return { table, blueRows: b, greenRows: g, status: writtenSinceSwitchover.has(table) ? 'written-since-switchover' : 'differs' };
   });
 }
 
 /** Whether the comparison allows a switchover: no row difference, no unexpected schema change, no failed check. */
 export function verdict(tables: ReadonlyArray<TableComparison>, schema: SchemaDiff, integrity: ReadonlyArray<IntegrityFinding>): boolean {
   return (
-    tables.every((t) => t.status === 'ok' || t.status === 'new-on-green') &&
+    tables.every((t) => t.status !== 'differs' && t.status !== 'missing-on-green') &&
     schema.unexpected.length === 0 &&
     integrity.every((f) => f.severity !== 'fail')
   );

@@ -3,6 +3,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { _clone } from '../../src/commands/clone.js';
+import { _compare } from '../../src/commands/compare.js';
 import { _finalize } from '../../src/commands/finalize.js';
 import { _migrate } from '../../src/commands/migrate.js';
 import { _status } from '../../src/commands/status.js';
@@ -57,6 +58,13 @@ describe('switchover and rollback through PgBouncer (freeze mode)', () => {
     } finally {
       await app.client.end();
     }
+  });
+
+  it('compare after the switchover tells green\'s new writes from differences', async () => {
+    const result = await _compare(rig.deps);
+    expect(result.tables.find((t) => t.table === 'public.orders')?.status).toBe('written-since-switchover');
+    expect(result.tables.find((t) => t.table === 'public.users')?.status).toBe('ok');
+    expect(result.ok).toBe(true);
   });
 
   it('status shows green serving and the rollback window', async () => {
@@ -136,7 +144,7 @@ describe('switchover and rollback through PgBouncer (freeze mode)', () => {
 
   it('finalize refuses inside the window, and with --force retires blue', async () => {
     expect((await _switchover(rig.deps)).ok).toBe(true);
-    await expect(_finalize(rig.deps)).rejects.toThrow(/the rollback window is open for another/);
+    await expect(_finalize(rig.deps)).rejects.toMatchObject({ message: expect.stringMatching(/the rollback window is open for another/), exitCode: 3 });
     const result = await _finalize(rig.deps, { force: true });
     expect(result.ok).toBe(true);
     expect((await _status(rig.deps)).phase).toBe('finalized');

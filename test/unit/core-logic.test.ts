@@ -134,4 +134,9 @@ describe('compare model', () => {
     expect(verdict(tables, { expected: [], unexpected: [] }, [])).toBe(false);
     expect(verdict([tables[2]], { expected: [], unexpected: [] }, [{ check: 'sequence-behind', object: 's', detail: '', severity: 'warn' }])).toBe(true);
   });
+  it('after a switchover, a table green wrote to since differs by design', () => {
+    const tables = compareCounts(new Map([['public.a', 3], ['public.b', 3]]), new Map([['public.a', 5], ['public.b', 2]]), new Set(), new Set(['public.a']));
+    expect(tables.map((t) => t.status)).toEqual(['written-since-switchover', 'differs']);
+    expect(verdict([tables[0]], { expected: [], unexpected: [] }, [])).toBe(true);
+  });
 });
