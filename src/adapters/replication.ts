@@ -1,0 +1,232 @@
+/**
+ * Native logical replication between blue and green: publications, slots (one created on a
+ * replication connection with an exported snapshot for pg_dump), subscriptions, the heartbeat
+ * that makes a drain exact, and lag figures.
+ */
+import pg from 'pg';
+import { parseConnString } from '../core/conninfo.js';
+import { BlueGreenError, TimeoutError } from '../core/errors.js';
+import { quoteIdent, quoteLiteral, quoteQualified } from '../core/quote.js';
+import { type Client, queryOne, toBlueGreenError } from './pg.js';
+
+export const HEARTBEAT_TABLE = 'bluegreen.heartbeat';
+
+/** The replication objects of one direction, named from the cutover id. */
+export interface ReplicationNames {
+  readonly publication: string;
+  readonly slot: string;
+  readonly subscription: string;
+}
+
+/** `bluegreen_fwd_20261121t113620_230d`: lowercase, digits and underscores, within 63 bytes. */
+export function replicationNames(cutoverId: string, direction: 'fwd' | 'rev'): ReplicationNames {
+  const base = `bluegreen_${direction}_${cutoverId.toLowerCase().replace(/[^a-z0-9]/g, '_')}`.slice(0, 60);
+  return { publication: base, slot: base, subscription: base };
+}
+
+/** The table both sides keep for the drain: one row whose token the flip bumps on the side it leaves. */
+export async function ensureHeartbeat(client: Client): Promise<void> {
+  await client.query(`CREATE SCHEMA IF NOT EXISTS bluegreen;
+    CREATE TABLE IF NOT EXISTS ${HEARTBEAT_TABLE} (id boolean PRIMARY KEY DEFAULT true CHECK (id), token bigint NOT NULL DEFAULT 0, at timestamptz);
+    INSERT INTO ${HEARTBEAT_TABLE} (id) VALUES (true) ON CONFLICT DO NOTHING`);
+}
+
+/** Commits a new heartbeat token (the last published transaction before a drain); returns it. */
+export async function beatHeartbeat(client: Client): Promise<string> {
+  const row = await queryOne<{ token: string }>(client, `UPDATE ${HEARTBEAT_TABLE} SET token = token + 1, at = clock_timestamp() RETURNING token::text`);
+  return row!.token;
+}
+
+/**
+ * Waits until the subscriber shows `token`: apply is in commit order, so every transaction the
+ * publisher committed before the heartbeat is applied and visible there too.
+ */
+export async function waitForHeartbeat(client: Client, token: string, deadline: number, what: string): Promise<number> {
+  let polls = 0;
+  for (;;) {
+    polls++;
+    const row = await queryOne<{ ok: boolean }>(client, `SELECT token >= $1::bigint AS ok FROM ${HEARTBEAT_TABLE}`, [token]);
+    if (row?.ok) return polls;
+    if (performance.now() > deadline) {
+      throw new TimeoutError(`${what} did not finish in time: the subscriber has not applied the last transactions yet`, {
+        hint: 'Something holds replication (a lock on the subscriber, a long transaction, a stopped apply worker): `bluegreen status` shows the lag.',
+      });
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+export interface PublishedTable {
+  readonly schema: string;
+  readonly name: string;
+  /** A column list (PostgreSQL 15+) when only some columns are published. */
+  readonly columns?: ReadonlyArray<string>;
+}
+
+export async function createPublication(client: Client, name: string, tables: ReadonlyArray<PublishedTable>): Promise<void> {
+  const list = [...tables, { schema: 'bluegreen', name: 'heartbeat' }]
+    .map((t) => `${quoteQualified(t.schema, t.name)}${'columns' in t && t.columns ? ` (${t.columns.map(quoteIdent).join(', ')})` : ''}`)
+    .join(', ');
+  await client.query(`CREATE PUBLICATION ${quoteIdent(name)} FOR TABLE ${list} WITH (publish_via_partition_root = true)`);
+}
+
+export async function dropPublication(client: Client, name: string): Promise<void> {
+  await client.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(name)}`);
+}
+
+/**
+ * A replication connection that creates a logical slot and exports its snapshot. The connection must
+ * stay open while pg_dump reads the snapshot; `close()` ends it.
+ */
+export async function createSlotWithSnapshot(url: string, slot: string, label: string, secrets: ReadonlyArray<string>): Promise<{ snapshot: string; lsn: string; close(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: url, replication: 'database', application_name: 'bluegreen clone' } as pg.ClientConfig);
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    // The replication protocol takes no parameters; the slot name is ours and already safe, but quoted anyway.
+    const { rows } = await client.query(`CREATE_REPLICATION_SLOT ${quoteIdent(slot)} LOGICAL pgoutput EXPORT_SNAPSHOT`);
+    return { snapshot: rows[0].snapshot_name, lsn: rows[0].consistent_point, close: () => client.end().catch(() => undefined) };
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw toBlueGreenError(error, url, label, secrets);
+  }
+}
+
+/** Creates a logical slot from SQL (no snapshot needed). */
+export async function createSlot(client: Client, slot: string): Promise<string> {
+  const row = await queryOne<{ lsn: string }>(client, `SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
+  return row!.lsn;
+}
+
+/** Moves a slot to `lsn` without sending what lies before it. */
+export async function advanceSlot(client: Client, slot: string, lsn: string): Promise<void> {
+  await client.query(`SELECT pg_replication_slot_advance($1, $2::pg_lsn)`, [slot, lsn]);
+}
+
+export async function currentLsn(client: Client): Promise<string> {
+  return (await queryOne<{ lsn: string }>(client, 'SELECT pg_current_wal_lsn()::text AS lsn'))!.lsn;
+}
+
+/** Drops a slot, waiting up to `waitMs` for its walsender to let go; missing is fine. */
+export async function dropSlot(client: Client, slot: string, waitMs = 10_000): Promise<void> {
+  const until = performance.now() + waitMs;
+  for (;;) {
+    const row = await queryOne<{ active_pid: number | null }>(client, 'SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+    if (!row) return;
+    if (row.active_pid !== null) {
+      if (performance.now() > until) throw new BlueGreenError(`replication slot ${slot} is still in use by pid ${row.active_pid}`, { hint: `Stop that walsender (SELECT pg_terminate_backend(${row.active_pid})) and run the command again.` });
+      await client.query('SELECT pg_terminate_backend($1)', [row.active_pid]);
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
+    try {
+      await client.query('SELECT pg_drop_replication_slot($1)', [slot]);
+      return;
+    } catch (error) {
+      if (performance.now() > until) throw error;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** A libpq conninfo for the subscriber to reach the publisher (stored in pg_subscription, superuser-only). */
+export function subscriptionConninfo(publisherUrl: string): string {
+  const c = parseConnString(publisherUrl);
+  const parts: Array<[string, string]> = [['host', c.host], ['port', String(c.port)], ['user', c.user], ['dbname', c.database]];
+  if (c.password !== undefined) parts.push(['password', c.password]);
+  if (c.params.sslmode) parts.push(['sslmode', c.params.sslmode]);
+  return parts.map(([k, v]) => `${k}=${quoteLiteral(v)}`).join(' ');
+}
+
+/** Subscribes to an existing slot, without copying data (the rows are there already). */
+export async function createSubscription(client: Client, names: ReplicationNames, publisherUrl: string): Promise<void> {
+  await client.query(
+    `CREATE SUBSCRIPTION ${quoteIdent(names.subscription)} CONNECTION ${quoteLiteral(subscriptionConninfo(publisherUrl))}
+       PUBLICATION ${quoteIdent(names.publication)}
+       WITH (create_slot = false, slot_name = ${quoteLiteral(names.slot)}, copy_data = false, enabled = true)`,
+  );
+}
+
+/** Stops a subscription's apply worker and waits until it is gone. */
+export async function disableSubscription(client: Client, name: string, waitMs = 10_000): Promise<void> {
+  const exists = await queryOne(client, 'SELECT 1 FROM pg_subscription WHERE subname = $1', [name]);
+  if (!exists) return;
+  await client.query(`ALTER SUBSCRIPTION ${quoteIdent(name)} DISABLE`);
+  const until = performance.now() + waitMs;
+  while (await queryOne(client, 'SELECT 1 FROM pg_stat_subscription WHERE subname = $1 AND pid IS NOT NULL', [name])) {
+    if (performance.now() > until) throw new BlueGreenError(`subscription ${name}'s apply worker did not stop within ${waitMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function enableSubscription(client: Client, name: string): Promise<void> {
+  await client.query(`ALTER SUBSCRIPTION ${quoteIdent(name)} ENABLE`);
+}
+
+/** Drops a subscription without touching its slot (the caller drops that on the publisher). */
+export async function dropSubscription(client: Client, name: string): Promise<void> {
+  const exists = await queryOne(client, 'SELECT 1 FROM pg_subscription WHERE subname = $1', [name]);
+  if (!exists) return;
+  await disableSubscription(client, name);
+  await client.query(`ALTER SUBSCRIPTION ${quoteIdent(name)} SET (slot_name = NONE)`);
+  await client.query(`DROP SUBSCRIPTION ${quoteIdent(name)}`);
+}
+
+export interface SubscriptionHealth {
+  readonly exists: boolean;
+  readonly enabled: boolean;
+  readonly workerRunning: boolean;
+  readonly lastMessageAgeSeconds?: number;
+}
+
+export async function subscriptionHealth(client: Client, name: string): Promise<SubscriptionHealth> {
+  const row = await queryOne<{ enabled: boolean; running: boolean; age: number | null }>(
+    client,
+    `SELECT s.subenabled AS enabled, (st.pid IS NOT NULL) AS running, extract(epoch FROM now() - st.last_msg_receipt_time)::float8 AS age
+       FROM pg_subscription s LEFT JOIN pg_stat_subscription st ON st.subid = s.oid AND st.relid IS NULL WHERE s.subname = $1`,
+    [name],
+  );
+  if (!row) return { exists: false, enabled: false, workerRunning: false };
+  return { exists: true, enabled: row.enabled, workerRunning: row.running, lastMessageAgeSeconds: row.age ?? undefined };
+}
+
+export interface SlotLag {
+  readonly slot: string;
+  readonly exists: boolean;
+  readonly active: boolean;
+  /** WAL the subscriber has not confirmed yet. */
+  readonly lagBytes: number;
+  /** WAL kept on disk for this slot. */
+  readonly retainedBytes: number;
+  /** How far behind the subscriber is in time (the walsender's replay lag), when it is connected. */
+  readonly lagSeconds?: number;
+}
+
+export async function slotLag(client: Client, slot: string): Promise<SlotLag> {
+  const row = await queryOne<{ active: boolean; lag: string | null; retained: string | null; seconds: number | null }>(
+    client,
+    `SELECT s.active, pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint::text AS lag,
+            pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint::text AS retained,
+            extract(epoch FROM coalesce(r.replay_lag, '0'::interval))::float8 AS seconds
+       FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = $1`,
+    [slot],
+  );
+  if (!row) return { slot, exists: false, active: false, lagBytes: 0, retainedBytes: 0 };
+  return {
+    slot,
+    exists: true,
+    active: row.active,
+    lagBytes: Number(row.lag ?? 0),
+    retainedBytes: Number(row.retained ?? 0),
+    lagSeconds: row.active ? (row.seconds ?? 0) : undefined,
+  };
+}
+
+/** Every slot, publication and subscription whose name says it is ours, on one database: for cleanup and leak checks. */
+export async function ourReplicationObjects(client: Client): Promise<{ slots: string[]; publications: string[]; subscriptions: string[] }> {
+  const like = 'bluegreen\\_%';
+  const slots = (await client.query<{ n: string }>(`SELECT slot_name AS n FROM pg_replication_slots WHERE slot_name LIKE $1 AND database = current_database()`, [like])).rows.map((r) => r.n);
+  const publications = (await client.query<{ n: string }>(`SELECT pubname AS n FROM pg_publication WHERE pubname LIKE $1`, [like])).rows.map((r) => r.n);
+  const subscriptions = (await client.query<{ n: string }>(`SELECT subname AS n FROM pg_subscription WHERE subname LIKE $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`, [like])).rows.map((r) => r.n);
+  return { slots, publications, subscriptions };
+}
