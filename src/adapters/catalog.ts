@@ -225,3 +225,34 @@ export async function countRowsWrittenSince(client: Client, sinceXid: string): P
 export async function analyzeAll(client: Client): Promise<void> {
   await client.query('ANALYZE');
 }
+
+export interface TableColumns {
+  readonly schema: string;
+  readonly name: string;
+  readonly columns: ReadonlyArray<string>;
+}
+
+/** Every user table with its stored (non-generated) columns, keyed by display name: for publication column lists. */
+export async function tableColumns(client: Client): Promise<Map<string, TableColumns>> {
+  const { rows } = await client.query<{ schema: string; name: string; columns: string[] }>(
+    `SELECT n.nspname AS schema, c.relname AS name, array_agg(a.attname::text ORDER BY a.attnum) AS columns
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}
+      GROUP BY 1, 2`,
+  );
+  return new Map(rows.map((r) => [displayName(r.schema, r.name), r]));
+}
+
+/** Transactions open on this database for longer than `seconds`, not ours: they would hold a PAUSE. */
+export async function longTransactions(client: Client, seconds: number): Promise<Array<{ pid: number; seconds: number; who: string }>> {
+  const { rows } = await client.query<{ pid: number; seconds: number; who: string }>(
+    `SELECT pid, extract(epoch FROM now() - xact_start)::float8 AS seconds, coalesce(usename, '?') || ' ' || coalesce(application_name, '') AS who
+       FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+        AND xact_start < now() - make_interval(secs => $1) AND application_name NOT LIKE 'bluegreen%'
+      ORDER BY xact_start`,
+    [seconds],
+  );
+  return rows;
+}

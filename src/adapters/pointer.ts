@@ -28,6 +28,9 @@ export interface Pointer {
   resume(): Promise<void>;
   /** Sends traffic to `target`; keeps every other setting of the entry. */
   flip(target: Target, side: 'blue' | 'green'): Promise<void>;
+  /** Opens the connections a flip needs ahead of time (no handshake inside the pause); `close` ends them. */
+  open(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** The Target a connection string names. */
@@ -64,14 +67,16 @@ function pgbouncerPointer(config: PgbouncerPointerConfig, secrets: ReadonlyArray
       hint: 'Use an alias of letters, digits, _ . - in [databases].',
     });
   }
+  // Held open between open() and close(): one for PAUSE (which blocks), one for everything else.
+  let held: { pause: pg.Client; control: pg.Client } | undefined;
   const adminCommand = async (sql: string) => {
-    const client = await connect();
+    const client = held?.control ?? (await connect());
     try {
       return await client.query(sql);
     } catch (error) {
       throw toBlueGreenError(error, config.admin, label, secrets);
     } finally {
-      await client.end().catch(() => undefined);
+      if (!held) await client.end().catch(() => undefined);
     }
   };
   const readIni = () => {
@@ -98,8 +103,16 @@ function pgbouncerPointer(config: PgbouncerPointerConfig, secrets: ReadonlyArray
         throw new BlueGreenError(`PgBouncer has no database "${db}" loaded`, { hint: 'Run RELOAD on PgBouncer, or check pointer.ini is the file it reads.' });
       }
     },
+    async open() {
+      if (!held) held = { pause: await connect(), control: await connect() };
+    },
+    async close() {
+      const h = held;
+      held = undefined;
+      await Promise.all([h?.pause.end().catch(() => undefined), h?.control.end().catch(() => undefined)]);
+    },
     async pause(timeoutMs) {
-      const client = await connect();
+      const client = held?.pause ?? (await connect());
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
@@ -111,11 +124,16 @@ function pgbouncerPointer(config: PgbouncerPointerConfig, secrets: ReadonlyArray
           }),
         ]);
       } catch (error) {
+        // The PAUSE may still be waiting on its connection: that connection is spent, RESUME goes on the other.
+        if (held) {
+          await held.pause.end().catch(() => undefined);
+          held = { ...held, pause: await connect() };
+        }
         await adminCommand(`RESUME ${db}`).catch(() => undefined);
         throw toBlueGreenError(error, config.admin, label, secrets);
       } finally {
         clearTimeout(timer);
-        await client.end().catch(() => undefined);
+        if (!held) await client.end().catch(() => undefined);
       }
     },
     async resume() {
@@ -171,6 +189,8 @@ function filePointer(config: FilePointerConfig, secrets: ReadonlyArray<string>, 
     },
     async pause() {},
     async resume() {},
+    async open() {},
+    async close() {},
     async flip(target, side) {
       const url = formatConnString({ ...parseConnString(value()), host: target.host, port: target.port, database: target.database });
       replaceKeepingOwner(config.path, rewriteEnvVariable(read(), config.variable, url));

@@ -128,11 +128,14 @@ export async function removeWriteGuard(client: Client): Promise<void> {
  * Freezes the connected database: flag on, and sessions with a transaction open since before the
  * freeze are ended (a REPEATABLE READ one would not see the flag). Returns how many were ended.
  */
-export async function freezeWrites(client: Client, reason: string): Promise<number> {
-  await installWriteGuard(client);
+export async function freezeWrites(client: Client, reason: string, options: { install?: boolean } = {}): Promise<number> {
+  // Inside a switchover's pause the guard is known to be installed (at clone): skip the DDL, flip the flag.
+  if (options.install === false) await allowOwnWrites(client);
+  else await installWriteGuard(client);
   await client.query(`UPDATE ${GUARD_SCHEMA}.${GUARD_TABLE} SET frozen = true, reason = $1, since = now()`, [reason]);
+  // pg_terminate_backend(pid, timeout) waits for the backend to be gone: none commits after we move on.
   const ended = await client.query(
-    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+    `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
       WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
         AND xact_start IS NOT NULL AND xact_start < now() AND application_name NOT LIKE $1`,
     [`${APPLICATION_NAME}%`],

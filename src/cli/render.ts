@@ -37,7 +37,7 @@ export function renderCompare(r: CompareResult): string {
   const out = [
     table(
       ['table', 'blue rows', 'green rows', 'status'],
-      r.tables.map((t) => [t.table, fmt(t.blueRows), fmt(t.greenRows), `${t.status === 'differs' || t.status === 'missing-on-green' ? '✖' : '✔'} ${t.status}`]),
+      r.tables.map((t) => [t.table, fmt(t.blueRows), fmt(t.greenRows), `${t.status === 'differs' || t.status === 'missing-on-green' ? '✖' : t.status === 'in-flight' ? '~' : '✔'} ${t.status}`]),
       new Set([1, 2]),
     ),
   ];
@@ -45,6 +45,9 @@ export function renderCompare(r: CompareResult): string {
   if (r.schema.unexpected.length) out.push('', `UNEXPECTED schema differences (${r.schema.unexpected.length}):`, ...r.schema.unexpected.map((d) => `  ${describeDifference(d)}  [${d.reason}]`));
   if (r.integrity.length) out.push('', 'Integrity on green:', ...r.integrity.map((f) => `  ${f.severity === 'fail' ? '✖' : '⚠'} ${f.check} ${f.object}: ${f.detail}`));
   else out.push('', '✔ Integrity on green: no invalid constraint or index, no foreign-key orphan, sequences ahead of their columns.');
+  if (r.tables.some((t) => t.status === 'in-flight')) {
+    out.push('', '~ in-flight: still differing after repeated catch-ups while writes kept arriving; under live replication counts cannot be taken at one instant on both sides.');
+  }
   const rows = r.tables.reduce((s, t) => s + (t.blueRows ?? 0) + (t.greenRows ?? 0), 0);
   out.push('', `${r.ok ? '✔ Blue and green match' : '✖ Differences found (exit 1)'}: ${r.tables.length} tables, ${fmt(rows)} rows counted in ${formatDuration(r.ms)}.`);
   return out.join('\n');
@@ -62,6 +65,13 @@ export function renderStatus(s: StatusResult, now: number): string {
   if (s.rollbackWindowEndsAt) {
     const left = Date.parse(s.rollbackWindowEndsAt) - now;
     lines.push(['rollback window', s.phase === 'switched-over' ? (left > 0 ? `${formatDuration(left)} left (until ${s.rollbackWindowEndsAt})` : `closed at ${s.rollbackWindowEndsAt}: finalize when ready`) : `ended (${s.phase})`]);
+  }
+  const mb = (n?: number) => (n === undefined ? '?' : n < 1024 * 1024 ? `${(n / 1024).toFixed(0)} kB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
+  for (const r of s.replication) {
+    lines.push([
+      `replication ${r.direction}`,
+      r.error ? `unknown (${r.error})` : `${r.running ? 'running' : 'NOT RUNNING'}, lag ${mb(r.lagBytes)}${r.lagSeconds !== undefined ? ` / ${r.lagSeconds.toFixed(1)} s` : ''}, WAL retained ${mb(r.retainedBytes)}`,
+    ]);
   }
   if (s.lastFlip) lines.push(['last flip', `${s.lastFlip.kind} ${s.lastFlip.ok ? 'ok' : 'FAILED'} at ${s.lastFlip.at}${s.lastFlip.writePauseMs !== undefined ? `, writes paused ${s.lastFlip.writePauseMs} ms` : ''}`]);
   if (s.migrationsApplied.length) lines.push(['migrations', `${s.migrationsApplied.join(', ')} applied to green`]);

@@ -10,6 +10,7 @@ import { targetOf } from '../adapters/pointer.js';
 import { sameTargetAs } from '../core/pgbouncer-ini.js';
 import { freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
+import { dropAllReplication } from './cleanup.js';
 import { planOnly, runSteps, type Step } from './steps.js';
 
 export async function _abort(deps: Deps, options: { dryRun?: boolean } = {}): Promise<Report> {
@@ -28,6 +29,14 @@ export async function _abort(deps: Deps, options: { dryRun?: boolean } = {}): Pr
       },
     },
     { name: 'open-blue', title: 'Opening blue for writes', run: () => withClient(config.blue, unfreezeWrites, conn(deps, 'blue', 'abort')) },
+    {
+      name: 'drop-replication',
+      title: 'Dropping the replication slots, publications and subscriptions of this cutover',
+      run: async () => {
+        const dropped = await dropAllReplication(deps);
+        return dropped ? `${dropped} dropped` : { skipped: 'none' };
+      },
+    },
     {
       name: 'guard-green',
       title: 'Guarding green against writes',
@@ -49,7 +58,7 @@ export async function _abort(deps: Deps, options: { dryRun?: boolean } = {}): Pr
       const err = outcome.failed.error;
       return { ok: false, steps: outcome.steps, error: { code: err.code, exitCode: err.exitCode, message: `abort failed at ${outcome.failed.step}: ${err.message}`, hint: 'Fix the cause and run `bluegreen abort` again; it is safe to repeat.' } };
     }
-    await deps.store.save(advance(await loadState(deps), 'abort', at(), deps.who, { serving: 'blue', blueFrozen: false }));
+    await deps.store.save(advance(await loadState(deps), 'abort', at(), deps.who, { serving: 'blue', blueFrozen: false, forward: undefined, reverse: undefined }));
     return { ok: true, steps: outcome.steps };
   });
 }

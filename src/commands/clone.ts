@@ -24,6 +24,7 @@ import { assertNotBlocked, gatherFacts, greenResettable } from './preflight.js';
 import { planOnly, runSteps, type Step } from './steps.js';
 import { preflightFindings } from '../core/preflight-rules.js';
 import { targetOf } from '../adapters/pointer.js';
+import { createPublication, createSlotWithSnapshot, createSubscription, dropPublication, dropSlot, dropSubscription, ensureHeartbeat, replicationNames } from '../adapters/replication.js';
 
 export interface CloneOptions {
   readonly dryRun?: boolean;
@@ -48,9 +49,11 @@ function dirBytes(dir: string): number {
   return readdirSync(dir).reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
 }
 
-function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<CutoverState>) => Promise<void>, options: CloneOptions, resetGreen: boolean): Step[] {
+/** The clone's steps, and `release` to close the replication connection whatever happened. */
+function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<CutoverState>) => Promise<void>, options: CloneOptions, resetGreen: boolean): { steps: Step[]; release(): Promise<void> } {
   const { config, progress } = deps;
   const jobs = String(options.jobs ?? 2);
+  let replication: Awaited<ReturnType<typeof createSlotWithSnapshot>> | undefined;
   const database = targetOf(config.green).database;
   const greenAdmin = withDatabase(config.green, 'postgres');
   let blueMajor = 0;
@@ -58,7 +61,11 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
   const dumpPath = () => path.join(config.dumpDir, state().id);
   const onBlue = <T>(fn: (c: Client) => Promise<T>) => withClient(config.blue, fn, conn(deps, 'blue', 'clone'));
   const onGreen = <T>(fn: (c: Client) => Promise<T>, url = config.green) => withClient(url, fn, conn(deps, 'green', 'clone'));
-  return [
+  const release = async () => {
+    await replication?.close();
+    replication = undefined;
+  };
+  const steps: Step[] = [
     {
       name: 'freeze-blue',
       title: config.mode === 'freeze' ? 'Freezing writes on blue (reads go on)' : 'Installing the write guard on blue',
@@ -66,7 +73,13 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         onBlue(async (blue) => {
           blueMajor = await serverMajor(blue);
           tableCount = (await listTables(blue)).length;
-          if (config.mode !== 'freeze') return `guard on ${await installWriteGuard(blue)} tables`;
+          if (config.mode !== 'freeze') {
+            // Blue is live: creating the guard's triggers must not queue behind a long transaction and stall writers.
+            await blue.query(`SET lock_timeout = '5s'`);
+            const guarded = await installWriteGuard(blue);
+            await ensureHeartbeat(blue);
+            return `guard installed on ${guarded} tables, not frozen: blue takes writes throughout`;
+          }
           const ended = await freezeWrites(blue, `clone ${state().id} in freeze mode`);
           await update({ blueFrozen: true });
           return `application writes now refused${ended ? `; ended ${ended} open transaction${ended > 1 ? 's' : ''}` : ''}`;
@@ -102,6 +115,30 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
       },
     },
     {
+      name: 'create-publication',
+      title: 'Publishing blue\'s tables for logical replication',
+      run: async () => {
+        if (config.mode !== 'replicate') return { skipped: 'freeze mode: blue is frozen, nothing to replicate' };
+        const names = replicationNames(state().id, 'fwd');
+        return onBlue(async (blue) => {
+          const tables = await listTables(blue);
+          await createPublication(blue, names.publication, tables);
+          await update({ forward: names });
+          return `${names.publication}: ${tables.length} tables`;
+        });
+      },
+    },
+    {
+      name: 'create-slot',
+      title: 'Creating the replication slot and exporting its snapshot',
+      run: async () => {
+        if (config.mode !== 'replicate') return { skipped: 'freeze mode' };
+        // Held open until the dump has read the snapshot: green then gets every later write exactly once.
+        replication = await createSlotWithSnapshot(config.blue, state().forward!.slot, 'blue', config.secrets);
+        return `${state().forward!.slot} at ${replication.lsn}, snapshot ${replication.snapshot}`;
+      },
+    },
+    {
       name: 'dump',
       title: `Dumping blue (${jobs} jobs)`,
       run: async () => {
@@ -110,7 +147,10 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         let done = 0;
         await runPgTool({
           tool: 'pg_dump',
-          args: ['--format=directory', `--jobs=${jobs}`, '--compress=0', '--no-publications', '--no-subscriptions', '--verbose', `--file=${dumpPath()}`],
+          args: [
+            '--format=directory', `--jobs=${jobs}`, '--compress=0', '--no-publications', '--no-subscriptions', '--verbose', `--file=${dumpPath()}`,
+            ...(replication ? [`--snapshot=${replication.snapshot}`] : []),
+          ],
           url: config.blue,
           serverMajor: blueMajor,
           binDir: config.binDir,
@@ -119,6 +159,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
             if (/finished item \d+ TABLE DATA/.test(line)) progress.update(`Dumping blue: ${++done}/${tableCount} tables`);
           },
         });
+        await release();
         const bytes = dirBytes(dumpPath());
         await update({ dump: { path: dumpPath(), format: 'directory', bytes, tocEntries: 0 } });
         return `${(bytes / 1024 / 1024).toFixed(1)} MB in ${dumpPath()}`;
@@ -173,7 +214,32 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
           return 'schema recorded for compare';
         }),
     },
+    {
+      name: 'subscribe-green',
+      title: 'Subscribing green to blue\'s changes since the snapshot',
+      run: async () => {
+        if (config.mode !== 'replicate') return { skipped: 'freeze mode' };
+        await onGreen((green) => createSubscription(green, state().forward!, config.blue));
+        return `${state().forward!.subscription}: green now follows blue's writes`;
+      },
+    },
   ];
+  return { steps, release };
+}
+
+/** Drops the blue → green replication objects of a cutover, wherever they got to. Returns a note for the message. */
+export async function dropForwardReplication(deps: Deps, state: CutoverState): Promise<string> {
+  const names = state.forward;
+  if (!names) return '';
+  const notes: string[] = [];
+  await withClient(deps.config.green, (g) => dropSubscription(g, names.subscription), conn(deps, 'green', 'cleanup')).catch((error: Error) => {
+    if (!/does not exist/.test(error.message)) notes.push(`subscription on green: ${error.message.split('\n')[0]}`);
+  });
+  await withClient(deps.config.blue, async (b) => {
+    await dropSlot(b, names.slot);
+    await dropPublication(b, names.publication);
+  }, conn(deps, 'blue', 'cleanup')).catch((error: Error) => notes.push(`slot on blue: ${error.message.split('\n')[0]}`));
+  return notes.length ? ` Replication cleanup left work: ${notes.join('; ')}.` : ' The replication slot and publication on blue were dropped.';
 }
 
 export async function _clone(deps: Deps, options: CloneOptions = {}): Promise<CloneResult> {
@@ -184,7 +250,7 @@ export async function _clone(deps: Deps, options: CloneOptions = {}): Promise<Cl
   advance({ ...previous, mode: config.mode }, 'clone-started', at(), deps.who); // throws if the current cutover forbids a new clone
   const resetGreen = greenResettable(previous);
   if (options.dryRun) {
-    return { ok: true, cutover: draft.id, steps: planOnly(cloneSteps(deps, () => draft, async () => {}, options, resetGreen)) };
+    return { ok: true, cutover: draft.id, steps: planOnly(cloneSteps(deps, () => draft, async () => {}, options, resetGreen).steps) };
   }
   return controlled(deps, 'clone', async () => {
     assertNotBlocked(preflightFindings(await gatherFacts(deps, previous)));
@@ -194,14 +260,17 @@ export async function _clone(deps: Deps, options: CloneOptions = {}): Promise<Cl
       state = { ...state, ...changes, updatedAt: at() };
       await deps.store.save(state);
     };
-    const outcome = await runSteps(cloneSteps(deps, () => state, update, options, resetGreen), deps.progress, config.secrets);
+    const { steps, release } = cloneSteps(deps, () => state, update, options, resetGreen);
+    const outcome = await runSteps(steps, deps.progress, config.secrets).finally(release);
     if (!outcome.failed) {
       state = advance(state, 'clone-finished', at(), deps.who);
       await deps.store.save(state);
       return { ok: true, cutover: state.id, dump: state.dump, steps: outcome.steps };
     }
-    // Undo what stops blue from serving: the freeze. Green keeps its partial copy for inspection; the next clone re-creates it.
-    let unfrozen = '';
+    // Undo what stops blue from serving (the freeze) and what would keep WAL on blue (the slot). Green
+    // keeps its partial copy for inspection; the next clone re-creates it.
+    let unfrozen = await dropForwardReplication(deps, state);
+    state = { ...state, forward: undefined };
     if (state.blueFrozen) {
       try {
         await withClient(config.blue, unfreezeWrites, conn(deps, 'blue', 'clone'));

@@ -3,7 +3,9 @@
  * a schema diff that tells the migrations' changes from unexpected ones, and integrity checks on green.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { type CompareResult, compareCounts, verdict } from '../core/compare-model.js';
+import { type CompareResult, compareCounts, settleUnderReplication, verdict } from '../core/compare-model.js';
+import { beatHeartbeat, waitForHeartbeat } from '../adapters/replication.js';
+import { allowOwnWrites } from '../adapters/write-guard.js';
 import { diffSchemas, type SchemaSnapshot } from '../core/schema-diff.js';
 import { checkIntegrity, countRows, countRowsWrittenSince, listTables, readSchema } from '../adapters/catalog.js';
 import { withClient } from '../adapters/pg.js';
@@ -38,12 +40,31 @@ export async function _compare(deps: Deps): Promise<CompareResult> {
       },
       conn(deps, label, 'compare'),
     );
+  // Under live replication, count after the subscriber has applied everything up to now.
+  const link = state.serving === 'green' ? state.reverse : state.forward;
+  const publisher: 'blue' | 'green' = state.serving;
+  const drain = async () => {
+    if (!link) return;
+    const [pubUrl, subUrl] = publisher === 'blue' ? [config.blue, config.green] : [config.green, config.blue];
+    const token = await withClient(pubUrl, (c) => allowOwnWrites(c).then(() => beatHeartbeat(c)), conn(deps, publisher, 'compare'));
+    await withClient(subUrl, (c) => waitForHeartbeat(c, token, performance.now() + 30_000, 'replication catch-up before counting'), conn(deps, publisher === 'blue' ? 'green' : 'blue', 'compare'));
+  };
+  await drain();
   const [blue, green] = await Promise.all([side(config.blue, 'blue'), side(config.green, 'green')]);
   const schema = diffSchemas(blue.schema, green.schema, greenAtClone, greenAfterMigrations);
   const createdByMigrations = new Set(
     schema.expected.filter((d) => d.kind === 'only-on-green' && d.object.startsWith('table ')).map((d) => displayFromKey(d.object.slice('table '.length))),
   );
-  const tables = compareCounts(blue.counts, green.counts, createdByMigrations, green.written);
+  let tables = compareCounts(blue.counts, green.counts, createdByMigrations, config.mode === 'replicate' ? new Set() : green.written);
+  if (link) {
+    const recountOn = (url: string, label: 'blue' | 'green', names: ReadonlyArray<string>) =>
+      withClient(url, async (c) => countRows(c, (await listTables(c)).filter((t) => names.includes(t.display))), conn(deps, label, 'compare'));
+    tables = await settleUnderReplication(tables, publisher, async (names) => {
+      await drain();
+      const [b, g] = await Promise.all([recountOn(config.blue, 'blue', names), recountOn(config.green, 'green', names)]);
+      return { blue: b, green: g };
+    });
+  }
   const ok = verdict(tables, schema, green.integrity);
   const ms = Math.round(performance.now() - start);
   if (ok) progress.succeed(`Compared ${tables.length} tables (${ms} ms)`);

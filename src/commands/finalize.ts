@@ -11,6 +11,7 @@ import { commentOnCurrentDatabase } from '../adapters/database.js';
 import { withClient } from '../adapters/pg.js';
 import { freezeWrites, removeWriteGuard } from '../adapters/write-guard.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
+import { dropAllReplication } from './cleanup.js';
 import { planOnly, runSteps, type Step } from './steps.js';
 
 export interface FinalizeOptions {
@@ -44,6 +45,14 @@ export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Prom
         }, conn(deps, retired, 'finalize')),
     },
     {
+      name: 'drop-replication',
+      title: 'Dropping every replication slot, publication and subscription of ours, on both sides',
+      run: async () => {
+        const dropped = await dropAllReplication(deps);
+        return dropped ? `${dropped} dropped: no slot of ours retains WAL` : { skipped: 'none' };
+      },
+    },
+    {
       name: `clean-${serving}`,
       title: `Removing bluegreen's write guard from ${serving}`,
       run: () => withClient(serving === 'green' ? config.green : config.blue, removeWriteGuard, conn(deps, serving, 'finalize')),
@@ -59,7 +68,7 @@ export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Prom
       const err = outcome.failed.error;
       return { ok: false, steps: outcome.steps, error: { code: err.code, exitCode: err.exitCode, message: `finalize failed at ${outcome.failed.step}: ${err.message}`, hint: `${serving} still serves. Fix the cause and run \`bluegreen finalize\` again.` } };
     }
-    state = advance(state, 'finalize-finished', at(), deps.who, { blueFrozen: serving === 'green' });
+    state = advance(state, 'finalize-finished', at(), deps.who, { blueFrozen: serving === 'green', forward: undefined, reverse: undefined });
     await deps.store.save(state);
     return { ok: true, steps: outcome.steps };
   });

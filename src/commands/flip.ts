@@ -1,16 +1,26 @@
 /**
- * The flip: switchover (blue → green) and rollback (green → blue) are one protocol in two directions.
- * Each step is timed; the whole is bounded by switchover.timeoutMs. On any failure or the timeout
- * the steps taken are undone in reverse (pointer back, the right side reopened), PgBouncer is
- * resumed, and the report says why: traffic always ends on exactly one database.
+ * The flip: switchover (blue → green) and rollback (green → blue) are one protocol in two directions
+ * and both modes. What need not happen inside the pause happens before it (guardrails, the new
+ * direction's publication and slot) or after it (retiring the old direction, starting the new one).
+ * Inside: PAUSE, freeze the side we leave, drain it (replicate), sync sequences, move the new slot
+ * past everything the old direction applied, open the side we go to, flip the pointer, RESUME.
+ * Every step is timed; the whole is bounded by switchover.timeoutMs. On any failure before RESUME
+ * the steps taken are undone in reverse and the side we left serves again, still replicated to.
  */
-import { BlueGreenError, DataLossRefusedError, TimeoutError } from '../core/errors.js';
+import { BlueGreenError, BlockedError, DataLossRefusedError, TimeoutError } from '../core/errors.js';
+import { describeDifference, diffSchemas } from '../core/schema-diff.js';
 import type { Report, StepResult } from '../core/report.js';
-import { advance, type CutoverState, type FlipRecord, type Side } from '../core/state.js';
-import { countRowsWrittenSince, currentXid, type WrittenRows, syncSequences } from '../adapters/catalog.js';
+import { advance, type CutoverState, type FlipRecord, type ReplicationLink, type Side } from '../core/state.js';
+import { countRowsWrittenSince, currentXid, longTransactions, readSchema, syncSequences, tableColumns, type WrittenRows } from '../adapters/catalog.js';
 import { type Client, withClient } from '../adapters/pg.js';
 import { targetOf } from '../adapters/pointer.js';
+import {
+  advanceSlot, beatHeartbeat, createPublication, createSlot, createSubscription, currentLsn, dropPublication, dropSlot, dropSubscription,
+  replicationNames, slotLag, subscriptionHealth, waitForHeartbeat,
+} from '../adapters/replication.js';
 import { allowOwnWrites, freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { schemaFile } from './clone.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
 import { planOnly, runSteps, type Step } from './steps.js';
 
@@ -23,6 +33,12 @@ export interface FlipResult extends Report {
 
 export type LostWrites = WrittenRows;
 
+interface FlipPlan {
+  readonly direction: 'switchover' | 'rollback';
+  readonly from: Side;
+  readonly to: Side;
+}
+
 /** Races a step against what is left of the overall budget. */
 function withinBudget<T>(promise: Promise<T>, deadline: number, what: string, timeoutMs: number): Promise<T> {
   const left = deadline - performance.now();
@@ -32,190 +48,271 @@ function withinBudget<T>(promise: Promise<T>, deadline: number, what: string, ti
     promise,
     new Promise<T>((_, reject) => {
       timer = setTimeout(() => reject(new TimeoutError(`switchover.timeoutMs (${timeoutMs} ms) ran out during ${what}`, {
-        hint: 'Raise switchover.timeoutMs, or find what held the step (locks, long transactions) and retry.',
+        hint: 'Find what held the step (a lock on the subscriber, a long transaction) and retry, or raise switchover.timeoutMs.',
       })), left);
     }),
   ]).finally(() => clearTimeout(timer));
 }
 
-interface FlipPlan {
-  readonly direction: 'switchover' | 'rollback';
-  readonly from: Side;
-  readonly to: Side;
-}
+const STEP_TITLES = (plan: FlipPlan, pointer: string, replicate: boolean): Array<Pick<Step, 'name' | 'title'>> => [
+  { name: 'guardrails', title: 'Checking guardrails' },
+  ...(replicate ? [{ name: 'prepare-reverse', title: `Preparing replication ${plan.to} → ${plan.from} (publication and slot)` }] : []),
+  { name: 'pause', title: `Pausing new transactions (${pointer})` },
+  { name: `freeze-${plan.from}`, title: `Freezing writes on ${plan.from}` },
+  ...(replicate ? [{ name: 'drain', title: `Waiting for ${plan.to} to apply ${plan.from}'s last writes` }] : []),
+  { name: 'sync-sequences', title: `Syncing sequences ${plan.from} → ${plan.to}` },
+  ...(replicate ? [{ name: 'start-reverse-slot', title: `Starting the ${plan.to} → ${plan.from} slot at ${plan.to}'s current position` }] : []),
+  { name: `open-${plan.to}`, title: `Opening ${plan.to} for writes` },
+  { name: 'flip', title: `Pointing traffic at ${plan.to}` },
+  { name: 'resume', title: 'Resuming transactions' },
+  ...(replicate
+    ? [
+        { name: 'stop-forward', title: `Retiring replication ${plan.from} → ${plan.to}` },
+        { name: 'subscribe-reverse', title: `Subscribing ${plan.from} to ${plan.to}'s writes` },
+      ]
+    : []),
+];
 
 export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: boolean; acceptDataLoss?: boolean }): Promise<FlipResult & { lostWrites?: LostWrites[] }> {
   const { config, pointer, progress } = deps;
+  const replicate = config.mode === 'replicate';
   const at = () => deps.clock.now().toISOString();
   const started = plan.direction === 'switchover' ? 'switchover-started' : 'rollback-started';
   const url = (side: Side) => (side === 'blue' ? config.blue : config.green);
   const initial = await loadState(deps);
   advance(initial, started, at(), deps.who); // throws with advice when the phase forbids it
-
-  if (config.mode === 'replicate') {
-    throw new BlueGreenError('replicate mode is not built yet: this version switches over in freeze mode only', {
-      hint: 'Set "mode": "freeze" in the config.',
-    });
-  }
-
-  let lostWrites: LostWrites[] | undefined;
-  const names: Array<Pick<Step, 'name' | 'title'>> = [
-    { name: 'guardrails', title: 'Checking guardrails' },
-    { name: 'pause', title: `Pausing new transactions (${pointer.description})` },
-    { name: `freeze-${plan.from}`, title: `Freezing writes on ${plan.from}` },
-    { name: 'sync-sequences', title: `Syncing sequences ${plan.from} → ${plan.to}` },
-    { name: `open-${plan.to}`, title: `Opening ${plan.to} for writes` },
-    { name: 'flip', title: `Pointing traffic at ${plan.to}` },
-    { name: 'resume', title: 'Resuming transactions' },
-  ];
-  if (options.dryRun) return { ok: true, steps: planOnly(names), serving: initial.serving };
+  const titles = STEP_TITLES(plan, pointer.description, replicate);
+  if (options.dryRun) return { ok: true, steps: planOnly(titles), serving: initial.serving };
 
   return controlled(deps, plan.direction, async () => {
     let state = advance(await loadState(deps), started, at(), deps.who);
     await deps.store.save(state);
     const deadline = performance.now() + config.switchover.timeoutMs;
     const budget = <T>(p: Promise<T>, what: string) => withinBudget(p, deadline, what, config.switchover.timeoutMs);
+    // The direction replicating now (from → to), and the one that will replicate after (to → from).
+    const current: ReplicationLink | undefined = plan.direction === 'switchover' ? state.forward : state.reverse;
+    const next: ReplicationLink = replicationNames(state.id, plan.direction === 'switchover' ? 'rev' : 'fwd');
+    let lostWrites: LostWrites[] | undefined;
     let pauseStart: number | undefined;
     let pauseMs: number | undefined;
     const done = new Set<string>();
 
-    // Connections open before the pause: nothing inside it waits on a TCP handshake or authentication.
-    return withClient(url(plan.from), (from) =>
-      withClient(url(plan.to), async (to) => {
-        await allowOwnWrites(from);
-        await allowOwnWrites(to);
-        const steps: Step[] = [
-          {
-            ...names[0],
-            run: async () => {
-              const current = await pointer.current();
+    await pointer.open();
+    try {
+      // Connections open before the pause: nothing inside it waits on a TCP handshake or authentication.
+      return await withClient(url(plan.from), (from) =>
+        withClient(url(plan.to), async (to) => {
+          await allowOwnWrites(from);
+          await allowOwnWrites(to);
+          const run: Record<string, Step['run']> = {
+            guardrails: async () => {
+              const currentTarget = await pointer.current();
               const t = targetOf(url(plan.from));
-              if (current.host !== t.host || current.port !== t.port || current.database !== t.database) {
-                throw new BlueGreenError(`the pointer sends traffic to ${current.host}:${current.port}/${current.database}, not to ${plan.from}`, {
+              if (currentTarget.host !== t.host || currentTarget.port !== t.port || currentTarget.database !== t.database) {
+                throw new BlockedError(`the pointer sends traffic to ${currentTarget.host}:${currentTarget.port}/${currentTarget.database}, not to ${plan.from}`, {
                   hint: 'Someone changed the pointer by hand: check it before going on.',
                 });
               }
-              if (plan.direction === 'rollback' && state.greenXidAtSwitchover) {
-                lostWrites = await countRowsWrittenSince(from, state.greenXidAtSwitchover);
-                const total = lostWrites.reduce((s, w) => s + w.written, 0);
-                if (total > 0 && !options.acceptDataLoss) {
-                  throw new DataLossRefusedError(`rolling back would lose ${total} row${total > 1 ? 's' : ''} written on green since the switchover:\n${lostWrites.map((w) => `  ${w.table}: ${w.written}`).join('\n')}`, {
-                    hint: 'Freeze mode keeps no copy of green\'s writes on blue. Export them first, or run again with --accept-data-loss.',
-                  });
-                }
-                return `${total} row${total === 1 ? '' : 's'} written on green will be lost${total ? ' (accepted)' : ''}`;
+              const long = await longTransactions(from, config.switchover.pauseTimeoutMs / 1000);
+              if (long.length) {
+                throw new BlockedError(`${long.length} transaction${long.length > 1 ? 's have' : ' has'} been open on ${plan.from} longer than the pause may wait (oldest: pid ${long[0].pid}, ${Math.round(long[0].seconds)} s, ${long[0].who})`, {
+                  hint: 'Let them finish (or end them), then retry.',
+                });
               }
+              if (replicate) return replicationGuardrails(from, to);
+              if (plan.direction === 'rollback' && state.greenXidAtSwitchover) return countLostWrites(from);
               return `pointer serves ${plan.from}`;
             },
-          },
-          {
-            ...names[1],
-            run: async () => {
+            'prepare-reverse': async () => {
+              const fromTables = await tableColumns(from);
+              const toTables = await tableColumns(to);
+              // Only what the side we leave can take: its tables, its columns (green's new columns stay on green).
+              const tables = [...toTables.entries()]
+                .filter(([key]) => fromTables.has(key))
+                .map(([key, t]) => ({ schema: t.schema, name: t.name, columns: t.columns.filter((c) => fromTables.get(key)!.columns.includes(c)) }));
+              await budget(createPublication(to, next.publication, tables), 'the publication');
+              done.add('publication');
+              await budget(createSlot(to, next.slot), 'the slot');
+              done.add('slot');
+              return `${tables.length} tables, in ${plan.from}'s columns`;
+            },
+            pause: async () => {
               if (!pointer.canPause) return { skipped: 'a file pointer has no pooler to pause' };
               pauseStart = performance.now();
               await budget(pointer.pause(Math.min(config.switchover.pauseTimeoutMs, deadline - performance.now())), 'PAUSE');
               done.add('pause');
             },
-          },
-          {
-            ...names[2],
-            run: async () => {
-              const ended = await budget(freezeWrites(from, `${plan.direction} to ${plan.to}`), `freezing ${plan.from}`);
+            [`freeze-${plan.from}`]: async () => {
+              const ended = await budget(freezeWrites(from, `${plan.direction} to ${plan.to}`, { install: !replicate }), `freezing ${plan.from}`);
               done.add('freeze');
               return ended ? `ended ${ended} open transaction${ended > 1 ? 's' : ''}` : undefined;
             },
-          },
-          {
-            ...names[3],
-            run: async () => `${await budget(syncSequences(from, to), 'the sequence sync')} advanced`,
-          },
-          {
-            ...names[4],
-            run: async () => {
+            drain: async () => {
+              // The heartbeat is the last transaction published on the side we leave: once the other side shows it, all is applied.
+              const token = await beatHeartbeat(from);
+              const polls = await budget(waitForHeartbeat(to, token, deadline, 'the drain'), 'the drain');
+              return `applied through heartbeat ${token} (${polls} poll${polls > 1 ? 's' : ''})`;
+            },
+            'sync-sequences': async () => `${await budget(syncSequences(from, to), 'the sequence sync')} advanced`,
+            'start-reverse-slot': async () => {
+              // Everything before this point came from the side we leave (or was ours): the new direction must not send it back.
+              const lsn = await currentLsn(to);
+              await budget(advanceSlot(to, next.slot, lsn), 'the slot advance');
+              return `at ${lsn}`;
+            },
+            [`open-${plan.to}`]: async () => {
               await budget(unfreezeWrites(to), `opening ${plan.to}`);
               done.add('open');
-              if (plan.direction === 'switchover') {
-                state = { ...state, greenXidAtSwitchover: await currentXid(to) };
-              }
+              if (plan.direction === 'switchover') state = { ...state, greenXidAtSwitchover: await currentXid(to) };
             },
-          },
-          {
-            ...names[5],
-            run: async () => {
+            flip: async () => {
               done.add('flip');
               await budget(pointer.flip(targetOf(url(plan.to)), plan.to), 'the pointer flip');
               return pointer.description;
             },
-          },
-          {
-            ...names[6],
-            run: async () => {
+            resume: async () => {
               if (!pointer.canPause) return { skipped: 'nothing was paused' };
               await pointer.resume();
               pauseMs = Math.round(performance.now() - pauseStart!);
+              done.add('resumed');
               return `writes paused for ${pauseMs} ms`;
             },
-          },
-        ];
-        const outcome = await runSteps(steps, progress, config.secrets);
-        const record = (ok: boolean, error?: string): FlipRecord => ({ kind: plan.direction, at: at(), by: deps.who, ok, writePauseMs: pauseMs, steps: outcome.steps, error });
-        if (!outcome.failed) {
-          const now = at();
-          const writesFrozenMs = plan.direction === 'switchover' && state.history.find((h) => h.event === 'clone-started')
-            ? Date.parse(now) - Date.parse(state.history.filter((h) => h.event === 'clone-started').at(-1)!.at)
-            : undefined;
-          state = advance(state, plan.direction === 'switchover' ? 'switchover-finished' : 'rollback-finished', now, deps.who, {
-            serving: plan.to,
-            blueFrozen: plan.to === 'green',
-            flips: [...state.flips, record(true)],
-            lastError: undefined,
-            ...(plan.direction === 'switchover'
-              ? { switchedOverAt: now, rollbackWindowEndsAt: new Date(Date.parse(now) + config.rollbackWindowMs).toISOString() }
-              : {}),
+            'stop-forward': async () => {
+              if (!current) return { skipped: 'nothing replicating' };
+              await dropSubscription(to, current.subscription);
+              await dropSlot(from, current.slot);
+              await dropPublication(from, current.publication);
+              return `${current.subscription} dropped`;
+            },
+            'subscribe-reverse': async () => {
+              await createSubscription(from, next, url(plan.to));
+              return `${plan.from} now follows ${plan.to}'s writes`;
+            },
+          };
+
+          async function replicationGuardrails(fromClient: Client, toClient: Client): Promise<string> {
+            if (!current) throw new BlockedError(`no replication ${plan.from} → ${plan.to} is recorded for this cutover`, { hint: 'Clone again in replicate mode.' });
+            const health = await subscriptionHealth(toClient, current.subscription);
+            if (!health.exists || !health.enabled || !health.workerRunning) {
+              throw new BlockedError(`replication ${plan.from} → ${plan.to} is not running (subscription ${current.subscription}: ${!health.exists ? 'missing' : !health.enabled ? 'disabled' : 'no apply worker'})`, {
+                hint: `Check ${plan.to}'s log for the apply worker's error (a conflict, a missing column) and fix it; \`bluegreen status\` shows the lag.`,
+              });
+            }
+            const lag = await slotLag(fromClient, current.slot);
+            if (lag.lagBytes > config.switchover.maxLagBytes) {
+              throw new BlockedError(`replication lag is ${lag.lagBytes} bytes, over switchover.maxLagBytes (${config.switchover.maxLagBytes})`, {
+                hint: 'Wait for the subscriber to catch up (`bluegreen status`), then retry.',
+              });
+            }
+            if (plan.direction === 'switchover') {
+              const file = schemaFile(config.stateDir, state.id, 'at-clone');
+              if (existsSync(file)) {
+                const drift = diffSchemas(JSON.parse(readFileSync(file, 'utf8')), await readSchema(fromClient)).unexpected;
+                if (drift.length) {
+                  throw new BlockedError(`blue's schema changed since the clone (logical replication does not carry DDL):\n${drift.slice(0, 5).map((d) => `  ${describeDifference(d)}`).join('\n')}`, {
+                    hint: 'Apply the same change to green (as a migration), or clone again.',
+                  });
+                }
+              }
+            }
+            return `replication running, lag ${lag.lagBytes} bytes`;
+          }
+
+          async function countLostWrites(fromClient: Client): Promise<string> {
+            lostWrites = await countRowsWrittenSince(fromClient, state.greenXidAtSwitchover!);
+            const total = lostWrites.reduce((s, w) => s + w.written, 0);
+            if (total > 0 && !options.acceptDataLoss) {
+              throw new DataLossRefusedError(`rolling back would lose ${total} row${total > 1 ? 's' : ''} written on green since the switchover:\n${lostWrites.map((w) => `  ${w.table}: ${w.written}`).join('\n')}`, {
+                hint: 'Freeze mode keeps no copy of green\'s writes on blue. Export them first, or run again with --accept-data-loss.',
+              });
+            }
+            return `${total} row${total === 1 ? '' : 's'} written on green will be lost${total ? ' (accepted)' : ''}`;
+          }
+
+          const steps: Step[] = titles.map((t) => ({ ...t, run: run[t.name] }));
+          // Steps after RESUME cannot undo the flip: traffic is on the new side. They are run, and reported, on their own.
+          const resumeAt = steps.findIndex((s) => s.name === 'resume') + 1;
+          const outcome = await runSteps(steps.slice(0, resumeAt), progress, config.secrets);
+          const record = (ok: boolean, stepResults: StepResult[], error?: string): FlipRecord => ({ kind: plan.direction, at: at(), by: deps.who, ok, writePauseMs: pauseMs, steps: stepResults, error });
+
+          if (!outcome.failed) {
+            const after = await runSteps(steps.slice(resumeAt), progress, config.secrets);
+            const allSteps = [...outcome.steps, ...after.steps];
+            const now = at();
+            const lastClone = state.history.filter((h) => h.event === 'clone-started').at(-1);
+            const writesFrozenMs = !replicate && plan.direction === 'switchover' && lastClone ? Date.parse(now) - Date.parse(lastClone.at) : undefined;
+            state = advance(state, plan.direction === 'switchover' ? 'switchover-finished' : 'rollback-finished', now, deps.who, {
+              serving: plan.to,
+              blueFrozen: plan.to === 'green',
+              flips: [...state.flips, record(true, allSteps)],
+              lastError: after.failed ? after.failed.error.message : undefined,
+              ...(replicate ? (plan.direction === 'switchover' ? { forward: undefined, reverse: next } : { forward: next, reverse: undefined }) : {}),
+              ...(plan.direction === 'switchover'
+                ? { switchedOverAt: now, rollbackWindowEndsAt: new Date(Date.parse(now) + config.rollbackWindowMs).toISOString() }
+                : {}),
+            });
+            await deps.store.save(state);
+            if (after.failed) {
+              const err = after.failed.error;
+              return {
+                ok: false,
+                steps: allSteps,
+                writePauseMs: pauseMs,
+                serving: plan.to,
+                error: {
+                  code: err.code,
+                  message: `${plan.direction} done, ${plan.to} serves; but ${after.failed.step} failed: ${err.message}`,
+                  hint: `Nothing is lost: ${plan.to} takes the writes and its slot keeps them for ${plan.from}. Fix the cause; until replication ${plan.to} → ${plan.from} runs, a rollback is refused.`,
+                },
+              };
+            }
+            return { ok: true, steps: allSteps, writePauseMs: pauseMs, writesFrozenMs, serving: plan.to, lostWrites };
+          }
+
+          // Undo in reverse, each part on its own so one failure does not stop the rest.
+          const undo: string[] = [];
+          const attempt = async (what: string, fn: () => Promise<unknown>) => {
+            try {
+              await fn();
+              undo.push(`${what}: done`);
+            } catch (error) {
+              undo.push(`${what}: FAILED (${(error as Error).message.split('\n')[0]})`);
+            }
+          };
+          if (done.has('flip')) await attempt(`pointer back to ${plan.from}`, () => pointer.flip(targetOf(url(plan.from)), plan.from));
+          if (done.has('open')) await attempt(`${plan.to} frozen again`, () => freezeWrites(to, `${plan.direction} aborted`, { install: false }));
+          // Freeze mode keeps blue frozen until the switchover or an abort; everywhere else the side we leave reopens.
+          if (done.has('freeze') && (replicate || plan.direction === 'rollback')) await attempt(`${plan.from} reopened`, () => unfreezeWrites(from));
+          if (pauseStart !== undefined) await attempt('transactions resumed', () => pointer.resume());
+          if (done.has('slot')) await attempt(`slot ${next.slot} dropped`, () => dropSlot(to, next.slot));
+          if (done.has('publication')) await attempt(`publication ${next.publication} dropped`, () => dropPublication(to, next.publication));
+          if (pauseStart !== undefined) pauseMs = Math.round(performance.now() - pauseStart);
+          const err = outcome.failed.error;
+          state = advance(state, plan.direction === 'switchover' ? 'switchover-aborted' : 'rollback-aborted', at(), deps.who, {
+            flips: [...state.flips, record(false, outcome.steps, err.message)],
+            lastError: err.message,
           });
           await deps.store.save(state);
-          return { ok: true, steps: outcome.steps, writePauseMs: pauseMs, writesFrozenMs, serving: plan.to, lostWrites };
-        }
-
-        // Undo in reverse, each part on its own so one failure does not stop the rest.
-        const undo: string[] = [];
-        const attempt = async (what: string, fn: () => Promise<unknown>) => {
-          try {
-            await fn();
-            undo.push(`${what}: done`);
-          } catch (error) {
-            undo.push(`${what}: FAILED (${(error as Error).message.split('\n')[0]})`);
-          }
-        };
-        if (done.has('flip')) await attempt(`pointer back to ${plan.from}`, () => pointer.flip(targetOf(url(plan.from)), plan.from));
-        if (done.has('open')) await attempt(`${plan.to} frozen again`, () => freezeWrites(to, `${plan.direction} aborted`));
-        // Freeze mode keeps blue frozen until the switchover or an abort; a rollback's blue was frozen before too.
-        if (done.has('freeze') && plan.direction === 'rollback') await attempt(`${plan.from} reopened`, () => unfreezeWrites(from));
-        if (pauseStart !== undefined) await attempt('transactions resumed', () => pointer.resume());
-        if (pauseStart !== undefined) pauseMs = Math.round(performance.now() - pauseStart);
-        const err = outcome.failed.error;
-        state = advance(state, plan.direction === 'switchover' ? 'switchover-aborted' : 'rollback-aborted', at(), deps.who, {
-          flips: [...state.flips, record(false, err.message)],
-          lastError: err.message,
-        });
-        await deps.store.save(state);
-        const servingNow = plan.from;
-        return {
-          ok: false,
-          steps: outcome.steps,
-          writePauseMs: pauseMs,
-          serving: servingNow,
-          lostWrites,
-          error: {
-            code: err.code,
-            exitCode: err.exitCode,
-            message: `${plan.direction} aborted at ${outcome.failed.step}: ${err.message}\n  undo: ${undo.length ? undo.join('; ') : 'nothing to undo'}`,
-            hint: `${err.hint ? `${err.hint} ` : ''}${plan.from} still serves${plan.from === 'blue' && config.mode === 'freeze' ? ' (read-only, as since the clone)' : ''}; nothing was lost. ${
-              plan.direction === 'switchover' ? 'Retry `bluegreen switchover`, or `bluegreen abort` to reopen blue for writes.' : 'Retry `bluegreen rollback`.'
-            }`,
-          },
-        };
-      }, conn(deps, plan.to, plan.direction)),
-    conn(deps, plan.from, plan.direction));
+          const stillSynced = replicate && current ? ` Replication ${plan.from} → ${plan.to} keeps running.` : '';
+          return {
+            ok: false,
+            steps: [...outcome.steps, ...steps.slice(resumeAt).map((s): StepResult => ({ name: s.name, status: 'skipped', ms: 0, detail: 'not reached' }))],
+            writePauseMs: pauseMs,
+            serving: plan.from,
+            lostWrites,
+            error: {
+              code: err.code,
+              exitCode: err.exitCode,
+              message: `${plan.direction} aborted at ${outcome.failed.step}: ${err.message}\n  undo: ${undo.length ? undo.join('; ') : 'nothing to undo'}`,
+              hint: `${err.hint ? `${err.hint} ` : ''}${plan.from} still serves${!replicate && plan.from === 'blue' ? ' (read-only, as since the clone)' : ''}; nothing was lost.${stillSynced} ${
+                plan.direction === 'switchover' ? `Retry \`bluegreen switchover\`${replicate ? '' : ', or `bluegreen abort` to reopen blue for writes'}.` : 'Retry `bluegreen rollback`.'
+              }`,
+            },
+          };
+        }, conn(deps, plan.to, plan.direction)),
+      conn(deps, plan.from, plan.direction));
+    } finally {
+      await pointer.close();
+    }
   });
 }

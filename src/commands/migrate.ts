@@ -8,7 +8,8 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { libpqEnv, parseConnString } from '../core/conninfo.js';
-import { BlueGreenError, MigrationError } from '../core/errors.js';
+import { BlockedError, BlueGreenError, MigrationError } from '../core/errors.js';
+import { describeLintFinding, lintMigrations } from '../core/migration-lint.js';
 import { type AppliedMigration, findMigrations, lineAndColumn, loadMigration, type Migration, type MigrationPlan, planMigrations } from '../core/migrations.js';
 export { readHistory } from '../adapters/migration-history.js';
 import { redact } from '../core/redact.js';
@@ -75,6 +76,16 @@ async function runScript(client: Client, m: Migration, file: string, sql: string
   }
 }
 
+/** Replicate mode: refuses, before anything runs, migrations that would break replication or the rollback path. */
+export function assertMigrationsReplicable(pending: ReadonlyArray<Migration>): void {
+  const findings = lintMigrations(pending.map((m) => ({ file: m.upFile, sql: m.up })));
+  if (findings.length === 0) return;
+  throw new BlockedError(
+    `${findings.length} migration statement${findings.length > 1 ? 's' : ''} cannot run in replicate mode:\n${findings.map((f) => `  ${describeLintFinding(f)}`).join('\n')}`,
+    { hint: 'Nothing was applied. Change the migrations as suggested (expand now, contract in a later cutover), or use "mode": "freeze".' },
+  );
+}
+
 export interface MigrateOptions {
   readonly dryRun?: boolean;
   /** Revert the latest migration applied in this cutover, with its down script. */
@@ -101,6 +112,7 @@ async function builtIn(deps: Deps, dir: string, options: MigrateOptions, migrati
             hint: 'An applied migration must never be edited: restore the file, and put the change in a new migration.',
           });
         }
+        if (config.mode === 'replicate' && !options.down) assertMigrationsReplicable(plan.pending);
         const steps: StepResult[] = [];
         if (options.down) {
           const version = migrationsApplied[migrationsApplied.length - 1];

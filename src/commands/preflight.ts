@@ -8,11 +8,11 @@ import type { CutoverState } from '../core/state.js';
 import { sameTargetAs } from '../core/pgbouncer-ini.js';
 import { listTables } from '../adapters/catalog.js';
 import { findTool } from '../adapters/pg-binaries.js';
-import { availableExtensions, databaseExists, readServerFacts } from '../adapters/database.js';
+import { availableExtensions, databaseExists, readReplicationCapacity, readServerFacts } from '../adapters/database.js';
 import { readBlueFacts } from '../adapters/blue-facts.js';
 import { withClient } from '../adapters/pg.js';
 import { targetOf } from '../adapters/pointer.js';
-import { readMigrationPlan } from './migrate.js';
+import { assertMigrationsReplicable, readMigrationPlan } from './migrate.js';
 import { conn, type Deps, loadState } from './context.js';
 
 /** Whether the last cutover left green's database ours to drop and re-create (blue serving, green filled by us). */
@@ -38,7 +38,13 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
       async (client) => {
         const exists = await databaseExists(client, database);
         const userTables = exists ? await withClient(config.green, async (g) => (await listTables(g)).length, conn(deps, 'green', 'preflight')) : 0;
-        return { ...(await readServerFacts(client)), databaseExists: exists, userTables, availableExtensions: await availableExtensions(client) };
+        return {
+          ...(await readServerFacts(client)),
+          ...(await readReplicationCapacity(client)),
+          databaseExists: exists,
+          userTables,
+          availableExtensions: await availableExtensions(client),
+        };
       },
       { ...conn(deps, 'green', 'preflight'), connectTimeoutMs: 5000 },
     ),
@@ -74,9 +80,10 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
   if (config.migrations && 'dir' in config.migrations) {
     try {
       const plan = await readMigrationPlan(config.migrations.dir, []);
+      if (config.mode === 'replicate') assertMigrationsReplicable(plan.pending);
       migrations = { pending: plan.pending.length };
     } catch (error) {
-      migrations = { error: (error as Error).message.split('\n')[0] };
+      migrations = { error: (error as Error).message };
     }
   }
   return {

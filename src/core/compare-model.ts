@@ -1,7 +1,11 @@
 /** The result of `compare`: per-table row counts, the schema diff and integrity findings, and the verdict. */
 import type { SchemaDiff } from './schema-diff.js';
 
-export type TableStatus = 'ok' | 'differs' | 'missing-on-green' | 'new-on-green' | 'written-since-switchover';
+/**
+ * `in-flight`: replicate mode, the counts still differed after repeated drains while the publisher's
+ * count kept moving (writes arriving); a difference on a table no one writes is `differs`.
+ */
+export type TableStatus = 'ok' | 'differs' | 'missing-on-green' | 'new-on-green' | 'written-since-switchover' | 'in-flight';
 
 export interface TableComparison {
   readonly table: string;
@@ -54,4 +58,34 @@ export function verdict(tables: ReadonlyArray<TableComparison>, schema: SchemaDi
     schema.unexpected.length === 0 &&
     integrity.every((f) => f.severity !== 'fail')
   );
+}
+
+/**
+ * Rechecks the tables that differ under live replication: `recount` drains replication and counts
+ * the given tables again on both sides. A table that matches once is ok; one whose publisher count
+ * kept changing is in flight; one that differed the same way while nobody wrote to it differs.
+ */
+export async function settleUnderReplication(
+  tables: ReadonlyArray<TableComparison>,
+  publisher: 'blue' | 'green',
+  recount: (names: ReadonlyArray<string>) => Promise<{ blue: ReadonlyMap<string, number>; green: ReadonlyMap<string, number> }>,
+  rounds = 3,
+): Promise<TableComparison[]> {
+  let current = [...tables];
+  const moved = new Set<string>();
+  for (let round = 0; round < rounds; round++) {
+    const differing = current.filter((t) => t.status === 'differs' && t.blueRows !== null && t.greenRows !== null).map((t) => t.table);
+    if (differing.length === 0) break;
+    const again = await recount(differing);
+    current = current.map((t) => {
+      if (!differing.includes(t.table)) return t;
+      const b = again.blue.get(t.table) ?? null;
+      const g = again.green.get(t.table) ?? null;
+      const before = publisher === 'blue' ? t.blueRows : t.greenRows;
+      const after = publisher === 'blue' ? b : g;
+      if (before !== after) moved.add(t.table);
+      return { table: t.table, blueRows: b, greenRows: g, status: b === g ? 'ok' : 'differs' };
+    });
+  }
+  return current.map((t) => (t.status === 'differs' && moved.has(t.table) ? { ...t, status: 'in-flight' } : t));
 }

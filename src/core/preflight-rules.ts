@@ -34,6 +34,9 @@ export interface BlueFacts extends ServerFacts {
 }
 
 export interface GreenFacts extends ServerFacts {
+  readonly walLevel?: string;
+  readonly freeReplicationSlots?: number;
+  readonly freeWalSenders?: number;
   readonly databaseExists?: boolean;
   readonly userTables?: number;
   readonly availableExtensions?: ReadonlyArray<string>;
@@ -111,6 +114,13 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
           : { check: 'wal-level', status: 'block', message: `wal_level = ${b.walLevel}`, fix: 'ALTER SYSTEM SET wal_level = logical; then restart blue.' },
       );
     }
+    if (f.mode === 'replicate' && b.freeReplicationSlots !== undefined && b.freeWalSenders !== undefined) {
+      out.push(
+        b.freeReplicationSlots < 1 || b.freeWalSenders < 1
+          ? { check: 'replication-capacity', status: 'block', message: `blue has ${b.freeReplicationSlots} free replication slots and ${b.freeWalSenders} free WAL senders`, fix: 'Raise max_replication_slots and max_wal_senders on blue (restart needed).' }
+          : { check: 'replication-capacity', status: 'ok', message: `blue: ${b.freeReplicationSlots} free replication slots, ${b.freeWalSenders} free WAL senders` },
+      );
+    }
     const noKey = b.tablesWithoutKey ?? [];
     if (noKey.length) {
       out.push({
@@ -159,6 +169,14 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
           : { check: 'disk-space', status: f.dumpDirFreeBytes < need * 1.5 ? 'warn' : 'ok', message: `${f.dumpDir}: ${fmtBytes(f.dumpDirFreeBytes)} free for a dump of up to ${fmtBytes(need)}` },
       );
     }
+  }
+  if (f.mode === 'replicate' && !g.error && g.walLevel !== undefined) {
+    // A rollback replicates green → blue: green publishes, so it needs logical WAL and a free slot too.
+    out.push(
+      g.walLevel !== 'logical' || (g.freeReplicationSlots ?? 0) < 1 || (g.freeWalSenders ?? 0) < 1
+        ? { check: 'green-replication', status: 'block', message: `green: wal_level = ${g.walLevel}, ${g.freeReplicationSlots} free slots, ${g.freeWalSenders} free WAL senders: a rollback could not replicate green's writes back`, fix: 'On green: wal_level = logical and at least one free replication slot and WAL sender (restart needed).' }
+        : { check: 'green-replication', status: 'ok', message: 'green can replicate back to blue for a rollback' },
+    );
   }
   out.push(
     f.tools.error

@@ -14,6 +14,13 @@ export interface FlipRecord {
   readonly error?: string;
 }
 
+/** Names of one direction's replication objects: publication and slot on the publisher, subscription on the subscriber. */
+export interface ReplicationLink {
+  readonly publication: string;
+  readonly slot: string;
+  readonly subscription: string;
+}
+
 export interface CutoverState {
   readonly id: string;
   readonly mode: Mode;
@@ -34,6 +41,9 @@ export interface CutoverState {
   readonly rollbackWindowEndsAt?: string;
   /** Green's transaction id when it opened for writes: rows with a newer xmin were written on green since. */
   readonly greenXidAtSwitchover?: string;
+  /** Replicate mode: blue → green before the switchover (and after a rollback), green → blue after it. */
+  readonly forward?: ReplicationLink;
+  readonly reverse?: ReplicationLink;
   readonly flips: ReadonlyArray<FlipRecord>;
   readonly history: ReadonlyArray<{ readonly at: string; readonly event: PhaseEvent; readonly phase: Phase; readonly by: string }>;
   readonly lastError?: string;

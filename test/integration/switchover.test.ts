@@ -114,7 +114,7 @@ describe('switchover and rollback through PgBouncer (freeze mode)', () => {
     await holder.connect();
     await holder.query('BEGIN');
     await holder.query('SELECT count(*) FROM users'); // a transaction left open through PgBouncer
-    const slow = { ...rig.deps, config: { ...rig.deps.config, switchover: { timeoutMs: 5000, pauseTimeoutMs: 800 } } };
+    const slow = { ...rig.deps, config: { ...rig.deps.config, switchover: { ...rig.deps.config.switchover, timeoutMs: 5000, pauseTimeoutMs: 800 } } };
     try {
       const result = await _switchover(slow);
       expect(result.ok).toBe(false);
