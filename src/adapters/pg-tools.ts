@@ -7,6 +7,7 @@ import { parseConnString, libpqEnv } from '../core/conninfo.js';
 import { ToolFailedError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import { findTool } from './pg-binaries.js';
+import { OWN_SESSION_OPTIONS } from './pg.js';
 
 export interface ToolRun {
   readonly tool: 'pg_dump' | 'pg_restore' | 'pg_dumpall';
@@ -25,7 +26,7 @@ export interface ToolRun {
 export async function runPgTool(run: ToolRun): Promise<string> {
   const file = findTool(run.tool, run.serverMajor, run.binDir);
   const child = execa(file, [...run.args], {
-    env: { ...libpqEnv(parseConnString(run.url)), PGAPPNAME: 'bluegreen', PGCONNECT_TIMEOUT: '10' },
+    env: { ...libpqEnv(parseConnString(run.url)), PGAPPNAME: 'bluegreen', PGCONNECT_TIMEOUT: '10', PGOPTIONS: OWN_SESSION_OPTIONS },
     extendEnv: true,
     reject: false,
     stdin: 'ignore',

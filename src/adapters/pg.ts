@@ -23,6 +23,9 @@ export interface ConnectOptions {
 
 export const APPLICATION_NAME = 'bluegreen';
 
+/** Startup options of every session of ours (and PGOPTIONS of the tools we run). */
+export const OWN_SESSION_OPTIONS = '-c bluegreen.allow_writes=on';
+
 /** `who` recorded in state and audit: the OS user and host running the controller. */
 export function whoAmI(): string {
   return `${os.userInfo().username}@${os.hostname()}`;
@@ -72,6 +75,8 @@ export async function withClient<T>(url: string, fn: (client: Client) => Promise
     connectionString: url,
     application_name: (options.applicationName ?? APPLICATION_NAME).slice(0, 63),
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    // Our sessions pass the write guard (it honours this only for superusers): see adapters/write-guard.ts.
+    options: OWN_SESSION_OPTIONS,
   });
   // An idle client whose server goes away emits 'error'; without a listener that would crash the process.
   client.on('error', () => undefined);

@@ -31,10 +31,23 @@ export async function ensureHeartbeat(client: Client): Promise<void> {
     INSERT INTO ${HEARTBEAT_TABLE} (id) VALUES (true) ON CONFLICT DO NOTHING`);
 }
 
-/** Commits a new heartbeat token (the last published transaction before a drain); returns it. */
+/**
+ * Commits a new heartbeat token (the last published transaction before a drain); returns it. The
+ * commit is synchronous whatever the server's setting: a logical walsender sends only flushed WAL,
+ * and flushing the heartbeat flushes every commit before it (seen here: 400 ms drains under
+ * synchronous_commit = off, waiting for the WAL writer).
+ */
 export async function beatHeartbeat(client: Client): Promise<string> {
-  const row = await queryOne<{ token: string }>(client, `UPDATE ${HEARTBEAT_TABLE} SET token = token + 1, at = clock_timestamp() RETURNING token::text`);
-  return row!.token;
+  await client.query('BEGIN');
+  try {
+    await client.query('SET LOCAL synchronous_commit = on');
+    const row = await queryOne<{ token: string }>(client, `UPDATE ${HEARTBEAT_TABLE} SET token = token + 1, at = clock_timestamp() RETURNING token::text`);
+    await client.query('COMMIT');
+    return row!.token;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
 }
 
 /**
@@ -98,13 +111,37 @@ export async function createSlot(client: Client, slot: string): Promise<string> 
   return row!.lsn;
 }
 
-/** Moves a slot to `lsn` without sending what lies before it. */
-export async function advanceSlot(client: Client, slot: string, lsn: string): Promise<void> {
-  await client.query(`SELECT pg_replication_slot_advance($1, $2::pg_lsn)`, [slot, lsn]);
-}
-
-export async function currentLsn(client: Client): Promise<string> {
-  return (await queryOne<{ lsn: string }>(client, 'SELECT pg_current_wal_lsn()::text AS lsn'))!.lsn;
+/**
+ * Moves a slot past everything written so far, so the stream it feeds starts after now.
+ * pg_replication_slot_advance silently stops at the flushed WAL position, and apply workers commit
+ * asynchronously: so first one synchronous commit flushes all WAL before it, then the slot goes to
+ * the flush position, and where it really ended is checked (seen here: without the flush, rows the
+ * apply worker had written came back through the new slot as duplicate keys; and a commit that
+ * wrote no WAL, such as one that only called txid_current(), was not flushed at all).
+ */
+export async function advanceSlotToNow(client: Client, slot: string): Promise<string> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SET LOCAL synchronous_commit = on');
+    // It must write WAL: a transaction that only took an xid commits asynchronously whatever the setting.
+    await client.query(`SELECT pg_logical_emit_message(true, 'bluegreen', 'flush')`);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+  const target = (await queryOne<{ lsn: string }>(client, 'SELECT pg_current_wal_flush_lsn()::text AS lsn'))!.lsn;
+  const moved = await queryOne<{ ok: boolean; end_lsn: string }>(
+    client,
+    `SELECT end_lsn::text, end_lsn >= $2::pg_lsn AS ok FROM pg_replication_slot_advance($1, $2::pg_lsn)`,
+    [slot, target],
+  );
+  if (!moved?.ok) {
+    throw new BlueGreenError(`replication slot ${slot} stopped at ${moved?.end_lsn} short of ${target}`, {
+      hint: 'Nothing was switched; retry. If it persists, report it with the server log.',
+    });
+  }
+  return target;
 }
 
 /** Drops a slot, waiting up to `waitMs` for its walsender to let go; missing is fine. */
@@ -170,6 +207,20 @@ export async function dropSubscription(client: Client, name: string): Promise<vo
   await disableSubscription(client, name);
   await client.query(`ALTER SUBSCRIPTION ${quoteIdent(name)} SET (slot_name = NONE)`);
   await client.query(`DROP SUBSCRIPTION ${quoteIdent(name)}`);
+}
+
+/**
+ * Waits for a subscription's apply worker to run. PostgreSQL's launcher starts at most one worker per
+ * wal_retrieve_retry_interval (5 s by default), so a subscription made soon after another waits.
+ */
+export async function waitForApplyWorker(client: Client, name: string, timeoutMs: number): Promise<boolean> {
+  const until = performance.now() + timeoutMs;
+  for (;;) {
+    const health = await subscriptionHealth(client, name);
+    if (health.workerRunning) return true;
+    if (!health.exists || !health.enabled || performance.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export interface SubscriptionHealth {

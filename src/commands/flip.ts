@@ -15,8 +15,8 @@ import { countRowsWrittenSince, currentXid, longTransactions, readSchema, syncSe
 import { type Client, withClient } from '../adapters/pg.js';
 import { targetOf } from '../adapters/pointer.js';
 import {
-  advanceSlot, beatHeartbeat, createPublication, createSlot, createSubscription, currentLsn, dropPublication, dropSlot, dropSubscription,
-  replicationNames, slotLag, subscriptionHealth, waitForHeartbeat,
+  advanceSlotToNow, beatHeartbeat, createPublication, createSlot, createSubscription, dropPublication, dropSlot, dropSubscription,
+  replicationNames, slotLag, subscriptionHealth, waitForApplyWorker, waitForHeartbeat,
 } from '../adapters/replication.js';
 import { allowOwnWrites, freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
 import { existsSync, readFileSync } from 'node:fs';
@@ -156,9 +156,7 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
             'sync-sequences': async () => `${await budget(syncSequences(from, to), 'the sequence sync')} advanced`,
             'start-reverse-slot': async () => {
               // Everything before this point came from the side we leave (or was ours): the new direction must not send it back.
-              const lsn = await currentLsn(to);
-              await budget(advanceSlot(to, next.slot, lsn), 'the slot advance');
-              return `at ${lsn}`;
+              return `at ${await budget(advanceSlotToNow(to, next.slot), 'the slot advance')}`;
             },
             [`open-${plan.to}`]: async () => {
               await budget(unfreezeWrites(to), `opening ${plan.to}`);
@@ -186,12 +184,19 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
             },
             'subscribe-reverse': async () => {
               await createSubscription(from, next, url(plan.to));
+              if (!(await waitForApplyWorker(from, next.subscription, 15_000))) {
+                throw new BlueGreenError(`the apply worker of ${next.subscription} on ${plan.from} did not start within 15 s`, {
+                  hint: `See ${plan.from}'s log for why; ${plan.to}'s slot keeps every write until it runs.`,
+                });
+              }
               return `${plan.from} now follows ${plan.to}'s writes`;
             },
           };
 
           async function replicationGuardrails(fromClient: Client, toClient: Client): Promise<string> {
             if (!current) throw new BlockedError(`no replication ${plan.from} → ${plan.to} is recorded for this cutover`, { hint: 'Clone again in replicate mode.' });
+            // A subscription made moments ago may still be waiting for the launcher to start its worker.
+            await waitForApplyWorker(toClient, current.subscription, 10_000);
             const health = await subscriptionHealth(toClient, current.subscription);
             if (!health.exists || !health.enabled || !health.workerRunning) {
               throw new BlockedError(`replication ${plan.from} → ${plan.to} is not running (subscription ${current.subscription}: ${!health.exists ? 'missing' : !health.enabled ? 'disabled' : 'no apply worker'})`, {
