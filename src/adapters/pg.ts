@@ -149,3 +149,10 @@ export async function serverMajor(client: Client): Promise<number> {
   const row = await queryOne<{ v: string }>(client, `SELECT current_setting('server_version_num') AS v`);
   return Math.floor(Number(row?.v) / 10_000);
 }
+
+/** Cancels whatever `client` is running, from a separate session (a query left running would block every later one on it). */
+export async function cancelRunningQuery(url: string, client: Client, secrets: ReadonlyArray<string> = []): Promise<void> {
+  const pid = (client as unknown as { processID?: number }).processID;
+  if (!pid) return;
+  await withClient(url, (side) => side.query('SELECT pg_cancel_backend($1)', [pid]), { label: 'cancel', secrets, connectTimeoutMs: 3000 }).catch(() => undefined);
+}

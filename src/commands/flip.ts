@@ -12,13 +12,13 @@ import { describeDifference, diffSchemas } from '../core/schema-diff.js';
 import type { Report, StepResult } from '../core/report.js';
 import { advance, type CutoverState, type FlipRecord, type ReplicationLink, type Side } from '../core/state.js';
 import { countRowsWrittenSince, currentXid, longTransactions, readSchema, syncSequences, tableColumns, type WrittenRows } from '../adapters/catalog.js';
-import { type Client, withClient } from '../adapters/pg.js';
+import { cancelRunningQuery, type Client, withClient } from '../adapters/pg.js';
 import { targetOf } from '../adapters/pointer.js';
 import {
   advanceSlotToNow, beatHeartbeat, createPublication, createSlot, createSubscription, dropPublication, dropSlot, dropSubscription,
   replicationNames, slotLag, subscriptionHealth, waitForApplyWorker, waitForHeartbeat,
 } from '../adapters/replication.js';
-import { allowOwnWrites, freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
+import { freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { schemaFile } from './clone.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
@@ -39,17 +39,29 @@ interface FlipPlan {
   readonly to: Side;
 }
 
-/** Races a step against what is left of the overall budget. */
-function withinBudget<T>(promise: Promise<T>, deadline: number, what: string, timeoutMs: number): Promise<T> {
+/**
+ * Races a step against what is left of the overall budget. On timeout `onTimeout` runs (it cancels
+ * our sessions' queries, so the undo that follows can use them) before the step is reported failed.
+ */
+function withinBudget<T>(promise: Promise<T>, deadline: number, what: string, timeoutMs: number, onTimeout: () => Promise<void>): Promise<T> {
   const left = deadline - performance.now();
   if (left <= 0) return Promise.reject(new TimeoutError(`switchover.timeoutMs (${timeoutMs} ms) ran out before ${what}`));
   let timer: NodeJS.Timeout;
+  const timeout = new TimeoutError(`switchover.timeoutMs (${timeoutMs} ms) ran out during ${what}`, {
+    hint: 'Find what held the step (a lock or an open transaction on the subscriber, a long transaction) and retry, or raise switchover.timeoutMs.',
+  });
+  let timedOut = false;
   return Promise.race([
-    promise,
+    // Once the budget is gone, the step's own outcome (such as the cancellation we caused) is not the story.
+    promise.then(
+      (value) => (timedOut ? Promise.reject(timeout) : value),
+      (error: unknown) => Promise.reject(timedOut ? timeout : error),
+    ),
     new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new TimeoutError(`switchover.timeoutMs (${timeoutMs} ms) ran out during ${what}`, {
-        hint: 'Find what held the step (a lock on the subscriber, a long transaction) and retry, or raise switchover.timeoutMs.',
-      })), left);
+      timer = setTimeout(() => {
+        timedOut = true;
+        void onTimeout().finally(() => reject(timeout));
+      }, left);
     }),
   ]).finally(() => clearTimeout(timer));
 }
@@ -88,7 +100,11 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
     let state = advance(await loadState(deps), started, at(), deps.who);
     await deps.store.save(state);
     const deadline = performance.now() + config.switchover.timeoutMs;
-    const budget = <T>(p: Promise<T>, what: string) => withinBudget(p, deadline, what, config.switchover.timeoutMs);
+    const sessions: Array<{ url: string; client: Client }> = [];
+    const cancelOurQueries = async () => {
+      await Promise.all(sessions.map((s) => cancelRunningQuery(s.url, s.client, config.secrets)));
+    };
+    const budget = <T>(p: Promise<T>, what: string) => withinBudget(p, deadline, what, config.switchover.timeoutMs, cancelOurQueries);
     // The direction replicating now (from → to), and the one that will replicate after (to → from).
     const current: ReplicationLink | undefined = plan.direction === 'switchover' ? state.forward : state.reverse;
     const next: ReplicationLink = replicationNames(state.id, plan.direction === 'switchover' ? 'rev' : 'fwd');
@@ -102,8 +118,7 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
       // Connections open before the pause: nothing inside it waits on a TCP handshake or authentication.
       return await withClient(url(plan.from), (from) =>
         withClient(url(plan.to), async (to) => {
-          await allowOwnWrites(from);
-          await allowOwnWrites(to);
+          sessions.push({ url: url(plan.from), client: from }, { url: url(plan.to), client: to });
           const run: Record<string, Step['run']> = {
             guardrails: async () => {
               const currentTarget = await pointer.current();

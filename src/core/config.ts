@@ -43,7 +43,7 @@ const migrationsCommand = z.strictObject({ command: z.string().min(1) });
 export const configSchema = z.strictObject({
   blue: connString,
   green: connString,
-  mode: z.enum(['freeze', 'replicate']).default('freeze'),
+  mode: z.enum(['freeze', 'replicate']).default('replicate'),
   migrations: z.union([migrationsDir, migrationsCommand]).optional(),
   pointer: z.discriminatedUnion('type', [pgbouncerPointer, filePointer]),
   rollbackWindow: duration.default('24h'),

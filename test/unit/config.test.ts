@@ -35,10 +35,10 @@ describe('parseConfig', () => {
     expect(config.secrets).toEqual(expect.arrayContaining(['s3cret-app', 's3cret-pgb']));
   });
 
-  it('defaults mode to freeze, the window to 24h and the file pointer works', () => {
+  it('defaults mode to replicate, the window to 24h and the file pointer works', () => {
     const { mode: _m, rollbackWindow: _r, ...rest } = valid;
     const config = parseConfig(JSON.stringify({ ...rest, pointer: { type: 'file', path: 'db.env', variable: 'DATABASE_URL', notify: 'systemctl reload app' } }), '/srv/c.json', env);
-    expect(config.mode).toBe('freeze');
+    expect(config.mode).toBe('replicate');
     expect(config.rollbackWindowMs).toBe(86_400_000);
     expect(config.pointer).toEqual({ type: 'file', path: '/srv/db.env', variable: 'DATABASE_URL', notify: 'systemctl reload app' });
   });

@@ -1,0 +1,171 @@
+/**
+ * The proof of replicate mode: a writer through PgBouncer records, client side, every write the
+ * database acknowledged, for the whole sequence clone → migrate → switchover → writes on green →
+ * rollback → switchover → finalize. At the end every acknowledged write is in the serving
+ * database, no transaction failed (they only waited), and nothing of ours is left replicating.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { _clone } from '../../src/commands/clone.js';
+import { _compare } from '../../src/commands/compare.js';
+import { _finalize } from '../../src/commands/finalize.js';
+import { _migrate } from '../../src/commands/migrate.js';
+import { _status } from '../../src/commands/status.js';
+import { _rollback, _switchover } from '../../src/commands/switchover.js';
+import { startWriteLoad } from '../../src/sandbox/trading-app.js';
+import { type Rig, sql, startRig } from './helpers.js';
+
+async function missingOrders(url: string, ids: ReadonlyArray<number>): Promise<number[]> {
+  const rows = await sql<{ id: string }>(url, `SELECT unnest($1::bigint[]) AS id EXCEPT SELECT id FROM orders`, [ids]);
+  return rows.map((r) => Number(r.id));
+}
+
+async function replicationObjects(url: string): Promise<string[]> {
+  const rows = await sql<{ o: string }>(
+    url,
+    `SELECT 'slot ' || slot_name AS o FROM pg_replication_slots UNION ALL SELECT 'publication ' || pubname FROM pg_publication
+     UNION ALL SELECT 'subscription ' || subname FROM pg_subscription`,
+  );
+  return rows.map((r) => r.o);
+}
+
+const direct = (rig: Rig, side: 'blue' | 'green') =>
+  `postgres://${rig.sandbox.appUser}:${encodeURIComponent(rig.sandbox.appPassword)}@127.0.0.1:${rig.sandbox[side].port}/app`;
+
+describe('replicate mode: a cutover under live writes loses nothing', () => {
+  let rig: Rig;
+  beforeAll(async () => {
+    rig = await startRig({ config: { mode: 'replicate' } });
+  });
+  afterAll(() => rig?.stop());
+
+  it('clone → migrate → switchover → rollback → switchover → finalize, with every acknowledged write kept', async () => {
+    const load = startWriteLoad(rig.sandbox.appUrl, 150, 3);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const clone = await _clone(rig.deps);
+      expect(clone.error).toBeUndefined();
+      expect(clone.steps.find((s) => s.name === 'subscribe-green')?.status).toBe('ok');
+      await _migrate(rig.deps);
+
+      const compare = await _compare(rig.deps);
+      expect(compare.schema.unexpected).toEqual([]);
+      expect(compare.tables.filter((t) => t.status === 'differs')).toEqual([]);
+
+      const pauses: Record<string, number | undefined> = {};
+      const first = await _switchover(rig.deps);
+      expect(first.error).toBeUndefined();
+      pauses.switchover = first.writePauseMs;
+      expect((await _status(rig.deps)).replication).toEqual([expect.objectContaining({ direction: 'green → blue', running: true })]);
+
+      // Writes on green, including one that only green's new column can hold.
+      await new Promise((r) => setTimeout(r, 500));
+      await sql(rig.sandbox.appUrl, `UPDATE positions SET leverage = 3, quantity = quantity + 1 WHERE id = 1`);
+      const rollback = await _rollback(rig.deps);
+      expect(rollback.error).toBeUndefined();
+      pauses.rollback = rollback.writePauseMs;
+      // The write made on green reached blue in the columns blue has.
+      expect(await sql(rig.sandbox.blueUrl, `SELECT quantity::int FROM positions WHERE id = 1`)).toEqual(
+        await sql(rig.sandbox.greenUrl, `SELECT quantity::int FROM positions WHERE id = 1`),
+      );
+
+      await new Promise((r) => setTimeout(r, 500));
+      const second = await _switchover(rig.deps);
+      expect(second.error).toBeUndefined();
+      pauses.secondSwitchover = second.writePauseMs;
+      await new Promise((r) => setTimeout(r, 500));
+
+      const stats = await load.stop();
+      expect(stats.refused).toBe(0);
+      expect(stats.acknowledged.length).toBeGreaterThan(200);
+      expect(await missingOrders(rig.sandbox.greenUrl, stats.acknowledged)).toEqual([]);
+      console.log(`replicate mode write pauses (ms): ${JSON.stringify(pauses)}; ${stats.acknowledged.length} writes acknowledged, 0 failed, longest wait ${stats.maxLatencyMs} ms`);
+    } finally {
+      await load.stop();
+    }
+
+    const finalize = await _finalize(rig.deps, { force: true });
+    expect(finalize.error).toBeUndefined();
+    expect(await replicationObjects(rig.sandbox.blueUrl)).toEqual([]);
+    expect(await replicationObjects(rig.sandbox.greenUrl)).toEqual([]);
+  });
+
+  it('after the switchover blue refuses writes even from a session that turns read-only off', async () => {
+    await expect(sql(direct(rig, 'blue'), `SET default_transaction_read_only = off; UPDATE users SET name = 'x' WHERE id = 1`)).rejects.toThrow(/frozen by pg-bluegreen/);
+  });
+});
+
+describe('replicate mode: a drain that cannot finish aborts back to blue', () => {
+  let rig: Rig;
+  beforeAll(async () => {
+    rig = await startRig({ config: { mode: 'replicate', switchover: { timeoutMs: 2500 } } });
+    expect((await _clone(rig.deps)).ok).toBe(true);
+  });
+  afterAll(() => rig?.stop());
+
+  it('an open transaction on green that holds up the reverse slot times out before anything is paused', async () => {
+    // A transaction with an xid on green: creating a logical slot there waits for it to end.
+    const holder = new pg.Client({ connectionString: rig.sandbox.greenUrl });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('SELECT * FROM accounts WHERE id = 2 FOR UPDATE');
+    let result;
+    try {
+      result = await _switchover(rig.deps);
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    expect(result.ok).toBe(false);
+    expect(result.error?.message).toMatch(/^switchover aborted at prepare-reverse: switchover\.timeoutMs \(2500 ms\) ran out during the slot/);
+    expect(result.steps.find((s) => s.name === 'pause')?.status).toBe('skipped');
+    expect(await replicationObjects(rig.sandbox.greenUrl)).toEqual([expect.stringMatching(/^subscription bluegreen_fwd_/)]);
+  });
+
+  it('times out, leaves blue serving and writable with green still following, and nothing lost', async () => {
+    // Green applies slowly: a trigger that apply workers fire (ENABLE ALWAYS) sleeps on the next
+    // update to accounts, so the drain cannot finish. (A lock would not do: any table lock that
+    // blocks the apply worker also blocks the reverse publication, and a row lock's xid blocks the slot.)
+    await sql(rig.sandbox.greenUrl, `SET bluegreen.allow_writes = on;
+      CREATE FUNCTION slow_apply() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(6); RETURN NEW; END $$;
+      CREATE TRIGGER slow_apply BEFORE UPDATE ON accounts FOR EACH ROW EXECUTE FUNCTION slow_apply();
+      ALTER TABLE accounts ENABLE ALWAYS TRIGGER slow_apply;`);
+    await sql(rig.sandbox.appUrl, `UPDATE accounts SET balance = balance + 100 WHERE id = 1`);
+    const result = await _switchover(rig.deps);
+    await sql(rig.sandbox.greenUrl, `SET bluegreen.allow_writes = on; DROP TRIGGER slow_apply ON accounts; DROP FUNCTION slow_apply()`);
+    expect(result.ok).toBe(false);
+    expect(result.serving).toBe('blue');
+    expect(result.error?.message).toMatch(/^switchover aborted at drain: switchover\.timeoutMs \(2500 ms\) ran out during the drain/);
+    expect(result.error?.message).toMatch(/blue reopened: done.*transactions resumed: done.*slot bluegreen_rev_\S+ dropped: done/);
+    expect(result.error?.hint).toContain('Replication blue → green keeps running.');
+    // Blue serves and takes writes through PgBouncer again; green catches up with everything.
+    await sql(rig.sandbox.appUrl, `INSERT INTO users (email, name) VALUES ('after-abort@example.com', 'a')`);
+    const compare = await _compare(rig.deps);
+    expect(compare.tables.filter((t) => t.status !== 'ok')).toEqual([]);
+    expect(await sql(rig.sandbox.greenUrl, `SELECT balance::text FROM accounts WHERE id = 1`)).toEqual(await sql(rig.sandbox.blueUrl, `SELECT balance::text FROM accounts WHERE id = 1`));
+    expect(await replicationObjects(rig.sandbox.greenUrl)).toEqual([expect.stringMatching(/^subscription bluegreen_fwd_/)]);
+    // And the cutover can be retried.
+    expect((await _switchover(rig.deps)).ok).toBe(true);
+  });
+});
+
+describe('replicate mode: migrations that would break replication are refused', () => {
+  let rig: Rig;
+  beforeAll(async () => {
+    rig = await startRig({ config: { mode: 'replicate' } });
+    expect((await _clone(rig.deps)).ok).toBe(true);
+  });
+  afterAll(() => rig?.stop());
+
+  it('names the file, the statement and the alternative, and applies nothing', async () => {
+    writeFileSync(path.join(rig.migrationsDir, '0005_rename_name.up.sql'), `-- v2.7\nALTER TABLE users RENAME COLUMN name TO full_name;\n`);
+    const error = await _migrate(rig.deps).then(() => undefined, (e: Error & { exitCode?: number }) => e);
+    expect(error?.exitCode).toBe(3);
+    expect(error?.message).toContain('0005_rename_name.up.sql:2: ALTER TABLE users RENAME COLUMN name TO full_name');
+    expect(error?.message).toContain('instead: add the new column, write both, backfill, move reads, and drop the old one in a later cutover');
+    expect(await sql(rig.sandbox.greenUrl, `SELECT count(*)::int AS n FROM bluegreen.migrations`).catch(() => [{ n: 0 }])).toEqual([{ n: 0 }]);
+    expect(await sql(rig.sandbox.greenUrl, `SELECT column_name FROM information_schema.columns WHERE table_name = 'positions' AND column_name = 'leverage'`)).toEqual([]);
+  });
+});
