@@ -125,16 +125,17 @@ describe('replicate mode: a drain that cannot finish aborts back to blue', () =>
   });
 
   it('times out, leaves blue serving and writable with green still following, and nothing lost', async () => {
-    // Green applies slowly: a trigger that apply workers fire (ENABLE ALWAYS) sleeps on the next
-    // update to accounts, so the drain cannot finish. (A lock would not do: any table lock that
-    // blocks the apply worker also blocks the reverse publication, and a row lock's xid blocks the slot.)
+    // Green applies slowly right when it matters: a trigger that apply workers fire (ENABLE ALWAYS)
+    // sleeps when the drain's heartbeat arrives. (A lock on an application table would not do: any
+    // table lock that blocks the apply worker also blocks the reverse publication, and the apply
+    // worker's xid, taken when it locks the row, holds up the reverse slot.)
     await sql(rig.sandbox.greenUrl, `SET bluegreen.allow_writes = on;
-      CREATE FUNCTION slow_apply() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(6); RETURN NEW; END $$;
-      CREATE TRIGGER slow_apply BEFORE UPDATE ON accounts FOR EACH ROW EXECUTE FUNCTION slow_apply();
-      ALTER TABLE accounts ENABLE ALWAYS TRIGGER slow_apply;`);
+      CREATE FUNCTION public.slow_apply() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(6); RETURN NEW; END $$;
+      CREATE TRIGGER slow_apply BEFORE UPDATE ON bluegreen.heartbeat FOR EACH ROW EXECUTE FUNCTION public.slow_apply();
+      ALTER TABLE bluegreen.heartbeat ENABLE ALWAYS TRIGGER slow_apply;`);
     await sql(rig.sandbox.appUrl, `UPDATE accounts SET balance = balance + 100 WHERE id = 1`);
     const result = await _switchover(rig.deps);
-    await sql(rig.sandbox.greenUrl, `SET bluegreen.allow_writes = on; DROP TRIGGER slow_apply ON accounts; DROP FUNCTION slow_apply()`);
+    await sql(rig.sandbox.greenUrl, `SET bluegreen.allow_writes = on; DROP TRIGGER slow_apply ON bluegreen.heartbeat; DROP FUNCTION public.slow_apply()`);
     expect(result.ok).toBe(false);
     expect(result.serving).toBe('blue');
     expect(result.error?.message).toMatch(/^switchover aborted at drain: switchover\.timeoutMs \(2500 ms\) ran out during the drain/);
