@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import type { Config } from '../core/config.js';
-import { BlueGreenError, ExitCode, describeError } from '../core/errors.js';
+import { BlueGreenError, ExitCode, UsageError, describeError } from '../core/errors.js';
 import { newMigrationVersion, slug } from '../core/migrations.js';
 import { redact } from '../core/redact.js';
 import type { Report } from '../core/report.js';
@@ -242,13 +242,15 @@ Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use 
     .option('--keep', 'leave the sandbox running and print a config to try every command by hand')
     .option('--scale <n>', 'data size: 1 is about 100k rows', (v) => Number(v), 1)
     .option('--stop <dir>', 'stop a sandbox left running by --keep')
-    .action(async (o: { keep?: boolean; scale: number; stop?: string }) => {
+    .option('--mode <mode>', 'replicate (zero downtime) or freeze', 'replicate')
+    .action(async (o: { keep?: boolean; scale: number; stop?: string; mode: string }) => {
       try {
         if (o.stop) {
           await stopDemo(o.stop);
           out(`Stopped and removed the sandbox in ${o.stop}.`);
         } else {
-          await runDemo({ keep: o.keep, scale: o.scale, print: out });
+          if (o.mode !== 'replicate' && o.mode !== 'freeze') throw new UsageError(`--mode must be replicate or freeze (got "${o.mode}")`);
+          await runDemo({ keep: o.keep, scale: o.scale, mode: o.mode, print: out });
         }
         setExitCode(ExitCode.ok);
       } catch (error) {

@@ -1,5 +1,5 @@
 /**
- * `bluegreen demo`: a full freeze-mode cutover on a local sandbox, explained as it goes, with a
+ * `bluegreen demo`: a full cutover (replicate mode, or freeze) on a local sandbox, explained as it goes, with a
  * write load running through PgBouncer the whole time. Uses the same commands an operator runs.
  */
 import path from 'node:path';
@@ -26,6 +26,7 @@ export const DEMO_MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.me
 export interface DemoOptions {
   readonly keep?: boolean;
   readonly scale?: number;
+  readonly mode?: 'replicate' | 'freeze';
   readonly print: (text: string) => void;
 }
 
@@ -40,11 +41,17 @@ async function countOnServing(url: string, ids: ReadonlyArray<number>): Promise<
   }
 }
 
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export async function runDemo(options: DemoOptions): Promise<void> {
   const say = options.print;
+  const mode = options.mode ?? 'replicate';
   const heading = (text: string) => say(`\n━━ ${text} ${'━'.repeat(Math.max(0, 70 - text.length))}`);
-  say('pg-bluegreen demo: a freeze-mode cutover of a trading app from v2.5 to v2.6 on a local sandbox.');
+  say(`pg-bluegreen demo: a ${mode}-mode cutover of a trading app from v2.5 to v2.6 on a local sandbox.`);
   say('Blue is the live database, green its new copy; PgBouncer sits in front, and an app writes orders through it the whole time.');
+  say(mode === 'replicate'
+    ? 'Replicate mode: blue keeps taking writes while green is cloned and kept in sync; the switch pauses writes for milliseconds; nothing is lost, in either direction.'
+    : 'Freeze mode: blue refuses writes from the clone until the switchover; any migration is allowed.');
 
   heading('1. Sandbox');
   const sandbox = await startSandbox({ fast: true });
@@ -67,7 +74,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const configJson = {
       blue: `postgres://postgres:\${BLUEGREEN_DEMO_PG_PASSWORD}@127.0.0.1:${sandbox.blue.port}/app`,
       green: `postgres://postgres:\${BLUEGREEN_DEMO_GREEN_PASSWORD}@127.0.0.1:${sandbox.green.port}/app`,
-      mode: 'freeze',
+      mode,
       migrations: { dir: DEMO_MIGRATIONS },
       pointer: { type: 'pgbouncer', admin: `postgres://pgbadmin:\${BLUEGREEN_DEMO_PGB_PASSWORD}@127.0.0.1:${sandbox.pgbouncer.port}/pgbouncer`, ini: sandbox.pgbouncer.ini, database: 'app' },
       rollbackWindow: '24h',
@@ -79,22 +86,28 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     writeFileAtomic(envFile, Object.entries(env).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n', 0o600);
     const config = parseConfig(JSON.stringify(configJson), configFile, env);
     const deps: Deps = createDeps(config, lineProgress((line) => say(`   ${line}`)));
+    const fail = (what: string, error?: { message: string }) => {
+      throw new Error(`the demo's ${what} failed: ${error?.message ?? 'unknown error'}`);
+    };
 
-    heading('2. The app starts writing through PgBouncer (about 40 orders a second)');
-    let load = startWriteLoad(sandbox.appUrl, 40);
-    await new Promise((r) => setTimeout(r, 500));
+    heading('2. The app starts writing through PgBouncer (about 100 orders a second)');
+    const load = startWriteLoad(sandbox.appUrl, 100, 2);
+    await pause(500);
 
     heading('3. Preflight: is everything in place? (bluegreen preflight)');
     say(renderFindings((await _preflight(deps)).findings));
 
     heading('4. Clone blue to green (bluegreen clone)');
-    say('Freeze mode: blue refuses writes from now until the switchover; reads go on. The app sees errors for writes meanwhile.');
+    say(mode === 'replicate'
+      ? 'Blue keeps taking writes: a replication slot exports the snapshot pg_dump reads, and green then applies every later write exactly once.'
+      : 'Freeze mode: blue refuses writes from now until the switchover; reads go on.');
     const clone = await _clone(deps);
-    if (!clone.ok) throw new Error(clone.error?.message);
+    if (!clone.ok) fail('clone', clone.error);
     say(`backup kept and checked readable: ${clone.dump?.path}`);
 
     heading('5. Migrate green to v2.6 (bluegreen migrate)');
     say('Blue is never touched: leverage on positions, scopes on api_keys, an index on trades, a price_alerts table.');
+    if (mode === 'replicate') say('Replicate mode lints them first: expand-only changes pass, a drop or rename would be refused by name.');
     await _migrate(deps);
 
     heading('6. Compare blue and green (bluegreen compare)');
@@ -102,48 +115,53 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
     heading('7. Switch over (bluegreen switchover)');
     const switchover = await _switchover(deps);
+    if (!switchover.ok) fail('switchover', switchover.error);
     say(renderSteps(switchover.steps));
     say(`\nwrite pause (PgBouncer PAUSE → RESUME): ${switchover.writePauseMs} ms`);
-    say(`writes refused in all (freeze from clone to switchover): ${formatDuration(switchover.writesFrozenMs ?? 0)}`);
-    await new Promise((r) => setTimeout(r, 1000));
-    const first = await load.stop();
-    const onGreen = await countOnServing(sandbox.greenUrl, first.acknowledged);
-    say(`\nthe app, during all of this: ${first.acknowledged.length} writes accepted, ${first.refused} refused while blue was frozen`);
-    if (first.firstRefusal) say(`  what a refused write saw: "${first.firstRefusal}"`);
-    say(`  longest wait for one write: ${first.maxLatencyMs} ms; its connection to PgBouncer never dropped`);
-    say(`  accepted writes found on green, which now serves: ${onGreen} of ${first.acknowledged.length}${onGreen === first.acknowledged.length ? ' — none lost' : ' — SOME MISSING'}`);
+    if (mode === 'freeze') say(`writes refused in all (freeze from clone to switchover): ${formatDuration(switchover.writesFrozenMs ?? 0)}`);
+    await pause(1000);
 
     heading('8. Status (bluegreen status)');
     say(renderStatus(await _status(deps), Date.now()));
 
     heading('9. Roll back to blue (bluegreen rollback)');
-    load = startWriteLoad(sandbox.appUrl, 40);
-    await new Promise((r) => setTimeout(r, 700));
-    say('Green has taken writes since the switchover; in freeze mode blue has no copy of them, so rollback refuses first:');
-    const refused = await _rollback(deps);
-    say(`  ✖ ${refused.error?.message.split('\n  undo')[0]}\n  ${refused.error?.hint}`);
-    say('\nAn operator who accepts that loss says so (bluegreen rollback --accept-data-loss):');
-    const rollback = await _rollback(deps, { acceptDataLoss: true });
-    say(renderSteps(rollback.steps));
-    say(`\nwrite pause: ${rollback.writePauseMs} ms; blue serves and takes writes again`);
-    await new Promise((r) => setTimeout(r, 500));
-    const second = await load.stop();
-    say(`the app meanwhile: ${second.acknowledged.length} writes accepted, ${second.refused} refused, longest wait ${second.maxLatencyMs} ms`);
+    if (mode === 'replicate') {
+      say('Green has taken writes since the switchover; blue has them too (reverse replication), so rollback loses nothing:');
+      const rollback = await _rollback(deps);
+      if (!rollback.ok) fail('rollback', rollback.error);
+      say(renderSteps(rollback.steps));
+      say(`\nwrite pause: ${rollback.writePauseMs} ms; blue serves again, and green follows it`);
+    } else {
+      say('Green has taken writes since the switchover; in freeze mode blue has no copy of them, so rollback refuses first:');
+      const refused = await _rollback(deps);
+      say(`  ✖ ${refused.error?.message.split('\n  undo')[0]}\n  ${refused.error?.hint}`);
+      say('\nAn operator who accepts that loss says so (bluegreen rollback --accept-data-loss):');
+      const rollback = await _rollback(deps, { acceptDataLoss: true });
+      say(renderSteps(rollback.steps));
+      say(`\nwrite pause: ${rollback.writePauseMs} ms; blue serves and takes writes again`);
+    }
+    await pause(1000);
 
-    heading('10. A second cutover (clone again, migrate, switch over)');
-    say('After a freeze-mode rollback green missed blue\'s new writes, so it is cloned anew (the tool re-creates the database it made).');
-    load = startWriteLoad(sandbox.appUrl, 40);
-    await _clone(deps);
-    await _migrate(deps);
-    const compare2 = await _compare(deps);
-    say(`compare: ${compare2.ok ? 'blue and green match' : 'DIFFERENCES'} (${compare2.tables.length} tables)`);
+    heading('10. A second switchover');
+    if (mode === 'freeze') {
+      say("After a freeze-mode rollback green missed blue's new writes, so it is cloned anew (the tool re-creates the database it made).");
+      await _clone(deps);
+      await _migrate(deps);
+    }
     const again = await _switchover(deps);
-    await new Promise((r) => setTimeout(r, 500));
-    const third = await load.stop();
-    const onGreen3 = await countOnServing(sandbox.greenUrl, third.acknowledged);
-    say(`write pause: ${again.writePauseMs} ms; accepted writes on green: ${onGreen3} of ${third.acknowledged.length}`);
+    if (!again.ok) fail('second switchover', again.error);
+    say(`write pause: ${again.writePauseMs} ms`);
+    await pause(500);
+    const writes = await load.stop();
+    const kept = await countOnServing(sandbox.greenUrl, writes.acknowledged);
     say('');
     say(renderStatus(await _status(deps), Date.now()));
+
+    heading('What the app saw, from the first write to the last');
+    say(`writes accepted: ${writes.acknowledged.length}; refused: ${writes.refused}${writes.firstRefusal ? ` (e.g. "${writes.firstRefusal}")` : ''}`);
+    say(`longest wait for one write: ${writes.maxLatencyMs} ms; its connection to PgBouncer never dropped`);
+    say(`accepted writes on green, which serves now: ${kept} of ${writes.acknowledged.length}${kept === writes.acknowledged.length ? ' — none lost' : ' — SOME MISSING'}`);
+    if (kept !== writes.acknowledged.length) fail('check that no write was lost');
 
     heading('Done');
     if (options.keep) {
