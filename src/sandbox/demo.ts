@@ -91,7 +91,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     };
 
     heading('2. The app starts writing through PgBouncer (about 100 orders a second)');
-    const load = startWriteLoad(sandbox.appUrl, 100, 2);
+    let load = startWriteLoad(sandbox.appUrl, 100, 2);
+    let discarded = 0;
     await pause(500);
 
     heading('3. Preflight: is everything in place? (bluegreen preflight)');
@@ -132,13 +133,22 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       say(renderSteps(rollback.steps));
       say(`\nwrite pause: ${rollback.writePauseMs} ms; blue serves again, and green follows it`);
     } else {
+      // The writer stops first, so what the rollback discards can be checked exactly against what it counted.
+      const before = await load.stop();
       say('Green has taken writes since the switchover; in freeze mode blue has no copy of them, so rollback refuses first:');
       const refused = await _rollback(deps);
       say(`  ✖ ${refused.error?.message.split('\n  undo')[0]}\n  ${refused.error?.hint}`);
       say('\nAn operator who accepts that loss says so (bluegreen rollback --accept-data-loss):');
       const rollback = await _rollback(deps, { acceptDataLoss: true });
+      if (!rollback.ok) fail('rollback', rollback.error);
       say(renderSteps(rollback.steps));
       say(`\nwrite pause: ${rollback.writePauseMs} ms; blue serves and takes writes again`);
+      discarded = before.acknowledged.length - (await countOnServing(sandbox.blueUrl, before.acknowledged));
+      const counted = refused.lostWrites?.find((w) => w.table === 'public.orders')?.written ?? 0;
+      say(`accepted writes discarded with green's data: ${discarded}, as the rollback counted (${counted})${discarded === counted ? '' : ' — MISMATCH'}`);
+      if (discarded !== counted) fail('count of discarded writes');
+      say(`the app before the rollback: ${before.acknowledged.length} writes accepted, ${before.refused} refused while blue was frozen`);
+      load = startWriteLoad(sandbox.appUrl, 100, 2);
     }
     await pause(1000);
 
@@ -157,7 +167,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     say('');
     say(renderStatus(await _status(deps), Date.now()));
 
-    heading('What the app saw, from the first write to the last');
+    heading(mode === 'replicate' ? 'What the app saw, from the first write to the last' : 'What the app saw since the rollback');
     say(`writes accepted: ${writes.acknowledged.length}; refused: ${writes.refused}${writes.firstRefusal ? ` (e.g. "${writes.firstRefusal}")` : ''}`);
     say(`longest wait for one write: ${writes.maxLatencyMs} ms; its connection to PgBouncer never dropped`);
     say(`accepted writes on green, which serves now: ${kept} of ${writes.acknowledged.length}${kept === writes.acknowledged.length ? ' — none lost' : ' — SOME MISSING'}`);

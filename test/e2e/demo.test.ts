@@ -1,0 +1,14 @@
+/** The README's first command ends in `npm run demo`: it must keep working, and keep its promise. */
+import { describe, expect, it } from 'vitest';
+import { bluegreen } from './run-cli.js';
+
+describe('bluegreen demo', () => {
+  it('runs a replicate-mode cutover, a rollback and a second switchover, losing no write', async () => {
+    const r = await bluegreen(['demo', '--scale', '0.2']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/write pause \(PgBouncer PAUSE → RESUME\): \d+ ms/);
+    expect(r.stdout).toMatch(/writes accepted: \d+; refused: 0\n/);
+    expect(r.stdout).toMatch(/accepted writes on green, which serves now: (\d+) of \1 — none lost/);
+    expect(r.stdout).toContain('Stopping the sandbox');
+  });
+});
