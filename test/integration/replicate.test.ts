@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { _abort } from '../../src/commands/abort.js';
 import { _clone } from '../../src/commands/clone.js';
 import { _compare } from '../../src/commands/compare.js';
 import { _finalize } from '../../src/commands/finalize.js';
@@ -38,6 +39,7 @@ describe('replicate mode: a cutover under live writes loses nothing', () => {
   let rig: Rig;
   beforeAll(async () => {
     rig = await startRig({ config: { mode: 'replicate' } });
+    await sql(rig.sandbox.blueUrl, `CREATE SEQUENCE invoice_numbers START 1000`);
   });
   afterAll(() => rig?.stop());
 
@@ -54,11 +56,14 @@ describe('replicate mode: a cutover under live writes loses nothing', () => {
       expect(compare.schema.unexpected).toEqual([]);
       expect(compare.tables.filter((t) => t.status === 'differs')).toEqual([]);
 
+      // A sequence no column owns still moves with blue (sequences do not replicate; the switchover syncs them all).
+      await sql(rig.sandbox.blueUrl, `SELECT nextval('invoice_numbers') FROM generate_series(1, 5)`);
       const pauses: Record<string, number | undefined> = {};
       const first = await _switchover(rig.deps);
       expect(first.error).toBeUndefined();
       pauses.switchover = first.writePauseMs;
       expect((await _status(rig.deps)).replication).toEqual([expect.objectContaining({ direction: 'green → blue', running: true })]);
+      expect(await sql(rig.sandbox.greenUrl, `SELECT last_value::int AS v FROM invoice_numbers`)).toEqual(await sql(rig.sandbox.blueUrl, `SELECT last_value::int AS v FROM invoice_numbers`));
 
       // Writes on green, including one that only green's new column can hold.
       await new Promise((r) => setTimeout(r, 500));
@@ -149,6 +154,25 @@ describe('replicate mode: a drain that cannot finish aborts back to blue', () =>
     expect(await replicationObjects(rig.sandbox.greenUrl)).toEqual([expect.stringMatching(/^subscription bluegreen_fwd_/)]);
     // And the cutover can be retried.
     expect((await _switchover(rig.deps)).ok).toBe(true);
+  });
+});
+
+describe('replicate mode: an aborted cutover leaves nothing replicating', () => {
+  let rig: Rig;
+  beforeAll(async () => {
+    rig = await startRig({ config: { mode: 'replicate' } });
+  });
+  afterAll(() => rig?.stop());
+
+  it('abort after the clone drops the slot, publication and subscription, and blue keeps serving', async () => {
+    expect((await _clone(rig.deps)).ok).toBe(true);
+    expect(await replicationObjects(rig.sandbox.blueUrl)).toHaveLength(2);
+    const aborted = await _abort(rig.deps);
+    expect(aborted.error).toBeUndefined();
+    expect(await replicationObjects(rig.sandbox.blueUrl)).toEqual([]);
+    expect(await replicationObjects(rig.sandbox.greenUrl)).toEqual([]);
+    await sql(rig.sandbox.appUrl, `INSERT INTO users (email, name) VALUES ('after-abort@example.com', 'a')`);
+    expect((await _status(rig.deps)).phase).toBe('aborted');
   });
 });
 
