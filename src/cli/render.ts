@@ -34,22 +34,45 @@ export function renderSteps(steps: ReadonlyArray<StepResult>): string {
 const fmt = (n: number | null) => (n === null ? '—' : n.toLocaleString('en-US'));
 
 export function renderCompare(r: CompareResult): string {
+  const mark = (status: string) => (status === 'differs' || status === 'missing-on-green' ? '✖' : status === 'in-flight' ? '~' : '✔');
   const out = [
     table(
-      ['table', 'blue rows', 'green rows', 'status'],
-      r.tables.map((t) => [t.table, fmt(t.blueRows), fmt(t.greenRows), `${t.status === 'differs' || t.status === 'missing-on-green' ? '✖' : t.status === 'in-flight' ? '~' : '✔'} ${t.status}`]),
-      new Set([1, 2]),
+      ['table', 'blue rows', 'green rows', 'compared', 'chunks', 'time', 'status'],
+      r.tables.map((t) => [
+        t.table,
+        fmt(t.blueRows),
+        fmt(t.greenRows),
+        t.method === 'key' ? 'rows by key' : t.method === 'multiset' ? 'multiset (no key)' : 'count only',
+        t.chunks === undefined ? '' : String(t.chunks),
+        t.ms === undefined ? '' : `${t.ms} ms`,
+        `${mark(t.status)} ${t.status}`,
+      ]),
+      new Set([1, 2, 4, 5]),
     ),
   ];
+  for (const t of r.tables) {
+    if (t.differences?.length) {
+      out.push('', `${t.table}: ${t.differences.length}${t.truncated ? '+' : ''} differing row${t.differences.length > 1 ? 's' : ''}`);
+      for (const d of t.differences) {
+        const key = Object.entries(d.key).map(([k, v]) => `${k}=${v}`).join(', ');
+        out.push(`  ${key}: ${d.kind === 'differs' ? `differs in ${d.columns?.join(', ') || '(columns unknown)'}` : d.kind.replace(/-/g, ' ')}`);
+      }
+    } else if (t.status === 'differs' && t.method === 'multiset') {
+      out.push('', `${t.table}: has no key, so it is compared as a multiset: the rows differ (a missing, extra or duplicated row), and which ones cannot be named`);
+    }
+    if (t.unsettled) out.push(`  ${t.table}: ${t.unsettled} row${t.unsettled > 1 ? 's' : ''} kept changing while read (in flight, not a difference)`);
+  }
+  const excluded = r.tables.flatMap((t) => (t.excludedColumns ?? []).map((c) => `${t.table}.${c.name} (${c.reason})`));
+  if (excluded.length) out.push('', `Not compared by content: ${excluded.join('; ')}`);
   if (r.schema.expected.length) out.push('', `Schema changes the migrations explain (${r.schema.expected.length}):`, ...r.schema.expected.map((d) => `  ${describeDifference(d)}`));
   if (r.schema.unexpected.length) out.push('', `UNEXPECTED schema differences (${r.schema.unexpected.length}):`, ...r.schema.unexpected.map((d) => `  ${describeDifference(d)}  [${d.reason}]`));
   if (r.integrity.length) out.push('', 'Integrity on green:', ...r.integrity.map((f) => `  ${f.severity === 'fail' ? '✖' : '⚠'} ${f.check} ${f.object}: ${f.detail}`));
   else out.push('', '✔ Integrity on green: no invalid constraint or index, no foreign-key orphan, sequences ahead of their columns.');
-  if (r.tables.some((t) => t.status === 'in-flight')) {
-    out.push('', '~ in-flight: still differing after repeated catch-ups while writes kept arriving; under live replication counts cannot be taken at one instant on both sides.');
-  }
-  const rows = r.tables.reduce((s, t) => s + (t.blueRows ?? 0) + (t.greenRows ?? 0), 0);
-  out.push('', `${r.ok ? '✔ Blue and green match' : '✖ Differences found (exit 1)'}: ${r.tables.length} tables, ${fmt(rows)} rows counted in ${formatDuration(r.ms)}.`);
+  const seconds = Math.max(r.ms, 1) / 1000;
+  out.push(
+    '',
+    `${r.ok ? '✔ Blue and green hold the same rows' : '✖ Differences found (exit 1)'}: ${r.tables.length} tables, ${fmt(r.rowsCompared)} rows (${(r.bytesCompared / 1024 / 1024).toFixed(0)} MB, both sides) verified in ${formatDuration(r.ms)} — ${fmt(Math.round(r.rowsCompared / seconds))} rows/s, ${(r.bytesCompared / 1024 / 1024 / seconds).toFixed(0)} MB/s.`,
+  );
   return out.join('\n');
 }
 

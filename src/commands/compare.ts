@@ -1,18 +1,37 @@
 /**
- * `bluegreen compare`: exact row counts of every table on both sides (the two sides concurrently),
- * a schema diff that tells the migrations' changes from unexpected ones, and integrity checks on green.
+ * `bluegreen compare`: content verification of every table on both sides (typed row hashes over key
+ * ranges, the differing rows named by key), a schema diff that tells the migrations' changes from
+ * unexpected ones, and integrity checks on green. Exact under live replication: a difference still
+ * in flight is never reported.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { type CompareResult, compareCounts, settleUnderReplication, verdict } from '../core/compare-model.js';
-import { beatHeartbeat, waitForHeartbeat } from '../adapters/replication.js';
-import { allowOwnWrites } from '../adapters/write-guard.js';
+import { DEFAULT_DRILL, drillTable, multisetVerdict, planColumns, type RowDifference } from '../core/content-diff.js';
+import { type CompareResult, type TableComparison, verdict } from '../core/compare-model.js';
+import { displayName, quoteQualified, splitQualified } from '../core/quote.js';
 import { diffSchemas, type SchemaSnapshot } from '../core/schema-diff.js';
-import { checkIntegrity, countRows, countRowsWrittenSince, listTables, readSchema } from '../adapters/catalog.js';
-import { withClient } from '../adapters/pg.js';
+import type { Side } from '../core/state.js';
+import { checkIntegrity, countRowsWrittenSince, listTables, readSchema, type TableRef } from '../adapters/catalog.js';
+import { canHash, multisetWindow, readColumns, type Sides, tableReader } from '../adapters/content.js';
+import { type Client, queryOne, withClient } from '../adapters/pg.js';
+import { beatHeartbeat, waitForHeartbeat } from '../adapters/replication.js';
 import { schemaFile } from './clone.js';
 import { conn, type Deps, loadState } from './context.js';
 
-export async function _compare(deps: Deps): Promise<CompareResult> {
+export interface CompareOptions {
+  /** Report at most this many differing keys per table. */
+  readonly maxDifferences?: number;
+}
+
+async function tableBytes(client: Client, t: TableRef): Promise<number> {
+  const row = await queryOne<{ b: string }>(client, 'SELECT pg_table_size($1::regclass)::text AS b', [quoteQualified(t.schema, t.name)]);
+  return Number(row?.b ?? 0);
+}
+
+async function countAll(client: Client, t: TableRef): Promise<number> {
+  return Number((await queryOne<{ n: string }>(client, `SELECT count(*)::text AS n FROM ${quoteQualified(t.schema, t.name)}`))!.n);
+}
+
+export async function _compare(deps: Deps, options: CompareOptions = {}): Promise<CompareResult> {
   const { config, progress } = deps;
   const state = await loadState(deps);
   const start = performance.now();
@@ -22,61 +41,115 @@ export async function _compare(deps: Deps): Promise<CompareResult> {
   };
   const greenAtClone = recorded('at-clone');
   const greenAfterMigrations = recorded('after-migrations') ?? greenAtClone;
-  progress.start('Counting rows and reading schemas on blue and green');
-  const side = (url: string, label: 'blue' | 'green') =>
-    withClient(
-      url,
-      async (client) => {
-        const tables = await listTables(client);
-        const counts = await countRows(client, tables);
-        const schema = await readSchema(client);
-        // Before the switchover in replicate mode green's sequences lag by design (synced at the flip).
-        const integrity = label === 'green' ? await checkIntegrity(client, config.mode === 'replicate' && !['switched-over', 'finalized'].includes(state.phase)) : [];
-        // Once green serves, the tables it has written to since the switchover differ from blue by design.
-        const written = label === 'green' && state.serving === 'green' && state.greenXidAtSwitchover
-          ? new Set((await countRowsWrittenSince(client, state.greenXidAtSwitchover)).map((w) => w.table))
-          : new Set<string>();
-        return { counts, schema, integrity, written };
-      },
-      conn(deps, label, 'compare'),
-    );
-  // Under live replication, count after the subscriber has applied everything up to now.
-  const link = state.serving === 'green' ? state.reverse : state.forward;
-  const publisher: 'blue' | 'green' = state.serving;
-  const drain = async () => {
-    if (!link) return;
-    const [pubUrl, subUrl] = publisher === 'blue' ? [config.blue, config.green] : [config.green, config.blue];
-    const token = await withClient(pubUrl, (c) => allowOwnWrites(c).then(() => beatHeartbeat(c)), conn(deps, publisher, 'compare'));
-    await withClient(subUrl, (c) => waitForHeartbeat(c, token, performance.now() + 30_000, 'replication catch-up before counting'), conn(deps, publisher === 'blue' ? 'green' : 'blue', 'compare'));
-  };
-  await drain();
-  const [blue, green] = await Promise.all([side(config.blue, 'blue'), side(config.green, 'green')]);
-  const schema = diffSchemas(blue.schema, green.schema, greenAtClone, greenAfterMigrations);
-  const createdByMigrations = new Set(
-    schema.expected.filter((d) => d.kind === 'only-on-green' && d.object.startsWith('table ')).map((d) => displayFromKey(d.object.slice('table '.length))),
-  );
-  let tables = compareCounts(blue.counts, green.counts, createdByMigrations, config.mode === 'replicate' ? new Set() : green.written);
-  if (link) {
-    const recountOn = (url: string, label: 'blue' | 'green', names: ReadonlyArray<string>) =>
-      withClient(url, async (c) => countRows(c, (await listTables(c)).filter((t) => names.includes(t.display))), conn(deps, label, 'compare'));
-    tables = await settleUnderReplication(tables, publisher, async (names) => {
-      await drain();
-      const [b, g] = await Promise.all([recountOn(config.blue, 'blue', names), recountOn(config.green, 'green', names)]);
-      return { blue: b, green: g };
-    });
-  }
-  const ok = verdict(tables, schema, green.integrity);
-  const ms = Math.round(performance.now() - start);
-  if (ok) progress.succeed(`Compared ${tables.length} tables (${ms} ms)`);
-  else progress.fail(`Compared ${tables.length} tables: differences found (${ms} ms)`);
-  await deps.store.audit({ at: deps.clock.now().toISOString(), by: deps.who, command: 'compare', cutover: state.id, outcome: ok ? 'ok' : 'failed' });
-  return { ok, tables, schema, integrity: green.integrity, ms };
+  // The side that serves is the one writes land on: it publishes, the other follows (when something replicates).
+  const publisherSide: Side = state.serving;
+  const subscriberSide: Side = publisherSide === 'blue' ? 'green' : 'blue';
+  const link = publisherSide === 'green' ? state.reverse : state.forward;
+  const url = (side: Side) => (side === 'blue' ? config.blue : config.green);
+
+  return withClient(url(publisherSide), (publisher) =>
+    withClient(url(subscriberSide), async (subscriber) => {
+      const clients = { [publisherSide]: publisher, [subscriberSide]: subscriber } as Record<Side, Client>;
+      const sides: Sides = {
+        publisher,
+        subscriber,
+        drain: link ? async () => void (await waitForHeartbeat(subscriber, await beatHeartbeat(publisher), performance.now() + 30_000, 'replication catch-up')) : undefined,
+      };
+      progress.start('Reading schemas and checking integrity');
+      const schemaStart = performance.now();
+      const [blueSchema, greenSchema] = await Promise.all([readSchema(clients.blue), readSchema(clients.green)]);
+      const schema = diffSchemas(blueSchema, greenSchema, greenAtClone, greenAfterMigrations);
+      const schemaMs = Math.round(performance.now() - schemaStart);
+      // Before the switchover in replicate mode green's sequences lag by design (synced at the flip).
+      const integrityStart = performance.now();
+      const integrity = await checkIntegrity(clients.green, config.mode === 'replicate' && state.serving === 'blue');
+      const integrityMs = Math.round(performance.now() - integrityStart);
+      // Freeze mode after a switchover: blue is frozen and green takes writes, so those tables differ by design.
+      const writtenOnGreen = config.mode === 'freeze' && state.serving === 'green' && state.greenXidAtSwitchover
+        ? new Set((await countRowsWrittenSince(clients.green, state.greenXidAtSwitchover)).map((w) => w.table))
+        : new Set<string>();
+      const blueTables = new Map((await listTables(clients.blue)).map((t) => [t.display, t]));
+      const greenTables = new Map((await listTables(clients.green)).map((t) => [t.display, t]));
+      const createdByMigrations = new Set(
+        schema.expected.filter((d) => d.kind === 'only-on-green' && d.object.startsWith('table ')).map((d) => displayName(...splitQualified(d.object.slice('table '.length)))),
+      );
+      progress.succeed(`Schemas read, ${integrity.length} integrity finding${integrity.length === 1 ? '' : 's'}`);
+
+      const names = [...new Set([...blueTables.keys(), ...greenTables.keys()])].sort();
+      const contentStart = performance.now();
+      const tables: TableComparison[] = [];
+      let rowsCompared = 0;
+      let bytesCompared = 0;
+      for (const [i, name] of names.entries()) {
+        const b = blueTables.get(name);
+        const g = greenTables.get(name);
+        const t0 = performance.now();
+        if (!b || !g) {
+          const rows = await countAll(b ? clients.blue : clients.green, (b ?? g)!);
+          tables.push({
+            table: name,
+            blueRows: b ? rows : null,
+            greenRows: g ? rows : null,
+            status: b ? 'missing-on-green' : createdByMigrations.has(name) ? 'new-on-green' : 'differs',
+            method: 'count',
+          });
+          continue;
+        }
+        if (writtenOnGreen.has(name)) {
+          const [blueRows, greenRows] = await Promise.all([countAll(clients.blue, b), countAll(clients.green, g)]);
+          tables.push({ table: name, blueRows, greenRows, status: blueRows === greenRows ? 'ok' : 'written-since-switchover', method: 'count' });
+          continue;
+        }
+        progress.start(`Verifying ${name} (${i + 1}/${names.length})`);
+        const ref = publisherSide === 'blue' ? b : g;
+        const [pubCols, subCols] = await Promise.all([readColumns(publisher, ref.schema, ref.name), readColumns(subscriber, ref.schema, ref.name)]);
+        const plan = planColumns(pubCols.columns, subCols.columns, publisherSide, subscriberSide);
+        const asText = new Set<string>();
+        for (const c of plan.compared) if (!(await canHash(publisher, c.type))) asText.add(c.name);
+        const keyUsable = pubCols.key.length > 0 && pubCols.key.every((k) => plan.compared.some((c) => c.name === k.name && c.type === k.type))
+          && JSON.stringify(pubCols.key) === JSON.stringify(subCols.key);
+        const spec = { schema: ref.schema, name: ref.name, columns: plan.compared, key: keyUsable ? pubCols.key : [], asText };
+        const side = (pub: number, sub: number) => (publisherSide === 'blue' ? { blueRows: pub, greenRows: sub } : { blueRows: sub, greenRows: pub });
+        const excluded = plan.excluded.length ? { excludedColumns: plan.excluded } : {};
+        if (keyUsable) {
+          const r = await drillTable(tableReader(sides, spec), { ...DEFAULT_DRILL, maxDifferences: options.maxDifferences ?? DEFAULT_DRILL.maxDifferences });
+          const kind = (k: RowDifference['kind']) => (k === 'differs' ? 'differs' : k === 'missing-on-subscriber' ? `missing-on-${subscriberSide}` : `missing-on-${publisherSide}`) as 'differs' | 'missing-on-green' | 'missing-on-blue';
+          tables.push({
+            table: name,
+            ...side(r.publisherRows, r.subscriberRows),
+            status: r.status,
+            method: 'key',
+            chunks: r.chunks,
+            ms: Math.round(performance.now() - t0),
+            ...(r.differences.length ? { differences: r.differences.map((d) => ({ ...d, kind: kind(d.kind) })), truncated: r.truncated } : {}),
+            ...(r.unsettled ? { unsettled: r.unsettled } : {}),
+            ...excluded,
+          });
+          rowsCompared += r.publisherRows + r.subscriberRows;
+        } else {
+          const w = await multisetWindow(sides, spec);
+          tables.push({
+            table: name,
+            ...side(w.publisher.count, w.subscriber.count),
+            status: multisetVerdict(w),
+            method: 'multiset',
+            chunks: 1,
+            ms: Math.round(performance.now() - t0),
+            ...excluded,
+          });
+          rowsCompared += w.publisher.count + w.subscriber.count;
+        }
+        bytesCompared += (await tableBytes(clients.blue, b)) + (await tableBytes(clients.green, g));
+        const last = tables[tables.length - 1];
+        if (last.status === 'differs') progress.fail(`${name}: differs`);
+        else progress.succeed(`${name}: ${last.status} (${last.ms} ms)`);
+      }
+      const ok = verdict(tables, schema, integrity);
+      const ms = Math.round(performance.now() - start);
+      const phasesMs = { content: Math.round(performance.now() - contentStart), schema: schemaMs, integrity: integrityMs };
+      await deps.store.audit({ at: deps.clock.now().toISOString(), by: deps.who, command: 'compare', cutover: state.id, outcome: ok ? 'ok' : 'failed' });
+      return { ok, tables, schema, integrity, ms, rowsCompared, bytesCompared, phasesMs };
+    }, conn(deps, subscriberSide, 'compare')),
+  conn(deps, publisherSide, 'compare'));
 }
 
-/** `public.orders` from the schema key `public.orders` (keys quote with %I, display names quote only when needed). */
-function displayFromKey(key: string): string {
-  const parts = key.match(/"(?:[^"]|"")*"|[^.]+/g) ?? [key];
-  const clean = parts.map((p) => (p.startsWith('"') ? p.slice(1, -1).replace(/""/g, '"') : p));
-  const quote = (s: string) => (/^[a-z_][a-z0-9_$]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`);
-  return clean.map(quote).join('.');
-}

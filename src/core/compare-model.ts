@@ -2,8 +2,8 @@
 import type { SchemaDiff } from './schema-diff.js';
 
 /**
- * `in-flight`: replicate mode, the counts still differed after repeated drains while the publisher's
- * count kept moving (writes arriving); a difference on a table no one writes is `differs`.
+ * `in-flight`: replicate mode, some rows kept changing on the serving side while they were read, and
+ * no row differed once it held still: nothing to report. `differs` is only ever a real difference.
  */
 export type TableStatus = 'ok' | 'differs' | 'missing-on-green' | 'new-on-green' | 'written-since-switchover' | 'in-flight';
 
@@ -12,6 +12,23 @@ export interface TableComparison {
   readonly blueRows: number | null;
   readonly greenRows: number | null;
   readonly status: TableStatus;
+  /** How the content was compared: row by row under the key, or as a multiset (no key). */
+  readonly method?: 'key' | 'multiset' | 'count';
+  /** Key-range hashes computed (the whole table is one). */
+  readonly chunks?: number;
+  readonly ms?: number;
+  /** Rows that differ, by key, with which side lacks them or which columns differ (up to a limit). */
+  readonly differences?: ReadonlyArray<{
+    readonly key: Readonly<Record<string, string>>;
+    readonly kind: 'missing-on-green' | 'missing-on-blue' | 'differs';
+    readonly columns?: ReadonlyArray<string>;
+  }>;
+  /** More rows differ than are listed. */
+  readonly truncated?: boolean;
+  /** Columns left out of the content comparison, and why. */
+  readonly excludedColumns?: ReadonlyArray<{ readonly name: string; readonly reason: string }>;
+  /** Rows still changing on the serving side while read (in flight, not differences). */
+  readonly unsettled?: number;
 }
 
 export interface IntegrityFinding {
@@ -27,28 +44,11 @@ export interface CompareResult {
   readonly schema: SchemaDiff;
   readonly integrity: ReadonlyArray<IntegrityFinding>;
   readonly ms: number;
-}
-
-/**
- * Pairs the counts of both sides. A table only on green is fine when migrations created it; a
- * table only on blue never is. After a switchover, a table green has written to since differs from
- * the frozen blue by design.
- */
-export function compareCounts(
-  blue: ReadonlyMap<string, number>,
-  green: ReadonlyMap<string, number>,
-  createdByMigrations: ReadonlySet<string>,
-  writtenSinceSwitchover: ReadonlySet<string> = new Set(),
-): TableComparison[] {
-  const names = [...new Set([...blue.keys(), ...green.keys()])].sort();
-  return names.map((table) => {
-    const b = blue.get(table);
-    const g = green.get(table);
-    if (g === undefined) return { table, blueRows: b ?? null, greenRows: null, status: 'missing-on-green' };
-    if (b === undefined) return { table, blueRows: null, greenRows: g, status: createdByMigrations.has(table) ? 'new-on-green' : 'differs' };
-    if (b === g) return { table, blueRows: b, greenRows: g, status: 'ok' };
-    return { table, blueRows: b, greenRows: g, status: writtenSinceSwitchover.has(table) ? 'written-since-switchover' : 'differs' };
-  });
+  /** Rows hashed on both sides, and the tables' size on both sides, for the throughput line. */
+  readonly rowsCompared: number;
+  readonly bytesCompared: number;
+  /** Where the time went: content verification, the schema diff, integrity checks. */
+  readonly phasesMs: { readonly content: number; readonly schema: number; readonly integrity: number };
 }
 
 /** Whether the comparison allows a switchover: no row difference, no unexpected schema change, no failed check. */
@@ -60,32 +60,3 @@ export function verdict(tables: ReadonlyArray<TableComparison>, schema: SchemaDi
   );
 }
 
-/**
- * Rechecks the tables that differ under live replication: `recount` drains replication and counts
- * the given tables again on both sides. A table that matches once is ok; one whose publisher count
- * kept changing is in flight; one that differed the same way while nobody wrote to it differs.
- */
-export async function settleUnderReplication(
-  tables: ReadonlyArray<TableComparison>,
-  publisher: 'blue' | 'green',
-  recount: (names: ReadonlyArray<string>) => Promise<{ blue: ReadonlyMap<string, number>; green: ReadonlyMap<string, number> }>,
-  rounds = 3,
-): Promise<TableComparison[]> {
-  let current = [...tables];
-  const moved = new Set<string>();
-  for (let round = 0; round < rounds; round++) {
-    const differing = current.filter((t) => t.status === 'differs' && t.blueRows !== null && t.greenRows !== null).map((t) => t.table);
-    if (differing.length === 0) break;
-    const again = await recount(differing);
-    current = current.map((t) => {
-      if (!differing.includes(t.table)) return t;
-      const b = again.blue.get(t.table) ?? null;
-      const g = again.green.get(t.table) ?? null;
-      const before = publisher === 'blue' ? t.blueRows : t.greenRows;
-      const after = publisher === 'blue' ? b : g;
-      if (before !== after) moved.add(t.table);
-      return { table: t.table, blueRows: b, greenRows: g, status: b === g ? 'ok' : 'differs' };
-    });
-  }
-  return current.map((t) => (t.status === 'differs' && moved.has(t.table) ? { ...t, status: 'in-flight' } : t));
-}

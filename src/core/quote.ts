@@ -22,3 +22,10 @@ export function displayName(schema: string, name: string): string {
   const part = (s: string) => (/^[a-z_][a-z0-9_$]*$/.test(s) ? s : quoteIdent(s));
   return `${part(schema)}.${part(name)}`;
 }
+
+/** Splits `schema.name` as PostgreSQL's format('%I.%I') writes it (quoted parts may hold dots and quotes). */
+export function splitQualified(text: string): [string, string] {
+  const parts = text.match(/"(?:[^"]|"")*"|[^.]+/g) ?? [text];
+  const clean = parts.map((p) => (p.startsWith('"') ? p.slice(1, -1).replace(/""/g, '"') : p));
+  return [clean[0], clean.slice(1).join('.')];
+}

@@ -21,7 +21,7 @@ describe('compare', () => {
     expect(result.schema.unexpected).toEqual([]);
     expect(result.ok).toBe(true);
     expect(result.tables.find((t) => t.table === 'public.orders')).toMatchObject({ status: 'ok' });
-    expect(result.tables.find((t) => t.table === 'public.price_alerts')).toEqual({ table: 'public.price_alerts', blueRows: null, greenRows: 0, status: 'new-on-green' });
+    expect(result.tables.find((t) => t.table === 'public.price_alerts')).toMatchObject({ table: 'public.price_alerts', blueRows: null, greenRows: 0, status: 'new-on-green' });
     expect(result.schema.expected.map((d) => d.object)).toEqual(expect.arrayContaining(['column public.positions.leverage', 'column public.api_keys.scopes', 'index public.trades_executed_at_idx', 'table public.price_alerts']));
   });
 
@@ -32,6 +32,7 @@ describe('compare', () => {
     const trades = result.tables.find((t) => t.table === 'public.trades')!;
     expect(trades.status).toBe('differs');
     expect(trades.blueRows! - trades.greenRows!).toBe(1);
+    expect(trades.differences).toEqual([{ key: { id: String(trades.blueRows) }, kind: 'missing-on-green' }]);
     expect(result.schema.unexpected).toEqual([
       { object: 'column public.users.debug_flag', kind: 'only-on-green', green: 'boolean', reason: 'changed on green outside the migrations' },
     ]);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { compareCounts, verdict } from '../../src/core/compare-model.js';
+import { type TableComparison, verdict } from '../../src/core/compare-model.js';
 import { parseConnString, describeConn, withDatabase } from '../../src/core/conninfo.js';
 import { formatDuration, parseDuration } from '../../src/core/duration.js';
 import { findMigrations, lineAndColumn, loadMigration, planMigrations } from '../../src/core/migrations.js';
-import { quoteIdent, quoteQualified, displayName } from '../../src/core/quote.js';
+import { quoteIdent, quoteQualified, displayName, splitQualified } from '../../src/core/quote.js';
 import { redact } from '../../src/core/redact.js';
 import { parseRolesScript, planRoles } from '../../src/core/roles.js';
 import { diffSchemas } from '../../src/core/schema-diff.js';
@@ -123,20 +123,18 @@ describe('schema diff', () => {
   });
 });
 
-describe('compare model', () => {
-  it('flags missing rows and missing tables, accepts tables the migrations made', () => {
-    const tables = compareCounts(new Map([['public.a', 3], ['public.b', 1]]), new Map([['public.a', 2], ['public.c', 0]]), new Set(['public.c']));
-    expect(tables).toEqual([
-      { table: 'public.a', blueRows: 3, greenRows: 2, status: 'differs' },
-      { table: 'public.b', blueRows: 1, greenRows: null, status: 'missing-on-green' },
-      { table: 'public.c', blueRows: null, greenRows: 0, status: 'new-on-green' },
-    ]);
-    expect(verdict(tables, { expected: [], unexpected: [] }, [])).toBe(false);
-    expect(verdict([tables[2]], { expected: [], unexpected: [] }, [{ check: 'sequence-behind', object: 's', detail: '', severity: 'warn' }])).toBe(true);
+describe('compare verdict', () => {
+  const none = { expected: [], unexpected: [] };
+  it('fails on a real difference or a missing table, not on what is expected or in flight', () => {
+    const row = (status: TableComparison['status']): TableComparison => ({ table: 'public.t', blueRows: 1, greenRows: 1, status });
+    expect(verdict([row('ok'), row('new-on-green'), row('written-since-switchover'), row('in-flight')], none, [])).toBe(true);
+    expect(verdict([row('differs')], none, [])).toBe(false);
+    expect(verdict([row('missing-on-green')], none, [])).toBe(false);
+    expect(verdict([row('ok')], none, [{ check: 'sequence-behind', object: 's', detail: '', severity: 'warn' }])).toBe(true);
+    expect(verdict([row('ok')], none, [{ check: 'invalid-index', object: 'i', detail: '', severity: 'fail' }])).toBe(false);
   });
-  it('after a switchover, a table green wrote to since differs by design', () => {
-    const tables = compareCounts(new Map([['public.a', 3], ['public.b', 3]]), new Map([['public.a', 5], ['public.b', 2]]), new Set(), new Set(['public.a']));
-    expect(tables.map((t) => t.status)).toEqual(['written-since-switchover', 'differs']);
-    expect(verdict([tables[0]], { expected: [], unexpected: [] }, [])).toBe(true);
+  it('splits qualified names as format(%I.%I) writes them', () => {
+    expect(splitQualified('public.orders')).toEqual(['public', 'orders']);
+    expect(splitQualified('"my.schema"."x""y"')).toEqual(['my.schema', 'x"y']);
   });
 });
