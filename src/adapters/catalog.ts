@@ -131,8 +131,18 @@ export async function readSchema(client: Client): Promise<SchemaSnapshot> {
   return snapshot;
 }
 
-/** Integrity of one database: invalid constraints and indexes, foreign-key orphans, sequences behind their column. */
-export async function checkIntegrity(client: Client, sequencesMayLag: boolean): Promise<IntegrityFinding[]> {
+/** A foreign key whose orphans integrity would count. */
+export interface ForeignKeyRef {
+  readonly object: string; // schema.table.constraint as format('%I.%I.%I')
+  readonly child: string; // display names
+  readonly parent: string;
+}
+
+/**
+ * Integrity of one database: invalid constraints and indexes, foreign-key orphans, sequences behind
+ * their column. `checkForeignKey` may spare foreign keys already proven orphan-free some other way.
+ */
+export async function checkIntegrity(client: Client, sequencesMayLag: boolean, checkForeignKey: (fk: ForeignKeyRef) => boolean = () => true): Promise<IntegrityFinding[]> {
   const findings: IntegrityFinding[] = [];
   const invalid = await client.query<{ object: string }>(
     `SELECT format('%I.%I.%I', n.nspname, c.relname, k.conname) AS object
@@ -159,6 +169,7 @@ export async function checkIntegrity(client: Client, sequencesMayLag: boolean): 
       WHERE k.contype = 'f' AND ${USER_NAMESPACE.replace(/n\.nspname/g, 'cn.nspname')}`,
   );
   for (const fk of fks.rows) {
+    if (!checkForeignKey({ object: fk.object, child: displayName(fk.child_schema, fk.child), parent: displayName(fk.parent_schema, fk.parent) })) continue;
     const notNull = fk.child_cols.map((col) => `c.${quoteIdent(col)} IS NOT NULL`).join(' AND ');
     const join = fk.child_cols.map((col, i) => `p.${quoteIdent(fk.parent_cols[i])} = c.${quoteIdent(col)}`).join(' AND ');
     const { rows } = await client.query<{ n: string }>(
