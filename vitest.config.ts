@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/faults/**/*.test.ts'],
           // Fast unit tests first, then the projects that start clusters.
           sequence: { groupOrder: 1 },
           testTimeout: 180_000,

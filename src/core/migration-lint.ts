@@ -52,8 +52,26 @@ function normaliseTable(raw: string): string {
   return names.length === 1 ? `public.${names[0]}` : names.join('.');
 }
 
-function normalise(sql: string): string {
-  return sql.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\s+/g, ' ').trim();
+/**
+ * Masks what the rules must not read as SQL: quoted identifiers become `"q0"`, `"q1"`… (restored when
+ * a table name is captured), string literals `''`, dollar-quoted bodies `$$$$`, comments a space.
+ * Otherwise a table named `x"; drop table users; --` or a DEFAULT 'drop column' would trip a rule.
+ */
+function mask(sql: string): { text: string; restore: (s: string) => string } {
+  const idents: string[] = [];
+  const text = sql
+    .replace(/--[^\n]*|\/\*[\s\S]*?\*\/|\$([A-Za-z_][A-Za-z0-9_]*)?\$[\s\S]*?\$\1\$|'(?:[^']|'')*'|"(?:[^"]|"")*"/g, (m) => {
+      if (m.startsWith('"')) {
+        idents.push(m);
+        return `"q${idents.length - 1}"`;
+      }
+      if (m.startsWith("'")) return "''";
+      if (m.startsWith('$')) return '$$$$';
+      return ' ';
+    })
+    .replace(/\s+/g, ' ')
+    .trim();
+  return { text, restore: (s) => s.replace(/"q(\d+)"/g, (_, i: string) => idents[Number(i)]) };
 }
 
 /**
@@ -65,16 +83,16 @@ export function lintMigrations(files: ReadonlyArray<{ readonly file: string; rea
   const findings: LintFinding[] = [];
   for (const { file, sql } of files) {
     for (const statement of splitStatements(sql)) {
-      const text = normalise(statement.sql);
+      const { text, restore } = mask(statement.sql);
       const create = new RegExp(`^CREATE (?:UNLOGGED )?TABLE (?:IF NOT EXISTS )?${NAME}`, 'i').exec(text);
       if (create) {
-        created.add(normaliseTable(create[1]));
+        created.add(normaliseTable(restore(create[1])));
         continue;
       }
       for (const rule of RULES) {
         const m = rule.test.exec(text);
         if (!m || rule.unless?.test(text)) continue;
-        if (rule.onExistingTable && m[1] && created.has(normaliseTable(m[1]))) continue;
+        if (rule.onExistingTable && m[1] && created.has(normaliseTable(restore(m[1])))) continue;
         const firstLine = statement.sql.split('\n').find((l) => l.trim() && !l.trim().startsWith('--'))?.trim() ?? text;
         findings.push({
           file,

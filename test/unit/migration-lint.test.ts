@@ -48,7 +48,11 @@ describe('migration lint (replicate mode)', () => {
     ).toEqual([]);
   });
 
-  it('is not fooled by comments or strings', () => {
+  it('is not fooled by comments, strings or names', () => {
     expect(lint(`-- DROP TABLE users;\nINSERT INTO audit (msg) VALUES ('DROP TABLE users');`)).toEqual([]);
+    expect(lint(`ALTER TABLE "x""; drop table users; --" ADD COLUMN "rename x to y" int NOT NULL DEFAULT 7;`)).toEqual([]);
+    expect(lint(`ALTER TABLE t ADD COLUMN note text DEFAULT 'drop column later';`)).toEqual([]);
+    expect(lint(`CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ DELETE FROM t $$;`)).toEqual([]);
+    expect(lint(`ALTER TABLE "Odd ""Name""" DROP COLUMN "a b";`)[0]).toMatchObject({ statement: 'ALTER TABLE "Odd ""Name""" DROP COLUMN "a b"', problem: expect.stringContaining('drops a column') });
   });
 });
