@@ -5,3 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run --silent build
 npx vitest run "$@"
+# A smoke run of the benchmark at a tiny size keeps the script working; the figures are not the point.
+if [ "$#" -eq 0 ]; then
+  node scripts/bench/run.mjs --quick --no-write >/dev/null
+  echo "benchmark smoke run: ok"
+fi

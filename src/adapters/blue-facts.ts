@@ -1,7 +1,7 @@
 /** What preflight needs to know about blue: capacity for replication, tables, transactions, size, extensions. */
 import type { BlueFacts } from '../core/preflight-rules.js';
 import { listTables } from './catalog.js';
-import { readServerFacts } from './database.js';
+import { loginRoles, readServerFacts } from './database.js';
 import { type Client, queryOne } from './pg.js';
 
 export async function readBlueFacts(client: Client): Promise<BlueFacts> {
@@ -32,5 +32,6 @@ export async function readBlueFacts(client: Client): Promise<BlueFacts> {
     unloggedTables: tables.filter((t) => t.unlogged).map((t) => t.display),
     longTransactions: long.rows,
     extensions: ext.rows.map((r) => r.extname),
+    loginRoles: await loginRoles(client),
   };
 }

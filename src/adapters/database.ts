@@ -95,3 +95,16 @@ export async function readReplicationCapacity(client: Client): Promise<{ walLeve
   );
   return { walLevel: row!.wal_level, freeReplicationSlots: row!.free_slots, freeWalSenders: row!.free_senders };
 }
+
+export interface LoginRole {
+  readonly canLogin: boolean;
+  readonly hasPassword: boolean;
+}
+
+/** Every role with whether it can log in and has a password (pg_authid: superusers only). */
+export async function loginRoles(client: Client): Promise<Record<string, LoginRole>> {
+  const { rows } = await client.query<{ name: string; can_login: boolean; has_password: boolean }>(
+    `SELECT rolname AS name, rolcanlogin AS can_login, rolpassword IS NOT NULL AS has_password FROM pg_authid WHERE rolname NOT LIKE 'pg\\_%'`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.name, { canLogin: r.can_login, hasPassword: r.has_password }]));
+}

@@ -20,13 +20,15 @@ export interface ToolRun {
   readonly secrets: ReadonlyArray<string>;
   /** Each stderr line as it comes (pg_dump -v progress), already redacted. */
   readonly onStderrLine?: (line: string) => void;
+  /** Extra server settings for the tool's sessions (PGOPTIONS), e.g. for a restore. */
+  readonly sessionOptions?: string;
 }
 
 /** Runs a PostgreSQL client tool; returns its stdout. */
 export async function runPgTool(run: ToolRun): Promise<string> {
   const file = findTool(run.tool, run.serverMajor, run.binDir);
   const child = execa(file, [...run.args], {
-    env: { ...libpqEnv(parseConnString(run.url)), PGAPPNAME: 'bluegreen', PGCONNECT_TIMEOUT: '10', PGOPTIONS: OWN_SESSION_OPTIONS },
+    env: { ...libpqEnv(parseConnString(run.url)), PGAPPNAME: 'bluegreen', PGCONNECT_TIMEOUT: '10', PGOPTIONS: [OWN_SESSION_OPTIONS, run.sessionOptions].filter(Boolean).join(' ') },
     extendEnv: true,
     reject: false,
     stdin: 'ignore',

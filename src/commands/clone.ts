@@ -186,6 +186,8 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         await runPgTool({
           tool: 'pg_restore',
           args: ['--exit-on-error', `--jobs=${jobs}`, '--verbose', `--use-list=${path.join(dumpPath(), 'restore.list')}`, `--dbname=${database}`, dumpPath()],
+          // A failed restore is redone from scratch, so its commits need not wait for the disk; index builds get memory.
+          sessionOptions: '-c synchronous_commit=off -c maintenance_work_mem=256MB',
           url: config.green,
           serverMajor: blueMajor,
           binDir: config.binDir,

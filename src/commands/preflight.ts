@@ -8,7 +8,7 @@ import type { CutoverState } from '../core/state.js';
 import { sameTargetAs } from '../core/pgbouncer-ini.js';
 import { listTables } from '../adapters/catalog.js';
 import { findTool } from '../adapters/pg-binaries.js';
-import { availableExtensions, databaseExists, readReplicationCapacity, readServerFacts } from '../adapters/database.js';
+import { availableExtensions, databaseExists, loginRoles, readReplicationCapacity, readServerFacts } from '../adapters/database.js';
 import { readBlueFacts } from '../adapters/blue-facts.js';
 import { withClient } from '../adapters/pg.js';
 import { targetOf } from '../adapters/pointer.js';
@@ -44,6 +44,7 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
           databaseExists: exists,
           userTables,
           availableExtensions: await availableExtensions(client),
+          loginRoles: await loginRoles(client),
         };
       },
       { ...conn(deps, 'green', 'preflight'), connectTimeoutMs: 5000 },

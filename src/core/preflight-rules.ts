@@ -22,6 +22,7 @@ export interface ServerFacts {
 }
 
 export interface BlueFacts extends ServerFacts {
+  readonly loginRoles?: Readonly<Record<string, { readonly canLogin: boolean; readonly hasPassword: boolean }>>;
   readonly walLevel?: string;
   readonly freeReplicationSlots?: number;
   readonly freeWalSenders?: number;
@@ -34,6 +35,7 @@ export interface BlueFacts extends ServerFacts {
 }
 
 export interface GreenFacts extends ServerFacts {
+  readonly loginRoles?: Readonly<Record<string, { readonly canLogin: boolean; readonly hasPassword: boolean }>>;
   readonly walLevel?: string;
   readonly freeReplicationSlots?: number;
   readonly freeWalSenders?: number;
@@ -98,6 +100,19 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
       );
     } else {
       out.push({ check: 'green-empty', status: 'ok', message: g.databaseExists ? `green's database "${f.database}" is empty` : `green's database "${f.database}" will be created` });
+    }
+    // Clone keeps roles green already has as they are: one that cannot log in there would lock the
+    // application out after the switchover (PgBouncer then refuses logins for server_login_retry).
+    const lockedOut = Object.entries(b.loginRoles ?? {})
+      .filter(([name, role]) => role.canLogin && g.loginRoles?.[name] && (!g.loginRoles[name].canLogin || (role.hasPassword && !g.loginRoles[name].hasPassword)))
+      .map(([name]) => name);
+    if (lockedOut.length) {
+      out.push({
+        check: 'roles',
+        status: 'block',
+        message: `role${lockedOut.length > 1 ? 's' : ''} ${lockedOut.join(', ')} can log in on blue but exist${lockedOut.length > 1 ? '' : 's'} on green without LOGIN or without a password: clone keeps existing roles as they are, so the application could not log in after the switchover`,
+        fix: `On green: ALTER ROLE ${lockedOut[0]} LOGIN PASSWORD '...' (as on blue), or DROP ROLE ${lockedOut[0]} so that clone copies it from blue.`,
+      });
     }
     const missing = (b.extensions ?? []).filter((e) => !(g.availableExtensions ?? []).includes(e));
     out.push(

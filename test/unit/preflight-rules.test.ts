@@ -34,6 +34,7 @@ describe('preflight rules', () => {
       [{ blue: { ...healthy.blue, superuser: false } }, 'blue-privileges'],
       [{ mode: 'replicate', blue: { ...healthy.blue, tablesWithoutKey: ['public.log'] } }, 'primary-keys'],
       [{ mode: 'replicate' }, 'wal-level'],
+      [{ blue: { ...healthy.blue, loginRoles: { app: { canLogin: true, hasPassword: true } } }, green: { ...healthy.green, loginRoles: { app: { canLogin: false, hasPassword: false } } } }, 'roles'],
     ];
     for (const [change, check] of cases) {
       const finding = preflightFindings({ ...healthy, ...change }).find((f) => f.check === check);

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// `npm run bench`: builds a sandbox per size, seeds the demo's trading schema, and measures in one run,
+// side by side with what an operator would use instead: clone, compare, replication catch-up, and the
+// write pause of a switchover and a rollback under pgbench. Prints Markdown (medians, ratios, the
+// machine) and writes the same as JSON to bench/results/. Usage:
+//   npm run bench -- [--size-mb 200[,1000]] [--runs 3] [--rate 500] [--seconds 14] [--quick]
+// --quick: a tiny size and one short run of everything, to check the script works (used by the tests).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { benchCatchup, benchClone, benchCompare, benchPause, prepareForFlips } from './sections.mjs';
+import { depsFor, seededSandbox } from './lib.mjs';
+
+const argv = process.argv.slice(2);
+const arg = (name, fallback) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : fallback;
+};
+const quick = argv.includes('--quick');
+const sizes = (quick ? '5' : arg('size-mb', '200')).split(',').map(Number);
+const runs = quick ? 1 : Number(arg('runs', '3'));
+const rate = Number(arg('rate', '500'));
+const seconds = quick ? 6 : Number(arg('seconds', '14'));
+
+const machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}`, node: process.version, postgres: 15, fsync: 'on' };
+const results = { at: new Date().toISOString(), machine, runs, rate, sizes: [] };
+const f = (x, d = 2) => (x === undefined || Number.isNaN(x) ? '—' : Number(x).toFixed(d));
+
+for (const sizeMb of sizes) {
+  const box = await seededSandbox(sizeMb);
+  try {
+    const deps = depsFor(box.sb, box.work, 'replicate');
+    process.stderr.write(`[bench] ${f(box.mb, 0)} MB: clone\n`);
+    const clone = await benchClone(box, deps, runs);
+    process.stderr.write(`[bench] ${f(box.mb, 0)} MB: compare\n`);
+    const compare = await benchCompare(box, deps, runs);
+    process.stderr.write(`[bench] ${f(box.mb, 0)} MB: replication catch-up\n`);
+    const catchup = await benchCatchup(box, deps, { transactions: quick ? 400 : 20_000 });
+    process.stderr.write(`[bench] ${f(box.mb, 0)} MB: write pause\n`);
+    await prepareForFlips(deps);
+    const pause = await benchPause(box, deps, { rate, seconds });
+    results.sizes.push({ sizeMb: box.mb, clone, compare, catchup, pause });
+  } finally {
+    await box.stop();
+  }
+}
+
+const out = [];
+out.push(`Machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}, PostgreSQL 15, fsync on. Medians of ${runs} interleaved run${runs > 1 ? 's' : ''}; ${new Date().toISOString().slice(0, 10)}.`);
+for (const s of results.sizes) {
+  out.push('', `### ${f(s.sizeMb, 0)} MB`, '', '| clone into an empty green | seconds | MB/s | vs fastest baseline |', '|---|---|---|---|');
+  for (const c of s.clone) out.push(`| ${c.approach} | ${f(c.seconds)} | ${f(c.mbPerSecond, 1)} | ${f(c.vsFastestBaseline)}x |`);
+  out.push('', '| compare both sides | seconds | vs plain content hash |', '|---|---|---|');
+  for (const c of s.compare) out.push(`| ${c.approach} | ${f(c.seconds)} | ${f(c.vsPlainHash)}x |`);
+  const k = s.catchup[0];
+  out.push('', `Replication catch-up: ${k.transactions} single-row transactions straight to blue in ${f(k.burstSeconds)} s (${f(k.blueTps, 0)} tx/s); green was ${f(k.lagBytesAtBurstEnd / 1024, 0)} kB behind at the end of the burst and had everything ${f(k.catchUpSecondsAfterBurst, 3)} s later (${f(k.greenApplyTps, 0)} tx/s applied over the whole burst).`);
+  const p = s.pause[0];
+  out.push('', `| pgbench -R ${rate} through PgBouncer | switchover | rollback | same load, no flip | bare PAUSE→RELOAD→RESUME |`, '|---|---|---|---|---|',
+    `| write pause measured by the tool (PAUSE → RESUME) | ${p.switchoverPauseMs} ms | ${p.rollbackPauseMs} ms | — | ${p.barePgbouncerPauseMs} ms |`,
+    `| longest wait of any pgbench transaction | ${f(p.longestWaitSwitchoverMs, 1)} ms | ${f(p.longestWaitRollbackMs, 1)} ms | ${f(p.longestWaitNoFlipMs, 1)} ms | ${f(p.longestWaitBarePgbouncerMs, 1)} ms |`,
+    '', `Failed transactions: ${p.failedTransactions}; lost writes: ${p.lostWrites}; ${f(p.tps, 0)} tx/s.`);
+}
+if (results.sizes.length > 1) {
+  const [a, b] = [results.sizes[0], results.sizes[results.sizes.length - 1]];
+  const longest = (s) => Math.max(s.pause[0].longestWaitSwitchoverMs, s.pause[0].longestWaitRollbackMs);
+  const pauses = (s) => Math.max(s.pause[0].switchoverPauseMs, s.pause[0].rollbackPauseMs);
+  out.push('', `Growth with size (${f(b.sizeMb, 0)} MB against ${f(a.sizeMb, 0)} MB): write pause ${f(pauses(b) / pauses(a))}x, longest wait ${f(longest(b) / longest(a))}x.`);
+}
+console.log(out.join('\n'));
+if (!argv.includes('--no-write')) {
+  const dir = path.resolve('bench/results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${results.at.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  process.stderr.write(`[bench] wrote ${file}\n`);
+}
