@@ -20,6 +20,7 @@ import { conn, createDeps, type Deps, loadConfig } from '../commands/context.js'
 import { _finalize } from '../commands/finalize.js';
 import { _migrate, readHistory, readMigrationPlan } from '../commands/migrate.js';
 import { _preflight } from '../commands/preflight.js';
+import { _resume } from '../commands/resume.js';
 import { _run } from '../commands/run.js';
 import { _status } from '../commands/status.js';
 import { _rollback, _switchover } from '../commands/switchover.js';
@@ -220,6 +221,10 @@ Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use 
 
   command('abort', 'give up the cutover before the switchover: blue serves and takes writes again', { dryRun: true }).action((o: CommonOptions) =>
     execute(o, (deps) => _abort(deps, { dryRun: o.dryRun }), (r) => `${stepsReport('Abort')(r)}${dryRunNote(r, o.dryRun)}`),
+  );
+
+  command('resume', 'after a controller died: finish or cleanly abort what it was doing (safe to run any time)', { json: true }).action((o: CommonOptions) =>
+    execute(o, (deps) => _resume(deps), (r) => `${renderSteps(r.steps)}\n\nWas ${r.from}: ${r.outcome === 'nothing-to-resume' ? 'nothing was in progress' : r.outcome}. Now ${r.phase}, ${r.serving} serves.`),
   );
 
   command('status', 'phase, what serves, the rollback window, the last flip', { json: true }).action((o: CommonOptions) =>

@@ -254,8 +254,9 @@ export async function _clone(deps: Deps, options: CloneOptions = {}): Promise<Cl
   if (options.dryRun) {
     return { ok: true, cutover: draft.id, steps: planOnly(cloneSteps(deps, () => draft, async () => {}, options, resetGreen).steps) };
   }
+  // Preflight first: it only reads, and an unreachable blue or a wrong password is a finding (exit 3), not a crash at the lock.
+  assertNotBlocked(preflightFindings(await gatherFacts(deps, previous)));
   return controlled(deps, 'clone', async () => {
-    assertNotBlocked(preflightFindings(await gatherFacts(deps, previous)));
     let state: CutoverState = { ...draft, greenDatabaseCreated: resetGreen };
     await deps.store.save(state);
     const update = async (changes: Partial<CutoverState>) => {

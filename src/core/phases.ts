@@ -83,14 +83,14 @@ const COMMAND_OF: Readonly<Record<PhaseEvent, string>> = {
 
 const ADVICE: Readonly<Record<Phase, string>> = {
   idle: 'Start with `bluegreen preflight`, then `bluegreen clone`.',
-  cloning: 'A clone was interrupted: run `bluegreen abort`, then clone again.',
+  cloning: 'A clone was interrupted: run `bluegreen resume` (it aborts cleanly), then clone again.',
   ready: 'Green is ready: `bluegreen migrate`, `bluegreen compare`, then `bluegreen switchover`.',
-  migrating: 'A migration run was interrupted: run `bluegreen migrate` again, or `bluegreen abort`.',
-  'switching-over': 'A switchover was interrupted: run `bluegreen abort` to put blue back in charge.',
+  migrating: 'A migration run was interrupted: run `bluegreen resume`, then `bluegreen migrate` again.',
+  'switching-over': 'A switchover was interrupted: run `bluegreen resume` (it finishes or undoes it).',
   'switched-over': 'Green serves. `bluegreen rollback` within the window, or `bluegreen finalize` after it.',
-  'rolling-back': 'A rollback was interrupted: run `bluegreen rollback` again.',
+  'rolling-back': 'A rollback was interrupted: run `bluegreen resume` (it finishes or undoes it).',
   'rolled-back': 'Blue serves again. Start a new cutover with `bluegreen clone`.',
-  finalizing: 'A finalize was interrupted: run `bluegreen finalize` again.',
+  finalizing: 'A finalize was interrupted: run `bluegreen resume`.',
   finalized: 'This cutover is finished. Point the config at the new blue before the next one.',
   aborted: 'The cutover was aborted and blue serves. Start again with `bluegreen clone`.',
 };

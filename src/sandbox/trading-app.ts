@@ -106,7 +106,7 @@ export interface WriteLoadStats {
  * Inserts orders through `url` (PgBouncer) at about `ratePerSecond` until `stop()` is called,
  * recording every acknowledged id client-side, so a test can check each one is on the serving side.
  */
-export function startWriteLoad(url: string, ratePerSecond = 50, connections = 2): { stop(): Promise<WriteLoadStats> } {
+export function startWriteLoad(url: string, ratePerSecond = 50, connections = 2): { stop(): Promise<WriteLoadStats>; acknowledged(): number[] } {
   const acknowledged: number[] = [];
   let refused = 0;
   let firstRefusal: string | undefined;
@@ -139,6 +139,7 @@ export function startWriteLoad(url: string, ratePerSecond = 50, connections = 2)
   };
   const workers = Array.from({ length: connections }, () => worker());
   return {
+    acknowledged: () => [...acknowledged],
     async stop() {
       running = false;
       await Promise.allSettled(workers);
