@@ -3,7 +3,7 @@
  * files 0600). Writes are atomic (write, fsync, rename), so a controller killed mid-write leaves the
  * old record whole.
  */
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, chmodSync } from 'node:fs';
+import { accessSync, appendFileSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { BlueGreenError } from '../core/errors.js';
 import type { AuditEntry, CutoverState } from '../core/state.js';
@@ -30,8 +30,31 @@ export function writeFileAtomic(file: string, text: string, mode = 0o600): void 
 }
 
 export function ensurePrivateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new BlueGreenError(`cannot create ${dir}: ${code === 'ENOTDIR' ? 'a part of the path is a file' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'not writable' : code}`, {
+      hint: 'Point stateDir / dumpDir in the config at a folder this user can write.',
+    });
+  }
+}
+
+/** Whether a folder can be created (if missing) and written: for preflight, leaves nothing behind it did not find. */
+export function canWriteDir(dir: string): string | undefined {
+  let existing = dir;
+  while (!existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  try {
+    if (!statSync(existing).isDirectory()) return `${existing} is a file, not a folder`;
+    accessSync(existing, constants.W_OK);
+    const probe = path.join(existing, `.bluegreen-probe-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe);
+    return undefined;
+  } catch (error) {
+    return `${existing} is not writable (${(error as NodeJS.ErrnoException).code})`;
+  }
 }
 
 export function fileStateStore(dir: string): StateStore {

@@ -97,6 +97,8 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
   if (options.dryRun) return { ok: true, steps: planOnly(titles), serving: initial.serving };
 
   return controlled(deps, plan.direction, async () => {
+    // The pooler's admin connections first: if PgBouncer is unreachable, nothing is recorded or frozen.
+    await pointer.open();
     let state = advance(await loadState(deps), started, at(), deps.who);
     await deps.store.save(state);
     const deadline = performance.now() + config.switchover.timeoutMs;
@@ -113,7 +115,6 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
     let pauseMs: number | undefined;
     const done = new Set<string>();
 
-    await pointer.open();
     try {
       // Connections open before the pause: nothing inside it waits on a TCP handshake or authentication.
       return await withClient(url(plan.from), (from) =>

@@ -10,6 +10,7 @@ import { listTables } from '../adapters/catalog.js';
 import { findTool } from '../adapters/pg-binaries.js';
 import { availableExtensions, databaseExists, loginRoles, readReplicationCapacity, readServerFacts } from '../adapters/database.js';
 import { readBlueFacts } from '../adapters/blue-facts.js';
+import { canWriteDir } from '../adapters/state-store.js';
 import { withClient } from '../adapters/pg.js';
 import { targetOf } from '../adapters/pointer.js';
 import { assertMigrationsReplicable, readMigrationPlan } from './migrate.js';
@@ -88,6 +89,7 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
     }
   }
   return {
+    dumpDirProblem: canWriteDir(config.dumpDir),
     mode: config.mode,
     database,
     blue,

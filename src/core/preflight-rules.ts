@@ -55,6 +55,8 @@ export interface PreflightFacts {
   readonly pointer: { readonly error?: string; readonly pointsAt?: 'blue' | 'green' | 'elsewhere'; readonly description: string };
   readonly dumpDirFreeBytes?: number;
   readonly dumpDir: string;
+  /** Why the dump folder cannot be written, when it cannot. */
+  readonly dumpDirProblem?: string;
   readonly migrations: { readonly error?: string; readonly pending?: number };
 }
 
@@ -176,7 +178,9 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
     } else {
       out.push({ check: 'long-transactions', status: 'ok', message: 'no long-running transactions' });
     }
-    if (f.dumpDirFreeBytes !== undefined && b.sizeBytes !== undefined) {
+    if (f.dumpDirProblem) {
+      out.push({ check: 'disk-space', status: 'block', message: `dumpDir ${f.dumpDir}: ${f.dumpDirProblem}`, fix: 'Point dumpDir in the config at a folder this user can write.' });
+    } else if (f.dumpDirFreeBytes !== undefined && b.sizeBytes !== undefined) {
       const need = b.sizeBytes;
       out.push(
         f.dumpDirFreeBytes < need

@@ -147,3 +147,8 @@ export function writeFileAs(file: string, text: string, user?: OsUser, mode = 0o
   writeFileSync(file, text, { mode });
   chownTree(file, user);
 }
+
+/** Starts a cluster that was stopped (a restart after a crash, in the fault tests). */
+export async function startStoppedCluster(cluster: Pick<ClusterInfo, 'binDir' | 'dataDir'>, user?: OsUser): Promise<void> {
+  await runAs(user, path.join(cluster.binDir, 'pg_ctl'), ['-D', cluster.dataDir, '-l', path.join(path.dirname(cluster.dataDir), 'postgres.log'), '-w', '-t', '60', 'start']);
+}

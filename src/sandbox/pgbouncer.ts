@@ -114,3 +114,9 @@ export async function stopPgbouncer(pidFile: string): Promise<void> {
   }
   await execa('kill', ['-9', String(pid)]).catch(() => undefined);
 }
+
+/** Starts PgBouncer again from its existing ini (after a stop, in the fault tests). */
+export async function restartPgbouncer(bouncer: Pick<BouncerInfo, 'ini' | 'pidFile'>, user?: OsUser): Promise<void> {
+  await runAs(user, findPgbouncer(), ['-d', bouncer.ini]);
+  await waitForPidFile(bouncer.pidFile);
+}
