@@ -132,10 +132,14 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterInfo
   throw new Error(`could not start the ${name} cluster: ${(lastError as Error)?.message ?? 'unknown error'}`);
 }
 
-/** Stops a cluster fast (its clients are ours); ignores one that is already down. */
-export async function stopCluster(cluster: Pick<ClusterInfo, 'binDir' | 'dataDir'>, user?: OsUser): Promise<void> {
+/**
+ * Stops a cluster; ignores one that is already down. `immediate` (the default, for cleanup) is a crash:
+ * with the sandbox's fast settings (synchronous_commit off) it loses commits already acknowledged,
+ * as such a server would. `fast` is a clean shutdown, as for a restart.
+ */
+export async function stopCluster(cluster: Pick<ClusterInfo, 'binDir' | 'dataDir'>, user?: OsUser, mode: 'immediate' | 'fast' = 'immediate'): Promise<void> {
   if (!existsSync(path.join(cluster.dataDir, 'postmaster.pid'))) return;
-  await runAs(user, path.join(cluster.binDir, 'pg_ctl'), ['-D', cluster.dataDir, '-m', 'immediate', '-w', '-t', '30', 'stop']).catch(() => undefined);
+  await runAs(user, path.join(cluster.binDir, 'pg_ctl'), ['-D', cluster.dataDir, '-m', mode, '-w', '-t', '30', 'stop']).catch(() => undefined);
 }
 
 /** `postgres://postgres:…@127.0.0.1:port/db` for a cluster. */

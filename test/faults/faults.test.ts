@@ -42,13 +42,16 @@ describe('faults in replicate mode', () => {
   it('blue restarted while green is syncing: replication resumes and green has every acknowledged write', async () => {
     const load = startWriteLoad(rig.sandbox.appUrl, 100, 2);
     await new Promise((r) => setTimeout(r, 500));
-    await stopCluster(rig.sandbox.blue, rig.sandbox.user); // immediate: like a crash
+    // A restart (clean shutdown). A crash of a server with synchronous_commit off loses commits it had
+    // acknowledged (seen here: 14), which no tool above it can keep.
+    await stopCluster(rig.sandbox.blue, rig.sandbox.user, 'fast');
     await startStoppedCluster(rig.sandbox.blue, rig.sandbox.user);
     await new Promise((r) => setTimeout(r, 1500));
     const stats = await load.stop();
     expect(stats.acknowledged.length).toBeGreaterThan(20);
     // A write after the restart (straight to blue: PgBouncer holds new server logins for server_login_retry after a failed one).
     const [{ id }] = await sql<{ id: string }>(rig.sandbox.blueUrl, `INSERT INTO orders (account_id, symbol, side, quantity) VALUES (1, 'AFTER', 'buy', 1) RETURNING id`);
+    expect(await sql(rig.sandbox.blueUrl, 'SELECT unnest($1::bigint[]) AS id EXCEPT SELECT id FROM orders', [stats.acknowledged])).toEqual([]);
     const compare = await _compare(rig.deps); // drains replication first: only possible once it has resumed
     expect(await sql(rig.sandbox.greenUrl, 'SELECT 1 FROM orders WHERE id = $1', [id])).toHaveLength(1);
     expect(compare.tables.filter((t) => t.status !== 'ok')).toEqual([]);

@@ -106,14 +106,20 @@ describe('kill the controller at every step, then resume', () => {
     }
   });
 
-  it('migrate: killed mid-run, resume then migrate completes', async () => {
+  it('migrate: killed after each migration, resume then migrate completes; each is all or nothing', async () => {
     expect((await cli('clone')).exitCode).toBe(0);
-    await killAfter(['migrate', '--config', rig.configFile], env, 1);
-    expect((await cli('resume')).exitCode).toBe(0);
+    for (let k = 0; k < 4; k++) {
+      await killAfter(['migrate', '--config', rig.configFile], env, k);
+      expect((await cli('resume')).exitCode).toBe(0);
+      await invariants(`migrate killed after migration ${k}`);
+      // The history and the schema agree: a migration is recorded exactly when its change is there.
+      const [{ n, leverage }] = await sql<{ n: number; leverage: boolean }>(rig.sandbox.greenUrl, `SELECT (SELECT count(*)::int FROM bluegreen.migrations) AS n,
+        EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'positions' AND column_name = 'leverage') AS leverage`);
+      expect(leverage, `after killing at ${k}`).toBe(n >= 1);
+    }
     expect((await cli('migrate')).exitCode).toBe(0);
-    const applied = await sql(rig.sandbox.greenUrl, 'SELECT count(*)::int AS n FROM bluegreen.migrations');
-    expect(applied).toEqual([{ n: 4 }]);
-    await invariants('migrate killed and resumed');
+    expect(await sql(rig.sandbox.greenUrl, 'SELECT count(*)::int AS n FROM bluegreen.migrations')).toEqual([{ n: 4 }]);
+    await invariants('migrate completed after the kills');
   });
 
   it('switchover and rollback: killed after each step, resume finishes or undoes; nothing lost', async () => {
@@ -132,7 +138,7 @@ describe('kill the controller at every step, then resume', () => {
     }
   });
 
-  it('finalize: killed after each step, resume completes it and nothing of ours is left', async () => {
+  it('finalize: killed after its first step, resume completes it and nothing of ours is left', async () => {
     expect((await cli('switchover')).exitCode).toBe(0);
     await killAfter(['finalize', '--config', rig.configFile, '--force'], env, 1);
     expect((await cli('resume')).exitCode).toBe(0);
@@ -146,4 +152,26 @@ describe('kill the controller at every step, then resume', () => {
     expect(stats.refused, stats.firstRefusal).toBe(0);
     expect(await sql(rig.sandbox.greenUrl, 'SELECT unnest($1::bigint[]) AS id EXCEPT SELECT id FROM orders', [stats.acknowledged])).toEqual([]);
   });
+});
+
+describe('kill finalize after each of its steps (a cutover each: finalize happens once)', () => {
+  for (const k of [0, 2]) {
+    it(`killed after step ${k}: resume completes it, nothing of ours is left on either side`, async () => {
+      const rig = await startRig({ config: { mode: 'replicate', migrations: undefined } });
+      try {
+        const cli = (...args: string[]) => bluegreen([...args, '--config', rig.configFile], { env: rig.env });
+        expect((await cli('clone')).exitCode).toBe(0);
+        expect((await cli('switchover')).exitCode).toBe(0);
+        await killAfter(['finalize', '--config', rig.configFile, '--force'], rig.env, k);
+        expect((await cli('resume')).exitCode).toBe(0);
+        const status = await _status(rig.deps);
+        expect(status).toMatchObject({ phase: 'finalized', serving: 'green', recordedServing: 'green' });
+        expect(await replicationObjects(rig.sandbox.blueUrl)).toEqual([]);
+        expect(await replicationObjects(rig.sandbox.greenUrl)).toEqual([]);
+        await sql(rig.sandbox.appUrl, `INSERT INTO users (email, name) VALUES ('after-finalize@example.com', 'f')`);
+      } finally {
+        await rig.stop();
+      }
+    });
+  }
 });
