@@ -17,6 +17,9 @@ const arg = (name, fallback) => {
   return i >= 0 ? argv[i + 1] : fallback;
 };
 const quick = argv.includes('--quick');
+// --only clone|compare|catchup|pause: one section (for a quick look at one figure; the record runs all).
+const only = arg('only', undefined);
+const wants = (section) => !only || only === section;
 const sizes = (quick ? '5' : arg('size-mb', '200')).split(',').map(Number);
 const runs = quick ? 1 : Number(arg('runs', '3'));
 const rate = Number(arg('rate', '500'));
@@ -31,14 +34,14 @@ for (const sizeMb of sizes) {
   try {
     const deps = depsFor(box.sb, box.work, 'replicate');
     process.stderr.write(`[bench] ${f(box.mb, 0)} MB: clone\n`);
-    const clone = await benchClone(box, deps, runs);
+    const clone = await benchClone(box, deps, only === 'clone' || !only ? runs : 1);
     process.stderr.write(`[bench] ${f(box.mb, 0)} MB: compare\n`);
-    const compare = await benchCompare(box, deps, runs);
+    const compare = wants('compare') ? await benchCompare(box, deps, runs) : [];
     process.stderr.write(`[bench] ${f(box.mb, 0)} MB: replication catch-up\n`);
-    const catchup = await benchCatchup(box, deps, { transactions: quick ? 400 : 20_000 });
+    const catchup = wants('catchup') ? await benchCatchup(box, deps, { transactions: quick ? 400 : 20_000 }) : [];
     process.stderr.write(`[bench] ${f(box.mb, 0)} MB: write pause\n`);
-    await prepareForFlips(deps);
-    const pause = await benchPause(box, deps, { rate, seconds });
+    if (wants('pause')) await prepareForFlips(deps);
+    const pause = wants('pause') ? await benchPause(box, deps, { rate, seconds }) : [];
     results.sizes.push({ sizeMb: box.mb, clone, compare, catchup, pause });
   } finally {
     await box.stop();
@@ -50,17 +53,17 @@ out.push(`Machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} 
 for (const s of results.sizes) {
   out.push('', `### ${f(s.sizeMb, 0)} MB`, '', '| clone into an empty green | seconds | MB/s | vs fastest baseline |', '|---|---|---|---|');
   for (const c of s.clone) out.push(`| ${c.approach} | ${f(c.seconds)} | ${f(c.mbPerSecond, 1)} | ${f(c.vsFastestBaseline)}x |`);
-  out.push('', '| compare both sides | seconds | vs plain content hash |', '|---|---|---|');
+  if (s.compare.length) out.push('', '| compare both sides | seconds | vs plain content hash |', '|---|---|---|');
   for (const c of s.compare) out.push(`| ${c.approach} | ${f(c.seconds)} | ${f(c.vsPlainHash)}x |`);
   const k = s.catchup[0];
-  out.push('', `Replication catch-up: ${k.transactions} single-row transactions straight to blue in ${f(k.burstSeconds)} s (${f(k.blueTps, 0)} tx/s); green was ${f(k.lagBytesAtBurstEnd / 1024, 0)} kB behind at the end of the burst and had everything ${f(k.catchUpSecondsAfterBurst, 3)} s later (${f(k.greenApplyTps, 0)} tx/s applied over the whole burst).`);
+  if (k) out.push('', `Replication catch-up: ${k.transactions} single-row transactions straight to blue in ${f(k.burstSeconds)} s (${f(k.blueTps, 0)} tx/s); green was ${f(k.lagBytesAtBurstEnd / 1024, 0)} kB behind at the end of the burst and had everything ${f(k.catchUpSecondsAfterBurst, 3)} s later (${f(k.greenApplyTps, 0)} tx/s applied over the whole burst).`);
   const p = s.pause[0];
-  out.push('', `| pgbench -R ${rate} through PgBouncer | switchover | rollback | same load, no flip | bare PAUSE→RELOAD→RESUME |`, '|---|---|---|---|---|',
+  if (p) out.push('', `| pgbench -R ${rate} through PgBouncer | switchover | rollback | same load, no flip | bare PAUSE→RELOAD→RESUME |`, '|---|---|---|---|---|',
     `| write pause measured by the tool (PAUSE → RESUME) | ${p.switchoverPauseMs} ms | ${p.rollbackPauseMs} ms | — | ${p.barePgbouncerPauseMs} ms |`,
     `| longest wait of any pgbench transaction | ${f(p.longestWaitSwitchoverMs, 1)} ms | ${f(p.longestWaitRollbackMs, 1)} ms | ${f(p.longestWaitNoFlipMs, 1)} ms | ${f(p.longestWaitBarePgbouncerMs, 1)} ms |`,
     '', `Failed transactions: ${p.failedTransactions}; lost writes: ${p.lostWrites}; ${f(p.tps, 0)} tx/s.`);
 }
-if (results.sizes.length > 1) {
+if (results.sizes.length > 1 && results.sizes.every((s) => s.pause.length)) {
   const [a, b] = [results.sizes[0], results.sizes[results.sizes.length - 1]];
   const longest = (s) => Math.max(s.pause[0].longestWaitSwitchoverMs, s.pause[0].longestWaitRollbackMs);
   const pauses = (s) => Math.max(s.pause[0].switchoverPauseMs, s.pause[0].rollbackPauseMs);

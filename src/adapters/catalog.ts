@@ -232,9 +232,16 @@ export async function countRowsWrittenSince(client: Client, sinceXid: string): P
   return out;
 }
 
-/** Planner statistics for every table (pg_restore does not gather them). */
-export async function analyzeAll(client: Client): Promise<void> {
-  await client.query('ANALYZE');
+/**
+ * Planner statistics for every table nothing has analyzed yet (pg_restore gathers none; autovacuum
+ * usually does within a minute). Returns how many tables it analyzed.
+ */
+export async function analyzeWhereMissing(client: Client): Promise<number> {
+  const { rows } = await client.query<{ schema: string; name: string }>(
+    `SELECT schemaname AS schema, relname AS name FROM pg_stat_user_tables WHERE last_analyze IS NULL AND last_autoanalyze IS NULL`,
+  );
+  for (const t of rows) await client.query(`ANALYZE ${quoteQualified(t.schema, t.name)}`);
+  return rows.length;
 }
 
 export interface TableColumns {

@@ -13,7 +13,7 @@ import { BlueGreenError } from '../core/errors.js';
 import { advance, newCutover, type CutoverState } from '../core/state.js';
 import type { Report } from '../core/report.js';
 import { parseRolesScript, planRoles } from '../core/roles.js';
-import { analyzeAll, listTables, readSchema } from '../adapters/catalog.js';
+import { listTables, readSchema } from '../adapters/catalog.js';
 import { applyRoleStatements, createDatabaseLike, databaseExists, readDatabaseProps, roleNames } from '../adapters/database.js';
 import { type Client, serverMajor, withClient } from '../adapters/pg.js';
 import { runPgTool } from '../adapters/pg-tools.js';
@@ -198,12 +198,6 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         });
         return `${tableCount} tables`;
       },
-    },
-    {
-      name: 'analyze-green',
-      title: 'Gathering planner statistics on green (ANALYZE)',
-      // pg_restore does not analyze: without this, green's first queries after the switchover plan blind.
-      run: () => onGreen(analyzeAll),
     },
     {
       name: 'freeze-green',

@@ -11,7 +11,7 @@ import { BlueGreenError, BlockedError, DataLossRefusedError, TimeoutError } from
 import { describeDifference, diffSchemas } from '../core/schema-diff.js';
 import type { Report, StepResult } from '../core/report.js';
 import { advance, type CutoverState, type FlipRecord, type ReplicationLink, type Side } from '../core/state.js';
-import { countRowsWrittenSince, currentXid, longTransactions, readSchema, syncSequences, tableColumns, type WrittenRows } from '../adapters/catalog.js';
+import { analyzeWhereMissing, countRowsWrittenSince, currentXid, longTransactions, readSchema, syncSequences, tableColumns, type WrittenRows } from '../adapters/catalog.js';
 import { cancelRunningQuery, type Client, withClient } from '../adapters/pg.js';
 import { targetOf } from '../adapters/pointer.js';
 import {
@@ -67,6 +67,7 @@ function withinBudget<T>(promise: Promise<T>, deadline: number, what: string, ti
 }
 
 const STEP_TITLES = (plan: FlipPlan, pointer: string, replicate: boolean): Array<Pick<Step, 'name' | 'title'>> => [
+  { name: `analyze-${plan.to}`, title: `Making sure ${plan.to} has planner statistics` },
   { name: 'guardrails', title: 'Checking guardrails' },
   ...(replicate ? [{ name: 'prepare-reverse', title: `Preparing replication ${plan.to} → ${plan.from} (publication and slot)` }] : []),
   { name: 'pause', title: `Pausing new transactions (${pointer})` },
@@ -101,7 +102,8 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
     await pointer.open();
     let state = advance(await loadState(deps), started, at(), deps.who);
     await deps.store.save(state);
-    const deadline = performance.now() + config.switchover.timeoutMs;
+    // The budget starts with the guardrails: gathering statistics before them is not part of the switch.
+    let deadline = performance.now() + config.switchover.timeoutMs;
     const sessions: Array<{ url: string; client: Client }> = [];
     const cancelOurQueries = async () => {
       await Promise.all(sessions.map((s) => cancelRunningQuery(s.url, s.client, config.secrets)));
@@ -121,7 +123,13 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
         withClient(url(plan.to), async (to) => {
           sessions.push({ url: url(plan.from), client: from }, { url: url(plan.to), client: to });
           const run: Record<string, Step['run']> = {
+            [`analyze-${plan.to}`]: async () => {
+              // Clone leaves statistics to autovacuum; traffic must not reach tables it has not got to yet.
+              const analyzed = await analyzeWhereMissing(to);
+              return analyzed ? `analyzed ${analyzed} table${analyzed > 1 ? 's' : ''} autovacuum had not reached` : { skipped: 'every table has statistics' };
+            },
             guardrails: async () => {
+              deadline = performance.now() + config.switchover.timeoutMs;
               const currentTarget = await pointer.current();
               const t = targetOf(url(plan.from));
               if (currentTarget.host !== t.host || currentTarget.port !== t.port || currentTarget.database !== t.database) {
