@@ -95,9 +95,13 @@ async function guardedTables(client: Client): Promise<Array<{ schema: string; na
   return rows.map((r) => ({ schema: r.schema, name: r.name, hasTrigger: r.has_trigger }));
 }
 
-/** Installs (or completes) the guard: idempotent, so tables created since the last install get covered. */
-export async function installWriteGuard(client: Client): Promise<number> {
+/**
+ * Installs (or completes) the guard: idempotent, so tables created since the last install get covered.
+ * `lockTimeout`: on a live database, give up rather than queue behind a long transaction and stall writers.
+ */
+export async function installWriteGuard(client: Client, options: { lockTimeout?: string } = {}): Promise<number> {
   await allowOwnWrites(client);
+  if (options.lockTimeout) await client.query(`SELECT set_config('lock_timeout', $1, false)`, [options.lockTimeout]);
   await client.query(INSTALL);
   let added = 0;
   for (const t of await guardedTables(client)) {

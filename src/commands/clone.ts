@@ -75,8 +75,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
           tableCount = (await listTables(blue)).length;
           if (config.mode !== 'freeze') {
             // Blue is live: creating the guard's triggers must not queue behind a long transaction and stall writers.
-            await blue.query(`SET lock_timeout = '5s'`);
-            const guarded = await installWriteGuard(blue);
+            const guarded = await installWriteGuard(blue, { lockTimeout: '5s' });
             await ensureHeartbeat(blue);
             return `guard installed on ${guarded} tables, not frozen: blue takes writes throughout`;
           }
