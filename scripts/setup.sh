@@ -12,6 +12,8 @@ missing=()
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 compgen -G '/usr/lib/postgresql/*/bin/pg_dump' >/dev/null || missing+=(postgresql-client)
 { command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ]; } || missing+=(pgbouncer)
+# pgcopydb is a baseline of the benchmark (npm test smoke-runs it); the tool itself does not need it.
+command -v pgcopydb >/dev/null || missing+=(pgcopydb)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing from apt: ${missing[*]}"

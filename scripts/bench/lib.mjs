@@ -28,7 +28,8 @@ export async function q(url, sql, params = []) {
   }
 }
 
-export const tool = (name) => findTool(name, 15);
+/** The newest client tool installed (the sandbox runs the newest server). */
+export const tool = (name) => findTool(name, 0);
 
 /** A sandbox with durable settings (fsync on) and the demo schema at about `sizeMb`. */
 export async function seededSandbox(sizeMb) {

@@ -31,14 +31,16 @@ const pgEnv = (url) => {
 export async function benchClone({ sb, work, mb }, deps, runs) {
   const blue = pgEnv(sb.blueUrl);
   const green = pgEnv(sb.greenUrl);
+  const havePgcopydb = (await execa('pgcopydb', ['--version'], { reject: false })).exitCode === 0;
+  if (!havePgcopydb) process.stderr.write('[bench] pgcopydb is not installed (apt-get install -y pgcopydb): that baseline is left out\n');
   const variants = {
-    'pgcopydb clone (defaults)': async () => {
+    ...(havePgcopydb ? { 'pgcopydb clone (defaults)': async () => {
       await freshGreen(sb, deps);
       const t = performance.now();
       const r = await execa('pgcopydb', ['clone', '--source', sb.blueUrl, '--target', sb.greenUrl, '--dir', path.join(work, 'pgcopydb'), '--restart', '--no-owner'], { reject: false, all: true });
       if (r.exitCode !== 0) throw new Error(`pgcopydb failed: ${r.all.slice(-400)}`);
       return performance.now() - t;
-    },
+    } } : {}),
     'pg_dump \\| psql': async () => {
       await freshGreen(sb, deps);
       const t = performance.now();

@@ -72,7 +72,7 @@ describe('faults in replicate mode', () => {
 
   it('pgbench through PgBouncer for a whole switchover and rollback: zero failed transactions', async () => {
     (await import('node:fs')).writeFileSync(path.join(rig.dir, 'pgbench.sql'), `INSERT INTO orders (account_id, symbol, side, quantity) VALUES (1 + (random() * 99)::int, 'PGB', 'buy', 1);\n`);
-    const pgbench = execa(findTool('pgbench', 15), ['-n', '-h', '127.0.0.1', '-p', String(rig.sandbox.pgbouncer.port), '-U', rig.sandbox.appUser, '-c', '4', '-j', '2', '-R', '200', '-T', '8',
+    const pgbench = execa(findTool('pgbench', rig.sandbox.blue.major), ['-n', '-h', '127.0.0.1', '-p', String(rig.sandbox.pgbouncer.port), '-U', rig.sandbox.appUser, '-c', '4', '-j', '2', '-R', '200', '-T', '8',
       '-f', path.join(rig.dir, 'pgbench.sql'), 'app'], { env: { PGPASSWORD: rig.sandbox.appPassword }, reject: false, all: true });
     await new Promise((r) => setTimeout(r, 2000));
     expect((await _rollback(rig.deps)).ok).toBe(true);

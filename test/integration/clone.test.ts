@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { execa } from 'execa';
+import { findTool } from '../../src/adapters/pg-binaries.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { _clone } from '../../src/commands/clone.js';
 import { _abort } from '../../src/commands/abort.js';
@@ -37,7 +38,7 @@ describe('clone (freeze mode)', () => {
     expect(result.dump?.tocEntries).toBeGreaterThan(20);
     expect(existsSync(result.dump!.path)).toBe(true);
     expect(statSync(rig.config.dumpDir).mode & 0o777).toBe(0o700);
-    const list = await execa('/usr/lib/postgresql/15/bin/pg_restore', ['--list', result.dump!.path]);
+    const list = await execa(findTool('pg_restore', rig.sandbox.blue.major), ['--list', result.dump!.path]);
     expect(list.stdout).toContain('TABLE DATA public orders');
     // Green did not inherit blue's guard (left out of the restore); it has its own, until the switchover.
     expect(await sql(rig.sandbox.greenUrl, `SELECT frozen, reason FROM bluegreen.write_guard`)).toEqual([{ frozen: true, reason: 'green before switchover' }]);

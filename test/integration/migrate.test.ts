@@ -7,6 +7,7 @@ import { loadState } from '../../src/commands/context.js';
 import { parseConfig } from '../../src/core/config.js';
 import { createDeps } from '../../src/commands/context.js';
 import { silentProgress } from '../../src/adapters/progress.js';
+import { findTool } from '../../src/adapters/pg-binaries.js';
 import { type Rig, sql, startRig } from './helpers.js';
 
 const columns = async (url: string, table: string) =>
@@ -66,8 +67,9 @@ describe('migrate', () => {
 
   it('runs an external migration command with green in DATABASE_URL and the PG* variables', async () => {
     const json = JSON.parse((await import('node:fs')).readFileSync(rig.configFile, 'utf8'));
-    json.migrations = { command: `psql -v ON_ERROR_STOP=1 -c 'CREATE TABLE from_external_tool (id int)' && psql "$DATABASE_URL" -Atc 'SELECT current_database()'` };
-    const config = parseConfig(JSON.stringify(json), rig.configFile, { ...rig.env, PATH: `/usr/lib/postgresql/15/bin:${process.env.PATH}` });
+    const psql = findTool('psql', rig.sandbox.green.major);
+    json.migrations = { command: `${psql} -v ON_ERROR_STOP=1 -c 'CREATE TABLE from_external_tool (id int)' && ${psql} "$DATABASE_URL" -Atc 'SELECT current_database()'` };
+    const config = parseConfig(JSON.stringify(json), rig.configFile, rig.env);
     const deps = createDeps(config, silentProgress);
     const result = await _migrate(deps);
     expect(result.steps[0]).toMatchObject({ name: 'external command', status: 'ok' });
