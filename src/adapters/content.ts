@@ -7,7 +7,7 @@
  * unique, so nothing cancels) and is split by key ranges, which use the key's index; a table without
  * one is a multiset: count and sum.
  */
-import { type KeyRange, type RangeHash, type RowKey, type TableReader, type Window } from '../core/content-diff.js';
+import { type KeyRange, planColumns, type RangeHash, type RowKey, type TableReader, type Window } from '../core/content-diff.js';
 import { quoteIdent, quoteQualified } from '../core/quote.js';
 import type { Client } from './pg.js';
 
@@ -168,4 +168,29 @@ export function tableReader(sides: Sides, spec: TableSpec): TableReader {
 /** The whole table as a multiset (tables without a key). */
 export function multisetWindow(sides: Sides, spec: TableSpec): Promise<Window<RangeHash>> {
   return window(sides, (c) => hashOf(c, spec, {}), sameHash);
+}
+
+/** What compare and the switchover's verify hash for one table: the common columns, the key if both sides share it. */
+export async function buildTableSpec(publisher: Client, subscriber: Client, schema: string, name: string, publisherSide: string, subscriberSide: string) {
+  const [pub, sub] = await Promise.all([readColumns(publisher, schema, name), readColumns(subscriber, schema, name)]);
+  const plan = planColumns(pub.columns, sub.columns, publisherSide, subscriberSide);
+  const asText = new Set<string>();
+  for (const c of plan.compared) if (!(await canHash(publisher, c.type))) asText.add(c.name);
+  const keyUsable = pub.key.length > 0 && pub.key.every((k) => plan.compared.some((c) => c.name === k.name && c.type === k.type)) && JSON.stringify(pub.key) === JSON.stringify(sub.key);
+  const spec: TableSpec = { schema, name, columns: plan.compared, key: keyUsable ? pub.key : [], asText };
+  return { spec, plan, keyUsable };
+}
+
+/** Keys of the rows inserted or updated since transaction `sinceXid` (their xmin is younger): a full scan. */
+export async function keysWrittenSince(client: Client, spec: TableSpec, sinceXid: string): Promise<RowKey[]> {
+  const { rows } = await client.query(
+    `SELECT ${keyAsText(spec)} FROM ${quoteQualified(spec.schema, spec.name)} WHERE age(xmin) <= (txid_current() - $1::bigint)`,
+    [sinceXid],
+  );
+  return rows.map((r) => JSON.stringify(spec.key.map((_, i) => r[`k${i}`] as string)));
+}
+
+export async function countRowsOf(client: Client, spec: Pick<TableSpec, 'schema' | 'name'>): Promise<number> {
+  const { rows } = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteQualified(spec.schema, spec.name)}`);
+  return Number(rows[0].n);
 }

@@ -5,17 +5,24 @@
  * in flight is never reported.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { DEFAULT_DRILL, drillTable, multisetVerdict, planColumns, type RowDifference } from '../core/content-diff.js';
+import path from 'node:path';
+import { DEFAULT_DRILL, drillTable, multisetVerdict, type RowDifference } from '../core/content-diff.js';
 import { type CompareResult, type TableComparison, verdict } from '../core/compare-model.js';
 import { displayName, quoteQualified, splitQualified } from '../core/quote.js';
 import { diffSchemas, type SchemaSnapshot } from '../core/schema-diff.js';
 import type { Side } from '../core/state.js';
-import { checkIntegrity, countRowsWrittenSince, type ForeignKeyRef, listTables, readSchema, type TableRef } from '../adapters/catalog.js';
-import { canHash, multisetWindow, readColumns, type Sides, tableReader } from '../adapters/content.js';
+import { checkIntegrity, countRowsWrittenSince, currentXid, type ForeignKeyRef, listTables, readSchema, type TableRef } from '../adapters/catalog.js';
+import { buildTableSpec, multisetWindow, type Sides, tableReader } from '../adapters/content.js';
+import { ensurePrivateDir, writeFileAtomic } from '../adapters/state-store.js';
 import { type Client, queryOne, withClient } from '../adapters/pg.js';
 import { beatHeartbeat, waitForHeartbeat } from '../adapters/replication.js';
 import { schemaFile } from './clone.js';
 import { conn, type Deps, loadState } from './context.js';
+
+/** Where the last clean compare is recorded (the serving side's xid when it began), for switchover.verify. */
+export function lastCompareFile(stateDir: string): string {
+  return path.join(stateDir, 'last-compare.json');
+}
 
 export interface CompareOptions {
   /** Report at most this many differing keys per table. */
@@ -73,6 +80,8 @@ export async function _compare(deps: Deps, options: CompareOptions = {}): Promis
       progress.succeed('Schemas read');
 
       const names = [...new Set([...blueTables.keys(), ...greenTables.keys()])].sort();
+      // Taken before the content is read: every row written after it has a younger xmin.
+      const verifiedXid = await currentXid(publisher);
       const contentStart = performance.now();
       const tables: TableComparison[] = [];
       let rowsCompared = 0;
@@ -99,13 +108,7 @@ export async function _compare(deps: Deps, options: CompareOptions = {}): Promis
         }
         progress.start(`Verifying ${name} (${i + 1}/${names.length})`);
         const ref = publisherSide === 'blue' ? b : g;
-        const [pubCols, subCols] = await Promise.all([readColumns(publisher, ref.schema, ref.name), readColumns(subscriber, ref.schema, ref.name)]);
-        const plan = planColumns(pubCols.columns, subCols.columns, publisherSide, subscriberSide);
-        const asText = new Set<string>();
-        for (const c of plan.compared) if (!(await canHash(publisher, c.type))) asText.add(c.name);
-        const keyUsable = pubCols.key.length > 0 && pubCols.key.every((k) => plan.compared.some((c) => c.name === k.name && c.type === k.type))
-          && JSON.stringify(pubCols.key) === JSON.stringify(subCols.key);
-        const spec = { schema: ref.schema, name: ref.name, columns: plan.compared, key: keyUsable ? pubCols.key : [], asText };
+        const { spec, plan, keyUsable } = await buildTableSpec(publisher, subscriber, ref.schema, ref.name, publisherSide, subscriberSide);
         const side = (pub: number, sub: number) => (publisherSide === 'blue' ? { blueRows: pub, greenRows: sub } : { blueRows: sub, greenRows: pub });
         const excluded = plan.excluded.length ? { excludedColumns: plan.excluded } : {};
         if (keyUsable) {
@@ -155,6 +158,11 @@ export async function _compare(deps: Deps, options: CompareOptions = {}): Promis
       progress.succeed(`Integrity on green: ${integrity.length} finding${integrity.length === 1 ? '' : 's'} (${integrityMs} ms)`);
       const ok = verdict(tables, schema, integrity);
       const ms = Math.round(performance.now() - start);
+      // A clean compare is the baseline switchover.verify checks against: what was written after it.
+      if (ok && !tables.some((t) => t.status === 'in-flight')) {
+        ensurePrivateDir(config.stateDir);
+        writeFileAtomic(lastCompareFile(config.stateDir), JSON.stringify({ cutover: state.id, at: deps.clock.now().toISOString(), side: publisherSide, xid: verifiedXid }));
+      }
       const phasesMs = { content: contentMs, schema: schemaMs, integrity: integrityMs };
       await deps.store.audit({ at: deps.clock.now().toISOString(), by: deps.who, command: 'compare', cutover: state.id, outcome: ok ? 'ok' : 'failed' });
       return { ok, tables, schema, integrity, ms, rowsCompared, bytesCompared, phasesMs };

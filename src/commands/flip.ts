@@ -11,7 +11,9 @@ import { BlueGreenError, BlockedError, DataLossRefusedError, TimeoutError } from
 import { describeDifference, diffSchemas } from '../core/schema-diff.js';
 import type { Report, StepResult } from '../core/report.js';
 import { advance, type CutoverState, type FlipRecord, type ReplicationLink, type Side } from '../core/state.js';
-import { analyzeWhereMissing, countRowsWrittenSince, currentXid, longTransactions, readSchema, syncSequences, tableColumns, type WrittenRows } from '../adapters/catalog.js';
+import { analyzeWhereMissing, countRowsWrittenSince, currentXid, listTables, longTransactions, readSchema, syncSequences, tableColumns, type WrittenRows } from '../adapters/catalog.js';
+import { buildTableSpec, countRowsOf, keysWrittenSince, tableReader } from '../adapters/content.js';
+import { lastCompareFile } from './compare.js';
 import { cancelRunningQuery, type Client, withClient } from '../adapters/pg.js';
 import { targetOf } from '../adapters/pointer.js';
 import {
@@ -66,7 +68,7 @@ function withinBudget<T>(promise: Promise<T>, deadline: number, what: string, ti
   ]).finally(() => clearTimeout(timer));
 }
 
-const STEP_TITLES = (plan: FlipPlan, pointer: string, replicate: boolean): Array<Pick<Step, 'name' | 'title'>> => [
+const STEP_TITLES = (plan: FlipPlan, pointer: string, replicate: boolean, verify: boolean): Array<Pick<Step, 'name' | 'title'>> => [
   { name: `analyze-${plan.to}`, title: `Making sure ${plan.to} has planner statistics` },
   { name: 'guardrails', title: 'Checking guardrails' },
   ...(replicate ? [{ name: 'prepare-reverse', title: `Preparing replication ${plan.to} → ${plan.from} (publication and slot)` }] : []),
@@ -74,6 +76,7 @@ const STEP_TITLES = (plan: FlipPlan, pointer: string, replicate: boolean): Array
   { name: `freeze-${plan.from}`, title: `Freezing writes on ${plan.from}` },
   ...(replicate ? [{ name: 'drain', title: `Waiting for ${plan.to} to apply ${plan.from}'s last writes` }] : []),
   { name: 'sync-sequences', title: `Syncing sequences ${plan.from} → ${plan.to}` },
+  ...(replicate && verify ? [{ name: 'verify', title: `Verifying what ${plan.from} wrote since the last compare` }] : []),
   ...(replicate ? [{ name: 'start-reverse-slot', title: `Starting the ${plan.to} → ${plan.from} slot at ${plan.to}'s current position` }] : []),
   { name: `open-${plan.to}`, title: `Opening ${plan.to} for writes` },
   { name: 'flip', title: `Pointing traffic at ${plan.to}` },
@@ -94,7 +97,7 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
   const url = (side: Side) => (side === 'blue' ? config.blue : config.green);
   const initial = await loadState(deps);
   advance(initial, started, at(), deps.who); // throws with advice when the phase forbids it
-  const titles = STEP_TITLES(plan, pointer.description, replicate);
+  const titles = STEP_TITLES(plan, pointer.description, replicate, config.switchover.verify);
   if (options.dryRun) return { ok: true, steps: planOnly(titles), serving: initial.serving };
 
   return controlled(deps, plan.direction, async () => {
@@ -178,6 +181,41 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
               return `applied through heartbeat ${token} (${polls} poll${polls > 1 ? 's' : ''})`;
             },
             'sync-sequences': async () => `${await budget(syncSequences(from, to), 'the sequence sync')} advanced`,
+            verify: async () => {
+              // Exact here: the side we leave is frozen and the other has applied all of it.
+              const file = lastCompareFile(config.stateDir);
+              const last = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { cutover: string; side: Side; xid: string; at: string }) : undefined;
+              if (!last || last.cutover !== state.id || last.side !== plan.from) {
+                throw new BlockedError(`switchover.verify: no clean compare of this cutover with ${plan.from} serving is recorded`, { hint: 'Run `bluegreen compare` first; the switchover verifies what was written after it.' });
+              }
+              const check = async () => {
+                const toTables = new Set((await listTables(to)).map((t) => t.display));
+                const problems: string[] = [];
+                let rows = 0;
+                for (const t of await listTables(from)) {
+                  if (!toTables.has(t.display)) continue;
+                  const { spec, keyUsable } = await buildTableSpec(from, to, t.schema, t.name, plan.from, plan.to);
+                  const [a, b] = await Promise.all([countRowsOf(from, spec), countRowsOf(to, spec)]);
+                  if (a !== b) problems.push(`${t.display}: ${a} rows on ${plan.from}, ${b} on ${plan.to}`);
+                  if (!keyUsable) continue;
+                  const keys = await keysWrittenSince(from, spec, last.xid);
+                  rows += keys.length;
+                  for (let i = 0; i < keys.length; i += 5000) {
+                    const batch = keys.slice(i, i + 5000);
+                    const w = await tableReader({ publisher: from, subscriber: to }, spec).rowsByKey(batch);
+                    const differing = batch.filter((k) => w.publisher.get(k) !== w.subscriber.get(k));
+                    if (differing.length) problems.push(`${t.display}: ${differing.length} row${differing.length > 1 ? 's' : ''} written since the last compare differ${differing.length > 1 ? '' : 's'} (key ${differing.slice(0, 3).join(', ')})`);
+                  }
+                }
+                if (problems.length) {
+                  throw new BlueGreenError(`switchover.verify found differences after the drain:\n  ${problems.join('\n  ')}`, {
+                    hint: `Nothing is switched; ${plan.from} keeps serving. \`bluegreen compare\` names every differing row.`,
+                  });
+                }
+                return `${rows} row${rows === 1 ? '' : 's'} written since the compare of ${last.at} equal on both sides; row counts equal`;
+              };
+              return budget(check(), 'switchover.verify');
+            },
             'start-reverse-slot': async () => {
               // Everything before this point came from the side we leave (or was ours): the new direction must not send it back.
               return `at ${await budget(advanceSlotToNow(to, next.slot), 'the slot advance')}`;

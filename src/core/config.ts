@@ -52,8 +52,9 @@ export const configSchema = z.strictObject({
       timeoutMs: z.number().int().positive().default(30_000),
       pauseTimeoutMs: z.number().int().positive().optional(),
       maxLagBytes: z.number().int().positive().default(16 * 1024 * 1024),
+      verify: z.boolean().default(false),
     })
-    .default({ timeoutMs: 30_000, maxLagBytes: 16 * 1024 * 1024 }),
+    .default({ timeoutMs: 30_000, maxLagBytes: 16 * 1024 * 1024, verify: false }),
   stateDir: z.string().min(1).default('.bluegreen'),
   dumpDir: z.string().min(1).optional(),
   tools: z.strictObject({ binDir: z.string().min(1).optional() }).default({}),
@@ -73,7 +74,7 @@ export interface Config {
   readonly migrations?: { readonly dir: string } | { readonly command: string };
   readonly pointer: PointerConfig;
   readonly rollbackWindowMs: number;
-  readonly switchover: { readonly timeoutMs: number; readonly pauseTimeoutMs: number; readonly maxLagBytes: number };
+  readonly switchover: { readonly timeoutMs: number; readonly pauseTimeoutMs: number; readonly maxLagBytes: number; readonly verify: boolean };
   readonly stateDir: string;
   readonly dumpDir: string;
   readonly binDir?: string;
@@ -187,7 +188,7 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     migrations: raw.migrations && 'dir' in raw.migrations ? { dir: abs(raw.migrations.dir) } : raw.migrations,
     pointer,
     rollbackWindowMs: parseDuration(raw.rollbackWindow) ?? 86_400_000,
-    switchover: { timeoutMs: raw.switchover.timeoutMs, pauseTimeoutMs, maxLagBytes: raw.switchover.maxLagBytes },
+    switchover: { timeoutMs: raw.switchover.timeoutMs, pauseTimeoutMs, maxLagBytes: raw.switchover.maxLagBytes, verify: raw.switchover.verify },
     stateDir,
     dumpDir: raw.dumpDir ? abs(raw.dumpDir) : path.join(stateDir, 'dumps'),
     binDir: raw.tools.binDir ? abs(raw.tools.binDir) : undefined,

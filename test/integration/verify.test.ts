@@ -97,3 +97,36 @@ describe('content verification under live replication', () => {
     }
   });
 });
+
+describe('switchover.verify: an exact check, inside the pause, of what was written since the last compare', () => {
+  let rig: Rig;
+  beforeAll(async () => {
+    rig = await startRig({ config: { mode: 'replicate', migrations: undefined, switchover: { verify: true } } });
+    expect((await _clone(rig.deps)).ok).toBe(true);
+  });
+  afterAll(() => rig?.stop());
+
+  it('refuses to switch when a row written since the compare differs on green; switches once it is right', async () => {
+    const { _switchover } = await import('../../src/commands/switchover.js');
+    expect((await _compare(rig.deps)).ok).toBe(true);
+    await sql(rig.sandbox.appUrl, `UPDATE accounts SET balance = 100 WHERE id = 7; INSERT INTO users (email, name) VALUES ('new@example.com', 'n')`);
+    // A clean compare (it catches up with replication first) is the baseline the switchover checks after.
+    expect((await _compare(rig.deps)).ok).toBe(true);
+    // Written on blue since that compare, then damaged on green behind replication's back.
+    await sql(rig.sandbox.appUrl, `UPDATE accounts SET balance = 200 WHERE id = 7`);
+    await new Promise((r) => setTimeout(r, 500));
+    await onGreen(rig, `UPDATE accounts SET balance = 999 WHERE id = 7`);
+    const refused = await _switchover(rig.deps);
+    expect(refused.ok).toBe(false);
+    expect(refused.serving).toBe('blue');
+    expect(refused.error?.message).toMatch(/^switchover aborted at verify: switchover\.verify found differences after the drain:\n {2}public\.accounts: 1 row written since the last compare differs \(key \["7"\]\)/);
+    // Blue writes the row again: replication overwrites green's damage, and the switchover goes through, checked.
+    await sql(rig.sandbox.appUrl, `UPDATE accounts SET balance = 300 WHERE id = 7`);
+    const result = await _switchover(rig.deps);
+    expect(result.error).toBeUndefined();
+    const verify = result.steps.find((s) => s.name === 'verify');
+    expect(verify).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^\d+ rows? written since the compare of .* equal on both sides; row counts equal$/) });
+    expect(result.writePauseMs).toBeGreaterThanOrEqual(verify!.ms);
+    console.log(`switchover.verify took ${verify!.ms} ms of a ${result.writePauseMs} ms write pause`);
+  });
+});
