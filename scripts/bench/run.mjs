@@ -3,9 +3,9 @@
 // side by side with what an operator would use instead: clone, compare, replication catch-up, and the
 // write pause of a switchover and a rollback under pgbench. Prints Markdown (medians, ratios, the
 // machine) and writes the same as JSON to bench/results/. Usage:
-//   npm run bench -- [--size-mb 200[,1000]] [--runs 3] [--rate 500] [--seconds 14] [--quick]
+//   npm run bench -- [--size-mb 200[,1000]] [--runs 3] [--rate 500] [--seconds 14] [--quick] [--render file.json]
 // --quick: a tiny size and one short run of everything, to check the script works (used by the tests).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchCatchup, benchClone, benchCompare, benchPause, prepareForFlips } from './sections.mjs';
@@ -26,10 +26,12 @@ const rate = Number(arg('rate', '500'));
 const seconds = quick ? 6 : Number(arg('seconds', '14'));
 
 const machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}`, node: process.version, postgres: 15, fsync: 'on' };
-const results = { at: new Date().toISOString(), machine, runs, rate, sizes: [] };
+// --render <file.json>: print the Markdown of a recorded run again, measuring nothing.
+const rendering = arg('render', undefined);
+const results = rendering ? JSON.parse(readFileSync(rendering, 'utf8')) : { at: new Date().toISOString(), machine, runs, rate, sizes: [] };
 const f = (x, d = 2) => (x === undefined || Number.isNaN(x) ? '—' : Number(x).toFixed(d));
 
-for (const sizeMb of sizes) {
+for (const sizeMb of rendering ? [] : sizes) {
   const box = await seededSandbox(sizeMb);
   try {
     const deps = depsFor(box.sb, box.work, 'replicate');
@@ -49,12 +51,15 @@ for (const sizeMb of sizes) {
 }
 
 const out = [];
-out.push(`Machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}, PostgreSQL 15, fsync on. Medians of ${runs} interleaved run${runs > 1 ? 's' : ''}; ${new Date().toISOString().slice(0, 10)}.`);
+const m = results.machine;
+out.push(`Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB, ${m.os}, Node ${m.node}, PostgreSQL 15, fsync on. Medians of ${results.runs} interleaved run${results.runs > 1 ? 's' : ''}; ${results.at.slice(0, 10)}.`);
 for (const s of results.sizes) {
-  out.push('', `### ${f(s.sizeMb, 0)} MB`, '', '| clone into an empty green | seconds | MB/s | vs fastest baseline |', '|---|---|---|---|');
-  for (const c of s.clone) out.push(`| ${c.approach} | ${f(c.seconds)} | ${f(c.mbPerSecond, 1)} | ${f(c.vsFastestBaseline)}x |`);
-  if (s.compare.length) out.push('', '| compare both sides | seconds | vs plain content hash |', '|---|---|---|');
-  for (const c of s.compare) out.push(`| ${c.approach} | ${f(c.seconds)} | ${f(c.vsPlainHash)}x |`);
+  // Every row also gets bluegreen's time as a ratio of it: the ratio against each baseline.
+  const ours = (rows) => rows.find((r) => r.approach.startsWith('bluegreen'))?.seconds;
+  out.push('', `### ${f(s.sizeMb, 0)} MB`, '', '| clone into an empty green | seconds | MB/s | vs fastest baseline | bluegreen / this |', '|---|---|---|---|---|');
+  for (const c of s.clone) out.push(`| ${c.approach} | ${f(c.seconds)} | ${f(c.mbPerSecond, 1)} | ${f(c.vsFastestBaseline)}x | ${c.approach.startsWith('bluegreen') ? '—' : `${f(ours(s.clone) / c.seconds)}x`} |`);
+  if (s.compare.length) out.push('', '| compare both sides | seconds | vs plain content hash | bluegreen / this |', '|---|---|---|---|');
+  for (const c of s.compare) out.push(`| ${c.approach} | ${f(c.seconds)} | ${f(c.vsPlainHash)}x | ${c.approach.startsWith('bluegreen') ? '—' : `${f(ours(s.compare) / c.seconds)}x`} |`);
   const k = s.catchup[0];
   if (k) out.push('', `Replication catch-up: ${k.transactions} single-row transactions straight to blue in ${f(k.burstSeconds)} s (${f(k.blueTps, 0)} tx/s); green was ${f(k.lagBytesAtBurstEnd / 1024, 0)} kB behind at the end of the burst and had everything ${f(k.catchUpSecondsAfterBurst, 3)} s later (${f(k.greenApplyTps, 0)} tx/s applied over the whole burst).`);
   const p = s.pause[0];
@@ -70,7 +75,7 @@ if (results.sizes.length > 1 && results.sizes.every((s) => s.pause.length)) {
   out.push('', `Growth with size (${f(b.sizeMb, 0)} MB against ${f(a.sizeMb, 0)} MB): write pause ${f(pauses(b) / pauses(a))}x, longest wait ${f(longest(b) / longest(a))}x.`);
 }
 console.log(out.join('\n'));
-if (!argv.includes('--no-write')) {
+if (!rendering && !argv.includes('--no-write')) {
   const dir = path.resolve('bench/results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${results.at.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
