@@ -338,12 +338,19 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
 
           // Undo in reverse, each part on its own so one failure does not stop the rest.
           const undo: string[] = [];
+          // A budget timeout cancels what our sessions run; a session that was between queries then gets
+          // the cancel on its next one, which may be an undo step (seen: a publication left behind). One retry.
           const attempt = async (what: string, fn: () => Promise<unknown>) => {
-            try {
-              await fn();
-              undo.push(`${what}: done`);
-            } catch (error) {
-              undo.push(`${what}: FAILED (${(error as Error).message.split('\n')[0]})`);
+            for (let tries = 0; ; tries++) {
+              try {
+                await fn();
+                undo.push(`${what}: done`);
+                return;
+              } catch (error) {
+                if (tries === 0 && /canceling statement due to user request/.test((error as Error).message)) continue;
+                undo.push(`${what}: FAILED (${(error as Error).message.split('\n')[0]})`);
+                return;
+              }
             }
           };
           if (done.has('flip')) await attempt(`pointer back to ${plan.from}`, () => pointer.flip(targetOf(url(plan.from)), plan.from));
