@@ -38,16 +38,6 @@ export async function listTables(client: Client): Promise<TableRef[]> {
   }));
 }
 
-/** Exact `count(*)` of each table (partitioned tables count their partitions). */
-export async function countRows(client: Client, tables: ReadonlyArray<TableRef>): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  for (const t of tables) {
-    const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteQualified(t.schema, t.name)}`);
-    counts.set(t.display, Number(rows[0].n));
-  }
-  return counts;
-}
-
 export interface SequenceValue {
   readonly schema: string;
   readonly name: string;

@@ -39,6 +39,15 @@ export function targetOf(url: string): Target {
   return { host: c.host, port: c.port, database: c.database };
 }
 
+/** Reads the file a pointer keeps its target in; a failure names the config key and what to do. */
+function readPointerFile(key: string, file: string, hint: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new BlueGreenError(`${key}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { hint });
+  }
+}
+
 /** Rewrites a file atomically, keeping its mode and owner (PgBouncer runs as another user and must still read it). */
 function replaceKeepingOwner(file: string, text: string): void {
   const st = statSync(file);
@@ -79,15 +88,8 @@ function pgbouncerPointer(config: PgbouncerPointerConfig, secrets: ReadonlyArray
       if (!held) await client.end().catch(() => undefined);
     }
   };
-  const readIni = () => {
-    try {
-      return readFileSync(config.ini, 'utf8');
-    } catch (error) {
-      throw new BlueGreenError(`pointer.ini: cannot read ${config.ini}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
-        hint: 'Point pointer.ini at the pgbouncer.ini PgBouncer reads, readable and writable by the user running bluegreen.',
-      });
-    }
-  };
+  const readIni = () =>
+    readPointerFile('pointer.ini', config.ini, 'Point pointer.ini at the pgbouncer.ini PgBouncer reads, readable and writable by the user running bluegreen.');
   return {
     description: `pgbouncer ${admin.host}:${admin.port} database ${db}`,
     canPause: true,
@@ -159,15 +161,7 @@ function pgbouncerPointer(config: PgbouncerPointerConfig, secrets: ReadonlyArray
 }
 
 function filePointer(config: FilePointerConfig, secrets: ReadonlyArray<string>, cwd: string): Pointer {
-  const read = () => {
-    try {
-      return readFileSync(config.path, 'utf8');
-    } catch (error) {
-      throw new BlueGreenError(`pointer.path: cannot read ${config.path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
-        hint: 'Create the file with a line such as DATABASE_URL=postgres://… pointing at blue.',
-      });
-    }
-  };
+  const read = () => readPointerFile('pointer.path', config.path, 'Create the file with a line such as DATABASE_URL=postgres://… pointing at blue.');
   const value = () => {
     const v = readEnvVariable(read(), config.variable);
     if (v === undefined) throw new BlueGreenError(`pointer.path: ${config.path} has no ${config.variable}= line`, { hint: `Add ${config.variable}=<blue's connection string>.` });

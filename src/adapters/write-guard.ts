@@ -154,15 +154,6 @@ export async function unfreezeWrites(client: Client): Promise<void> {
   if (hasGuard.rowCount) await client.query(`UPDATE ${GUARD_SCHEMA}.${GUARD_TABLE} SET frozen = false, reason = NULL, since = NULL`);
 }
 
-/** Whether the connected database is frozen by us. */
-export async function isFrozen(client: Client): Promise<boolean> {
-  const { rows } = await client.query<{ frozen: boolean | null }>(
-    `SELECT CASE WHEN to_regclass($1) IS NULL THEN false ELSE (SELECT frozen FROM ${GUARD_SCHEMA}.${GUARD_TABLE}) END AS frozen`,
-    [`${GUARD_SCHEMA}.${GUARD_TABLE}`],
-  );
-  return rows[0]?.frozen === true;
-}
-
 /** Lets this session write through a freeze (our restores, migrations, sequence syncs). */
 export async function allowOwnWrites(client: Client): Promise<void> {
   await client.query(`SET bluegreen.allow_writes = on`);

@@ -98,7 +98,7 @@ export function buildProgram(io: Io = defaultIo, setExitCode: (code: number) => 
     setExitCode(exitCodeOf(error));
   }
 
-  const dryRunNote = (r: { steps?: ReadonlyArray<unknown> }, dryRun?: boolean) => (dryRun ? '\nDry run: nothing was changed.' : '');
+  const dryRunNote = (dryRun?: boolean) => (dryRun ? '\nDry run: nothing was changed.' : '');
   const stepsReport = (title: string) => (r: Report & { writePauseMs?: number; dryRun?: boolean }) =>
     `${title}\n${renderSteps(r.steps)}${r.writePauseMs !== undefined ? `\n\nWrite pause (PgBouncer PAUSE → RESUME): ${r.writePauseMs} ms` : ''}`;
 
@@ -140,14 +140,14 @@ Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use 
   command('clone', 'copy roles and the database from blue to green from one snapshot', { dryRun: true })
     .option('--jobs <n>', 'parallel pg_dump / pg_restore jobs', (v) => Number(v), 2)
     .action((o: CommonOptions & { jobs: number }) =>
-      execute(o, (deps) => _clone(deps, { dryRun: o.dryRun, jobs: o.jobs }), (r) => `${stepsReport(o.dryRun ? 'Clone plan' : `Cutover ${r.cutover}: clone`)(r)}${r.dump ? `\n\nBackup kept: ${r.dump.path} (${r.dump.tocEntries} entries)` : ''}${dryRunNote(r, o.dryRun)}`),
+      execute(o, (deps) => _clone(deps, { dryRun: o.dryRun, jobs: o.jobs }), (r) => `${stepsReport(o.dryRun ? 'Clone plan' : `Cutover ${r.cutover}: clone`)(r)}${r.dump ? `\n\nBackup kept: ${r.dump.path} (${r.dump.tocEntries} entries)` : ''}${dryRunNote(o.dryRun)}`),
     );
 
   command('migrate', 'apply pending migrations to green only (never blue)', { dryRun: true })
     .option('--down', 'revert the latest migration applied in this cutover, with its down script')
     .action((o: CommonOptions & { down?: boolean }) =>
       execute(o, (deps) => _migrate(deps, { dryRun: o.dryRun, down: o.down }), (r) =>
-        r.steps.length ? `${renderSteps(r.steps)}${dryRunNote(r, o.dryRun)}` : 'No migrations configured or pending: green is up to date.',
+        r.steps.length ? `${renderSteps(r.steps)}${dryRunNote(o.dryRun)}` : 'No migrations configured or pending: green is up to date.',
       ),
     );
 
@@ -204,23 +204,23 @@ Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use 
   );
 
   command('switchover', 'point traffic at green: pause, sync sequences, open green, flip, resume', { json: true, dryRun: true }).action((o: CommonOptions) =>
-    execute(o, (deps) => _switchover(deps, { dryRun: o.dryRun }), (r) => `${stepsReport(o.dryRun ? 'Switchover plan' : 'Switchover')(r)}${r.ok && !o.dryRun ? '\n\nGreen serves. Blue is kept read-only for the rollback window: `bluegreen status`.' : ''}${dryRunNote(r, o.dryRun)}`),
+    execute(o, (deps) => _switchover(deps, { dryRun: o.dryRun }), (r) => `${stepsReport(o.dryRun ? 'Switchover plan' : 'Switchover')(r)}${r.ok && !o.dryRun ? '\n\nGreen serves. Blue is kept read-only for the rollback window: `bluegreen status`.' : ''}${dryRunNote(o.dryRun)}`),
   );
 
   command('rollback', 'point traffic back at blue within the rollback window', { json: true, dryRun: true })
     .option('--accept-data-loss', 'freeze mode: roll back although rows written on green since the switchover are lost')
     .action((o: CommonOptions & { acceptDataLoss?: boolean }) =>
-      execute(o, (deps) => _rollback(deps, { dryRun: o.dryRun, acceptDataLoss: o.acceptDataLoss }), (r) => `${stepsReport(o.dryRun ? 'Rollback plan' : 'Rollback')(r)}${dryRunNote(r, o.dryRun)}`),
+      execute(o, (deps) => _rollback(deps, { dryRun: o.dryRun, acceptDataLoss: o.acceptDataLoss }), (r) => `${stepsReport(o.dryRun ? 'Rollback plan' : 'Rollback')(r)}${dryRunNote(o.dryRun)}`),
     );
 
   command('finalize', 'close the rollback window: blue is retired (kept, frozen, not dropped)', { dryRun: true })
     .option('--force', 'finalize before the rollback window ends')
     .action((o: CommonOptions & { force?: boolean }) =>
-      execute(o, (deps) => _finalize(deps, { dryRun: o.dryRun, force: o.force }), (r) => `${stepsReport('Finalize')(r)}${dryRunNote(r, o.dryRun)}`),
+      execute(o, (deps) => _finalize(deps, { dryRun: o.dryRun, force: o.force }), (r) => `${stepsReport('Finalize')(r)}${dryRunNote(o.dryRun)}`),
     );
 
   command('abort', 'give up the cutover before the switchover: blue serves and takes writes again', { dryRun: true }).action((o: CommonOptions) =>
-    execute(o, (deps) => _abort(deps, { dryRun: o.dryRun }), (r) => `${stepsReport('Abort')(r)}${dryRunNote(r, o.dryRun)}`),
+    execute(o, (deps) => _abort(deps, { dryRun: o.dryRun }), (r) => `${stepsReport('Abort')(r)}${dryRunNote(o.dryRun)}`),
   );
 
   command('resume', 'after a controller died: finish or cleanly abort what it was doing (safe to run any time)', { json: true }).action((o: CommonOptions) =>

@@ -10,7 +10,7 @@
 import { BlueGreenError, BlockedError, DataLossRefusedError, TimeoutError } from '../core/errors.js';
 import { describeDifference, diffSchemas } from '../core/schema-diff.js';
 import type { Report, StepResult } from '../core/report.js';
-import { advance, type CutoverState, type FlipRecord, type ReplicationLink, type Side } from '../core/state.js';
+import { advance, type FlipRecord, type ReplicationLink, type Side } from '../core/state.js';
 import { analyzeWhereMissing, countRowsWrittenSince, currentXid, listTables, longTransactions, readSchema, syncSequences, tableColumns, type WrittenRows } from '../adapters/catalog.js';
 import { buildTableSpec, countRowsOf, keysWrittenSince, tableReader } from '../adapters/content.js';
 import { lastCompareFile } from './compare.js';

@@ -19,7 +19,3 @@ export interface Report {
   readonly error?: { readonly code: string; readonly message: string; readonly hint?: string; readonly exitCode?: number };
 }
 
-/** Total of the steps' times. */
-export function totalMs(steps: ReadonlyArray<StepResult>): number {
-  return steps.reduce((sum, s) => sum + s.ms, 0);
-}
