@@ -1,7 +1,8 @@
 /** What the catalogs say: tables, row counts, sequences, schema snapshots and integrity on one database. */
 import type { IntegrityFinding } from '../core/compare-model.js';
 import { displayName, quoteIdent, quoteQualified } from '../core/quote.js';
-import type { SchemaSnapshot } from '../core/schema-diff.js';
+import { enumDefinition, type SchemaSnapshot } from '../core/schema-diff.js';
+import { databaseLevelEntries } from './database-level.js';
 import { GUARD_SCHEMA, GUARD_TRIGGER } from './write-guard.js';
 import type { Client } from './pg.js';
 
@@ -72,8 +73,31 @@ export async function syncSequences(from: Client, to: Client): Promise<number> {
   return advanced;
 }
 
-/** The schema as a flat map of object → definition, for diffing. */
+/**
+ * Runs catalog reads with `search_path = pg_catalog`, restoring the session's own after: format_type,
+ * pg_get_expr and pg_get_*def leave out the schema of whatever is on the search path, so a
+ * database-level `search_path` on one side only made identical objects read differently.
+ */
+export async function withCatalogSearchPath<T>(client: Client, fn: () => Promise<T>): Promise<T> {
+  const before = (await client.query<{ p: string }>(`SELECT current_setting('search_path') AS p`)).rows[0].p;
+  await client.query(`SELECT set_config('search_path', 'pg_catalog', false)`);
+  try {
+    return await fn();
+  } finally {
+    await client.query(`SELECT set_config('search_path', $1, false)`, [before]).catch(() => undefined);
+  }
+}
+
+/**
+ * The schema as a flat map of object → definition, for diffing: tables, columns, constraints,
+ * indexes, sequences, triggers, enum types (their labels in order), materialized views, and the
+ * database-level settings, grants and comment. Names are always schema-qualified.
+ */
 export async function readSchema(client: Client): Promise<SchemaSnapshot> {
+  return withCatalogSearchPath(client, async () => ({ ...(await readObjects(client)), ...(await databaseLevelEntries(client)) }));
+}
+
+async function readObjects(client: Client): Promise<Record<string, string>> {
   const snapshot: Record<string, string> = {};
   const tables = await client.query<{ key: string; def: string }>(
     `SELECT format('%I.%I', n.nspname, c.relname) AS key, CASE c.relkind WHEN 'p' THEN 'partitioned table' ELSE 'table' END ||
@@ -118,6 +142,18 @@ export async function readSchema(client: Client): Promise<SchemaSnapshot> {
     [GUARD_TRIGGER],
   );
   for (const r of triggers.rows) snapshot[`trigger ${r.key}`] = r.def;
+  const enums = await client.query<{ key: string; labels: string[] }>(
+    `SELECT format('%I.%I', n.nspname, t.typname) AS key, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels
+       FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid
+      WHERE ${USER_NAMESPACE} AND ${NOT_EXTENSION('t.oid')} GROUP BY 1`,
+  );
+  for (const r of enums.rows) snapshot[`enum ${r.key}`] = enumDefinition(r.labels);
+  const matviews = await client.query<{ key: string; def: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS key, pg_get_viewdef(c.oid) AS def
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'm' AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}`,
+  );
+  for (const r of matviews.rows) snapshot[`materialized view ${r.key}`] = r.def.replace(/\s+/g, ' ').trim();
   return snapshot;
 }
 
@@ -263,4 +299,31 @@ export async function longTransactions(client: Client, seconds: number): Promise
     [seconds],
   );
   return rows;
+}
+
+export interface MaterializedViewRefresh {
+  readonly view: string;
+  readonly ms: number;
+  readonly concurrently: boolean;
+}
+
+/**
+ * Refreshes every materialized view of the connected database, concurrently where a unique index on
+ * plain columns allows it (and the view has data), so the side traffic goes to does not serve them as
+ * of the clone.
+ */
+export async function refreshMaterializedViews(client: Client): Promise<MaterializedViewRefresh[]> {
+  const { rows } = await client.query<{ schema: string; name: string; view: string; concurrent: boolean }>(
+    `SELECT n.nspname AS schema, c.relname AS name, format('%I.%I', n.nspname, c.relname) AS view,
+            c.relispopulated AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL) AS concurrent
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'm' AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')} ORDER BY 1, 2`,
+  );
+  const out: MaterializedViewRefresh[] = [];
+  for (const v of rows) {
+    const start = performance.now();
+    await client.query(`REFRESH MATERIALIZED VIEW ${v.concurrent ? 'CONCURRENTLY ' : ''}${quoteQualified(v.schema, v.name)}`);
+    out.push({ view: v.view, ms: Math.round(performance.now() - start), concurrently: v.concurrent });
+  }
+  return out;
 }

@@ -86,14 +86,14 @@ export async function availableExtensions(client: Client): Promise<string[]> {
 }
 
 /** Logical replication capacity of the connected server. */
-export async function readReplicationCapacity(client: Client): Promise<{ walLevel: string; freeReplicationSlots: number; freeWalSenders: number }> {
-  const row = await queryOne<{ wal_level: string; free_slots: number; free_senders: number }>(
+export async function readReplicationCapacity(client: Client): Promise<{ walLevel: string; freeReplicationSlots: number; freeWalSenders: number; maxSlotWalKeepSize: string }> {
+  const row = await queryOne<{ wal_level: string; free_slots: number; free_senders: number; keep: string }>(
     client,
-    `SELECT current_setting('wal_level') AS wal_level,
+    `SELECT current_setting('wal_level') AS wal_level, current_setting('max_slot_wal_keep_size') AS keep,
             current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)::int AS free_slots,
             current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication)::int AS free_senders`,
   );
-  return { walLevel: row!.wal_level, freeReplicationSlots: row!.free_slots, freeWalSenders: row!.free_senders };
+  return { walLevel: row!.wal_level, freeReplicationSlots: row!.free_slots, freeWalSenders: row!.free_senders, maxSlotWalKeepSize: row!.keep };
 }
 
 export interface LoginRole {

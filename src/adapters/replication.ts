@@ -228,17 +228,34 @@ export interface SubscriptionHealth {
   readonly enabled: boolean;
   readonly workerRunning: boolean;
   readonly lastMessageAgeSeconds?: number;
+  /** Times the apply worker (and table sync) failed since the counters were last reset (by us, after a repair). */
+  readonly applyErrors: number;
+  readonly syncErrors: number;
 }
 
 export async function subscriptionHealth(client: Client, name: string): Promise<SubscriptionHealth> {
-  const row = await queryOne<{ enabled: boolean; running: boolean; age: number | null }>(
+  const row = await queryOne<{ enabled: boolean; running: boolean; age: number | null; apply_errors: string | null; sync_errors: string | null }>(
     client,
-    `SELECT s.subenabled AS enabled, (st.pid IS NOT NULL) AS running, extract(epoch FROM now() - st.last_msg_receipt_time)::float8 AS age
-       FROM pg_subscription s LEFT JOIN pg_stat_subscription st ON st.subid = s.oid AND st.relid IS NULL WHERE s.subname = $1`,
+    `SELECT s.subenabled AS enabled, (st.pid IS NOT NULL) AS running, extract(epoch FROM now() - st.last_msg_receipt_time)::float8 AS age,
+            ss.apply_error_count::text AS apply_errors, ss.sync_error_count::text AS sync_errors
+       FROM pg_subscription s LEFT JOIN pg_stat_subscription st ON st.subid = s.oid AND st.relid IS NULL
+       LEFT JOIN pg_stat_subscription_stats ss ON ss.subid = s.oid WHERE s.subname = $1`,
     [name],
   );
-  if (!row) return { exists: false, enabled: false, workerRunning: false };
-  return { exists: true, enabled: row.enabled, workerRunning: row.running, lastMessageAgeSeconds: row.age ?? undefined };
+  if (!row) return { exists: false, enabled: false, workerRunning: false, applyErrors: 0, syncErrors: 0 };
+  return {
+    exists: true,
+    enabled: row.enabled,
+    workerRunning: row.running,
+    lastMessageAgeSeconds: row.age ?? undefined,
+    applyErrors: Number(row.apply_errors ?? 0),
+    syncErrors: Number(row.sync_errors ?? 0),
+  };
+}
+
+/** Zeroes a subscription's error counters: after a repair, any new failure is news. */
+export async function resetSubscriptionErrors(client: Client, name: string): Promise<void> {
+  await client.query(`SELECT pg_stat_reset_subscription_stats(oid) FROM pg_subscription WHERE subname = $1`, [name]);
 }
 
 export interface SlotLag {
@@ -251,12 +268,14 @@ export interface SlotLag {
   readonly retainedBytes: number;
   /** How far behind the subscriber is in time (the walsender's replay lag), when it is connected. */
   readonly lagSeconds?: number;
+  /** PostgreSQL's verdict on the WAL the slot needs: reserved, extended, unreserved (past max_slot_wal_keep_size) or lost. */
+  readonly walStatus?: string;
 }
 
 export async function slotLag(client: Client, slot: string): Promise<SlotLag> {
-  const row = await queryOne<{ active: boolean; lag: string | null; retained: string | null; seconds: number | null }>(
+  const row = await queryOne<{ active: boolean; lag: string | null; retained: string | null; seconds: number | null; wal_status: string | null }>(
     client,
-    `SELECT s.active, pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint::text AS lag,
+    `SELECT s.active, s.wal_status, pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint::text AS lag,
             pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint::text AS retained,
             extract(epoch FROM coalesce(r.replay_lag, '0'::interval))::float8 AS seconds
        FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = $1`,
@@ -270,6 +289,7 @@ export async function slotLag(client: Client, slot: string): Promise<SlotLag> {
     lagBytes: Number(row.lag ?? 0),
     retainedBytes: Number(row.retained ?? 0),
     lagSeconds: row.active ? (row.seconds ?? 0) : undefined,
+    walStatus: row.wal_status ?? undefined,
   };
 }
 

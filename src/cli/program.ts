@@ -23,6 +23,7 @@ import { _preflight } from '../commands/preflight.js';
 import { _resume } from '../commands/resume.js';
 import { _run } from '../commands/run.js';
 import { _status } from '../commands/status.js';
+import { _syncSchema } from '../commands/sync-schema.js';
 import { _rollback, _switchover } from '../commands/switchover.js';
 import { runDemo, stopDemo } from '../sandbox/demo.js';
 import { renderCompare, renderFindings, renderStatus, renderSteps, table } from './render.js';
@@ -117,6 +118,8 @@ A cutover, step by step:
   bluegreen migrate            apply migrations/ to green only
   bluegreen compare            row counts, schema diff and integrity, blue vs green
   bluegreen switchover         pause, sync sequences, point traffic at green, resume
+  bluegreen status             what serves, replication, DDL since the last flip, whether a flip is lossless
+  bluegreen sync-schema        carry DDL made on the serving side to the other (every flip does it first)
   bluegreen rollback           back to blue within the rollback window
   bluegreen finalize           close the window; blue is retired
 Or all of preflight → switchover at once: bluegreen run.
@@ -203,14 +206,38 @@ Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use 
     execute(o, (deps) => _compare(deps), renderCompare),
   );
 
-  command('switchover', 'point traffic at green: pause, sync sequences, open green, flip, resume', { json: true, dryRun: true }).action((o: CommonOptions) =>
-    execute(o, (deps) => _switchover(deps, { dryRun: o.dryRun }), (r) => `${stepsReport(o.dryRun ? 'Switchover plan' : 'Switchover')(r)}${r.ok && !o.dryRun ? '\n\nGreen serves. Blue is kept read-only for the rollback window: `bluegreen status`.' : ''}${dryRunNote(o.dryRun)}`),
+  command('switchover', 'point traffic at green: pause, sync sequences, open green, flip, resume', { json: true, dryRun: true })
+    .option('--accept-data-loss', 'switch over although DDL on blue since the clone cannot be carried to green (what is given up is recorded)')
+    .action((o: CommonOptions & { acceptDataLoss?: boolean }) =>
+    execute(o, (deps) => _switchover(deps, { dryRun: o.dryRun, acceptDataLoss: o.acceptDataLoss }), (r) => `${stepsReport(o.dryRun ? 'Switchover plan' : 'Switchover')(r)}${r.ok && !o.dryRun ? '\n\nGreen serves. Blue is kept read-only for the rollback window: `bluegreen status`.' : ''}${dryRunNote(o.dryRun)}`),
   );
 
   command('rollback', 'point traffic back at blue within the rollback window', { json: true, dryRun: true })
-    .option('--accept-data-loss', 'freeze mode: roll back although rows written on green since the switchover are lost')
+    .option('--accept-data-loss', 'roll back although something would be lost: freeze mode, rows written on green; replicate mode, what DDL on green made impossible to carry (recorded)')
     .action((o: CommonOptions & { acceptDataLoss?: boolean }) =>
       execute(o, (deps) => _rollback(deps, { dryRun: o.dryRun, acceptDataLoss: o.acceptDataLoss }), (r) => `${stepsReport(o.dryRun ? 'Rollback plan' : 'Rollback')(r)}${dryRunNote(o.dryRun)}`),
+    );
+
+  command('sync-schema', "carry the serving side's additive schema changes (tables, columns, enum values, indexes) to the standby, with their data, and say what cannot be carried", { json: true, dryRun: true })
+    .addHelpText(
+      'after',
+      `
+During replication (replicate mode, from the clone until finalize) the serving side may change its schema: a
+deploy adds a column, a table, an enum value. Replication does not carry DDL, so the standby side would lose
+those values on the next flip. sync-schema makes the same changes on the standby, extends replication to them
+and copies the values written before that by key. Every switchover and rollback runs it before its pause.
+What cannot be carried (a dropped or retyped column, a dropped table, a relaxed constraint the standby still
+enforces) is listed as a loss: exit 3, and the next flip refuses it without --accept-data-loss.
+\`bluegreen status\` shows the same verdict at any moment.`,
+    )
+    .action((o: CommonOptions) =>
+      execute(o, (deps) => _syncSchema(deps, { dryRun: o.dryRun }), (r) =>
+        [
+          `${o.dryRun ? 'Would carry' : 'Carried'} ${r.from} → ${r.to}: ${r.carried.length ? `\n${r.carried.map((c) => `  ${c}`).join('\n')}` : 'nothing (the schemas agree)'}`,
+          ...(r.notes.length ? ['', ...r.notes.map((n) => `note: ${n}`)] : []),
+          ...(r.losses.length ? ['', `Cannot be carried (a flip to ${r.to} would lose them):`, ...r.losses.map((l) => `  ${l.object}: ${l.what}`)] : ['', `A flip to ${r.to} is lossless.`]),
+        ].join('\n') + dryRunNote(o.dryRun),
+      ),
     );
 
   command('finalize', 'close the rollback window: blue is retired (kept, frozen, not dropped)', { dryRun: true })

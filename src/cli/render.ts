@@ -93,8 +93,27 @@ export function renderStatus(s: StatusResult, now: number): string {
   for (const r of s.replication) {
     lines.push([
       `replication ${r.direction}`,
-      r.error ? `unknown (${r.error})` : `${r.running ? 'running' : 'NOT RUNNING'}, lag ${mb(r.lagBytes)}${r.lagSeconds !== undefined ? ` / ${r.lagSeconds.toFixed(1)} s` : ''}, WAL retained ${mb(r.retainedBytes)}`,
+      r.error
+        ? `unknown (${r.error})`
+        : `${r.running ? 'running' : 'NOT RUNNING'}, lag ${mb(r.lagBytes)}${r.lagSeconds !== undefined ? ` / ${r.lagSeconds.toFixed(1)} s` : ''}, WAL retained ${mb(r.retainedBytes)}${r.walStatus ? ` (${r.walStatus})` : ''}${r.cause ? `\n    cause: ${r.cause}` : ''}`,
     ]);
+  }
+  if (s.window) {
+    const w = s.window;
+    lines.push([
+      w.next,
+      w.error
+        ? `UNKNOWN whether lossless (${w.error})`
+        : w.verdict === 'lossless'
+          ? `lossless${w.pending.length ? ` once sync-schema carries ${w.pending.length} change${w.pending.length > 1 ? 's' : ''} (every flip does it first)` : ''}`
+          : `WOULD LOSE DATA:${w.losses.map((l) => `\n    ${l.object}: ${l.what}`).join('')}\n    (refused without --accept-data-loss)`,
+    ]);
+    if (w.pending.length) lines.push(['to carry', w.pending.join('\n    ')]);
+    for (const n of w.notes) lines.push(['note', n]);
+  }
+  for (const d of s.ddl) {
+    if (!d.entries.length) continue;
+    lines.push([`DDL on ${d.side}`, `${d.entries.length} since ${d.since}:${d.entries.map((e) => `\n    ${e.at} ${e.role}: ${e.command}${e.object ? ` ${e.object}` : ''}`).join('')}`]);
   }
   if (s.lastFlip) lines.push(['last flip', `${s.lastFlip.kind} ${s.lastFlip.ok ? 'ok' : 'FAILED'} at ${s.lastFlip.at}${s.lastFlip.writePauseMs !== undefined ? `, writes paused ${s.lastFlip.writePauseMs} ms` : ''}`]);
   if (s.migrationsApplied.length) lines.push(['migrations', `${s.migrationsApplied.join(', ')} applied to green`]);

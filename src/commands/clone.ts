@@ -18,6 +18,8 @@ import { applyRoleStatements, createDatabaseLike, databaseExists, readDatabasePr
 import { type Client, serverMajor, withClient } from '../adapters/pg.js';
 import { runPgTool } from '../adapters/pg-tools.js';
 import { ensurePrivateDir, writeFileAtomic } from '../adapters/state-store.js';
+import { applyDatabaseLevel, readDatabaseLevel } from '../adapters/database-level.js';
+import { installDdlLog, isDdlLogTocLine } from '../adapters/ddl-log.js';
 import { allowOwnWrites, freezeWrites, installWriteGuard, isGuardTocLine, unfreezeWrites } from '../adapters/write-guard.js';
 import { conn, controlled, type Deps, loadState, newCutoverId } from './context.js';
 import { assertNotBlocked, gatherFacts, greenResettable } from './preflight.js';
@@ -171,8 +173,8 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         const toc = await runPgTool({ tool: 'pg_restore', args: ['--list', dumpPath()], url: config.blue, serverMajor: blueMajor, binDir: config.binDir, secrets: config.secrets });
         const entries = toc.split('\n').filter((l) => /^\d+;/.test(l));
         if (entries.length === 0) throw new BlueGreenError(`the dump in ${dumpPath()} lists no entries`, { hint: 'The dump is unusable; check the disk and run clone again.' });
-        // The guard belongs to blue's freeze: left out so green never inherits it.
-        writeFileSync(path.join(dumpPath(), 'restore.list'), toc.split('\n').map((l) => (isGuardTocLine(l) ? `;${l}` : l)).join('\n'), { mode: 0o600 });
+        // The guard belongs to blue's freeze and the DDL log to blue's history: left out so green never inherits them.
+        writeFileSync(path.join(dumpPath(), 'restore.list'), toc.split('\n').map((l) => (isGuardTocLine(l) || isDdlLogTocLine(l) ? `;${l}` : l)).join('\n'), { mode: 0o600 });
         await update({ dump: { ...state().dump!, tocEntries: entries.length } });
         return `${entries.length} entries`;
       },
@@ -199,15 +201,30 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
       },
     },
     {
+      name: 'copy-database-settings',
+      title: 'Copying database settings, grants and comment to green',
+      run: async () => {
+        // pg_dump without --create leaves out what belongs to the database itself.
+        const level = await onBlue(readDatabaseLevel);
+        const { applied, skipped } = await onGreen((green) => applyDatabaseLevel(green, level));
+        if (!applied && !skipped.length) return { skipped: 'blue has no database-level settings, grants or comment' };
+        return `${applied} applied${skipped.length ? `; skipped: ${skipped.join(', ')}` : ''}`;
+      },
+    },
+    {
       name: 'freeze-green',
       title: 'Guarding green against application writes until the switchover',
-      run: async () =>
-        onGreen(async (green) => {
+      run: async () => {
+        // Each side records its own schema changes from here on: status shows them during the window.
+        await onBlue(installDdlLog);
+        return onGreen(async (green) => {
           await freezeWrites(green, 'green before switchover');
           await allowOwnWrites(green);
+          await installDdlLog(green);
           writeFileAtomic(schemaFile(config.stateDir, state().id, 'at-clone'), JSON.stringify(await readSchema(green)));
-          return 'schema recorded for compare';
-        }),
+          return 'schema recorded for compare; DDL logged on both sides';
+        });
+      },
     },
     {
       name: 'subscribe-green',

@@ -10,6 +10,7 @@ import { advance, windowLeftMs } from '../core/state.js';
 import { commentOnCurrentDatabase } from '../adapters/database.js';
 import { withClient } from '../adapters/pg.js';
 import { freezeWrites, removeWriteGuard } from '../adapters/write-guard.js';
+import { removeDdlLog } from '../adapters/ddl-log.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
 import { dropAllReplication } from './cleanup.js';
 import { planOnly, runSteps, type Step } from './steps.js';
@@ -55,7 +56,11 @@ export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Prom
     {
       name: `clean-${serving}`,
       title: `Removing bluegreen's write guard from ${serving}`,
-      run: () => withClient(serving === 'green' ? config.green : config.blue, removeWriteGuard, conn(deps, serving, 'finalize')),
+      run: () =>
+        withClient(serving === 'green' ? config.green : config.blue, async (c) => {
+          await removeWriteGuard(c);
+          await removeDdlLog(c);
+        }, conn(deps, serving, 'finalize')),
     },
   ];
   if (options.dryRun) return { ok: true, steps: planOnly(steps) };

@@ -8,10 +8,11 @@
  * the steps taken are undone in reverse and the side we left serves again, still replicated to.
  */
 import { BlueGreenError, BlockedError, DataLossRefusedError, TimeoutError } from '../core/errors.js';
-import { describeDifference, diffSchemas } from '../core/schema-diff.js';
+import type { SchemaSnapshot } from '../core/schema-diff.js';
+import type { Loss } from '../core/window.js';
 import type { Report, StepResult } from '../core/report.js';
 import { advance, type FlipRecord, type ReplicationLink, type Side } from '../core/state.js';
-import { analyzeWhereMissing, countRowsWrittenSince, currentXid, listTables, longTransactions, readSchema, syncSequences, tableColumns, type WrittenRows } from '../adapters/catalog.js';
+import { analyzeWhereMissing, countRowsWrittenSince, currentXid, listTables, longTransactions, readSchema, refreshMaterializedViews, syncSequences, tableColumns, type WrittenRows } from '../adapters/catalog.js';
 import { buildTableSpec, countRowsOf, keysWrittenSince, tableReader } from '../adapters/content.js';
 import { lastCompareFile } from './compare.js';
 import { cancelRunningQuery, type Client, withClient } from '../adapters/pg.js';
@@ -22,7 +23,7 @@ import {
 } from '../adapters/replication.js';
 import { freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { schemaFile } from './clone.js';
+import { assess, carry, lossRefusal, recordBaseline } from './sync-schema.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
 import { planOnly, runSteps, type Step } from './steps.js';
 
@@ -70,8 +71,10 @@ function withinBudget<T>(promise: Promise<T>, deadline: number, what: string, ti
 
 const STEP_TITLES = (plan: FlipPlan, pointer: string, replicate: boolean, verify: boolean): Array<Pick<Step, 'name' | 'title'>> => [
   { name: `analyze-${plan.to}`, title: `Making sure ${plan.to} has planner statistics` },
+  ...(replicate ? [{ name: 'sync-schema', title: `Carrying ${plan.from}'s schema changes to ${plan.to}; checking nothing would be lost` }] : []),
   { name: 'guardrails', title: 'Checking guardrails' },
   ...(replicate ? [{ name: 'prepare-reverse', title: `Preparing replication ${plan.to} → ${plan.from} (publication and slot)` }] : []),
+  { name: 'refresh-materialized-views', title: `Refreshing materialized views on ${plan.to}` },
   { name: 'pause', title: `Pausing new transactions (${pointer})` },
   { name: `freeze-${plan.from}`, title: `Freezing writes on ${plan.from}` },
   ...(replicate ? [{ name: 'drain', title: `Waiting for ${plan.to} to apply ${plan.from}'s last writes` }] : []),
@@ -116,6 +119,8 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
     const current: ReplicationLink | undefined = plan.direction === 'switchover' ? state.forward : state.reverse;
     const next: ReplicationLink = replicationNames(state.id, plan.direction === 'switchover' ? 'rev' : 'fwd');
     let lostWrites: LostWrites[] | undefined;
+    let acceptedLosses: ReadonlyArray<Loss> | undefined;
+    let toSchemaAtFlip: SchemaSnapshot | undefined;
     let pauseStart: number | undefined;
     let pauseMs: number | undefined;
     const done = new Set<string>();
@@ -130,6 +135,23 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
               // Clone leaves statistics to autovacuum; traffic must not reach tables it has not got to yet.
               const analyzed = await analyzeWhereMissing(to);
               return analyzed ? `analyzed ${analyzed} table${analyzed > 1 ? 's' : ''} autovacuum had not reached` : { skipped: 'every table has statistics' };
+            },
+            'sync-schema': async () => {
+              // Before the budget and the pause: carrying a table or a column copies rows and may take a while.
+              const verdict = await assess(deps, state, from, to, plan.from);
+              const outcome = await carry(deps, state, from, to, verdict, !!options.acceptDataLoss);
+              const after = outcome.carried.length ? await assess(deps, state, from, to, plan.from) : verdict;
+              if (after.losses.length && !options.acceptDataLoss) throw lossRefusal(plan.direction, after);
+              acceptedLosses = after.losses.length ? after.losses : undefined;
+              // The side traffic goes to, as it starts serving: its later DDL is judged against this. Frozen, so it holds still.
+              toSchemaAtFlip = await readSchema(to);
+              const carried = outcome.carried.length ? `carried ${outcome.carried.length}: ${outcome.carried.join('; ')}` : 'nothing to carry';
+              return acceptedLosses ? `${carried}; ACCEPTED LOSS of ${acceptedLosses.map((l) => l.object).join(', ')}` : `${carried}; lossless`;
+            },
+            'refresh-materialized-views': async () => {
+              const refreshed = await refreshMaterializedViews(to);
+              if (!refreshed.length) return { skipped: `${plan.to} has no materialized views` };
+              return refreshed.map((r) => `${r.view} ${r.ms} ms${r.concurrently ? ' (concurrently)' : ''}`).join(', ');
             },
             guardrails: async () => {
               deadline = performance.now() + config.switchover.timeoutMs;
@@ -266,21 +288,15 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
               });
             }
             const lag = await slotLag(fromClient, current.slot);
+            if (health.applyErrors > 0 && lag.lagBytes > 0) {
+              throw new BlockedError(`replication ${plan.from} → ${plan.to} is failing: its apply worker on ${plan.to} has failed ${health.applyErrors} time${health.applyErrors > 1 ? 's' : ''} since the last repair and is ${lag.lagBytes} bytes behind`, {
+                hint: `\`bluegreen status\` shows the likely cause; ${plan.to}'s log has the apply worker's error (a conflict, a missing column). Fix it (\`bluegreen sync-schema\` carries missing columns and tables), then retry.`,
+              });
+            }
             if (lag.lagBytes > config.switchover.maxLagBytes) {
               throw new BlockedError(`replication lag is ${lag.lagBytes} bytes, over switchover.maxLagBytes (${config.switchover.maxLagBytes})`, {
                 hint: 'Wait for the subscriber to catch up (`bluegreen status`), then retry.',
               });
-            }
-            if (plan.direction === 'switchover') {
-              const file = schemaFile(config.stateDir, state.id, 'at-clone');
-              if (existsSync(file)) {
-                const drift = diffSchemas(JSON.parse(readFileSync(file, 'utf8')), await readSchema(fromClient)).unexpected;
-                if (drift.length) {
-                  throw new BlockedError(`blue's schema changed since the clone (logical replication does not carry DDL):\n${drift.slice(0, 5).map((d) => `  ${describeDifference(d)}`).join('\n')}`, {
-                    hint: 'Apply the same change to green (as a migration), or clone again.',
-                  });
-                }
-              }
             }
             return `replication running, lag ${lag.lagBytes} bytes`;
           }
@@ -300,7 +316,9 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
           // Steps after RESUME cannot undo the flip: traffic is on the new side. They are run, and reported, on their own.
           const resumeAt = steps.findIndex((s) => s.name === 'resume') + 1;
           const outcome = await runSteps(steps.slice(0, resumeAt), progress, config.secrets);
-          const record = (ok: boolean, stepResults: StepResult[], error?: string): FlipRecord => ({ kind: plan.direction, at: at(), by: deps.who, ok, writePauseMs: pauseMs, steps: stepResults, error });
+          const record = (ok: boolean, stepResults: StepResult[], error?: string): FlipRecord => ({
+            kind: plan.direction, at: at(), by: deps.who, ok, writePauseMs: pauseMs, steps: stepResults, error, ...(ok && acceptedLosses ? { acceptedLosses } : {}),
+          });
 
           if (!outcome.failed) {
             const after = await runSteps(steps.slice(resumeAt), progress, config.secrets);
@@ -319,6 +337,13 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
                 : {}),
             });
             await deps.store.save(state);
+            if (toSchemaAtFlip) recordBaseline(config.stateDir, state.id, plan.to, toSchemaAtFlip);
+            if (acceptedLosses) {
+              await deps.store.audit({
+                at: now, by: deps.who, command: plan.direction, cutover: state.id, outcome: 'data-loss-accepted',
+                detail: acceptedLosses.map((l) => `${l.object}: ${l.what}`).join('; '),
+              });
+            }
             if (after.failed) {
               const err = after.failed.error;
               return {

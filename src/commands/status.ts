@@ -1,7 +1,10 @@
 /** `bluegreen status`: the phase, what really serves (read from the pointer), the window, the last flips. */
 import { adviceFor, type Phase } from '../core/phases.js';
 import { sameTargetAs } from '../core/pgbouncer-ini.js';
-import { type FlipRecord, type ReplicationLink, windowLeftMs } from '../core/state.js';
+import { type CutoverState, type FlipRecord, type ReplicationLink, type Side, windowLeftMs } from '../core/state.js';
+import { describeCarry, type Loss } from '../core/window.js';
+import { ddlSince, type DdlEntry } from '../adapters/ddl-log.js';
+import { assess, servingLink } from './sync-schema.js';
 import { withClient } from '../adapters/pg.js';
 import { slotLag, subscriptionHealth } from '../adapters/replication.js';
 import { targetOf } from '../adapters/pointer.js';
@@ -16,6 +19,23 @@ export interface ReplicationStatus {
   readonly lagSeconds?: number;
   /** WAL the publisher keeps on disk for our slot. */
   readonly retainedBytes?: number;
+  /** The slot's wal_status: reserved, extended, unreserved (past max_slot_wal_keep_size: at risk) or lost. */
+  readonly walStatus?: string;
+  /** Failures of the apply worker since our last repair (pg_stat_subscription_stats). */
+  readonly applyErrors?: number;
+  /** Why replication does not run, where it can be known. */
+  readonly cause?: string;
+  readonly error?: string;
+}
+
+export interface WindowStatus {
+  /** The next flip: from the serving side to the standby. */
+  readonly next: 'switchover' | 'rollback';
+  readonly verdict: 'lossless' | 'lossy';
+  readonly losses: ReadonlyArray<Loss>;
+  /** What sync-schema (and the next flip, before its pause) will carry to the standby. */
+  readonly pending: ReadonlyArray<string>;
+  readonly notes: ReadonlyArray<string>;
   readonly error?: string;
 }
 
@@ -39,6 +59,10 @@ export interface StatusResult {
   readonly lastError?: string;
   /** Replicate mode: each direction that is replicating, with its lag and retained WAL. */
   readonly replication: ReadonlyArray<ReplicationStatus>;
+  /** Replicate mode, while replicating: what the next flip would carry and lose, read now. */
+  readonly window?: WindowStatus;
+  /** Schema changes made on each side since the last flip (or the clone), by anyone but pg-bluegreen. */
+  readonly ddl: ReadonlyArray<{ readonly side: Side; readonly since: string; readonly entries: ReadonlyArray<DdlEntry> }>;
 }
 
 async function replicationStatus(deps: Deps, link: ReplicationLink, publisher: 'blue' | 'green'): Promise<ReplicationStatus> {
@@ -48,7 +72,21 @@ async function replicationStatus(deps: Deps, link: ReplicationLink, publisher: '
   try {
     const health = await withClient(url(subscriber), (c) => subscriptionHealth(c, link.subscription), conn(deps, subscriber, 'status'));
     const lag = await withClient(url(publisher), (c) => slotLag(c, link.slot), conn(deps, publisher, 'status'));
-    return { ...base, running: health.workerRunning, lagBytes: lag.lagBytes, lagSeconds: lag.lagSeconds, retainedBytes: lag.retainedBytes };
+    // A worker that keeps failing restarts every few seconds: seen between restarts it looks alive.
+    const failing = health.applyErrors > 0 && lag.lagBytes > 0;
+    const running = health.workerRunning && !failing && lag.walStatus !== 'lost';
+    const cause = !health.exists
+      ? `subscription ${link.subscription} is missing on ${subscriber}`
+      : !health.enabled
+        ? `subscription ${link.subscription} is disabled`
+        : lag.walStatus === 'lost'
+          ? `the slot lost WAL it needed (past max_slot_wal_keep_size): ${subscriber} cannot catch up; clone again`
+          : failing
+            ? `the apply worker on ${subscriber} has failed ${health.applyErrors} time${health.applyErrors > 1 ? 's' : ''} since the last repair`
+            : !health.workerRunning
+              ? `no apply worker runs on ${subscriber}`
+              : undefined;
+    return { ...base, running, lagBytes: lag.lagBytes, lagSeconds: lag.lagSeconds, retainedBytes: lag.retainedBytes, walStatus: lag.walStatus, applyErrors: health.applyErrors, cause };
   } catch (error) {
     return { ...base, running: false, error: (error as Error).message.split('\n')[0] };
   }
@@ -72,6 +110,23 @@ export async function _status(deps: Deps): Promise<StatusResult> {
   if (serving !== 'unknown' && serving !== state.serving) {
     advice = `The pointer serves ${serving} but the record says ${state.serving}: someone changed it by hand. Check before going on.`;
   }
+  const replication = [
+    ...(state.forward ? [await replicationStatus(deps, state.forward, 'blue')] : []),
+    ...(state.reverse ? [await replicationStatus(deps, state.reverse, 'green')] : []),
+  ];
+  const window = await windowStatus(deps, state);
+  // A failing worker's likeliest cause is a schema difference the verdict names: say it.
+  const live = replication.find((r) => r.direction === (state.serving === 'blue' ? 'blue → green' : 'green → blue'));
+  const cause = live && !live.running && window?.pending.length ? `${live.cause ?? 'not running'}; the standby lacks what the serving side has: ${window.pending.join('; ')} (run \`bluegreen sync-schema\`)` : live?.cause;
+  const replicationWithCause = replication.map((r) => (r === live ? { ...r, cause } : r));
+  const since = state.flips.filter((f) => f.ok).at(-1)?.at ?? state.history.find((h) => h.event === 'clone-finished')?.at;
+  const ddl = since && state.phase !== 'finalized' && state.phase !== 'aborted'
+    ? await Promise.all((['blue', 'green'] as const).map(async (side) => ({
+        side,
+        since,
+        entries: await withClient(side === 'blue' ? config.blue : config.green, (c) => ddlSince(c, since), conn(deps, side, 'status')).catch(() => []),
+      })))
+    : [];
   return {
     cutover: stored?.id,
     mode: state.mode,
@@ -89,9 +144,23 @@ export async function _status(deps: Deps): Promise<StatusResult> {
     migrationsApplied: state.migrationsApplied,
     advice,
     lastError: state.lastError,
-    replication: [
-      ...(state.forward ? [await replicationStatus(deps, state.forward, 'blue')] : []),
-      ...(state.reverse ? [await replicationStatus(deps, state.reverse, 'green')] : []),
-    ],
+    replication: replicationWithCause,
+    window,
+    ddl,
   };
+}
+
+/** The verdict on the next flip, as sync-schema would judge it now; undefined when nothing replicates. */
+async function windowStatus(deps: Deps, state: CutoverState): Promise<WindowStatus | undefined> {
+  if (deps.config.mode !== 'replicate' || !servingLink(state) || !['ready', 'switched-over', 'rolled-back'].includes(state.phase)) return undefined;
+  const from = state.serving;
+  const to: Side = from === 'blue' ? 'green' : 'blue';
+  const next = from === 'blue' ? 'switchover' : 'rollback';
+  const url = (side: Side) => (side === 'blue' ? deps.config.blue : deps.config.green);
+  try {
+    const v = await withClient(url(from), (f) => withClient(url(to), (t) => assess(deps, state, f, t, from), conn(deps, to, 'status')), conn(deps, from, 'status'));
+    return { next, verdict: v.losses.length ? 'lossy' : 'lossless', losses: v.losses, pending: v.carry.map(describeCarry), notes: v.notes };
+  } catch (error) {
+    return { next, verdict: 'lossy', losses: [], pending: [], notes: [], error: `could not be judged: ${(error as Error).message.split('\n')[0]}` };
+  }
 }

@@ -4,6 +4,8 @@ import type { Deps } from './context.js';
 
 export interface SwitchoverOptions {
   readonly dryRun?: boolean;
+  /** Switch over although DDL made on blue since the clone cannot be carried to green. */
+  readonly acceptDataLoss?: boolean;
 }
 
 export function _switchover(deps: Deps, options: SwitchoverOptions = {}): Promise<FlipResult> {
@@ -12,7 +14,7 @@ export function _switchover(deps: Deps, options: SwitchoverOptions = {}): Promis
 
 export interface RollbackOptions {
   readonly dryRun?: boolean;
-  /** Freeze mode: roll back even though rows written on green since the switchover are lost. */
+  /** Roll back although something is lost: rows written on green (freeze mode), or what green's DDL made impossible to carry. */
   readonly acceptDataLoss?: boolean;
 }
 

@@ -26,6 +26,8 @@ export interface BlueFacts extends ServerFacts {
   readonly walLevel?: string;
   readonly freeReplicationSlots?: number;
   readonly freeWalSenders?: number;
+  /** `-1` (unlimited) or a size such as `10GB`. */
+  readonly maxSlotWalKeepSize?: string;
   readonly tablesWithoutKey?: ReadonlyArray<string>;
   readonly unloggedTables?: ReadonlyArray<string>;
   readonly largeObjects?: number;
@@ -39,6 +41,7 @@ export interface GreenFacts extends ServerFacts {
   readonly walLevel?: string;
   readonly freeReplicationSlots?: number;
   readonly freeWalSenders?: number;
+  readonly maxSlotWalKeepSize?: string;
   readonly databaseExists?: boolean;
   readonly userTables?: number;
   readonly availableExtensions?: ReadonlyArray<string>;
@@ -196,6 +199,22 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
         ? { check: 'green-replication', status: 'block', message: `green: wal_level = ${g.walLevel}, ${g.freeReplicationSlots} free slots, ${g.freeWalSenders} free WAL senders: a rollback could not replicate green's writes back`, fix: 'On green: wal_level = logical and at least one free replication slot and WAL sender (restart needed).' }
         : { check: 'green-replication', status: 'ok', message: 'green can replicate back to blue for a rollback' },
     );
+  }
+  if (f.mode === 'replicate') {
+    // A stalled subscriber makes its slot keep every byte of WAL the serving side writes, until its disk fills.
+    for (const [side, facts] of [['blue', b], ['green', g]] as const) {
+      if (facts.error || facts.maxSlotWalKeepSize === undefined) continue;
+      out.push(
+        facts.maxSlotWalKeepSize === '-1'
+          ? {
+              check: `${side}-slot-wal-limit`,
+              status: 'warn',
+              message: `${side}: max_slot_wal_keep_size is unlimited: if the other side stops applying (down, or its apply worker failing), ${side} keeps all its WAL for our slot until its disk is full and it stops taking writes`,
+              fix: `Set a limit ${side} can afford (ALTER SYSTEM SET max_slot_wal_keep_size = '50GB'; SELECT pg_reload_conf()): a slot past it is invalidated instead, and \`bluegreen status\` shows its wal_status.`,
+            }
+          : { check: `${side}-slot-wal-limit`, status: 'ok', message: `${side}: max_slot_wal_keep_size = ${facts.maxSlotWalKeepSize}` },
+      );
+    }
   }
   out.push(
     f.tools.error

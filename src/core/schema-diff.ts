@@ -66,3 +66,13 @@ export function describeDifference(d: SchemaDifference): string {
       return `~ ${d.object}: ${d.blue} → ${d.green}`;
   }
 }
+
+/** How an enum type reads in a snapshot: its labels in sort order, as JSON (labels may hold any character). */
+export function enumDefinition(labels: ReadonlyArray<string>): string {
+  return `enum ${JSON.stringify(labels)}`;
+}
+
+/** The labels of an enum definition written by `enumDefinition`. */
+export function enumLabels(definition: string): string[] {
+  return definition.startsWith('enum ') ? (JSON.parse(definition.slice('enum '.length)) as string[]) : [];
+}

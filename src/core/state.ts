@@ -12,6 +12,8 @@ export interface FlipRecord {
   readonly writePauseMs?: number;
   readonly steps: ReadonlyArray<StepResult>;
   readonly error?: string;
+  /** What the operator gave up with --accept-data-loss for this flip. */
+  readonly acceptedLosses?: ReadonlyArray<{ readonly object: string; readonly what: string }>;
 }
 
 /** Names of one direction's replication objects: publication and slot on the publisher, subscription on the subscriber. */
@@ -54,7 +56,7 @@ export interface AuditEntry {
   readonly by: string;
   readonly command: string;
   readonly cutover?: string;
-  readonly outcome: 'started' | 'ok' | 'failed' | 'blocked' | 'dry-run';
+  readonly outcome: 'started' | 'ok' | 'failed' | 'blocked' | 'dry-run' | 'data-loss-accepted';
   readonly detail?: string;
 }
 

@@ -1,0 +1,93 @@
+/**
+ * The DDL log: an event trigger on each side records every schema change (time, role, application,
+ * command tag, object, statement) into bluegreen.ddl_log, so `status` can say what a deploy did
+ * during the rollback window as it happens. It never makes the application's DDL fail: a problem
+ * recording it becomes a WARNING.
+ */
+import { GUARD_SCHEMA } from './write-guard.js';
+import type { Client } from './pg.js';
+
+export const DDL_LOG_TABLE = 'ddl_log';
+const RECORD_FUNCTION = 'record_ddl';
+const END_TRIGGER = 'bluegreen_ddl_log_end';
+const DROP_TRIGGER = 'bluegreen_ddl_log_drop';
+
+const INSTALL = `
+CREATE SCHEMA IF NOT EXISTS ${GUARD_SCHEMA};
+CREATE TABLE IF NOT EXISTS ${GUARD_SCHEMA}.${DDL_LOG_TABLE} (
+  id bigserial PRIMARY KEY,
+  at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  role text NOT NULL DEFAULT session_user,
+  application text DEFAULT current_setting('application_name', true),
+  command text NOT NULL,
+  object_type text,
+  object text,
+  statement text
+);
+CREATE OR REPLACE FUNCTION ${GUARD_SCHEMA}.${RECORD_FUNCTION}() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $fn$
+DECLARE
+  r record;
+BEGIN
+  IF tg_event = 'sql_drop' THEN
+    FOR r IN SELECT object_type, object_identity FROM pg_event_trigger_dropped_objects() LOOP
+      INSERT INTO ${GUARD_SCHEMA}.${DDL_LOG_TABLE} (command, object_type, object, statement) VALUES (tg_tag, r.object_type, r.object_identity, left(current_query(), 2000));
+    END LOOP;
+  ELSE
+    FOR r IN SELECT command_tag, object_type, object_identity FROM pg_event_trigger_ddl_commands() LOOP
+      INSERT INTO ${GUARD_SCHEMA}.${DDL_LOG_TABLE} (command, object_type, object, statement) VALUES (r.command_tag, r.object_type, r.object_identity, left(current_query(), 2000));
+    END LOOP;
+  END IF;
+EXCEPTION WHEN OTHERS THEN
+  RAISE WARNING 'pg-bluegreen could not record this DDL in its log: %', SQLERRM;
+END
+$fn$;
+DO $do$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = '${END_TRIGGER}') THEN
+    CREATE EVENT TRIGGER ${END_TRIGGER} ON ddl_command_end EXECUTE FUNCTION ${GUARD_SCHEMA}.${RECORD_FUNCTION}();
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = '${DROP_TRIGGER}') THEN
+    CREATE EVENT TRIGGER ${DROP_TRIGGER} ON sql_drop EXECUTE FUNCTION ${GUARD_SCHEMA}.${RECORD_FUNCTION}();
+  END IF;
+END $do$;
+`;
+
+/** Installs the DDL log on the connected database (idempotent). */
+export async function installDdlLog(client: Client): Promise<void> {
+  await client.query(INSTALL);
+}
+
+export async function removeDdlLog(client: Client): Promise<void> {
+  await client.query(`DROP EVENT TRIGGER IF EXISTS ${END_TRIGGER}; DROP EVENT TRIGGER IF EXISTS ${DROP_TRIGGER};
+    DROP FUNCTION IF EXISTS ${GUARD_SCHEMA}.${RECORD_FUNCTION}(); DROP TABLE IF EXISTS ${GUARD_SCHEMA}.${DDL_LOG_TABLE}`);
+}
+
+export interface DdlEntry {
+  readonly at: string;
+  readonly role: string;
+  readonly application: string | null;
+  readonly command: string;
+  readonly objectType: string | null;
+  readonly object: string | null;
+  readonly statement: string | null;
+}
+
+/**
+ * Schema changes made since `since` (ISO time) by anyone but pg-bluegreen itself, oldest first, at most
+ * `limit`. An empty list when the log is not installed.
+ */
+export async function ddlSince(client: Client, since: string, limit = 50): Promise<DdlEntry[]> {
+  const installed = await client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${GUARD_SCHEMA}.${DDL_LOG_TABLE}`]);
+  if (!installed.rows[0].ok) return [];
+  const { rows } = await client.query<{ at: Date; role: string; application: string | null; command: string; object_type: string | null; object: string | null; statement: string | null }>(
+    `SELECT at, role, application, command, object_type, object, statement FROM ${GUARD_SCHEMA}.${DDL_LOG_TABLE}
+      WHERE at > $1::timestamptz AND coalesce(application, '') NOT LIKE 'bluegreen%' ORDER BY id LIMIT $2`,
+    [since, limit],
+  );
+  return rows.map((r) => ({ at: r.at.toISOString(), role: r.role, application: r.application, command: r.command, objectType: r.object_type, object: r.object, statement: r.statement }));
+}
+
+/** TOC lines of a dump that belong to the DDL log: never restored (each side keeps its own). */
+export function isDdlLogTocLine(line: string): boolean {
+  return line.includes(` ${GUARD_SCHEMA} ${DDL_LOG_TABLE}`) || line.includes(`FUNCTION ${GUARD_SCHEMA} ${RECORD_FUNCTION}()`) || line.includes(`EVENT TRIGGER - bluegreen_ddl_log_`);
+}
