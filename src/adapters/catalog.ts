@@ -327,3 +327,12 @@ export async function refreshMaterializedViews(client: Client): Promise<Material
   }
   return out;
 }
+
+/** The materialized views of the connected database, by display name, with whether they hold data. */
+export async function materializedViews(client: Client): Promise<Map<string, { schema: string; name: string; populated: boolean }>> {
+  const { rows } = await client.query<{ schema: string; name: string; populated: boolean }>(
+    `SELECT n.nspname AS schema, c.relname AS name, c.relispopulated AS populated FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'm' AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')} ORDER BY 1, 2`,
+  );
+  return new Map(rows.map((r) => [displayName(r.schema, r.name), r]));
+}

@@ -4,6 +4,7 @@
  * so clone copies them itself; compare reads them as part of the schema.
  */
 import { quoteIdent, quoteLiteral } from '../core/quote.js';
+import { splitSettingList } from '../core/settings.js';
 import { type Client, queryOne } from './pg.js';
 
 export interface DatabaseLevel {
@@ -57,32 +58,6 @@ const settingValue = (s: string) => s.slice(s.indexOf('=') + 1);
 
 /** Settings whose stored value is a list of quoted identifiers (GUC_LIST_QUOTE in PostgreSQL). */
 const LIST_SETTINGS = new Set(['search_path', 'temp_tablespaces', 'local_preload_libraries', 'session_preload_libraries', 'shared_preload_libraries', 'unix_socket_directories']);
-
-/** Splits a stored list value (`app, "My Schema"`) into its elements, as PostgreSQL's SplitIdentifierString does. */
-export function splitSettingList(value: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i < value.length) {
-    while (value[i] === ' ' || value[i] === ',') i++;
-    if (i >= value.length) break;
-    if (value[i] === '"') {
-      let item = '';
-      i++;
-      while (i < value.length) {
-        if (value[i] === '"' && value[i + 1] === '"') (item += '"'), (i += 2);
-        else if (value[i] === '"') break;
-        else item += value[i++];
-      }
-      i++;
-      out.push(item);
-    } else {
-      const end = value.indexOf(',', i);
-      out.push(value.slice(i, end === -1 ? undefined : end).trim());
-      i = end === -1 ? value.length : end;
-    }
-  }
-  return out;
-}
 
 /** `SET name TO value` for one stored `name=value`: names quoted part by part, values as literals. */
 function setClause(setting: string): string {

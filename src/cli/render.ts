@@ -34,7 +34,7 @@ export function renderSteps(steps: ReadonlyArray<StepResult>): string {
 const fmt = (n: number | null) => (n === null ? '—' : n.toLocaleString('en-US'));
 
 export function renderCompare(r: CompareResult): string {
-  const mark = (status: string) => (status === 'differs' || status === 'missing-on-green' ? '✖' : status === 'in-flight' ? '~' : '✔');
+  const mark = (status: string) => (status === 'differs' || status === 'missing-on-green' ? '✖' : status === 'in-flight' || status === 'stale' ? '~' : '✔');
   const out = [
     table(
       ['table', 'blue rows', 'green rows', 'compared', 'chunks', 'time', 'status'],
@@ -60,6 +60,7 @@ export function renderCompare(r: CompareResult): string {
     } else if (t.status === 'differs' && t.method === 'multiset') {
       out.push('', `${t.table}: has no key, so it is compared as a multiset: the rows differ (a missing, extra or duplicated row), and which ones cannot be named`);
     }
+    if (t.status === 'stale') out.push('', `${t.table}: materialized view, ${t.blueRows === null ? 'not populated on one side' : 'its rows differ'}: the standby's copy is as of ${t.staleSince ?? 'its last refresh'} (every flip refreshes it on the side traffic goes to; REFRESH MATERIALIZED VIEW to do it now)`);
     if (t.unsettled) out.push(`  ${t.table}: ${t.unsettled} row${t.unsettled > 1 ? 's' : ''} kept changing while read (in flight, not a difference)`);
   }
   const excluded = r.tables.flatMap((t) => (t.excludedColumns ?? []).map((c) => `${t.table}.${c.name} (${c.reason})`));

@@ -11,7 +11,7 @@ import { type CompareResult, type TableComparison, verdict } from '../core/compa
 import { displayName, quoteQualified, splitQualified } from '../core/quote.js';
 import { diffSchemas, type SchemaSnapshot } from '../core/schema-diff.js';
 import type { Side } from '../core/state.js';
-import { checkIntegrity, countRowsWrittenSince, currentXid, type ForeignKeyRef, listTables, readSchema, type TableRef } from '../adapters/catalog.js';
+import { checkIntegrity, countRowsWrittenSince, currentXid, type ForeignKeyRef, listTables, materializedViews, readSchema, type TableRef } from '../adapters/catalog.js';
 import { buildTableSpec, multisetWindow, type Sides, tableReader } from '../adapters/content.js';
 import { ensurePrivateDir, writeFileAtomic } from '../adapters/state-store.js';
 import { type Client, queryOne, withClient } from '../adapters/pg.js';
@@ -143,6 +143,26 @@ export async function _compare(deps: Deps, options: CompareOptions = {}): Promis
         const last = tables[tables.length - 1];
         if (last.status === 'differs') progress.fail(`${name}: differs`);
         else progress.succeed(`${name}: ${last.status} (${last.ms} ms)`);
+      }
+      // Materialized views: their rows as a multiset. A difference is staleness, not a loss: each
+      // flip refreshes them on the side traffic goes to.
+      const lastRefresh = state.flips.filter((f) => f.ok).at(-1)?.at ?? state.history.find((h) => h.event === 'clone-finished')?.at;
+      const [blueViews, greenViews] = await Promise.all([materializedViews(clients.blue), materializedViews(clients.green)]);
+      for (const [name, view] of blueViews) {
+        const other = greenViews.get(name);
+        if (!other) continue;
+        const t0 = performance.now();
+        const base = { table: name, method: 'multiset' as const, materializedView: true };
+        if (!view.populated || !other.populated) {
+          tables.push({ ...base, blueRows: null, greenRows: null, status: 'stale', staleSince: lastRefresh, ms: Math.round(performance.now() - t0) });
+          continue;
+        }
+        const { spec } = await buildTableSpec(publisher, subscriber, view.schema, view.name, publisherSide, subscriberSide);
+        const w = await multisetWindow({ publisher, subscriber }, spec);
+        const side = publisherSide === 'blue' ? { blueRows: w.publisher.count, greenRows: w.subscriber.count } : { blueRows: w.subscriber.count, greenRows: w.publisher.count };
+        const same = multisetVerdict(w) === 'ok';
+        tables.push({ ...base, ...side, status: same ? 'ok' : 'stale', ...(same ? {} : { staleSince: lastRefresh }), chunks: 1, ms: Math.round(performance.now() - t0) });
+        rowsCompared += w.publisher.count + w.subscriber.count;
       }
       const contentMs = Math.round(performance.now() - contentStart);
 

@@ -199,7 +199,8 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
             drain: async () => {
               // The heartbeat is the last transaction published on the side we leave: once the other side shows it, all is applied.
               const token = await beatHeartbeat(from);
-              const polls = await budget(waitForHeartbeat(to, token, deadline, 'the drain'), 'the drain');
+              // The budget speaks for a drain that runs out (it cancels our queries first): the wait's own limit is a backstop.
+              const polls = await budget(waitForHeartbeat(to, token, deadline + 1000, 'the drain'), 'the drain');
               return `applied through heartbeat ${token} (${polls} poll${polls > 1 ? 's' : ''})`;
             },
             'sync-sequences': async () => `${await budget(syncSequences(from, to), 'the sequence sync')} advanced`,

@@ -5,7 +5,7 @@ import type { SchemaDiff } from './schema-diff.js';
  * `in-flight`: replicate mode, some rows kept changing on the serving side while they were read, and
  * no row differed once it held still: nothing to report. `differs` is only ever a real difference.
  */
-export type TableStatus = 'ok' | 'differs' | 'missing-on-green' | 'new-on-green' | 'written-since-switchover' | 'in-flight';
+export type TableStatus = 'ok' | 'differs' | 'missing-on-green' | 'new-on-green' | 'written-since-switchover' | 'in-flight' | 'stale';
 
 export interface TableComparison {
   readonly table: string;
@@ -29,6 +29,10 @@ export interface TableComparison {
   readonly excludedColumns?: ReadonlyArray<{ readonly name: string; readonly reason: string }>;
   /** Rows still changing on the serving side while read (in flight, not differences). */
   readonly unsettled?: number;
+  /** A materialized view (compared as a multiset of its rows). */
+  readonly materializedView?: boolean;
+  /** `stale`: the standby's copy of the view is as of this time (its last refresh: the last flip, or the clone). */
+  readonly staleSince?: string;
 }
 
 export interface IntegrityFinding {

@@ -41,6 +41,10 @@ describe('the rollback window: DDL on the serving side is carried, or the flip r
       const viewTotal = async (side: 'blue' | 'green') => (await sql<{ n: number }>(rig.sandbox[`${side}Url`], `SELECT sum(n)::int AS n FROM order_totals`))[0].n;
       const orders = async (side: 'blue' | 'green') => (await sql<{ n: number }>(rig.sandbox[`${side}Url`], `SELECT count(*)::int AS n FROM orders`))[0].n;
       const asOfClone = await viewTotal('green');
+      // The application refreshes its view on blue: green's copy is now stale, and compare says since when.
+      await sql(rig.sandbox.blueUrl, `REFRESH MATERIALIZED VIEW order_totals`);
+      const stale = (await _compare(rig.deps)).tables.find((t) => t.table === 'public.order_totals');
+      expect(stale).toMatchObject({ status: 'stale', materializedView: true, staleSince: expect.stringMatching(/^\d{4}-/) });
       const beforeSwitchover = await orders('green');
       expect(beforeSwitchover).toBeGreaterThan(asOfClone);
       const switchover = await _switchover(rig.deps);

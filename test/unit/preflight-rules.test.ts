@@ -47,4 +47,11 @@ describe('preflight rules', () => {
     expect(statusOf({ ...healthy, greenResettable: true, green: { ...healthy.green, databaseExists: true, userTables: 7 } }, 'green-empty')).toBe('warn');
     expect(statusOf({ ...healthy, blue: { ...healthy.blue, longTransactions: [{ pid: 7, seconds: 900, who: 'app' }] } }, 'long-transactions')).toBe('warn');
   });
+  it('warns, in replicate mode, when a stalled subscriber could fill a side\'s disk with WAL', () => {
+    const replicate = { ...healthy, mode: 'replicate' as const, blue: { ...healthy.blue, maxSlotWalKeepSize: '-1' }, green: { ...healthy.green, maxSlotWalKeepSize: '20GB' } };
+    const blue = preflightFindings(replicate).find((f) => f.check === 'blue-slot-wal-limit');
+    expect(blue).toMatchObject({ status: 'warn', message: expect.stringMatching(/keeps all its WAL for our slot until its disk is full/) });
+    expect(statusOf(replicate, 'green-slot-wal-limit')).toBe('ok');
+    expect(statusOf({ ...replicate, mode: 'freeze' }, 'blue-slot-wal-limit')).toBeUndefined();
+  });
 });
