@@ -29,6 +29,10 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $fn$
 DECLARE
   r record;
 BEGIN
+  -- pg-bluegreen's own DDL (carried changes, subscriptions whose statements hold a password) is not the application's.
+  IF coalesce(current_setting('application_name', true), '') LIKE 'bluegreen%' THEN
+    RETURN;
+  END IF;
   IF tg_event = 'sql_drop' THEN
     FOR r IN SELECT object_type, object_identity FROM pg_event_trigger_dropped_objects() LOOP
       INSERT INTO ${GUARD_SCHEMA}.${DDL_LOG_TABLE} (command, object_type, object, statement) VALUES (tg_tag, r.object_type, r.object_identity, left(current_query(), 2000));
@@ -73,7 +77,7 @@ export interface DdlEntry {
 }
 
 /**
- * Schema changes made since `since` (ISO time) by anyone but pg-bluegreen itself, oldest first, at most
+ * Schema changes made since `since` (ISO time) (pg-bluegreen's own are never recorded), oldest first, at most
  * `limit`. An empty list when the log is not installed.
  */
 export async function ddlSince(client: Client, since: string, limit = 50): Promise<DdlEntry[]> {
@@ -81,7 +85,7 @@ export async function ddlSince(client: Client, since: string, limit = 50): Promi
   if (!installed.rows[0].ok) return [];
   const { rows } = await client.query<{ at: Date; role: string; application: string | null; command: string; object_type: string | null; object: string | null; statement: string | null }>(
     `SELECT at, role, application, command, object_type, object, statement FROM ${GUARD_SCHEMA}.${DDL_LOG_TABLE}
-      WHERE at > $1::timestamptz AND coalesce(application, '') NOT LIKE 'bluegreen%' ORDER BY id LIMIT $2`,
+      WHERE at > $1::timestamptz ORDER BY id LIMIT $2`,
     [since, limit],
   );
   return rows.map((r) => ({ at: r.at.toISOString(), role: r.role, application: r.application, command: r.command, objectType: r.object_type, object: r.object, statement: r.statement }));

@@ -297,3 +297,18 @@ export async function copyColumnsByKey(from: Client, to: Client, table: string, 
 export async function catchUp(from: Client, to: Client, timeoutMs: number): Promise<void> {
   await waitForHeartbeat(to, await beatHeartbeat(from), performance.now() + timeoutMs, 'catching up before copying values');
 }
+
+/** Tables the subscription on the standby receives (table sync states any): a published table missing here is not replicated. */
+export async function subscribedTables(client: Client, subscription: string): Promise<Set<string>> {
+  const { rows } = await client.query<{ rel: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS rel FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid
+       JOIN pg_class c ON c.oid = r.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE s.subname = $1`,
+    [subscription],
+  );
+  return new Set(rows.map((r) => r.rel));
+}
+
+/** Rows in a table (for the check that a table copied afresh is not left empty). */
+export async function hasRows(client: Client, table: string): Promise<boolean> {
+  return !!(await queryOne(client, `SELECT 1 FROM ${sqlName(table)} LIMIT 1`));
+}

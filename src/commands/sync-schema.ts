@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DataLossRefusedError, UsageError } from '../core/errors.js';
+import { BlueGreenError, DataLossRefusedError, UsageError } from '../core/errors.js';
 import type { Report, StepResult } from '../core/report.js';
 import type { SchemaSnapshot } from '../core/schema-diff.js';
 import type { CutoverState, ReplicationLink, Side } from '../core/state.js';
@@ -14,7 +14,7 @@ import { assessWindow, type CarryAction, describeCarry, type Loss, type WindowVe
 import { readSchema } from '../adapters/catalog.js';
 import { type Client, queryOne, withClient } from '../adapters/pg.js';
 import {
-  carrySchema, catchUp, copyColumnsByKey, emptyForResync, readPublished, refreshSubscription, setPublicationTables, sharedColumns, sqlName, waitForTableSync,
+  carrySchema, catchUp, copyColumnsByKey, emptyForResync, hasRows, readPublished, refreshSubscription, setPublicationTables, sharedColumns, sqlName, subscribedTables, waitForTableSync,
 } from '../adapters/schema-carry.js';
 import { writeFileAtomic } from '../adapters/state-store.js';
 import { resetSubscriptionErrors } from '../adapters/replication.js';
@@ -53,7 +53,10 @@ export function servingLink(state: CutoverState): ReplicationLink | undefined {
 export async function assess(deps: Pick<Deps, 'config'>, state: CutoverState, from: Client, to: Client, fromSide: Side): Promise<WindowVerdict> {
   const link = fromSide === state.serving ? servingLink(state) : undefined;
   const [fromNow, toNow] = await Promise.all([readSchema(from), readSchema(to)]);
-  const published = link ? await readPublished(from, link.publication) : undefined;
+  // Published but not (yet) in the standby's subscription counts as not replicated: a sync cut short
+  // between extending the publication and refreshing the subscription must not read as covered.
+  const subscribed = link ? await subscribedTables(to, link.subscription) : undefined;
+  const published = link ? new Map([...(await readPublished(from, link.publication))].filter(([t]) => subscribed!.has(t))) : undefined;
   const verdict = assessWindow({ from: fromSide, to: fromSide === 'blue' ? 'green' : 'blue', fromBaseline: readBaseline(deps.config.stateDir, state, fromSide), fromNow, toNow, published });
   return { ...verdict, losses: await withRowCounts(to, verdict.losses) };
 }
@@ -116,6 +119,13 @@ export async function carry(deps: Pick<Deps, 'config' | 'progress'>, state: Cuto
       }
     }
     await waitForTableSync(to, link.subscription, 10 * 60_000, (n) => deps.progress.update(`Copying ${n} table${n > 1 ? 's' : ''} by table sync`));
+    for (const t of republish) {
+      if ((await hasRows(from, t)) && !(await hasRows(to, t))) {
+        throw new BlueGreenError(`${t} was copied afresh to ${verdict.to} but is empty there while ${verdict.from} has rows`, {
+          hint: `Nothing was flipped. Run \`bluegreen sync-schema\` again; ${verdict.to}'s log says why table sync copied nothing.`,
+        });
+      }
+    }
     // The apply worker may have failed on what was missing; from here, a new failure is news.
     await resetSubscriptionErrors(to, link.subscription);
   }

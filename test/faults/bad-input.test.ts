@@ -154,6 +154,12 @@ describe('bad input against real servers: a clear refusal, nothing changed on bl
     await blueUntouched();
   });
 
+  it('sync-schema with nothing replicating', async () => {
+    const r = await bluegreen(['sync-schema', '--config', config({ mode: 'replicate' })], { env: envFor() });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^✖ sync-schema needs replication running from the serving side \(replicate mode, after a clone; the cutover is [a-z-]+\)\n {2}Run it between the clone and finalize, in replicate mode\.\n?$/);
+  });
+
   it('a migration with a syntax error, and a changed applied migration (freeze mode, after a clone)', async () => {
     const migrations = path.join(dir, 'syntax');
     (await import('node:fs')).mkdirSync(migrations);
