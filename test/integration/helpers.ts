@@ -79,3 +79,9 @@ export async function sql<T extends pg.QueryResultRow = Record<string, unknown>>
 export async function count(url: string, table: string): Promise<number> {
   return Number((await sql<{ n: string }>(url, `SELECT count(*) AS n FROM ${table}`))[0].n);
 }
+
+/** Acknowledged order ids that are not in `url`'s orders table: every writer test's "nothing lost". */
+export async function missingOrders(url: string, ids: ReadonlyArray<number>): Promise<number[]> {
+  const rows = await sql<{ id: string }>(url, `SELECT unnest($1::bigint[]) AS id EXCEPT SELECT id FROM orders`, [ids]);
+  return rows.map((r) => Number(r.id));
+}

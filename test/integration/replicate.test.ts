@@ -16,12 +16,7 @@ import { _migrate } from '../../src/commands/migrate.js';
 import { _status } from '../../src/commands/status.js';
 import { _rollback, _switchover } from '../../src/commands/switchover.js';
 import { startWriteLoad } from '../../src/sandbox/trading-app.js';
-import { type Rig, sql, startRig } from './helpers.js';
-
-async function missingOrders(url: string, ids: ReadonlyArray<number>): Promise<number[]> {
-  const rows = await sql<{ id: string }>(url, `SELECT unnest($1::bigint[]) AS id EXCEPT SELECT id FROM orders`, [ids]);
-  return rows.map((r) => Number(r.id));
-}
+import { missingOrders, type Rig, sql, startRig } from './helpers.js';
 
 async function replicationObjects(url: string): Promise<string[]> {
   const rows = await sql<{ o: string }>(

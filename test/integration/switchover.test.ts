@@ -10,18 +10,13 @@ import { _status } from '../../src/commands/status.js';
 import { _rollback, _switchover } from '../../src/commands/switchover.js';
 import { startWriteLoad } from '../../src/sandbox/trading-app.js';
 import { LOCK_NAMESPACE, LockKey } from '../../src/adapters/pg.js';
-import { type Rig, sql, startRig } from './helpers.js';
+import { missingOrders, type Rig, sql, startRig } from './helpers.js';
 
 async function persistentClient(url: string) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const port = async () => Number((await client.query<{ p: number }>('SELECT inet_server_port() AS p')).rows[0].p);
   return { client, port };
-}
-
-async function missing(url: string, ids: ReadonlyArray<number>): Promise<number[]> {
-  const rows = await sql<{ id: string }>(url, `SELECT unnest($1::bigint[]) AS id EXCEPT SELECT id FROM orders`, [ids]);
-  return rows.map((r) => Number(r.id));
 }
 
 describe('switchover and rollback through PgBouncer (freeze mode)', () => {
@@ -50,7 +45,7 @@ describe('switchover and rollback through PgBouncer (freeze mode)', () => {
       const stats = await load.stop();
       expect(await app.port()).toBe(rig.sandbox.green.port);
       expect(stats.acknowledged.length).toBeGreaterThan(10);
-      expect(await missing(rig.sandbox.greenUrl, stats.acknowledged)).toEqual([]);
+      expect(await missingOrders(rig.sandbox.greenUrl, stats.acknowledged)).toEqual([]);
       // Writes on green after the flip get ids above blue's: sequences were synced.
       const { rows } = await app.client.query<{ id: string }>(`INSERT INTO orders (account_id, symbol, side, quantity) VALUES (1, 'T', 'buy', 1) RETURNING id`);
       expect(Number(rows[0].id)).toBeGreaterThan(Math.max(...stats.acknowledged));

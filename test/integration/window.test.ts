@@ -12,15 +12,10 @@ import { _status } from '../../src/commands/status.js';
 import { _rollback, _switchover } from '../../src/commands/switchover.js';
 import { _syncSchema } from '../../src/commands/sync-schema.js';
 import { startWriteLoad } from '../../src/sandbox/trading-app.js';
-import { type Rig, sql, startRig } from './helpers.js';
+import { missingOrders, type Rig, sql, startRig } from './helpers.js';
 
 const asApp = (rig: Rig, side: 'blue' | 'green') =>
   `postgres://${rig.sandbox.appUser}:${encodeURIComponent(rig.sandbox.appPassword)}@127.0.0.1:${rig.sandbox[side].port}/${rig.sandbox.database}`;
-
-async function missingOrders(url: string, ids: ReadonlyArray<number>): Promise<number[]> {
-  const rows = await sql<{ id: string }>(url, `SELECT unnest($1::bigint[]) AS id EXCEPT SELECT id FROM orders`, [ids]);
-  return rows.map((r) => Number(r.id));
-}
 
 describe('the rollback window: DDL on the serving side is carried, or the flip refuses', () => {
   let rig: Rig;
