@@ -312,3 +312,13 @@ export async function subscribedTables(client: Client, subscription: string): Pr
 export async function hasRows(client: Client, table: string): Promise<boolean> {
   return !!(await queryOne(client, `SELECT 1 FROM ${sqlName(table)} LIMIT 1`));
 }
+
+/** NOT NULL on a column the standby just got, once its values are copied. */
+export async function setNotNull(client: Client, table: string, column: string): Promise<void> {
+  await client.query(`ALTER TABLE ${sqlName(table)} ALTER COLUMN ${quoteIdent(column)} SET NOT NULL`);
+}
+
+/** How many non-null values a column holds (what giving it up loses). */
+export async function countValues(client: Client, table: string, column: string): Promise<number> {
+  return Number((await queryOne<{ n: string }>(client, `SELECT count(${quoteIdent(column)})::text AS n FROM ${sqlName(table)}`))!.n);
+}

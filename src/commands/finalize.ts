@@ -55,7 +55,7 @@ export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Prom
     },
     {
       name: `clean-${serving}`,
-      title: `Removing bluegreen's write guard from ${serving}`,
+      title: `Removing bluegreen's write guard and DDL log from ${serving}`,
       run: () =>
         withClient(serving === 'green' ? config.green : config.blue, async (c) => {
           await removeWriteGuard(c);

@@ -12,14 +12,13 @@ import type { SchemaSnapshot } from '../core/schema-diff.js';
 import type { CutoverState, ReplicationLink, Side } from '../core/state.js';
 import { assessWindow, type CarryAction, describeCarry, type Loss, type WindowVerdict } from '../core/window.js';
 import { readSchema } from '../adapters/catalog.js';
-import { type Client, queryOne, withClient } from '../adapters/pg.js';
+import { type Client, withClient } from '../adapters/pg.js';
 import {
-  carrySchema, catchUp, copyColumnsByKey, emptyForResync, hasRows, readPublished, refreshSubscription, setPublicationTables, sharedColumns, sqlName, subscribedTables, waitForTableSync,
+  carrySchema, catchUp, copyColumnsByKey, emptyForResync, countValues, hasRows, readPublished, refreshSubscription, setNotNull, setPublicationTables, sharedColumns, subscribedTables, waitForTableSync,
 } from '../adapters/schema-carry.js';
 import { writeFileAtomic } from '../adapters/state-store.js';
 import { resetSubscriptionErrors } from '../adapters/replication.js';
 import { installWriteGuard } from '../adapters/write-guard.js';
-import { quoteIdent } from '../core/quote.js';
 import { lastPart, tableOf } from '../core/window.js';
 import { schemaFile } from './clone.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
@@ -67,10 +66,9 @@ async function withRowCounts(to: Client, losses: ReadonlyArray<Loss>): Promise<L
   for (const l of losses) {
     const m = /^column (.+)$/.exec(l.object);
     if (m && /^dropped on/.test(l.what)) {
-      const table = tableOf(m[1]);
-      const row = await queryOne<{ n: string }>(to, `SELECT count(${quoteIdent(lastPart(m[1]))})::text AS n FROM ${sqlName(table)}`).catch(() => undefined);
-      if (row) {
-        out.push({ ...l, what: `${l.what} (${row.n} non-null value${row.n === '1' ? '' : 's'} there now)` });
+      const n = await countValues(to, tableOf(m[1]), lastPart(m[1])).catch(() => undefined);
+      if (n !== undefined) {
+        out.push({ ...l, what: `${l.what} (${n} non-null value${n === 1 ? '' : 's'} there now)` });
         continue;
       }
     }
@@ -115,7 +113,7 @@ export async function carry(deps: Pick<Deps, 'config' | 'progress'>, state: Cuto
       for (const c of outcome.columnsToCopy) {
         deps.progress.update(`Copying ${c.table}.${c.column} by key`);
         await copyColumnsByKey(from, to, c.table, [c.column]);
-        if (c.setNotNull) await to.query(`ALTER TABLE ${sqlName(c.table)} ALTER COLUMN ${quoteIdent(c.column)} SET NOT NULL`);
+        if (c.setNotNull) await setNotNull(to, c.table, c.column);
       }
     }
     await waitForTableSync(to, link.subscription, 10 * 60_000, (n) => deps.progress.update(`Copying ${n} table${n > 1 ? 's' : ''} by table sync`));
