@@ -233,7 +233,7 @@ enforces) is listed as a loss: exit 3, and the next flip refuses it without --ac
     .action((o: CommonOptions) =>
       execute(o, (deps) => _syncSchema(deps, { dryRun: o.dryRun }), (r) =>
         [
-          `${o.dryRun ? 'Would carry' : 'Carried'} ${r.from} → ${r.to}: ${r.carried.length ? `\n${r.carried.map((c) => `  ${c}`).join('\n')}` : 'nothing (the schemas agree)'}`,
+          `${o.dryRun ? 'Would carry' : 'Carried'} ${r.from} → ${r.to}:${r.carried.length ? `\n${r.carried.map((c) => `  ${c}`).join('\n')}` : ' nothing (the schemas agree)'}`,
           ...(r.notes.length ? ['', ...r.notes.map((n) => `note: ${n}`)] : []),
           ...(r.losses.length ? ['', `Cannot be carried (a flip to ${r.to} would lose them):`, ...r.losses.map((l) => `  ${l.object}: ${l.what}`)] : ['', `A flip to ${r.to} is lossless.`]),
         ].join('\n') + dryRunNote(o.dryRun),

@@ -96,7 +96,7 @@ export function renderStatus(s: StatusResult, now: number): string {
       `replication ${r.direction}`,
       r.error
         ? `unknown (${r.error})`
-        : `${r.running ? 'running' : 'NOT RUNNING'}, lag ${mb(r.lagBytes)}${r.lagSeconds !== undefined ? ` / ${r.lagSeconds.toFixed(1)} s` : ''}, WAL retained ${mb(r.retainedBytes)}${r.walStatus ? ` (${r.walStatus})` : ''}${r.cause ? `\n    cause: ${r.cause}` : ''}`,
+        : `${r.running ? (r.uncoveredTables?.length ? `running, but NOT replicating ${r.uncoveredTables.join(', ')} (left the publication)` : 'running') : 'NOT RUNNING'}, lag ${mb(r.lagBytes)}${r.lagSeconds !== undefined ? ` / ${r.lagSeconds.toFixed(1)} s` : ''}, WAL retained ${mb(r.retainedBytes)}${r.walStatus ? ` (${r.walStatus})` : ''}${r.cause ? `\n    cause: ${r.cause}` : ''}`,
     ]);
   }
   if (s.window) {
@@ -121,5 +121,7 @@ export function renderStatus(s: StatusResult, now: number): string {
   if (s.dump) lines.push(['backup', s.dump]);
   if (s.lastError) lines.push(['last error', s.lastError.split('\n')[0]]);
   const width = Math.max(...lines.map(([k]) => k.length));
-  return [...lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`), '', s.advice].join('\n');
+  // Continuation lines of a value start under the value, a little further in.
+  const indent = (v: string) => v.replace(/\n {4}/g, `\n${' '.repeat(width + 4)}`);
+  return [...lines.map(([k, v]) => `${k.padEnd(width)}  ${indent(v)}`), '', s.advice].join('\n');
 }

@@ -2,7 +2,7 @@
 import { adviceFor, type Phase } from '../core/phases.js';
 import { sameTargetAs } from '../core/pgbouncer-ini.js';
 import { type CutoverState, type FlipRecord, type ReplicationLink, type Side, windowLeftMs } from '../core/state.js';
-import { describeCarry, type Loss } from '../core/window.js';
+import { type CarryAction, describeCarry, type Loss } from '../core/window.js';
 import { ddlSince, type DdlEntry } from '../adapters/ddl-log.js';
 import { assess, servingLink } from './sync-schema.js';
 import { withClient } from '../adapters/pg.js';
@@ -25,6 +25,8 @@ export interface ReplicationStatus {
   readonly applyErrors?: number;
   /** Why replication does not run, where it can be known. */
   readonly cause?: string;
+  /** Tables both sides have that this direction no longer replicates (DROP COLUMN … CASCADE takes a table out of a publication). */
+  readonly uncoveredTables?: ReadonlyArray<string>;
   readonly error?: string;
 }
 
@@ -36,6 +38,8 @@ export interface WindowStatus {
   /** What sync-schema (and the next flip, before its pause) will carry to the standby. */
   readonly pending: ReadonlyArray<string>;
   readonly notes: ReadonlyArray<string>;
+  /** The same as `pending`, as data. */
+  readonly carry: ReadonlyArray<CarryAction>;
   readonly error?: string;
 }
 
@@ -118,7 +122,8 @@ export async function _status(deps: Deps): Promise<StatusResult> {
   // A failing worker's likeliest cause is a schema difference the verdict names: say it.
   const live = replication.find((r) => r.direction === (state.serving === 'blue' ? 'blue → green' : 'green → blue'));
   const cause = live && !live.running && window?.pending.length ? `${live.cause ?? 'not running'}; the standby lacks what the serving side has: ${window.pending.join('; ')} (run \`bluegreen sync-schema\`)` : live?.cause;
-  const replicationWithCause = replication.map((r) => (r === live ? { ...r, cause } : r));
+  const uncoveredTables = window?.carry.filter((a) => a.kind === 'republish').map((a) => (a as { table: string }).table) ?? [];
+  const replicationWithCause = replication.map((r) => (r === live ? { ...r, cause, ...(uncoveredTables.length ? { uncoveredTables } : {}) } : r));
   const since = state.flips.filter((f) => f.ok).at(-1)?.at ?? state.history.find((h) => h.event === 'clone-finished')?.at;
   const ddl = since && state.phase !== 'finalized' && state.phase !== 'aborted'
     ? await Promise.all((['blue', 'green'] as const).map(async (side) => ({
@@ -127,6 +132,9 @@ export async function _status(deps: Deps): Promise<StatusResult> {
         entries: await withClient(side === 'blue' ? config.blue : config.green, (c) => ddlSince(c, since), conn(deps, side, 'status')).catch(() => []),
       })))
     : [];
+  if (window?.verdict === 'lossy' && !window.error) {
+    advice = `The next ${window.next} would lose what is listed above: undo that change on ${state.serving} and run \`bluegreen sync-schema\`, or ${window.next} with --accept-data-loss to give it up. ${advice}`;
+  }
   return {
     cutover: stored?.id,
     mode: state.mode,
@@ -159,8 +167,8 @@ async function windowStatus(deps: Deps, state: CutoverState): Promise<WindowStat
   const url = (side: Side) => (side === 'blue' ? deps.config.blue : deps.config.green);
   try {
     const v = await withClient(url(from), (f) => withClient(url(to), (t) => assess(deps, state, f, t, from), conn(deps, to, 'status')), conn(deps, from, 'status'));
-    return { next, verdict: v.losses.length ? 'lossy' : 'lossless', losses: v.losses, pending: v.carry.map(describeCarry), notes: v.notes };
+    return { next, verdict: v.losses.length ? 'lossy' : 'lossless', losses: v.losses, pending: v.carry.map(describeCarry), notes: v.notes, carry: v.carry };
   } catch (error) {
-    return { next, verdict: 'lossy', losses: [], pending: [], notes: [], error: `could not be judged: ${(error as Error).message.split('\n')[0]}` };
+    return { next, verdict: 'lossy', losses: [], pending: [], notes: [], carry: [], error: `could not be judged: ${(error as Error).message.split('\n')[0]}` };
   }
 }

@@ -141,7 +141,7 @@ export interface SyncSchemaResult extends Report {
 /** The losses as an error that refuses a flip (exit 3), naming each and what to do. */
 export function lossRefusal(direction: string, v: WindowVerdict): DataLossRefusedError {
   return new DataLossRefusedError(`${direction} would lose data on ${v.to}:\n${v.losses.map((l) => `  ${l.object}: ${l.what}`).join('\n')}`, {
-    hint: `Nothing was paused; ${v.from} keeps serving. Undo the change on ${v.from} (re-add what was dropped) and run \`bluegreen sync-schema\`, or run again with --accept-data-loss to give these up (recorded in the state and the audit log).`,
+    hint: `Undo the change on ${v.from} (re-add what was dropped) and run \`bluegreen sync-schema\`, or run again with --accept-data-loss to give these up (recorded in the state and the audit log).`,
   });
 }
 
