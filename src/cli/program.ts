@@ -193,7 +193,12 @@ Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use 
           const plan = await readMigrationPlan(m.dir, applied);
           const changed = new Set(plan.changed.map((c) => c.version));
           const rows = [
-            ...plan.applied.map((a) => ({ version: a.version, name: a.name, status: changed.has(a.version) ? 'CHANGED since applied' : 'applied' })),
+            ...plan.applied.map((a) => ({
+              version: a.version,
+              name: a.name,
+              status: `${changed.has(a.version) ? 'CHANGED since applied' : 'applied'}${a.unchecked ? ` (unchecked: ${a.unchecked})` : ''}`,
+              ...(a.unchecked ? { unchecked: a.unchecked } : {}),
+            })),
             ...plan.pending.map((p) => ({ version: p.version, name: p.name, status: 'pending' })),
           ];
           return { ok: plan.changed.length === 0, migrations: rows, note: undefined as string | undefined };

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { libpqEnv, parseConnString } from '../core/conninfo.js';
 import { BlockedError, BlueGreenError, MigrationError } from '../core/errors.js';
-import { describeLintFinding, lintMigrations } from '../core/migration-lint.js';
+import { describeLintFinding, type LintFinding, lintMigrations, uncheckedReason } from '../core/migration-lint.js';
+import { parseScript } from '../adapters/sql-parser.js';
 import { type AppliedMigration, findMigrations, lineAndColumn, loadMigration, type Migration, type MigrationPlan, planMigrations } from '../core/migrations.js';
 export { readHistory } from '../adapters/migration-history.js';
 import { redact } from '../core/redact.js';
@@ -77,12 +78,14 @@ async function runScript(client: Client, m: Migration, file: string, sql: string
 }
 
 /** Replicate mode: refuses, before anything runs, migrations that would break replication or the rollback path. */
-export function assertMigrationsReplicable(pending: ReadonlyArray<Migration>): void {
-  const findings = lintMigrations(pending.map((m) => ({ file: m.upFile, sql: m.up })));
-  if (findings.length === 0) return;
+export async function assertMigrationsReplicable(pending: ReadonlyArray<Migration>): Promise<LintFinding[]> {
+  const files = await Promise.all(pending.map(async (m) => ({ file: m.upFile, sql: m.up, parsed: await parseScript(m.up) })));
+  const findings = lintMigrations(files);
+  const refused = findings.filter((f) => f.severity === 'refuse');
+  if (refused.length === 0) return findings;
   throw new BlockedError(
-    `${findings.length} migration statement${findings.length > 1 ? 's' : ''} cannot run in replicate mode:\n${findings.map((f) => `  ${describeLintFinding(f)}`).join('\n')}`,
-    { hint: 'Nothing was applied. Change the migrations as suggested (expand now, contract in a later cutover), or use "mode": "freeze".' },
+    `${refused.length} migration statement${refused.length > 1 ? 's' : ''} cannot run in replicate mode:\n${refused.map((f) => `  ${describeLintFinding(f)}`).join('\n')}`,
+    { hint: 'Nothing was applied. Change the migrations as suggested (expand now, contract in a later cutover), mark a file `-- bluegreen:unchecked <reason>` to take responsibility for it, or use "mode": "freeze".' },
   );
 }
 
@@ -112,7 +115,9 @@ async function builtIn(deps: Deps, dir: string, options: MigrateOptions, migrati
             hint: 'An applied migration must never be edited: restore the file, and put the change in a new migration.',
           });
         }
-        if (config.mode === 'replicate' && !options.down) assertMigrationsReplicable(plan.pending);
+        if (config.mode === 'replicate' && !options.down) {
+          for (const w of await assertMigrationsReplicable(plan.pending)) progress.info(describeLintFinding(w));
+        }
         const steps: StepResult[] = [];
         if (options.down) {
           const version = migrationsApplied[migrationsApplied.length - 1];
@@ -140,7 +145,7 @@ async function builtIn(deps: Deps, dir: string, options: MigrateOptions, migrati
           const start = performance.now();
           try {
             await runScript(green, m, m.upFile, m.up, m.transactional, config.secrets, async () => {
-              await recordApplied(green, m, Math.round(performance.now() - start), deps.who);
+              await recordApplied(green, m, Math.round(performance.now() - start), deps.who, uncheckedReason(m.up));
             });
           } catch (error) {
             progress.fail(`${m.upFile} failed`);

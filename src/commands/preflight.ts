@@ -82,7 +82,7 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
   if (config.migrations && 'dir' in config.migrations) {
     try {
       const plan = await readMigrationPlan(config.migrations.dir, []);
-      if (config.mode === 'replicate') assertMigrationsReplicable(plan.pending);
+      if (config.mode === 'replicate') await assertMigrationsReplicable(plan.pending);
       migrations = { pending: plan.pending.length };
     } catch (error) {
       migrations = { error: (error as Error).message };

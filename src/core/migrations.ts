@@ -26,6 +26,8 @@ export interface AppliedMigration {
   readonly version: string;
   readonly name: string;
   readonly checksum: string;
+  /** The reason its file gave for `-- bluegreen:unchecked`, when it did. */
+  readonly unchecked?: string;
 }
 
 const FILE = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_.-]*)\.(up|down)\.sql$/;

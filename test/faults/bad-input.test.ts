@@ -149,7 +149,7 @@ describe('bad input against real servers: a clear refusal, nothing changed on bl
     writeFileSync(path.join(migrations, '0001_drop.up.sql'), 'ALTER TABLE orders DROP COLUMN limit_price;\n');
     const r = await bluegreen(['preflight', '--config', config({ mode: 'replicate', migrations: { dir: migrations } })], { env: envFor() });
     expect(r.exitCode).toBe(3);
-    expect(r.stdout).toContain('0001_drop.up.sql:1: ALTER TABLE orders DROP COLUMN limit_price');
+    expect(r.stdout).toContain('0001_drop.up.sql:1:1: ALTER TABLE orders DROP COLUMN limit_price');
     expect(r.stdout).toContain('instead: keep the column and stop writing it; drop it in a later cutover (contract phase)');
     await blueUntouched();
   });

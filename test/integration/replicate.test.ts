@@ -183,7 +183,7 @@ describe('replicate mode: migrations that would break replication are refused', 
     writeFileSync(path.join(rig.migrationsDir, '0005_rename_name.up.sql'), `-- v2.7\nALTER TABLE users RENAME COLUMN name TO full_name;\n`);
     const error = await _migrate(rig.deps).then(() => undefined, (e: Error & { exitCode?: number }) => e);
     expect(error?.exitCode).toBe(3);
-    expect(error?.message).toContain('0005_rename_name.up.sql:2: ALTER TABLE users RENAME COLUMN name TO full_name');
+    expect(error?.message).toContain('0005_rename_name.up.sql:2:1: ALTER TABLE users RENAME COLUMN name TO full_name');
     expect(error?.message).toContain('instead: add the new column, write both, backfill, move reads, and drop the old one in a later cutover');
     expect(await sql(rig.sandbox.greenUrl, `SELECT count(*)::int AS n FROM bluegreen.migrations`).catch(() => [{ n: 0 }])).toEqual([{ n: 0 }]);
     expect(await sql(rig.sandbox.greenUrl, `SELECT column_name FROM information_schema.columns WHERE table_name = 'positions' AND column_name = 'leverage'`)).toEqual([]);
