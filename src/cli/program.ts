@@ -10,6 +10,7 @@ import type { Config } from '../core/config.js';
 import { BlueGreenError, ExitCode, UsageError, describeError } from '../core/errors.js';
 import { newMigrationVersion, slug } from '../core/migrations.js';
 import { redact } from '../core/redact.js';
+import { describeEffectFinding } from '../core/migration-effect.js';
 import type { Report } from '../core/report.js';
 import { terminalProgress } from '../adapters/progress.js';
 import { withClient } from '../adapters/pg.js';
@@ -150,7 +151,20 @@ Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use 
     .option('--down', 'revert the latest migration applied in this cutover, with its down script')
     .action((o: CommonOptions & { down?: boolean }) =>
       execute(o, (deps) => _migrate(deps, { dryRun: o.dryRun, down: o.down }), (r) =>
-        r.steps.length ? `${renderSteps(r.steps)}${dryRunNote(o.dryRun)}` : 'No migrations configured or pending: green is up to date.',
+        r.steps.length
+          ? [
+              renderSteps(r.steps),
+              ...(r.effect
+                ? [
+                    '',
+                    'Effect, as seen on a scratch copy of green:',
+                    ...r.effect.changes.map((c) => `  ${c.source}:${c.lines.length ? `\n${c.lines.map((l) => `    ${l}`).join('\n')}` : ' no schema change'}`),
+                    ...(r.effect.findings.length ? ['', ...r.effect.findings.map((f) => `  ${f.source}: ${describeEffectFinding(f)}`)] : []),
+                  ]
+                : []),
+              ...(r.logFile ? ['', `The command's whole output: ${r.logFile}`] : []),
+            ].join('\n') + dryRunNote(o.dryRun)
+          : 'No migrations configured or pending: green is up to date.',
       ),
     );
 

@@ -6,11 +6,11 @@
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
-import { libpqEnv, parseConnString } from '../core/conninfo.js';
 import { BlockedError, BlueGreenError, MigrationError } from '../core/errors.js';
 import { describeLintFinding, type LintFinding, lintMigrations, uncheckedReason } from '../core/migration-lint.js';
 import { parseScript } from '../adapters/sql-parser.js';
+import { describeEffectFinding } from '../core/migration-effect.js';
+import { assertEffectSafe, checkBuiltInEffect, checkCommandEffect, type EffectReport, leftApplied, postgresErrorLines, runMigrationCommand } from './migrate-effect.js';
 import { type AppliedMigration, findMigrations, lineAndColumn, loadMigration, type Migration, type MigrationPlan, planMigrations } from '../core/migrations.js';
 export { readHistory } from '../adapters/migration-history.js';
 import { redact } from '../core/redact.js';
@@ -54,7 +54,7 @@ function migrationFailure(m: Migration, file: string, sql: string, offset: numbe
   });
 }
 
-async function runScript(client: Client, m: Migration, file: string, sql: string, transactional: boolean, secrets: ReadonlyArray<string>, record: () => Promise<void>) {
+export async function runScript(client: Client, m: Migration, file: string, sql: string, transactional: boolean, secrets: ReadonlyArray<string>, record: () => Promise<void>) {
   try {
     if (transactional) {
       await withTransaction(client, async () => {
@@ -99,9 +99,13 @@ export interface MigrateResult extends Report {
   readonly applied: ReadonlyArray<string>;
   readonly reverted: ReadonlyArray<string>;
   readonly pending: ReadonlyArray<string>;
+  /** Replicate mode: what the migrations do, as seen on a scratch copy of green first. */
+  readonly effect?: EffectReport;
+  /** An external command's whole output, redacted. */
+  readonly logFile?: string;
 }
 
-async function builtIn(deps: Deps, dir: string, options: MigrateOptions, migrationsApplied: ReadonlyArray<string>): Promise<{ steps: StepResult[]; applied: string[]; reverted: string[]; pending: string[] }> {
+async function builtIn(deps: Deps, dir: string, options: MigrateOptions, migrationsApplied: ReadonlyArray<string>): Promise<{ steps: StepResult[]; applied: string[]; reverted: string[]; pending: string[]; effect?: EffectReport }> {
   const { config, progress } = deps;
   return withClient(
     config.green,
@@ -115,10 +119,19 @@ async function builtIn(deps: Deps, dir: string, options: MigrateOptions, migrati
             hint: 'An applied migration must never be edited: restore the file, and put the change in a new migration.',
           });
         }
+        const steps: StepResult[] = [];
+        let effect: EffectReport | undefined;
         if (config.mode === 'replicate' && !options.down) {
           for (const w of await assertMigrationsReplicable(plan.pending)) progress.info(describeLintFinding(w));
+          if (plan.pending.length) {
+            progress.start(`Checking the effect of ${plan.pending.length} migration${plan.pending.length > 1 ? 's' : ''} on a scratch copy of green`);
+            effect = await checkBuiltInEffect(deps, plan.pending);
+            progress.succeed(`Effect checked on a scratch copy of green (${effect.ms} ms): ${effect.findings.length ? `${effect.findings.length} finding${effect.findings.length > 1 ? 's' : ''}` : 'replication-safe'}`);
+            for (const f of effect.findings.filter((x) => x.severity === 'warn')) progress.info(`${f.source}: ${describeEffectFinding(f)}`);
+            if (!options.dryRun) assertEffectSafe(effect);
+            steps.push({ name: 'effect-check', status: 'ok', ms: effect.ms, detail: 'scratch copy of green: schema before and after, data changes' });
+          }
         }
-        const steps: StepResult[] = [];
         if (options.down) {
           const version = migrationsApplied[migrationsApplied.length - 1];
           if (!version) throw new BlueGreenError('no migration applied in this cutover to revert', { hint: 'Down scripts run only on green, for migrations applied since the clone.' });
@@ -158,39 +171,52 @@ async function builtIn(deps: Deps, dir: string, options: MigrateOptions, migrati
           applied.push(m.version);
         }
         if (plan.pending.length === 0) progress.info('no pending migrations: green is up to date');
-        return { steps, applied, reverted: [], pending: options.dryRun ? plan.pending.map((m) => m.version) : [] };
+        return { steps, applied, reverted: [], pending: options.dryRun ? plan.pending.map((m) => m.version) : [], effect };
       }),
     conn(deps, 'green', 'migrate'),
   );
 }
 
-async function external(deps: Deps, command: string, options: MigrateOptions): Promise<StepResult[]> {
-  if (options.dryRun) return [{ name: 'external command', status: 'skipped', ms: 0, detail: `dry run: would run \`${command}\` against green` }];
-  if (options.down) throw new BlueGreenError('--down works only with the built-in runner', { hint: 'Use your migration tool\'s own undo against green.' });
+async function external(deps: Deps, migrations: { readonly command: string; readonly historyTables?: ReadonlyArray<string> }, options: MigrateOptions): Promise<{ steps: StepResult[]; effect?: EffectReport; logFile?: string }> {
   const { config, progress } = deps;
-  const green = parseConnString(config.green);
+  const command = migrations.command;
+  if (options.down) throw new BlueGreenError('--down works only with the built-in runner', { hint: 'Use your migration tool\'s own undo against green.' });
+  const steps: StepResult[] = [];
+  let effect: EffectReport | undefined;
+  if (config.mode === 'replicate') {
+    // The tool runs first where nothing is at stake: its effect decides whether it may run on green.
+    progress.start(`Running \`${command}\` on a scratch copy of green to see its effect`);
+    const checked = await checkCommandEffect(deps, command, migrations.historyTables);
+    effect = checked;
+    progress.succeed(`Effect checked on a scratch copy of green (${checked.ms} ms): ${checked.changes[0].lines.length} schema change${checked.changes[0].lines.length === 1 ? '' : 's'}, ${checked.findings.length ? `${checked.findings.length} finding${checked.findings.length > 1 ? 's' : ''}` : 'replication-safe'}`);
+    for (const f of checked.findings.filter((x) => x.severity === 'warn')) progress.info(describeEffectFinding(f));
+    if (!options.dryRun) assertEffectSafe(checked);
+    steps.push({ name: 'effect-check', status: 'ok', ms: checked.ms, detail: `scratch copy; its output: ${checked.run.logFile}` });
+  }
+  if (options.dryRun) {
+    steps.push({ name: 'external command', status: 'skipped', ms: 0, detail: `dry run: would run \`${command}\` against green` });
+    return { steps, effect };
+  }
   // Green refuses application writes before the switchover; the migration tool is not an application.
   await withClient(config.green, unfreezeWrites, conn(deps, 'green', 'migrate'));
+  const before = await withClient(config.green, readSchema, conn(deps, 'green', 'migrate'));
   progress.start(`running \`${command}\` against green`);
   const start = performance.now();
   try {
-    const result = await execa(command, {
-      shell: true,
-      reject: false,
-      all: true,
-      env: { DATABASE_URL: config.green, ...libpqEnv(green) },
-    });
+    const run = await runMigrationCommand(deps, command, config.green, 'green');
     const ms = Math.round(performance.now() - start);
-    const output = redact(String(result.all ?? ''), config.secrets).trim();
-    for (const line of output.split('\n').slice(-20)) if (line) progress.info(line);
-    if (result.exitCode !== 0) {
-      progress.fail(`migration command failed (exit ${result.exitCode})`);
-      throw new MigrationError(`migration command failed (exit ${result.exitCode}): ${command}\n  ${output.split('\n').slice(-5).join('\n  ')}`, {
-        hint: 'Its output is above. Green was not switched to; fix the migration and run `bluegreen migrate` again.',
-      });
+    if (run.exitCode !== 0) {
+      progress.fail(`migration command failed (exit ${run.exitCode})`);
+      const left = leftApplied(before, await withClient(config.green, readSchema, conn(deps, 'green', 'migrate')));
+      const errors = postgresErrorLines(run.output);
+      throw new MigrationError(
+        `migration command failed (exit ${run.exitCode}): ${redact(command, config.secrets)}\n  ${(errors.length ? errors : run.output.trim().split('\n').slice(-10)).join('\n  ')}\n  left applied on green: ${left.length ? `\n    ${left.join('\n    ')}` : 'nothing (the schema is as before)'}`,
+        { hint: `Its whole output is in ${run.logFile}. Green was not switched to; fix the migration and run \`bluegreen migrate\` again.` },
+      );
     }
-    progress.succeed(`migration command finished (${ms} ms)`);
-    return [{ name: 'external command', status: 'ok', ms }];
+    progress.succeed(`migration command finished (${ms} ms); output kept in ${run.logFile}`);
+    steps.push({ name: 'external command', status: 'ok', ms, detail: `output: ${run.logFile}` });
+    return { steps, effect, logFile: run.logFile };
   } finally {
     await withClient(config.green, (c) => freezeWrites(c, 'green before switchover').then(() => undefined), conn(deps, 'green', 'migrate'));
   }
@@ -204,7 +230,7 @@ export async function _migrate(deps: Deps, options: MigrateOptions = {}): Promis
   const migrations = config.migrations;
   const at = () => deps.clock.now().toISOString();
   if (options.dryRun) {
-    if ('command' in migrations) return { ok: true, steps: await external(deps, migrations.command, options), applied: [], reverted: [], pending: [] };
+    if ('command' in migrations) return { ok: true, ...(await external(deps, migrations, options)), applied: [], reverted: [], pending: [] };
     const r = await builtIn(deps, migrations.dir, options, initial.migrationsApplied);
     return { ok: true, ...r };
   }
@@ -213,9 +239,9 @@ export async function _migrate(deps: Deps, options: MigrateOptions = {}): Promis
     await deps.store.save(state);
     try {
       if ('command' in migrations) {
-        const steps = await external(deps, migrations.command, options);
+        const r = await external(deps, migrations, options);
         state = advance(state, 'migrate-finished', at(), deps.who);
-        return { ok: true, steps, applied: [], reverted: [], pending: [] };
+        return { ok: true, ...r, applied: [], reverted: [], pending: [] };
       }
       const r = await builtIn(deps, migrations.dir, options, state.migrationsApplied);
       state = advance(state, 'migrate-finished', at(), deps.who, {

@@ -16,6 +16,7 @@ import {
 } from '../adapters/replication.js';
 import { freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
 import { dropAllReplication } from './cleanup.js';
+import { dropScratchCopies } from '../adapters/scratch.js';
 import { dropForwardReplication } from './clone.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
 import { runSteps, type Step } from './steps.js';
@@ -69,7 +70,16 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
     }
     if (from === 'migrating') {
       // Each migration ran in its own transaction, recorded with it: the history on green is the truth.
-      return finish([resumePgbouncer], 'finished', (s) => advance(s, 'migrate-finished', at(), deps.who, { lastError: 'migrate interrupted; each migration is all or nothing: run `bluegreen migrate` again for the rest' }));
+      // A kill during the effect check leaves its scratch copy of green behind: dropped here.
+      const dropScratch: Step = {
+        name: 'drop-scratch',
+        title: "Dropping the effect check's scratch copies of green",
+        run: async () => {
+          const n = await dropScratchCopies({ greenUrl: config.green, secrets: config.secrets });
+          return n ? `${n} dropped` : { skipped: 'none left' };
+        },
+      };
+      return finish([resumePgbouncer, dropScratch], 'finished', (s) => advance(s, 'migrate-finished', at(), deps.who, { lastError: 'migrate interrupted; each migration is all or nothing: run `bluegreen migrate` again for the rest' }));
     }
     if (from === 'finalizing') {
       return finish(

@@ -38,7 +38,11 @@ const filePointer = z.strictObject({
 });
 
 const migrationsDir = z.strictObject({ dir: z.string().min(1) });
-const migrationsCommand = z.strictObject({ command: z.string().min(1) });
+const migrationsCommand = z.strictObject({
+  command: z.string().min(1),
+  /** Tables the tool keeps its history in, beyond the well-known ones: copied with their rows into the effect check's scratch copy. */
+  historyTables: z.array(z.string().min(1)).optional(),
+});
 
 export const configSchema = z.strictObject({
   blue: connString,
@@ -71,7 +75,7 @@ export interface Config {
   readonly blue: string;
   readonly green: string;
   readonly mode: 'freeze' | 'replicate';
-  readonly migrations?: { readonly dir: string } | { readonly command: string };
+  readonly migrations?: { readonly dir: string } | { readonly command: string; readonly historyTables?: ReadonlyArray<string> };
   readonly pointer: PointerConfig;
   readonly rollbackWindowMs: number;
   readonly switchover: { readonly timeoutMs: number; readonly pauseTimeoutMs: number; readonly maxLagBytes: number; readonly verify: boolean };

@@ -64,7 +64,7 @@ export const RULES = {
   'enum-value': { direction: 'reverse', problem: 'adds an enum value green may write and blue cannot read yet', instead: 'nothing to do: sync-schema carries the value to blue before a rollback (every flip runs it)' },
   'data-change': { direction: 'data', problem: 'changes rows of a table blue writes: green would differ from blue (and INSERTs collide with ids blue hands out)', instead: 'make data fixes after the switchover, on the side that serves' },
   'backfill': { direction: 'data', problem: 'backfills a column only green has: rows blue writes until the switchover get its default, not this value', instead: 'run the backfill again after the switchover (it is safe to repeat), or give the column a DEFAULT' },
-  'opaque': { direction: 'opaque', problem: 'runs code no reader can see into (a DO block, EXECUTE, CALL, or a function called for its effects)', instead: 'write the statements out, or mark the file `-- bluegreen:unchecked <reason>` to take responsibility (recorded in the migration history); the effect check still runs it on a scratch copy first' },
+  'opaque': { direction: 'opaque', problem: 'runs code no reader can see into (a DO block, EXECUTE, CALL, or a function called for its effects)', instead: 'write the statements out, or mark the file `-- bluegreen:unchecked <reason>` to take responsibility (recorded in the migration history): its effect is still checked on a scratch copy of green first' },
   'drop-schema': { direction: 'identity', problem: 'drops a schema blue still uses', instead: 'drop it in a later cutover (contract phase)' },
 } as const satisfies Record<string, { direction: Direction; problem: string; instead: string }>;
 

@@ -69,7 +69,7 @@ export function unquote(raw: string): string {
 const KINDS = ['table', 'column', 'constraint', 'index', 'sequence', 'trigger', 'enum', 'materialized view'] as const;
 type Kind = (typeof KINDS)[number];
 
-function parseKey(key: string): { kind: Kind; name: string } | undefined {
+export function parseKey(key: string): { kind: Kind; name: string } | undefined {
   // Longest kind first: "materialized view x" must not read as a kind of its own.
   for (const kind of [...KINDS].sort((a, b) => b.length - a.length)) {
     if (key.startsWith(`${kind} `)) return { kind, name: key.slice(kind.length + 1) };
