@@ -107,7 +107,7 @@ describe('faults with bad surroundings', () => {
     expect((await bluegreen(['clone', '--config', file], { env: rig.env })).exitCode).toBe(0);
     const r = await bluegreen(['migrate', '--config', file], { env: rig.env });
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain('migration command failed (exit 4)');
+    expect(r.stderr).toContain('the migration command failed on a scratch copy of green (exit 4), before anything ran on green itself');
     expect(r.stderr).toContain('connecting to postgres://postgres:****@127.0.0.1');
     const secrets = [rig.sandbox.green.password, rig.sandbox.blue.password, rig.sandbox.pgbouncer.adminPassword];
     const stateDir = path.join(rig.dir, '.bluegreen');
