@@ -2,8 +2,11 @@
  * pg_dump, pg_restore and pg_dumpall through execa. Passwords go in PGPASSWORD, never argv (where
  * `ps` would show them); a failure becomes our error with the tool's stderr, minus secrets.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { execa } from 'execa';
-import { parseConnString, libpqEnv } from '../core/conninfo.js';
+import { parseConnString, serviceFileSection } from '../core/conninfo.js';
 import { ToolFailedError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import { findTool } from './pg-binaries.js';
@@ -24,16 +27,27 @@ export interface ToolRun {
   readonly sessionOptions?: string;
 }
 
-/** Runs a PostgreSQL client tool; returns its stdout. */
+/**
+ * Runs a PostgreSQL client tool; returns its stdout. The connection goes in a service file of its own
+ * (mode 0600, in a private folder, removed after): every libpq parameter, sslpassword and password
+ * included, reaches the tool without argv (which `ps` shows) or an environment variable libpq lacks.
+ */
 export async function runPgTool(run: ToolRun): Promise<string> {
   const file = findTool(run.tool, run.serverMajor, run.binDir);
+  const info = parseConnString(run.url);
+  // The service file's options win over PGOPTIONS: ours and the connection string's go in together.
+  const options = [info.params.options, OWN_SESSION_OPTIONS, run.sessionOptions].filter(Boolean).join(' ');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bluegreen-conn-'));
+  const serviceFile = path.join(dir, 'pg_service.conf');
+  writeFileSync(serviceFile, serviceFileSection('bluegreen', { ...info, params: { connect_timeout: '10', application_name: 'bluegreen', ...info.params, options } }), { mode: 0o600 });
   const child = execa(file, [...run.args], {
-    env: { ...libpqEnv(parseConnString(run.url)), PGAPPNAME: 'bluegreen', PGCONNECT_TIMEOUT: '10', PGOPTIONS: [OWN_SESSION_OPTIONS, run.sessionOptions].filter(Boolean).join(' ') },
+    env: { PGSERVICEFILE: serviceFile, PGSERVICE: 'bluegreen', PGPASSWORD: undefined, PGHOST: undefined, PGPORT: undefined, PGUSER: undefined, PGDATABASE: undefined, PGOPTIONS: undefined },
     extendEnv: true,
     reject: false,
     stdin: 'ignore',
     maxBuffer: 512 * 1024 * 1024,
   });
+  child.finally(() => rmSync(dir, { recursive: true, force: true })).catch(() => undefined);
   let stderrTail = '';
   let partial = '';
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -2,9 +2,12 @@
  * PostgreSQL access through scoped resources: a client lives for one callback and is released in
  * `finally`. No module-level pools. Errors keep PostgreSQL's own code, detail, hint and position.
  */
+import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
-import { describeConn, parseConnString } from '../core/conninfo.js';
+import { parse as parseIntoConfig } from 'pg-connection-string';
+import { type ConnInfo, describeConn, parseConnString, passwordFromPassfile } from '../core/conninfo.js';
 import { BlueGreenError, LockHeldError, SqlError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 
@@ -68,15 +71,59 @@ export function toBlueGreenError(error: unknown, url: string, label: string, sec
   return new BlueGreenError(`${where}: ${clean(e.message ?? String(error))}`, { cause: error });
 }
 
+/** Where libpq would look for a password file for this connection. */
+function passfilePath(info: ConnInfo): string {
+  return info.params.passfile ?? process.env.PGPASSFILE ?? path.join(os.homedir(), '.pgpass');
+}
+
+/**
+ * node-postgres settings for a connection string, read as libpq reads it: pg-connection-string with
+ * libpq's sslmode meanings (require does not check the certificate, verify-full does), certificates
+ * and keys from their files, sslpassword for an encrypted key, and the password from the passfile
+ * (PGPASSFILE, passfile=, ~/.pgpass; ignored unless 0600, like libpq) when the string has none.
+ */
+export async function clientConfig(url: string, extraOptions?: string): Promise<pg.ClientConfig> {
+  const info = parseConnString(url);
+  let parsed: ReturnType<typeof parseIntoConfig>;
+  try {
+    parsed = parseIntoConfig(url, { useLibpqCompat: true });
+  } catch (error) {
+    throw new BlueGreenError(`cannot use the connection string for ${describeConn(url)}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? `a certificate or key file does not exist (${(error as NodeJS.ErrnoException).path})` : (error as Error).message}`, {
+      hint: 'Check sslrootcert, sslcert and sslkey in the connection string.',
+    });
+  }
+  const { sslmode: _m, sslrootcert: _r, sslcert: _c, sslkey: _k, sslcrl: _l, sslpassword, passfile: _p, options, target_session_attrs: _t, connect_timeout, uselibpqcompat: _u, ...rest } = parsed as Record<string, unknown>;
+  const config: pg.ClientConfig = { ...(rest as pg.ClientConfig) };
+  if (config.ssl && typeof config.ssl === 'object' && typeof sslpassword === 'string') config.ssl = { ...config.ssl, passphrase: sslpassword };
+  if (connect_timeout) config.connectionTimeoutMillis = Number(connect_timeout) * 1000;
+  const allOptions = [options as string | undefined, extraOptions].filter(Boolean).join(' ');
+  if (allOptions) config.options = allOptions;
+  if (info.password === undefined) {
+    const file = passfilePath(info);
+    try {
+      const st = statSync(file);
+      if ((st.mode & 0o077) === 0) {
+        const password = passwordFromPassfile(readFileSync(file, 'utf8'), info);
+        if (password !== undefined) config.password = password;
+      }
+    } catch {
+      // No passfile: libpq goes on without a password too.
+    }
+  }
+  return config;
+}
+
 /** Opens a client for the callback's duration; errors come out as BlueGreenError. */
 export async function withClient<T>(url: string, fn: (client: Client) => Promise<T>, options: ConnectOptions = {}): Promise<T> {
   const label = options.label ?? 'database';
+  // Our sessions pass the write guard (it honours this only for superusers): see adapters/write-guard.ts.
+  const config = await clientConfig(url, OWN_SESSION_OPTIONS).catch((error: unknown) => {
+    throw toBlueGreenError(error, url, label, options.secrets);
+  });
   const client = new pg.Client({
-    connectionString: url,
+    ...config,
     application_name: (options.applicationName ?? APPLICATION_NAME).slice(0, 63),
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-    // Our sessions pass the write guard (it honours this only for superusers): see adapters/write-guard.ts.
-    options: OWN_SESSION_OPTIONS,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? config.connectionTimeoutMillis ?? 10_000,
   });
   // An idle client whose server goes away emits 'error'; without a listener that would crash the process.
   client.on('error', () => undefined);

@@ -4,10 +4,10 @@
  * that makes a drain exact, and lag figures.
  */
 import pg from 'pg';
-import { parseConnString } from '../core/conninfo.js';
+import { parseConnString, toConninfo } from '../core/conninfo.js';
 import { BlueGreenError, TimeoutError } from '../core/errors.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../core/quote.js';
-import { type Client, queryOne, toBlueGreenError } from './pg.js';
+import { type Client, clientConfig, queryOne, toBlueGreenError } from './pg.js';
 
 export const HEARTBEAT_TABLE = 'bluegreen.heartbeat';
 
@@ -92,7 +92,7 @@ export async function dropPublication(client: Client, name: string): Promise<voi
  * stay open while pg_dump reads the snapshot; `close()` ends it.
  */
 export async function createSlotWithSnapshot(url: string, slot: string, label: string, secrets: ReadonlyArray<string>): Promise<{ snapshot: string; lsn: string; close(): Promise<void> }> {
-  const client = new pg.Client({ connectionString: url, replication: 'database', application_name: 'bluegreen clone' } as pg.ClientConfig);
+  const client = new pg.Client({ ...(await clientConfig(url)), replication: 'database', application_name: 'bluegreen clone' } as pg.ClientConfig);
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -166,22 +166,35 @@ export async function dropSlot(client: Client, slot: string, waitMs = 10_000): P
   }
 }
 
-/** A libpq conninfo for the subscriber to reach the publisher (stored in pg_subscription, superuser-only). */
+/**
+ * A libpq conninfo for the subscriber to reach the publisher (stored in pg_subscription, superuser-only):
+ * every parameter of the peer address (sslmode, sslrootcert, sslcert, sslkey, sslcrl, sslpassword,
+ * passfile, ...), escaped by libpq's rules. Certificate paths are read on the subscriber's host. With
+ * no password, the subscriber's server looks in its own passfile (its OS user's ~/.pgpass, or passfile=).
+ */
 export function subscriptionConninfo(publisherUrl: string): string {
-  const c = parseConnString(publisherUrl);
-  const parts: Array<[string, string]> = [['host', c.host], ['port', String(c.port)], ['user', c.user], ['dbname', c.database]];
-  if (c.password !== undefined) parts.push(['password', c.password]);
-  if (c.params.sslmode) parts.push(['sslmode', c.params.sslmode]);
-  return parts.map(([k, v]) => `${k}=${quoteLiteral(v)}`).join(' ');
+  return toConninfo(parseConnString(publisherUrl), ['application_name']);
 }
 
 /** Subscribes to an existing slot, without copying data (the rows are there already). */
 export async function createSubscription(client: Client, names: ReplicationNames, publisherUrl: string): Promise<void> {
-  await client.query(
-    `CREATE SUBSCRIPTION ${quoteIdent(names.subscription)} CONNECTION ${quoteLiteral(subscriptionConninfo(publisherUrl))}
-       PUBLICATION ${quoteIdent(names.publication)}
-       WITH (create_slot = false, slot_name = ${quoteLiteral(names.slot)}, copy_data = false, enabled = true)`,
-  );
+  try {
+    await client.query(
+      `CREATE SUBSCRIPTION ${quoteIdent(names.subscription)} CONNECTION ${quoteLiteral(subscriptionConninfo(publisherUrl))}
+         PUBLICATION ${quoteIdent(names.publication)}
+         WITH (create_slot = false, slot_name = ${quoteLiteral(names.slot)}, copy_data = false, enabled = true)`,
+    );
+  } catch (error) {
+    // PostgreSQL's message may quote the connection string (and so the password, or a piece of it): reworded.
+    const e = error as { code?: string; message?: string };
+    const message = e.message ?? '';
+    const quotesConninfo = /conninfo|connection (string|option)|invalid connection|password|could not connect|missing "="|unterminated quoted string/i.test(message);
+    if (!quotesConninfo) throw error;
+    const reason = /password/i.test(message) ? 'it could not authenticate to the publisher (no password, or a wrong one)' : /could not connect|connection to server/i.test(message) ? 'it could not connect to the publisher' : 'PostgreSQL refused the connection string';
+    throw new BlueGreenError(`creating subscription ${names.subscription} failed: ${reason}${e.code ? ` (SQLSTATE ${e.code})` : ''}; PostgreSQL's own message is withheld because it quotes the connection string`, {
+      hint: `The subscriber connects with the other side's "peer" address (default: its url) from the subscriber's host. Without a password in it, the subscriber's server reads its own passfile: its OS user's ~/.pgpass on that host, or the file named by passfile= in the peer URL. Check the server log for the full message.`,
+    });
+  }
 }
 
 /** Stops a subscription's apply worker and waits until it is gone. */

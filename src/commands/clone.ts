@@ -231,7 +231,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
       title: 'Subscribing green to blue\'s changes since the snapshot',
       run: async () => {
         if (config.mode !== 'replicate') return { skipped: 'freeze mode' };
-        await onGreen((green) => createSubscription(green, state().forward!, config.blue));
+        await onGreen((green) => createSubscription(green, state().forward!, config.addresses.blue.peer));
         return `${state().forward!.subscription}: green now follows blue's writes`;
       },
     },

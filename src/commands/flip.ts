@@ -16,7 +16,7 @@ import { analyzeWhereMissing, countRowsWrittenSince, currentXid, listTables, lon
 import { buildTableSpec, countRowsOf, keysWrittenSince, tableReader } from '../adapters/content.js';
 import { lastCompareFile } from './compare.js';
 import { cancelRunningQuery, type Client, withClient } from '../adapters/pg.js';
-import { targetOf } from '../adapters/pointer.js';
+import { sideTarget } from '../adapters/pointer.js';
 import {
   advanceSlotToNow, beatHeartbeat, createPublication, createSlot, createSubscription, dropPublication, dropSlot, dropSubscription,
   replicationNames, slotLag, subscriptionHealth, waitForApplyWorker, waitForHeartbeat,
@@ -156,7 +156,7 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
             guardrails: async () => {
               deadline = performance.now() + config.switchover.timeoutMs;
               const currentTarget = await pointer.current();
-              const t = targetOf(url(plan.from));
+              const t = sideTarget(config, plan.from);
               if (currentTarget.host !== t.host || currentTarget.port !== t.port || currentTarget.database !== t.database) {
                 throw new BlockedError(`the pointer sends traffic to ${currentTarget.host}:${currentTarget.port}/${currentTarget.database}, not to ${plan.from}`, {
                   hint: 'Someone changed the pointer by hand: check it before going on.',
@@ -250,7 +250,7 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
             },
             flip: async () => {
               done.add('flip');
-              await budget(pointer.flip(targetOf(url(plan.to)), plan.to), 'the pointer flip');
+              await budget(pointer.flip(sideTarget(config, plan.to), plan.to), 'the pointer flip');
               return pointer.description;
             },
             resume: async () => {
@@ -268,7 +268,7 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
               return `${current.subscription} dropped`;
             },
             'subscribe-reverse': async () => {
-              await createSubscription(from, next, url(plan.to));
+              await createSubscription(from, next, config.addresses[plan.to].peer);
               if (!(await waitForApplyWorker(from, next.subscription, 15_000))) {
                 throw new BlueGreenError(`the apply worker of ${next.subscription} on ${plan.from} did not start within 15 s`, {
                   hint: `See ${plan.from}'s log for why; ${plan.to}'s slot keeps every write until it runs.`,
@@ -379,7 +379,7 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
               }
             }
           };
-          if (done.has('flip')) await attempt(`pointer back to ${plan.from}`, () => pointer.flip(targetOf(url(plan.from)), plan.from));
+          if (done.has('flip')) await attempt(`pointer back to ${plan.from}`, () => pointer.flip(sideTarget(config, plan.from), plan.from));
           if (done.has('open')) await attempt(`${plan.to} frozen again`, () => freezeWrites(to, `${plan.direction} aborted`, { install: false }));
           // Freeze mode keeps blue frozen until the switchover or an abort; everywhere else the side we leave reopens.
           if (done.has('freeze') && (replicate || plan.direction === 'rollback')) await attempt(`${plan.from} reopened`, () => unfreezeWrites(from));

@@ -12,7 +12,7 @@ import { availableExtensions, databaseExists, loginRoles, readReplicationCapacit
 import { readBlueFacts } from '../adapters/blue-facts.js';
 import { canWriteDir } from '../adapters/state-store.js';
 import { withClient } from '../adapters/pg.js';
-import { targetOf } from '../adapters/pointer.js';
+import { sideTarget, targetOf } from '../adapters/pointer.js';
 import { assertMigrationsReplicable, readMigrationPlan } from './migrate.js';
 import { conn, type Deps, loadState } from './context.js';
 
@@ -60,11 +60,12 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
   }
   let pointer: PreflightFacts['pointer'] = { description: deps.pointer.description };
   try {
-    await deps.pointer.check();
+    const warnings = await deps.pointer.check();
     const current = await deps.pointer.current();
     pointer = {
       ...pointer,
-      pointsAt: sameTargetAs(current, targetOf(config.blue)) ? 'blue' : sameTargetAs(current, targetOf(config.green)) ? 'green' : 'elsewhere',
+      warnings,
+      pointsAt: sameTargetAs(current, sideTarget(config, 'blue')) ? 'blue' : sameTargetAs(current, sideTarget(config, 'green')) ? 'green' : 'elsewhere',
     };
   } catch (error) {
     pointer = { ...pointer, error: (error as Error).message.split('\n')[0] };

@@ -10,7 +10,7 @@ import { sameTargetAs } from '../core/pgbouncer-ini.js';
 import type { Report } from '../core/report.js';
 import { advance, type CutoverState, type Side } from '../core/state.js';
 import { withClient } from '../adapters/pg.js';
-import { targetOf } from '../adapters/pointer.js';
+import { sideTarget } from '../adapters/pointer.js';
 import {
   createSubscription, dropPublication, dropSlot, dropSubscription, enableSubscription, replicationNames, subscriptionHealth, waitForApplyWorker,
 } from '../adapters/replication.js';
@@ -36,7 +36,7 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
     let state = await loadState(deps);
     const from = state.phase;
     const current = await pointer.current();
-    const servingNow: Side | undefined = sameTargetAs(current, targetOf(config.blue)) ? 'blue' : sameTargetAs(current, targetOf(config.green)) ? 'green' : undefined;
+    const servingNow: Side | undefined = sameTargetAs(current, sideTarget(config, 'blue')) ? 'blue' : sameTargetAs(current, sideTarget(config, 'green')) ? 'green' : undefined;
     if (!servingNow) {
       throw new BlueGreenError(`the pointer sends traffic to ${current.host}:${current.port}/${current.database}, neither blue nor green`, {
         hint: 'Point it back at one of them by hand, then run `bluegreen resume` again.',
@@ -121,7 +121,7 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
                   title: `Subscribing ${leaving} to ${going}'s writes`,
                   run: () =>
                     withClient(url(leaving), async (c) => {
-                      if (!(await subscriptionHealth(c, next.subscription)).exists) await createSubscription(c, next, url(going));
+                      if (!(await subscriptionHealth(c, next.subscription)).exists) await createSubscription(c, next, config.addresses[going].peer);
                       if (!(await waitForApplyWorker(c, next.subscription, 15_000))) throw new BlueGreenError(`the apply worker of ${next.subscription} did not start`);
                     }, conn(deps, leaving, 'resume')),
                 } satisfies Step,

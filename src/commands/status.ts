@@ -7,7 +7,7 @@ import { ddlSince, type DdlEntry } from '../adapters/ddl-log.js';
 import { assess, servingLink } from './sync-schema.js';
 import { withClient } from '../adapters/pg.js';
 import { slotLag, subscriptionHealth } from '../adapters/replication.js';
-import { targetOf } from '../adapters/pointer.js';
+import { sideTarget } from '../adapters/pointer.js';
 import type { Deps } from './context.js';
 import { conn, loadState } from './context.js';
 
@@ -104,7 +104,7 @@ export async function _status(deps: Deps): Promise<StatusResult> {
   let pointerError: string | undefined;
   try {
     const current = await pointer.current();
-    serving = sameTargetAs(current, targetOf(config.blue)) ? 'blue' : sameTargetAs(current, targetOf(config.green)) ? 'green' : 'unknown';
+    serving = sameTargetAs(current, sideTarget(config, 'blue')) ? 'blue' : sameTargetAs(current, sideTarget(config, 'green')) ? 'green' : 'unknown';
     if (serving === 'unknown') pointerError = `points at ${current.host}:${current.port}/${current.database}, neither blue nor green`;
   } catch (error) {
     pointerError = (error as Error).message.split('\n')[0];

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { parseConnString, sameTarget } from './conninfo.js';
+import { type ConnInfo, formatConnString, normalizeConnString, parseConnString, parseHostPort, sameTarget, secretsOf } from './conninfo.js';
 import { parseDuration } from './duration.js';
 import { ConfigInvalidError, type ConfigProblem } from './errors.js';
 
@@ -23,11 +23,48 @@ const duration = z.string().superRefine((value, ctx) => {
   }
 });
 
-const pgbouncerPointer = z.strictObject({
-  type: z.literal('pgbouncer'),
-  admin: connString,
-  ini: z.string().min(1),
-  database: z.string().min(1),
+const hostPort = z.string().superRefine((value, ctx) => {
+  if (!parseHostPort(value)) ctx.addIssue({ code: 'custom', message: `"${value}" is not host:port` });
+});
+
+/** A side: its URL, or `{ url, pooler, peer }` when the pooler or the other database reach it at another address. */
+const side = z.union([
+  connString,
+  z.strictObject({
+    url: connString,
+    /** Where the pooler (or the command pointer) should send traffic for this side: `host:port`. */
+    pooler: hostPort.optional(),
+    /** How the other database reaches this one for replication (the subscription's connection). */
+    peer: connString.optional(),
+  }),
+]);
+
+const pgbouncerInstance = z.strictObject({ admin: connString, ini: z.string().min(1) });
+
+const pgbouncerPointer = z
+  .strictObject({
+    type: z.literal('pgbouncer'),
+    admin: connString.optional(),
+    ini: z.string().min(1).optional(),
+    database: z.string().min(1),
+    /** A fleet: paused, flipped and resumed as one, undone as one. */
+    instances: z.array(pgbouncerInstance).min(1).optional(),
+  })
+  .superRefine((value, ctx) => {
+    const single = value.admin !== undefined || value.ini !== undefined;
+    if (single && value.instances) ctx.addIssue({ code: 'custom', message: 'give either admin and ini, or instances, not both' });
+    else if (!value.instances) {
+      for (const key of ['admin', 'ini'] as const) if (value[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required' });
+    }
+  });
+
+const commandPointer = z.strictObject({
+  type: z.literal('command'),
+  /** Prints one line, host:port/database, of where traffic goes now. */
+  current: z.string().min(1),
+  /** Sends traffic to BLUEGREEN_TARGET_HOST/PORT/DATABASE and exits 0 once it goes there. */
+  flip: z.string().min(1),
+  timeoutMs: z.number().int().positive().default(30_000),
 });
 
 const filePointer = z.strictObject({
@@ -45,11 +82,11 @@ const migrationsCommand = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
-  blue: connString,
-  green: connString,
+  blue: side,
+  green: side,
   mode: z.enum(['freeze', 'replicate']).default('replicate'),
   migrations: z.union([migrationsDir, migrationsCommand]).optional(),
-  pointer: z.discriminatedUnion('type', [pgbouncerPointer, filePointer]),
+  pointer: z.discriminatedUnion('type', [pgbouncerPointer, filePointer, commandPointer]),
   rollbackWindow: duration.default('24h'),
   switchover: z
     .strictObject({
@@ -65,15 +102,31 @@ export const configSchema = z.strictObject({
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
-export type PgbouncerPointerConfig = z.infer<typeof pgbouncerPointer>;
+/** A PgBouncer pointer, always as a fleet (one instance for the single form). */
+export interface PgbouncerPointerConfig {
+  readonly type: 'pgbouncer';
+  readonly database: string;
+  readonly instances: ReadonlyArray<{ readonly admin: string; readonly ini: string }>;
+}
 export type FilePointerConfig = z.infer<typeof filePointer>;
-export type PointerConfig = PgbouncerPointerConfig | FilePointerConfig;
+export type CommandPointerConfig = z.infer<typeof commandPointer>;
+export type PointerConfig = PgbouncerPointerConfig | FilePointerConfig | CommandPointerConfig;
+
+/** Where each side is reached from each place that connects to it. */
+export interface SideAddresses {
+  /** Where the pointer sends traffic for this side (default: the url's host and port). */
+  readonly pooler: { readonly host: string; readonly port: number; readonly database: string };
+  /** The connection the other database uses to replicate from this one (default: the url). */
+  readonly peer: string;
+}
 
 /** The validated config with paths made absolute and every secret it holds listed for redaction. */
 export interface Config {
   readonly file: string;
+  /** The controller's connection to each side (a URL, whatever form the config used). */
   readonly blue: string;
   readonly green: string;
+  readonly addresses: { readonly blue: SideAddresses; readonly green: SideAddresses };
   readonly mode: 'freeze' | 'replicate';
   readonly migrations?: { readonly dir: string } | { readonly command: string; readonly historyTables?: ReadonlyArray<string> };
   readonly pointer: PointerConfig;
@@ -130,7 +183,7 @@ function zodProblems(issues: ReadonlyArray<z.core.$ZodIssue>): ConfigProblem[] {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ path: at ? `${at}.${key}` : key, message: 'unknown key (check its spelling)' }));
     }
-    if (issue.code === 'invalid_type' && issue.input === undefined) {
+    if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.input === undefined) {
       return [{ path: at, message: 'is required' }];
     }
     if (issue.code === 'invalid_union' && at === 'pointer') {
@@ -162,32 +215,49 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
   if (problems.length > 0 || !parsed.success) throw new ConfigInvalidError(file, dedupe(problems));
 
   const raw = parsed.data;
-  const blue = parseConnString(raw.blue);
-  const green = parseConnString(raw.green);
+  const urlOf = (v: typeof raw.blue) => (typeof v === 'string' ? v : v.url);
+  const blue = parseConnString(urlOf(raw.blue));
+  const green = parseConnString(urlOf(raw.green));
   if (sameTarget(blue, green)) {
     problems.push({ path: 'green', message: `points at the same database as blue (${green.host}:${green.port}/${green.database})` });
   }
-  if (raw.pointer.type === 'pgbouncer' && parseConnString(raw.pointer.admin).database !== 'pgbouncer') {
-    problems.push({ path: 'pointer.admin', message: 'must connect to the "pgbouncer" admin database (…/pgbouncer)' });
-  }
+  const instances = raw.pointer.type === 'pgbouncer' ? (raw.pointer.instances ?? [{ admin: raw.pointer.admin!, ini: raw.pointer.ini! }]) : [];
+  instances.forEach((instance, i) => {
+    if (parseConnString(instance.admin).database !== 'pgbouncer') {
+      problems.push({ path: raw.pointer.type === 'pgbouncer' && raw.pointer.instances ? `pointer.instances[${i}].admin` : 'pointer.admin', message: 'must connect to the "pgbouncer" admin database (…/pgbouncer)' });
+    }
+  });
   const pauseTimeoutMs = raw.switchover.pauseTimeoutMs ?? Math.min(10_000, raw.switchover.timeoutMs);
   if (pauseTimeoutMs > raw.switchover.timeoutMs) {
     problems.push({ path: 'switchover.pauseTimeoutMs', message: 'must not exceed switchover.timeoutMs' });
   }
   if (problems.length > 0) throw new ConfigInvalidError(file, problems);
 
-  for (const c of [blue, green, ...(raw.pointer.type === 'pgbouncer' ? [parseConnString(raw.pointer.admin)] : [])]) {
-    if (c.password) secrets.push(c.password);
+  const peerOf = (v: typeof raw.blue) => (typeof v === 'string' ? undefined : v.peer);
+  const poolerOf = (v: typeof raw.blue) => (typeof v === 'string' ? undefined : v.pooler);
+  const peers = { blue: peerOf(raw.blue), green: peerOf(raw.green) };
+  for (const c of [blue, green, ...instances.map((x) => parseConnString(x.admin)), ...[peers.blue, peers.green].filter((p): p is string => !!p).map(parseConnString)]) {
+    secrets.push(...secretsOf(c));
   }
   const base = path.dirname(path.resolve(file));
   const abs = (p: string) => path.resolve(base, p);
   const stateDir = abs(raw.stateDir);
   const pointer: PointerConfig =
-    raw.pointer.type === 'pgbouncer' ? { ...raw.pointer, ini: abs(raw.pointer.ini) } : { ...raw.pointer, path: abs(raw.pointer.path) };
+    raw.pointer.type === 'pgbouncer'
+      ? { type: 'pgbouncer', database: raw.pointer.database, instances: instances.map((x) => ({ admin: normalizeConnString(x.admin), ini: abs(x.ini) })) }
+      : raw.pointer.type === 'file'
+        ? { ...raw.pointer, path: abs(raw.pointer.path) }
+        : raw.pointer;
+  const addresses = (info: ConnInfo, v: typeof raw.blue): SideAddresses => {
+    const pooler = poolerOf(v) ? parseHostPort(poolerOf(v)!)! : { host: info.host, port: info.port };
+    const peer = peerOf(v);
+    return { pooler: { ...pooler, database: info.database }, peer: peer ? normalizeConnString(peer) : formatConnString(info) };
+  };
   return {
     file: path.resolve(file),
-    blue: raw.blue,
-    green: raw.green,
+    blue: formatConnString(blue),
+    green: formatConnString(green),
+    addresses: { blue: addresses(blue, raw.blue), green: addresses(green, raw.green) },
     mode: raw.mode,
     migrations: raw.migrations && 'dir' in raw.migrations ? { dir: abs(raw.migrations.dir) } : raw.migrations,
     pointer,

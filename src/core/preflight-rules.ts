@@ -55,7 +55,7 @@ export interface PreflightFacts {
   /** The previous cutover ended with blue serving and green's database is ours: clone may re-create it. */
   readonly greenResettable: boolean;
   readonly tools: { readonly pgDump?: string; readonly error?: string };
-  readonly pointer: { readonly error?: string; readonly pointsAt?: 'blue' | 'green' | 'elsewhere'; readonly description: string };
+  readonly pointer: { readonly error?: string; readonly pointsAt?: 'blue' | 'green' | 'elsewhere'; readonly description: string; readonly warnings?: ReadonlyArray<string> };
   readonly dumpDirFreeBytes?: number;
   readonly dumpDir: string;
   /** Why the dump folder cannot be written, when it cannot. */
@@ -233,6 +233,7 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
   } else {
     out.push({ check: 'pointer', status: 'ok', message: `pointer (${f.pointer.description}) serves blue` });
   }
+  for (const w of f.pointer.warnings ?? []) out.push({ check: 'pointer-settings', status: 'warn', message: w });
   if (f.migrations.error) out.push({ check: 'migrations', status: 'block', message: f.migrations.error });
   else if (f.migrations.pending !== undefined) out.push({ check: 'migrations', status: 'ok', message: `${f.migrations.pending} migration${f.migrations.pending === 1 ? '' : 's'} to apply on green` });
   return out;

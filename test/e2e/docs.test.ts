@@ -58,10 +58,10 @@ describe('docker-compose.yml', () => {
   it('mounts the ini the example config rewrites, whose entry points at blue and whose admin is the config\'s', () => {
     expect(example.pointer.type).toBe('pgbouncer');
     if (example.pointer.type !== 'pgbouncer') return;
-    expect(example.pointer.ini).toBe(`${process.cwd()}/docker/pgbouncer/pgbouncer.ini`);
+    expect(example.pointer.instances[0].ini).toBe(`${process.cwd()}/docker/pgbouncer/pgbouncer.ini`);
     expect(compose).toContain('"./docker/pgbouncer:/etc/pgbouncer"');
     expect(readTarget(ini, example.pointer.database)).toEqual({ host: '127.0.0.1', port: parseConnString(example.blue).port, database: 'app' });
-    const admin = parseConnString(example.pointer.admin);
+    const admin = parseConnString(example.pointer.instances[0].admin);
     expect(ini).toContain(`listen_port = ${admin.port}`);
     expect(ini).toContain(`admin_users = ${admin.user}`);
   });

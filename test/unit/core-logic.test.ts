@@ -27,7 +27,7 @@ describe('connection strings', () => {
   });
   it('refuses what is not a database URL', () => {
     expect(() => parseConnString('postgres://h:1')).toThrow(/names no database/);
-    expect(() => parseConnString('not a url')).toThrow(/not a valid URL/);
+    expect(() => parseConnString('not a url')).toThrow(/must start with postgres:\/\//);
   });
 });
 
