@@ -83,7 +83,7 @@ export function renderStatus(s: StatusResult, now: number): string {
     ['mode', s.mode],
     ['phase', s.phase],
     ['serving', s.serving === 'unknown' ? `unknown (${s.pointerError ?? 'pointer unreadable'})` : s.serving],
-    ['pointer', s.pointer],
+    ['pointer', `${s.pointer}${s.pointerInstances ? s.pointerInstances.map((i) => `\n    ${i.instance}: ${i.error ? `unreadable (${i.error})` : i.serving}`).join('') : ''}`],
     ['blue', s.blueFrozen ? 'frozen (reads only)' : 'open for writes'],
   ];
   if (s.rollbackWindowEndsAt) {

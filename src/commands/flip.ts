@@ -29,6 +29,8 @@ import { planOnly, runSteps, type Step } from './steps.js';
 
 export interface FlipResult extends Report {
   readonly writePauseMs?: number;
+  /** A PgBouncer fleet: each instance's own pause (PAUSE → RESUME on it). */
+  readonly pausesMs?: ReadonlyArray<{ readonly instance: string; readonly ms: number }>;
   /** Freeze mode: how long application writes were refused in all (from the clone's freeze to green opening). */
   readonly writesFrozenMs?: number;
   readonly serving: Side;
@@ -123,6 +125,7 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
     let toSchemaAtFlip: SchemaSnapshot | undefined;
     let pauseStart: number | undefined;
     let pauseMs: number | undefined;
+    let pausesMs: ReadonlyArray<{ instance: string; ms: number }> | undefined;
     const done = new Set<string>();
 
     try {
@@ -186,7 +189,7 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
               return `${tables.length} tables, in ${plan.from}'s columns`;
             },
             pause: async () => {
-              if (!pointer.canPause) return { skipped: 'a file pointer has no pooler to pause' };
+              if (!pointer.canPause) return { skipped: "this pointer has no pooler to pause: writes wait only as long as the application's own switch takes" };
               pauseStart = performance.now();
               await budget(pointer.pause(Math.min(config.switchover.pauseTimeoutMs, deadline - performance.now())), 'PAUSE');
               done.add('pause');
@@ -258,7 +261,9 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
               await pointer.resume();
               pauseMs = Math.round(performance.now() - pauseStart!);
               done.add('resumed');
-              return `writes paused for ${pauseMs} ms`;
+              const each = pointer.lastPauses();
+              pausesMs = each.length > 1 ? each : undefined;
+              return `writes paused for ${pauseMs} ms${pausesMs ? ` (per instance: ${pausesMs.map((p) => `${p.instance} ${p.ms} ms`).join(', ')}; longest ${Math.max(...pausesMs.map((p) => p.ms))} ms)` : ''}`;
             },
             'stop-forward': async () => {
               if (!current) return { skipped: 'nothing replicating' };
@@ -359,7 +364,7 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
                 },
               };
             }
-            return { ok: true, steps: allSteps, writePauseMs: pauseMs, writesFrozenMs, serving: plan.to, lostWrites };
+            return { ok: true, steps: allSteps, writePauseMs: pauseMs, pausesMs, writesFrozenMs, serving: plan.to, lostWrites };
           }
 
           // Undo in reverse, each part on its own so one failure does not stop the rest.

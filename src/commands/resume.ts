@@ -35,6 +35,11 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
   return controlled(deps, 'resume', async () => {
     let state = await loadState(deps);
     const from = state.phase;
+    // A flip killed halfway through a fleet leaves instances disagreeing: the pointer change did not
+    // complete, so every instance goes back to the side the record says serves.
+    const all = await pointer.currentAll();
+    const targets = all.flatMap((a) => (a.target ? [a.target] : []));
+    if (targets.length === all.length && targets.some((t) => !sameTargetAs(t, targets[0]))) await pointer.flip(sideTarget(config, state.serving), state.serving);
     const current = await pointer.current();
     const servingNow: Side | undefined = sameTargetAs(current, sideTarget(config, 'blue')) ? 'blue' : sameTargetAs(current, sideTarget(config, 'green')) ? 'green' : undefined;
     if (!servingNow) {

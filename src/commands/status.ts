@@ -52,6 +52,8 @@ export interface StatusResult {
   readonly recordedServing: 'blue' | 'green';
   readonly pointer: string;
   readonly pointerError?: string;
+  /** A fleet: what each instance says, when they are more than one. */
+  readonly pointerInstances?: ReadonlyArray<{ readonly instance: string; readonly serving: 'blue' | 'green' | 'unknown'; readonly error?: string }>;
   readonly blueFrozen: boolean;
   readonly switchedOverAt?: string;
   readonly rollbackWindowEndsAt?: string;
@@ -109,6 +111,9 @@ export async function _status(deps: Deps): Promise<StatusResult> {
   } catch (error) {
     pointerError = (error as Error).message.split('\n')[0];
   }
+  const instances = await pointer.currentAll().catch(() => []);
+  const sideOf = (t?: { host: string; port: number; database: string }) => (!t ? 'unknown' : sameTargetAs(t, sideTarget(config, 'blue')) ? 'blue' : sameTargetAs(t, sideTarget(config, 'green')) ? 'green' : 'unknown');
+  const pointerInstances = instances.length > 1 ? instances.map((i) => ({ instance: i.instance, serving: sideOf(i.target) as 'blue' | 'green' | 'unknown', ...(i.error ? { error: i.error } : {}) })) : undefined;
   const left = windowLeftMs(state, deps.clock.now().getTime());
   let advice = adviceFor(state.phase);
   if (serving !== 'unknown' && serving !== state.serving) {
@@ -143,6 +148,7 @@ export async function _status(deps: Deps): Promise<StatusResult> {
     recordedServing: state.serving,
     pointer: pointer.description,
     pointerError,
+    pointerInstances,
     blueFrozen: state.blueFrozen,
     switchedOverAt: state.switchedOverAt,
     rollbackWindowEndsAt: state.rollbackWindowEndsAt,

@@ -28,6 +28,10 @@ export interface ClusterOptions {
   readonly user?: OsUser;
   /** fsync off and friends: for tests and the demo, never for measurements of durability. */
   readonly fast?: boolean;
+  /** TLS only over TCP (`hostssl … scram-sha-256`), with these files. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string };
+  /** The superuser's password (default: a random one). */
+  readonly password?: string;
 }
 
 /** A free TCP port on loopback, as the kernel hands it out. */
@@ -47,7 +51,7 @@ export function freePort(): Promise<number> {
 export function runAs(user: OsUser | undefined, file: string, args: string[], options: { env?: Record<string, string> } = {}) {
   return execa(file, args, {
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
-    env: { ...options.env, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' },
+    env: { ...options.env, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8', ...(user ? { HOME: user.home } : {}) },
     extendEnv: true,
     stdin: 'ignore',
   });
@@ -109,7 +113,19 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterInfo
       // fast: for tests and the demo. A short retry interval lets the launcher start a new subscription's
       // worker at once rather than up to 5 s after the last one.
       ...(options.fast ? ['fsync = off', 'synchronous_commit = off', 'full_page_writes = off', "wal_retrieve_retry_interval = '200ms'"] : []),
+      ...(options.tls ? ['ssl = on', `ssl_cert_file = '${options.tls.certFile}'`, `ssl_key_file = '${options.tls.keyFile}'`, `ssl_ca_file = '${options.tls.caFile}'`] : []),
     ];
+    if (options.tls) {
+      // TCP only over TLS with a password; the local socket (the sandbox's own setup) stays trusted.
+      writeFileAs(path.join(dataDir, 'pg_hba.conf'), [
+        'local all all trust',
+        'local replication all trust',
+        'hostssl all all 127.0.0.1/32 scram-sha-256',
+        'hostssl replication all 127.0.0.1/32 scram-sha-256',
+        'host all all 0.0.0.0/0 reject',
+        '',
+      ].join('\n'), user);
+    }
     appendFileSync(path.join(dataDir, 'postgresql.auto.conf'), `\n# pg-bluegreen sandbox\n${settings.join('\n')}\n`);
     try {
       await runAs(user, path.join(binDir, 'pg_ctl'), ['-D', dataDir, '-l', path.join(base, 'postgres.log'), '-w', '-t', '60', 'start']);
@@ -119,7 +135,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterInfo
       if (!/could not bind|Address already in use/i.test(log)) break;
       continue;
     }
-    const password = randomBytes(12).toString('base64url');
+    const password = options.password ?? randomBytes(12).toString('base64url');
     const client = new pg.Client({ host: socketDir, port, user: 'postgres', database: 'postgres' });
     await client.connect();
     try {

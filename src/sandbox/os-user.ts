@@ -8,6 +8,8 @@ export interface OsUser {
   readonly name: string;
   readonly uid: number;
   readonly gid: number;
+  /** Its home folder: servers run with HOME set to it, as they would under their own login (libpq looks there for ~/.postgresql and ~/.pgpass). */
+  readonly home: string;
 }
 
 const FALLBACK_USER = 'bluegreen';
@@ -16,7 +18,8 @@ function lookup(name: string): OsUser | undefined {
   try {
     const uid = Number(execFileSync('id', ['-u', name], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim());
     const gid = Number(execFileSync('id', ['-g', name], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim());
-    return { name, uid, gid };
+    const home = execFileSync('getent', ['passwd', name], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim().split(':')[5] || '/nonexistent';
+    return { name, uid, gid, home };
   } catch {
     return undefined;
   }

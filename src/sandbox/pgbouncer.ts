@@ -23,6 +23,10 @@ export interface BouncerOptions {
   /** Users clients log in as, with their passwords (PgBouncer logs in to the server with the same). */
   readonly users: Readonly<Record<string, string>>;
   readonly poolMode?: 'transaction' | 'session';
+  /** Clients must use TLS (require); PgBouncer verifies the servers (verify-full) against the CA. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string };
+  /** Its own folder's name, for a fleet (default `pgbouncer`). */
+  readonly name?: string;
 }
 
 export function findPgbouncer(): string {
@@ -35,7 +39,7 @@ export function findPgbouncer(): string {
 const quoteUserlist = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
 export async function startPgbouncer(options: BouncerOptions): Promise<BouncerInfo> {
-  const dir = path.join(options.dir, 'pgbouncer');
+  const dir = path.join(options.dir, options.name ?? 'pgbouncer');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chownTree(dir, options.user);
   const adminUser = 'pgbadmin';
@@ -70,6 +74,16 @@ export async function startPgbouncer(options: BouncerOptions): Promise<BouncerIn
       'ignore_startup_parameters = extra_float_digits,options',
       `pidfile = ${pidFile}`,
       `logfile = ${path.join(dir, 'pgbouncer.log')}`,
+      ...(options.tls
+        ? [
+            'client_tls_sslmode = require',
+            `client_tls_cert_file = ${options.tls.certFile}`,
+            `client_tls_key_file = ${options.tls.keyFile}`,
+            `client_tls_ca_file = ${options.tls.caFile}`,
+            'server_tls_sslmode = verify-full',
+            `server_tls_ca_file = ${options.tls.caFile}`,
+          ]
+        : []),
       '',
     ].join('\n');
     writeFileAs(ini, text, options.user);

@@ -12,6 +12,7 @@ import { quoteIdent, quoteLiteral } from '../core/quote.js';
 import { type ClusterInfo, clusterUrl, startCluster, stopCluster, writeFileAs } from './cluster.js';
 import { serverUser, type OsUser } from './os-user.js';
 import { type BouncerInfo, startPgbouncer, stopPgbouncer } from './pgbouncer.js';
+import { makeTls } from './tls.js';
 
 export interface SandboxOptions {
   /** Major version of blue (default: the newest installed); green uses `greenMajor` or the same. */
@@ -24,6 +25,14 @@ export interface SandboxOptions {
   readonly poolMode?: 'transaction' | 'session';
   /** Create the application database on green too (empty). Default: leave green without it. */
   readonly createGreenDatabase?: boolean;
+  /** TLS everywhere: a CA the sandbox makes, `hostssl` only on both clusters, PgBouncer requiring TLS and verifying servers. */
+  readonly tls?: boolean;
+  /** The clusters' superuser password (default: random), e.g. one with characters that need escaping. */
+  readonly superuserPassword?: string;
+  /** How many PgBouncer instances front blue (a fleet); default 1. */
+  readonly pgbouncers?: number;
+  /** The host name PgBouncer's [databases] entry uses for blue (default 127.0.0.1): another address than the controller's. */
+  readonly poolerHost?: string;
 }
 
 export interface Sandbox {
@@ -32,6 +41,12 @@ export interface Sandbox {
   readonly blue: ClusterInfo;
   readonly green: ClusterInfo;
   readonly pgbouncer: BouncerInfo;
+  /** Every PgBouncer instance (the first is `pgbouncer`). */
+  readonly pgbouncers: ReadonlyArray<BouncerInfo>;
+  /** TLS: the CA certificate to verify against; undefined without TLS. */
+  readonly caFile?: string;
+  /** `?sslmode=verify-full&sslrootcert=…` with TLS, '' without: what the sandbox's URLs end with. */
+  readonly urlParams: string;
   readonly database: string;
   readonly appUser: string;
   readonly appPassword: string;
@@ -56,46 +71,59 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const blueBin = findServerBinDir(options.blueMajor);
   const greenBin = findServerBinDir(options.greenMajor ?? blueBin.major);
   const started: ClusterInfo[] = [];
-  let pgbouncer: BouncerInfo | undefined;
+  const bouncers: BouncerInfo[] = [];
   const stop = async () => {
-    if (pgbouncer) await stopPgbouncer(pgbouncer.pidFile);
+    await Promise.all(bouncers.map((b) => stopPgbouncer(b.pidFile)));
     await Promise.all(started.map((c) => stopCluster(c, user)));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
+    const tls = options.tls ? await makeTls(dir, user) : undefined;
+    const urlParams = tls ? `?sslmode=verify-full&sslrootcert=${encodeURIComponent(tls.caFile)}` : '';
+    const clusterOptions = { dir, user, fast: options.fast, tls, password: options.superuserPassword };
     const [blue, green] = await Promise.all([
-      startCluster({ name: 'blue', dir, binDir: blueBin.dir, major: blueBin.major, user, fast: options.fast }),
-      startCluster({ name: 'green', dir, binDir: greenBin.dir, major: greenBin.major, user, fast: options.fast }),
+      startCluster({ ...clusterOptions, name: 'blue', binDir: blueBin.dir, major: blueBin.major }),
+      startCluster({ ...clusterOptions, name: 'green', binDir: greenBin.dir, major: greenBin.major }),
     ]);
     started.push(blue, green);
     await setupAppDatabase(blue, database, appUser, appPassword, true);
     if (options.createGreenDatabase) await setupAppDatabase(green, database, appUser, appPassword, false);
-    pgbouncer = await startPgbouncer({
-      dir,
-      user,
-      poolMode: options.poolMode,
-      databases: { [database]: `host=127.0.0.1 port=${blue.port} dbname=${database}` },
-      users: { [appUser]: appPassword },
-    });
+    for (let i = 0; i < (options.pgbouncers ?? 1); i++) {
+      bouncers.push(
+        await startPgbouncer({
+          dir,
+          user,
+          name: i === 0 ? 'pgbouncer' : `pgbouncer${i + 1}`,
+          poolMode: options.poolMode,
+          tls,
+          databases: { [database]: `host=${options.poolerHost ?? '127.0.0.1'} port=${blue.port} dbname=${database}` },
+          users: { [appUser]: appPassword },
+        }),
+      );
+    }
+    const pgbouncer = bouncers[0];
     const sandbox: Sandbox = {
       dir,
       user,
       blue,
       green,
       pgbouncer,
+      pgbouncers: bouncers,
+      caFile: tls?.caFile,
+      urlParams,
       database,
       appUser,
       appPassword,
-      blueUrl: clusterUrl(blue, database),
-      greenUrl: clusterUrl(green, database),
-      appUrl: `postgres://${encodeURIComponent(appUser)}:${encodeURIComponent(appPassword)}@127.0.0.1:${pgbouncer.port}/${encodeURIComponent(database)}`,
-      adminUrl: `postgres://${pgbouncer.adminUser}:${encodeURIComponent(pgbouncer.adminPassword)}@127.0.0.1:${pgbouncer.port}/pgbouncer`,
+      blueUrl: `${clusterUrl(blue, database)}${urlParams}`,
+      greenUrl: `${clusterUrl(green, database)}${urlParams}`,
+      appUrl: `postgres://${encodeURIComponent(appUser)}:${encodeURIComponent(appPassword)}@127.0.0.1:${pgbouncer.port}/${encodeURIComponent(database)}${urlParams}`,
+      adminUrl: `postgres://${pgbouncer.adminUser}:${encodeURIComponent(pgbouncer.adminPassword)}@127.0.0.1:${pgbouncer.port}/pgbouncer${urlParams}`,
       stop,
     };
     // Enough to stop it again later (`bluegreen demo --stop DIR`); no secrets in it.
     writeFileAs(
       path.join(dir, STATE_FILE),
-      JSON.stringify({ clusters: started.map((c) => ({ binDir: c.binDir, dataDir: c.dataDir })), pgbouncerPidFile: pgbouncer.pidFile }, null, 2),
+      JSON.stringify({ clusters: started.map((c) => ({ binDir: c.binDir, dataDir: c.dataDir })), pgbouncerPidFile: pgbouncer.pidFile, pgbouncerPidFiles: bouncers.map((b) => b.pidFile) }, null, 2),
       undefined,
     );
     return sandbox;
@@ -112,9 +140,10 @@ export async function stopSandboxDir(dir: string): Promise<void> {
   const saved = JSON.parse(readFileSync(file, 'utf8')) as {
     clusters: Array<{ binDir: string; dataDir: string }>;
     pgbouncerPidFile: string;
+    pgbouncerPidFiles?: string[];
   };
   const user = serverUser();
-  await stopPgbouncer(saved.pgbouncerPidFile);
+  await Promise.all((saved.pgbouncerPidFiles ?? [saved.pgbouncerPidFile]).map((f) => stopPgbouncer(f)));
   await Promise.all(saved.clusters.map((c) => stopCluster(c, user)));
   rmSync(dir, { recursive: true, force: true });
 }

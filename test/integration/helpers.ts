@@ -38,11 +38,11 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     cpSync(DEMO_MIGRATIONS, migrationsDir, { recursive: true });
     const env = { TEST_BLUE_PASSWORD: sandbox.blue.password, TEST_GREEN_PASSWORD: sandbox.green.password, TEST_PGB_PASSWORD: sandbox.pgbouncer.adminPassword };
     const json = {
-      blue: `postgres://postgres:\${TEST_BLUE_PASSWORD}@127.0.0.1:${sandbox.blue.port}/${sandbox.database}`,
-      green: `postgres://postgres:\${TEST_GREEN_PASSWORD}@127.0.0.1:${sandbox.green.port}/${sandbox.database}`,
+      blue: `postgres://postgres:\${TEST_BLUE_PASSWORD}@127.0.0.1:${sandbox.blue.port}/${sandbox.database}${sandbox.urlParams}`,
+      green: `postgres://postgres:\${TEST_GREEN_PASSWORD}@127.0.0.1:${sandbox.green.port}/${sandbox.database}${sandbox.urlParams}`,
       mode: 'freeze',
       migrations: { dir: 'migrations' },
-      pointer: { type: 'pgbouncer', admin: `postgres://pgbadmin:\${TEST_PGB_PASSWORD}@127.0.0.1:${sandbox.pgbouncer.port}/pgbouncer`, ini: sandbox.pgbouncer.ini, database: sandbox.database },
+      pointer: { type: 'pgbouncer', admin: `postgres://pgbadmin:\${TEST_PGB_PASSWORD}@127.0.0.1:${sandbox.pgbouncer.port}/pgbouncer${sandbox.urlParams}`, ini: sandbox.pgbouncer.ini, database: sandbox.database },
       switchover: { timeoutMs: 15000 },
       ...options.config,
     };
