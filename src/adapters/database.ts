@@ -67,18 +67,32 @@ export interface ServerFacts {
   readonly major: number;
   readonly superuser: boolean;
   readonly systemId: string;
+  readonly user: string;
+  /** The role's attributes and memberships that the features need, each true or false. */
+  readonly privileges: Readonly<Record<'replication' | 'createdb' | 'createrole' | 'signalBackend' | 'createSubscription', boolean>>;
 }
 
 /** Version, privileges and identity of the connected server. */
 export async function readServerFacts(client: Client): Promise<ServerFacts> {
   // A physical copy shares the system identifier: the data directory and start time tell one server from another.
-  const row = await queryOne<{ version: string; num: string; superuser: boolean; system_id: string }>(
+  const row = await queryOne<{ version: string; num: string; superuser: boolean; system_id: string; user: string; replication: boolean; createdb: boolean; createrole: boolean; signal: boolean; subscribe: boolean }>(
     client,
-    `SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num,
-            (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
-            (SELECT system_identifier::text FROM pg_control_system()) || ' ' || current_setting('data_directory') || ' ' || pg_postmaster_start_time() AS system_id`,
+    `SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, current_user AS user,
+            r.rolsuper AS superuser, r.rolreplication AS replication, r.rolcreatedb AS createdb, r.rolcreaterole AS createrole,
+            pg_has_role(current_user, 'pg_signal_backend', 'MEMBER') AS signal,
+            coalesce((SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = 'pg_create_subscription'), false) AS subscribe,
+            (SELECT system_identifier::text FROM pg_control_system()) || ' ' || current_setting('data_directory') || ' ' || pg_postmaster_start_time() AS system_id
+       FROM pg_roles r WHERE r.rolname = current_user`,
   );
-  return { version: row!.version, major: Math.floor(Number(row!.num) / 10_000), superuser: row!.superuser, systemId: row!.system_id };
+  const r = row!;
+  return {
+    version: r.version,
+    major: Math.floor(Number(r.num) / 10_000),
+    superuser: r.superuser,
+    systemId: r.system_id,
+    user: r.user,
+    privileges: { replication: r.replication, createdb: r.createdb, createrole: r.createrole, signalBackend: r.signal, createSubscription: r.subscribe },
+  };
 }
 
 export async function availableExtensions(client: Client): Promise<string[]> {

@@ -79,6 +79,15 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
   } catch {
     dumpDirFreeBytes = undefined;
   }
+  // A peer address that differs from the controller's is tried too; from here it may not be reachable at all.
+  const peers: Partial<Record<'blue' | 'green', string>> = {};
+  if (config.mode === 'replicate') {
+    for (const side of ['blue', 'green'] as const) {
+      const peer = config.addresses[side].peer;
+      if (peer === config[side]) continue;
+      peers[side] = await withClient(side === 'green' ? withDatabase(peer, 'postgres') : peer, async () => '', { ...conn(deps, side, 'preflight'), connectTimeoutMs: 5000 }).catch((error: Error) => error.message.split('\n')[0]);
+    }
+  }
   let migrations: PreflightFacts['migrations'] = {};
   if (config.migrations && 'dir' in config.migrations) {
     try {
@@ -91,6 +100,7 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
   }
   return {
     dumpDirProblem: canWriteDir(config.dumpDir),
+    peers,
     mode: config.mode,
     database,
     blue,

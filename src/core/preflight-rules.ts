@@ -19,6 +19,22 @@ export interface ServerFacts {
   readonly major?: number;
   readonly superuser?: boolean;
   readonly systemId?: string;
+  readonly user?: string;
+  readonly privileges?: Readonly<Partial<Record<'replication' | 'createdb' | 'createrole' | 'signalBackend' | 'createSubscription', boolean>>>;
+}
+
+/** What each feature needs beyond superuser, per side: the list preflight names when the role lacks it. */
+function missingPrivileges(side: 'blue' | 'green', facts: ServerFacts): string[] {
+  const p = facts.privileges ?? {};
+  const missing = [
+    'SUPERUSER: event triggers (the freeze\'s DDL guard and the DDL log) and the write guard\'s bypass' + (side === 'blue' ? ', reading role passwords (pg_authid) to copy roles' : ''),
+  ];
+  if (!p.replication) missing.push(`REPLICATION: logical replication slots${side === 'blue' ? ' (the clone\'s snapshot)' : ' (the rollback direction)'}`);
+  if (!p.signalBackend) missing.push('pg_signal_backend: ending open transactions when writes freeze');
+  if (!p.createSubscription && (facts.major ?? 0) >= 16) missing.push('pg_create_subscription: subscribing to the other side');
+  if (side === 'green' && !p.createdb) missing.push("CREATEDB: creating green's database");
+  if (side === 'green' && !p.createrole) missing.push('CREATEROLE: copying roles to green');
+  return missing;
 }
 
 export interface BlueFacts extends ServerFacts {
@@ -61,6 +77,8 @@ export interface PreflightFacts {
   /** Why the dump folder cannot be written, when it cannot. */
   readonly dumpDirProblem?: string;
   readonly migrations: { readonly error?: string; readonly pending?: number };
+  /** A side's peer address (the one the other database replicates from) when it differs from the controller's: why it could not be reached, or '' when it could. */
+  readonly peers?: Readonly<Partial<Record<'blue' | 'green', string>>>;
 }
 
 const LONG_TRANSACTION_SECONDS = 300;
@@ -77,8 +95,8 @@ function server(side: 'blue' | 'green', facts: ServerFacts): Finding[] {
     out.push({
       check: `${side}-privileges`,
       status: 'block',
-      message: `${side}: the configured user is not a superuser`,
-      fix: 'bluegreen copies roles, freezes writes and ends sessions: connect as a superuser (or the cloud provider\'s admin role).',
+      message: `${side}: the configured user${facts.user ? ` "${facts.user}"` : ''} lacks: ${missingPrivileges(side, facts).join('; ')}`,
+      fix: 'Connect as a superuser (on a managed service, its admin role where it may create event triggers); the README lists what each command needs.',
     });
   }
   return out;
@@ -234,6 +252,14 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
     out.push({ check: 'pointer', status: 'ok', message: `pointer (${f.pointer.description}) serves blue` });
   }
   for (const w of f.pointer.warnings ?? []) out.push({ check: 'pointer-settings', status: 'warn', message: w });
+  for (const side of ['blue', 'green'] as const) {
+    const problem = f.peers?.[side];
+    if (problem === undefined) continue;
+    const other = side === 'blue' ? 'green' : 'blue';
+    out.push(problem
+      ? { check: `${side}-peer`, status: 'warn', message: `${side}'s peer address is not reachable from this controller (${problem}): ${other} must reach it to replicate, which is checked when the subscription is made`, fix: `Check ${side}.peer from ${other}'s host.` }
+      : { check: `${side}-peer`, status: 'ok', message: `${side}'s peer address answers` });
+  }
   if (f.migrations.error) out.push({ check: 'migrations', status: 'block', message: f.migrations.error });
   else if (f.migrations.pending !== undefined) out.push({ check: 'migrations', status: 'ok', message: `${f.migrations.pending} migration${f.migrations.pending === 1 ? '' : 's'} to apply on green` });
   return out;

@@ -19,6 +19,7 @@ import { seedTradingApp, startWriteLoad } from '../../src/sandbox/trading-app.js
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { DEMO_MIGRATIONS } from '../../src/sandbox/demo.js';
 import { missingOrders, sql } from './helpers.js';
+import { bluegreen } from '../e2e/run-cli.js';
 
 const HOSTILE = `p@ss:w/o%rd?&= 'q' \\b`;
 
@@ -82,7 +83,16 @@ describe('TLS with verify-full and a password that needs escaping everywhere', (
     expect(deps.config.secrets).toContain(HOSTILE);
     const { acknowledged, pauses } = await cutoverWithWriter(sandbox, deps);
     console.log(`TLS cutover: ${acknowledged} writes acknowledged, 0 refused, 0 missing; pauses ${JSON.stringify(pauses)} ms`);
-    // The subscription reached the publisher over TLS with the certificate checked.
+    // Through the CLI too: what an operator sees never holds the password, whole or in pieces.
+    const cli = await Promise.all([['status'], ['status', '--json'], ['compare'], ['preflight']].map((args) => bluegreen([...args, '--config', deps.config.file])));
+    for (const r of cli) {
+      expect(r.stderr).not.toMatch(/\n\s+at \S+ \(/);
+      for (const text of [r.stdout, r.stderr]) {
+        expect(text.includes(HOSTILE)).toBe(false);
+        expect(text.includes(pw)).toBe(false);
+        expect(text.includes("w/o%rd?&= 'q'")).toBe(false);
+      }
+    }
     for (const text of stateTexts(deps.config.stateDir)) {
       expect(text.includes(HOSTILE)).toBe(false);
       expect(text.includes(pw)).toBe(false);

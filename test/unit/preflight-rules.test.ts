@@ -54,4 +54,13 @@ describe('preflight rules', () => {
     expect(statusOf(replicate, 'green-slot-wal-limit')).toBe('ok');
     expect(statusOf({ ...replicate, mode: 'freeze' }, 'blue-slot-wal-limit')).toBeUndefined();
   });
+  it('names each missing privilege and the feature that needs it, instead of a bare "not a superuser"', () => {
+    const green = { ...healthy.green, superuser: false, user: 'deployer', privileges: { replication: true, createdb: false, createrole: true, signalBackend: false, createSubscription: false } };
+    const finding = preflightFindings({ ...healthy, green }).find((f) => f.check === 'green-privileges');
+    expect(finding?.status).toBe('block');
+    expect(finding?.message).toBe('green: the configured user "deployer" lacks: SUPERUSER: event triggers (the freeze\'s DDL guard and the DDL log) and the write guard\'s bypass; pg_signal_backend: ending open transactions when writes freeze; pg_create_subscription: subscribing to the other side; CREATEDB: creating green\'s database');
+  });
+  it('warns when a peer address cannot be reached from the controller', () => {
+    expect(preflightFindings({ ...healthy, peers: { blue: 'connection refused' } }).find((f) => f.check === 'blue-peer')).toMatchObject({ status: 'warn', message: expect.stringMatching(/green must reach it/) });
+  });
 });
