@@ -41,6 +41,8 @@ export interface Pointer {
   lastPauses(): ReadonlyArray<{ readonly instance: string; readonly ms: number }>;
   /** Sends traffic to `target`; keeps every other setting of the entry. */
   flip(target: Target, side: 'blue' | 'green'): Promise<void>;
+  /** After RESUME: the pooler itself (SHOW DATABASES, on every instance) routes to `target`. */
+  confirm(target: Target): Promise<void>;
   /** Opens the connections a flip needs ahead of time (no handshake inside the pause); `close` ends them. */
   open(): Promise<void>;
   close(): Promise<void>;
@@ -271,6 +273,9 @@ function pgbouncerPointer(config: PgbouncerPointerConfig, secrets: ReadonlyArray
       // All or none: the caller's undo flips every instance back (a no-op where nothing changed).
       await onAll(fleet, 'the flip', (i) => fleet[i].flip(target));
     },
+    async confirm(target) {
+      await onAll(fleet, 'the check after RESUME', (i) => fleet[i].confirm(target));
+    },
   };
 }
 
@@ -303,6 +308,7 @@ function filePointer(config: FilePointerConfig, secrets: ReadonlyArray<string>, 
     async pause() {},
     async resume() {},
     lastPauses: () => [],
+    async confirm() {},
     async open() {},
     async close() {},
     async flip(target, side) {
@@ -366,6 +372,10 @@ function commandPointer(config: CommandPointerConfig, secrets: ReadonlyArray<str
     async pause() {},
     async resume() {},
     lastPauses: () => [],
+    async confirm(target) {
+      const now = await pointer.current();
+      if (!sameTargetAs(now, target)) throw new BlueGreenError(`pointer.current says ${now.host}:${now.port}/${now.database} after the flip, not ${target.host}:${target.port}/${target.database}`, { hint: 'The flip command exited 0 before traffic moved: make it wait until it has.' });
+    },
     async open() {},
     async close() {},
     async flip(target, side) {

@@ -257,8 +257,13 @@ export async function _flip(deps: Deps, plan: FlipPlan, options: { dryRun?: bool
               return pointer.description;
             },
             resume: async () => {
-              if (!pointer.canPause) return { skipped: 'nothing was paused' };
+              if (!pointer.canPause) {
+                await pointer.confirm(sideTarget(config, plan.to));
+                return { skipped: 'nothing was paused' };
+              }
               await pointer.resume();
+              // What the pooler itself routes to now, not what we wrote: a RELOAD it did not take shows here.
+              await pointer.confirm(sideTarget(config, plan.to));
               pauseMs = Math.round(performance.now() - pauseStart!);
               done.add('resumed');
               const each = pointer.lastPauses();

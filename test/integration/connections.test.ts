@@ -12,6 +12,7 @@ import { _clone } from '../../src/commands/clone.js';
 import { createDeps, type Deps } from '../../src/commands/context.js';
 import { _finalize } from '../../src/commands/finalize.js';
 import { _migrate } from '../../src/commands/migrate.js';
+import { _resume } from '../../src/commands/resume.js';
 import { _status } from '../../src/commands/status.js';
 import { _rollback, _switchover } from '../../src/commands/switchover.js';
 import { silentProgress } from '../../src/adapters/progress.js';
@@ -186,6 +187,10 @@ describe('three PgBouncers behind one pointer', () => {
       expect(status.serving).toBe('unknown');
       expect(status.pointerError).toMatch(/the PgBouncer instances disagree/);
       expect(status.pointerInstances?.map((i) => i.serving)).toEqual(['green', 'blue', 'green']);
+      // resume points every instance back at the side the record says serves.
+      expect((await _resume(deps)).error).toBeUndefined();
+      expect((await _status(deps)).pointerInstances?.map((i) => i.serving)).toEqual(['green', 'green', 'green']);
+      expect(await served()).toEqual([sandbox.green.port, sandbox.green.port, sandbox.green.port]);
     } finally {
       await load.stop();
     }
