@@ -4,11 +4,12 @@
 // write pause of a switchover and a rollback under pgbench. Prints Markdown (medians, ratios, the
 // machine) and writes the same as JSON to bench/results/. Usage:
 //   npm run bench -- [--size-mb 200[,1000]] [--runs 3] [--rate 500] [--seconds 14] [--quick] [--render file.json]
+//   npm run bench -- --tables 10,2000 --rtt-ms 0,2   (the write pause grid: objects × network round trip)
 // --quick: a tiny size and one short run of everything, to check the script works (used by the tests).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { benchCatchup, benchClone, benchCompare, benchPause, prepareForFlips } from './sections.mjs';
+import { benchCatchup, benchClone, benchCompare, benchPause, benchPauseCell, prepareForFlips } from './sections.mjs';
 import { depsFor, seededSandbox } from './lib.mjs';
 
 const argv = process.argv.slice(2);
@@ -31,7 +32,21 @@ const rendering = arg('render', undefined);
 const results = rendering ? JSON.parse(readFileSync(rendering, 'utf8')) : { at: new Date().toISOString(), machine, runs, rate, sizes: [] };
 const f = (x, d = 2) => (x === undefined || Number.isNaN(x) ? '—' : Number(x).toFixed(d));
 
-for (const sizeMb of rendering ? [] : sizes) {
+// The grid: --tables and --rtt-ms (lists), each cell a sandbox of its own behind a delaying proxy.
+const gridTables = arg('tables', undefined);
+const gridRtt = arg('rtt-ms', undefined);
+const grid = !rendering && (gridTables || gridRtt || only === 'pause-grid');
+if (grid) {
+  results.grid = [];
+  for (const tables of (gridTables ?? '0,2000').split(',').map(Number)) {
+    for (const rttMs of (gridRtt ?? '0,2').split(',').map(Number)) {
+      process.stderr.write(`[bench] pause grid: ${tables} extra tables, ${rttMs} ms round trip\n`);
+      results.grid.push(await benchPauseCell({ tables, rttMs, rate: quick ? 100 : Math.min(rate, 300), seconds: quick ? 5 : Math.max(8, Math.min(seconds, 10)) }));
+    }
+  }
+}
+
+for (const sizeMb of rendering || grid ? [] : sizes) {
   const box = await seededSandbox(sizeMb);
   try {
     const deps = depsFor(box.sb, box.work, 'replicate');
@@ -73,6 +88,24 @@ if (results.sizes.length > 1 && results.sizes.every((s) => s.pause.length)) {
   const longest = (s) => Math.max(s.pause[0].longestWaitSwitchoverMs, s.pause[0].longestWaitRollbackMs);
   const pauses = (s) => Math.max(s.pause[0].switchoverPauseMs, s.pause[0].rollbackPauseMs);
   out.push('', `Growth with size (${f(b.sizeMb, 0)} MB against ${f(a.sizeMb, 0)} MB): write pause ${f(pauses(b) / pauses(a))}x, longest wait ${f(longest(b) / longest(a))}x.`);
+}
+if (results.grid?.length) {
+  out.push('', '| tables (each with a sequence) | round trip | switchover pause | rollback pause | bare PgBouncer PAUSE→RELOAD→RESUME | pause / bare | sequential round trips in the pause (≈) | failed | lost |', '|---|---|---|---|---|---|---|---|---|');
+  const base = (t) => results.grid.find((c) => c.tables === t && c.rttMs === 0);
+  for (const c of results.grid) {
+    const pause = Math.max(c.switchoverPauseMs, c.rollbackPauseMs);
+    const atZero = base(c.tables);
+    const trips = c.rttMs > 0 && atZero ? (pause - Math.max(atZero.switchoverPauseMs, atZero.rollbackPauseMs)) / c.rttMs : undefined;
+    out.push(`| ${c.tables} | ${c.rttMs} ms | ${c.switchoverPauseMs} ms | ${c.rollbackPauseMs} ms | ${c.barePgbouncerMs} ms | ${f(pause / c.barePgbouncerMs)}x | ${trips === undefined ? '—' : f(trips, 1)} | ${c.failedTransactions} | ${c.lostWrites} |`);
+  }
+  const small = Math.min(...results.grid.map((c) => c.tables));
+  const large = Math.max(...results.grid.map((c) => c.tables));
+  for (const rtt of [...new Set(results.grid.map((c) => c.rttMs))]) {
+    const a = results.grid.find((c) => c.tables === small && c.rttMs === rtt);
+    const b = results.grid.find((c) => c.tables === large && c.rttMs === rtt);
+    if (a && b && a !== b) out.push('', `At ${rtt} ms: pause with ${large} tables = ${f(Math.max(b.switchoverPauseMs, b.rollbackPauseMs) / Math.max(a.switchoverPauseMs, a.rollbackPauseMs))}x the pause with ${small}.`);
+  }
+  out.push('', 'In-pause steps (ms), switchover / rollback:', ...results.grid.map((c) => `- ${c.tables} tables, ${c.rttMs} ms: ${JSON.stringify(c.switchoverSteps)} / ${JSON.stringify(c.rollbackSteps)}`));
 }
 console.log(out.join('\n'));
 if (!rendering && !argv.includes('--no-write')) {

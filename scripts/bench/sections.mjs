@@ -8,6 +8,9 @@ import { _compare } from '../../dist/commands/compare.js';
 import { _migrate } from '../../dist/commands/migrate.js';
 import { _rollback, _switchover } from '../../dist/commands/switchover.js';
 import { beatHeartbeat, slotLag, waitForHeartbeat } from '../../dist/adapters/replication.js';
+import { parseConfig } from '../../dist/core/config.js';
+import { createDeps } from '../../dist/commands/context.js';
+import { silentProgress } from '../../dist/adapters/progress.js';
 import { longestWait, median, pgbench, q, sleep, tool } from './lib.mjs';
 
 const greenAdmin = (sb) => sb.greenUrl.replace(/\/app$/, '/postgres');
@@ -157,4 +160,74 @@ export async function benchPause({ sb, work }, deps, { rate, seconds }) {
 
 export async function prepareForFlips(deps) {
   await _migrate(deps);
+}
+
+/**
+ * The write pause against the number of objects and the network between the controller and the
+ * servers: one cell per (tables, rtt). Each table has its own sequence. Every connection of the
+ * controller, PgBouncer's to the servers and replication's go through a proxy that delays each chunk
+ * by half the round trip both ways, so every address agrees. The bare PgBouncer PAUSE → RELOAD →
+ * RESUME through the same proxy is measured beside it, and pgbench writes through PgBouncer all along.
+ */
+export async function benchPauseCell({ tables, rttMs, rate, seconds }) {
+  const { delayProxy } = await import('./proxy.mjs');
+  const { startSandbox } = await import('../../dist/sandbox/sandbox.js');
+  const { seedTradingApp } = await import('../../dist/sandbox/trading-app.js');
+  const { rewriteTarget } = await import('../../dist/core/pgbouncer-ini.js');
+  const sb = await startSandbox({ fast: false });
+  const work = (await import('node:fs')).mkdtempSync(path.join((await import('node:os')).tmpdir(), 'bluegreen-grid-'));
+  const proxies = [];
+  try {
+    await seedTradingApp(sb.blueUrl, 0.1, sb.appUser);
+    // The extra tables in batches of 200 statements: a schema of N tables, each with its own sequence.
+    for (let i = 0; i < tables; i += 200) {
+      const batch = Array.from({ length: Math.min(200, tables - i) }, (_, j) => `CREATE TABLE tenant_${i + j} (id bigserial PRIMARY KEY, v int); INSERT INTO tenant_${i + j} (v) VALUES (1);`).join('\n');
+      await q(sb.blueUrl, batch);
+    }
+    await q(sb.blueUrl, 'VACUUM ANALYZE');
+    const [pBlue, pGreen, pPgb] = await Promise.all([delayProxy(sb.blue.port, rttMs), delayProxy(sb.green.port, rttMs), delayProxy(sb.pgbouncer.port, rttMs)]);
+    proxies.push(pBlue, pGreen, pPgb);
+    // PgBouncer reaches blue through the proxy too.
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    writeFileSync(sb.pgbouncer.ini, rewriteTarget(readFileSync(sb.pgbouncer.ini, 'utf8'), 'app', { host: '127.0.0.1', port: pBlue.port, database: 'app' }));
+    const admin = new pg.Client(sb.adminUrl); await admin.connect(); await admin.query('RELOAD'); await admin.end();
+    const via = (url, port, real) => url.replace(`:${real}/`, `:${port}/`);
+    const side = (url, port, real) => ({ url: via(url, port, real), pooler: `127.0.0.1:${port}`, peer: via(url, port, real) });
+    const cfg = {
+      blue: side(sb.blueUrl, pBlue.port, sb.blue.port),
+      green: side(sb.greenUrl, pGreen.port, sb.green.port),
+      mode: 'replicate',
+      pointer: { type: 'pgbouncer', admin: via(sb.adminUrl, pPgb.port, sb.pgbouncer.port), ini: sb.pgbouncer.ini, database: 'app' },
+      stateDir: path.join(work, 'state'),
+      switchover: { timeoutMs: 60000 },
+    };
+    const deps = createDeps(parseConfig(JSON.stringify(cfg), path.join(work, 'bluegreen.config.json'), {}), silentProgress);
+    const clone = await _clone(deps);
+    if (!clone.ok) throw new Error(`clone failed: ${clone.error?.message}`);
+    const run = pgbench(sb, work, { tag: 'grid', rate, seconds });
+    await sleep(Math.min(1500, (seconds * 1000) / 5));
+    // The bare pooler pause, through the same network and under the same load (PAUSE waits for transactions in flight).
+    const bare = new pg.Client(cfg.pointer.admin); await bare.connect();
+    const b0 = performance.now(); await bare.query('PAUSE app'); await bare.query('RELOAD'); await bare.query('RESUME app'); const bareMs = performance.now() - b0;
+    await bare.end();
+    await sleep(Math.min(1500, (seconds * 1000) / 5));
+    const sw = await _switchover(deps);
+    if (!sw.ok) throw new Error(`switchover failed: ${sw.error?.message}`);
+    await sleep(Math.min(2000, (seconds * 1000) / 4));
+    const rb = await _rollback(deps);
+    if (!rb.ok) throw new Error(`rollback failed: ${rb.error?.message}`);
+    const flips = await run.done();
+    const [{ n }] = await q(sb.blueUrl, `SELECT count(*)::int AS n FROM orders WHERE symbol = 'PGB'`);
+    const inPause = (r) => Object.fromEntries(r.steps.filter((s) => ['pause', 'freeze-blue', 'freeze-green', 'drain', 'sync-sequences', 'start-reverse-slot', 'open-green', 'open-blue', 'flip', 'resume'].includes(s.name)).map((s) => [s.name, s.ms]));
+    return {
+      tables: tables + 8, rttMs,
+      switchoverPauseMs: sw.writePauseMs, rollbackPauseMs: rb.writePauseMs, barePgbouncerMs: Math.round(bareMs),
+      switchoverSteps: inPause(sw), rollbackSteps: inPause(rb),
+      failedTransactions: flips.failed, lostWrites: flips.processed - n,
+    };
+  } finally {
+    for (const p of proxies) await p.close();
+    await sb.stop();
+    (await import('node:fs')).rmSync(work, { recursive: true, force: true });
+  }
 }

@@ -4,7 +4,7 @@ import { displayName, quoteIdent, quoteQualified } from '../core/quote.js';
 import { enumDefinition, type SchemaSnapshot } from '../core/schema-diff.js';
 import { databaseLevelEntries } from './database-level.js';
 import { GUARD_SCHEMA, GUARD_TRIGGER } from './write-guard.js';
-import type { Client } from './pg.js';
+import { type Client, queryOne } from './pg.js';
 
 export interface TableRef {
   readonly schema: string;
@@ -60,17 +60,18 @@ export async function readSequences(client: Client): Promise<SequenceValue[]> {
  * every flip. Never moves a sequence backwards. Returns how many were advanced.
  */
 export async function syncSequences(from: Client, to: Client): Promise<number> {
-  const source = await readSequences(from);
-  const target = new Map((await readSequences(to)).map((s) => [`${s.schema}.${s.name}`, s.lastValue]));
-  let advanced = 0;
-  for (const s of source) {
-    if (s.lastValue === null || !target.has(`${s.schema}.${s.name}`)) continue;
-    const current = target.get(`${s.schema}.${s.name}`);
-    if (current !== null && current !== undefined && BigInt(current) >= BigInt(s.lastValue)) continue;
-    await to.query('SELECT setval($1::regclass, $2::bigint, true)', [quoteQualified(s.schema, s.name), s.lastValue]);
-    advanced++;
-  }
-  return advanced;
+  // One statement a side, whatever the number of sequences: the pause must not grow with the schema.
+  const source = (await readSequences(from)).filter((s) => s.lastValue !== null);
+  if (!source.length) return 0;
+  const row = await queryOne<{ n: number }>(
+    to,
+    `SELECT count(setval(format('%I.%I', s.schemaname, s.sequencename)::regclass, v.value, true))::int AS n
+       FROM unnest($1::text[], $2::text[], $3::bigint[]) AS v(schema, name, value)
+       JOIN pg_sequences s ON s.schemaname = v.schema AND s.sequencename = v.name
+      WHERE s.last_value IS NULL OR s.last_value < v.value`,
+    [source.map((s) => s.schema), source.map((s) => s.name), source.map((s) => s.lastValue)],
+  );
+  return row!.n;
 }
 
 /**

@@ -24,30 +24,97 @@ export function replicationNames(cutoverId: string, direction: 'fwd' | 'rev'): R
   return { publication: base, slot: base, subscription: base };
 }
 
-/** The table both sides keep for the drain: one row whose token the flip bumps on the side it leaves. */
+export const HEARTBEAT_CHANNEL = 'bluegreen_heartbeat';
+
+/**
+ * The table both sides keep for the drain: one row whose token the flip bumps on the side it leaves,
+ * and a trigger that fires even for the apply worker (ENABLE ALWAYS) and announces each token applied
+ * on a channel, so the drain is told rather than polling across the network.
+ */
 export async function ensureHeartbeat(client: Client): Promise<void> {
   await client.query(`CREATE SCHEMA IF NOT EXISTS bluegreen;
     CREATE TABLE IF NOT EXISTS ${HEARTBEAT_TABLE} (id boolean PRIMARY KEY DEFAULT true CHECK (id), token bigint NOT NULL DEFAULT 0, at timestamptz);
-    INSERT INTO ${HEARTBEAT_TABLE} (id) VALUES (true) ON CONFLICT DO NOTHING`);
+    INSERT INTO ${HEARTBEAT_TABLE} (id) VALUES (true) ON CONFLICT DO NOTHING;
+    CREATE OR REPLACE FUNCTION bluegreen.heartbeat_notify() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    BEGIN
+      PERFORM pg_notify('${HEARTBEAT_CHANNEL}', NEW.token::text);
+      RETURN NULL;
+    END $fn$;
+    DO $do$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'bluegreen_heartbeat_notify' AND tgrelid = '${HEARTBEAT_TABLE}'::regclass) THEN
+        CREATE TRIGGER bluegreen_heartbeat_notify AFTER UPDATE ON ${HEARTBEAT_TABLE} FOR EACH ROW EXECUTE FUNCTION bluegreen.heartbeat_notify();
+        ALTER TABLE ${HEARTBEAT_TABLE} ENABLE ALWAYS TRIGGER bluegreen_heartbeat_notify;
+      END IF;
+    END $do$`);
 }
 
 /**
- * Commits a new heartbeat token (the last published transaction before a drain); returns it. The
- * commit is synchronous whatever the server's setting: a logical walsender sends only flushed WAL,
- * and flushing the heartbeat flushes every commit before it (seen here: 400 ms drains under
- * synchronous_commit = off, waiting for the WAL writer).
+ * Commits a new heartbeat token (the last published transaction before a drain) in one round trip;
+ * returns it. The commit is synchronous whatever the server's setting: a logical walsender sends only
+ * flushed WAL, and flushing the heartbeat flushes every commit before it (seen here: 400 ms drains
+ * under synchronous_commit = off, waiting for the WAL writer).
  */
 export async function beatHeartbeat(client: Client): Promise<string> {
-  await client.query('BEGIN');
   try {
-    await client.query('SET LOCAL synchronous_commit = on');
-    const row = await queryOne<{ token: string }>(client, `UPDATE ${HEARTBEAT_TABLE} SET token = token + 1, at = clock_timestamp() RETURNING token::text`);
-    await client.query('COMMIT');
-    return row!.token;
+    const results = (await client.query(
+      `BEGIN; SET LOCAL synchronous_commit = on; UPDATE ${HEARTBEAT_TABLE} SET token = token + 1, at = clock_timestamp() RETURNING token::text; COMMIT`,
+    )) as unknown as Array<{ rows: Array<{ token: string }> }>;
+    return results[2].rows[0].token;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Listens, on the subscriber, for heartbeat tokens as the apply worker applies them (opened before the
+ * pause, so no LISTEN round trip falls inside it). `until(token)` resolves once that token (or a later
+ * one) is applied: told by the notification, with a slow poll as a safety net should none arrive.
+ */
+export async function watchHeartbeat(client: Client): Promise<{ until(token: string, deadline: number, what: string): Promise<number>; close(): Promise<void> }> {
+  let latest = 0n;
+  const waiters = new Set<() => void>();
+  const onNotification = (msg: { channel: string; payload?: string }) => {
+    if (msg.channel !== HEARTBEAT_CHANNEL || !msg.payload) return;
+    const token = BigInt(msg.payload);
+    if (token > latest) latest = token;
+    for (const w of waiters) w();
+  };
+  client.on('notification', onNotification);
+  await client.query(`LISTEN ${HEARTBEAT_CHANNEL}`);
+  return {
+    async until(token, deadline, what) {
+      const want = BigInt(token);
+      let polls = 0;
+      while (latest < want) {
+        if (performance.now() > deadline) {
+          throw new TimeoutError(`${what} did not finish in time: the subscriber has not applied the last transactions yet`, {
+            hint: 'Something holds replication (a lock on the subscriber, a long transaction, a stopped apply worker): `bluegreen status` shows the lag.',
+          });
+        }
+        // Told, or after 50 ms look for ourselves (a subscriber whose heartbeat table lacks the trigger).
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, 50);
+          function done() {
+            clearTimeout(timer);
+            waiters.delete(done);
+            resolve();
+          }
+          waiters.add(done);
+        });
+        if (latest < want) {
+          polls++;
+          const row = await queryOne<{ token: string }>(client, `SELECT token::text FROM ${HEARTBEAT_TABLE}`);
+          if (row && BigInt(row.token) > latest) latest = BigInt(row.token);
+        }
+      }
+      return polls;
+    },
+    async close() {
+      client.off('notification', onNotification);
+      await client.query(`UNLISTEN ${HEARTBEAT_CHANNEL}`).catch(() => undefined);
+    },
+  };
 }
 
 /**
@@ -120,28 +187,26 @@ export async function createSlot(client: Client, slot: string): Promise<string> 
  * wrote no WAL, such as one that only called txid_current(), was not flushed at all).
  */
 export async function advanceSlotToNow(client: Client, slot: string): Promise<string> {
-  await client.query('BEGIN');
+  // One round trip: the synchronous commit (it must write WAL: a transaction that only took an xid
+  // commits asynchronously whatever the setting), then the advance to the flush position.
+  let results: Array<{ rows: Array<{ target: string; end_lsn: string; ok: boolean }> }>;
   try {
-    await client.query('SET LOCAL synchronous_commit = on');
-    // It must write WAL: a transaction that only took an xid commits asynchronously whatever the setting.
-    await client.query(`SELECT pg_logical_emit_message(true, 'bluegreen', 'flush')`);
-    await client.query('COMMIT');
+    results = (await client.query(
+      `BEGIN; SET LOCAL synchronous_commit = on; SELECT pg_logical_emit_message(true, 'bluegreen', 'flush'); COMMIT;
+       SELECT t.target::text AS target, a.end_lsn::text AS end_lsn, a.end_lsn >= t.target AS ok
+         FROM (SELECT pg_current_wal_flush_lsn() AS target) t, pg_replication_slot_advance(${quoteLiteral(slot)}, t.target) a`,
+    )) as unknown as typeof results;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
-  const target = (await queryOne<{ lsn: string }>(client, 'SELECT pg_current_wal_flush_lsn()::text AS lsn'))!.lsn;
-  const moved = await queryOne<{ ok: boolean; end_lsn: string }>(
-    client,
-    `SELECT end_lsn::text, end_lsn >= $2::pg_lsn AS ok FROM pg_replication_slot_advance($1, $2::pg_lsn)`,
-    [slot, target],
-  );
+  const moved = results[4].rows[0];
   if (!moved?.ok) {
-    throw new BlueGreenError(`replication slot ${slot} stopped at ${moved?.end_lsn} short of ${target}`, {
+    throw new BlueGreenError(`replication slot ${slot} stopped at ${moved?.end_lsn} short of ${moved?.target}`, {
       hint: 'Nothing was switched; retry. If it persists, report it with the server log.',
     });
   }
-  return target;
+  return moved.target;
 }
 
 /** Drops a slot, waiting up to `waitMs` for its walsender to let go; missing is fine. */

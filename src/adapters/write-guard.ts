@@ -11,7 +11,7 @@
  * them: replication keeps applying into a frozen database. Our own sessions pass by setting
  * `bluegreen.allow_writes`, which the triggers honour only for superusers.
  */
-import { quoteIdent, quoteQualified } from '../core/quote.js';
+import { quoteIdent, quoteLiteral, quoteQualified } from '../core/quote.js';
 import { type Client, APPLICATION_NAME } from './pg.js';
 
 export const GUARD_SCHEMA = 'bluegreen';
@@ -169,4 +169,31 @@ export function isGuardTocLine(line: string): boolean {
     line.includes(`EVENT TRIGGER - ${DDL_GUARD_TRIGGER} `) ||
     (/ TRIGGER /.test(line) && line.includes(` ${GUARD_TRIGGER} `))
   );
+}
+
+/**
+ * The freeze inside a pause, in one round trip: the flag on (the guard is installed since the clone;
+ * our sessions pass it by their startup options), then every session with a transaction open since
+ * before it ended (pg_terminate_backend(pid, 5000) waits until each is gone). Returns how many.
+ */
+export async function freezeInOneTrip(client: Client, reason: string): Promise<number> {
+  // The flag is visible to every session at commit, flushed or not; a crash right after is resume's to
+  // repair from the record. Not waiting for the disk here keeps a flush out of the pause.
+  const results = (await client.query(
+    `BEGIN; SET LOCAL synchronous_commit = off;
+     UPDATE ${GUARD_SCHEMA}.${GUARD_TABLE} SET frozen = true, reason = ${quoteLiteral(reason)}, since = now(); COMMIT;
+     SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+        AND xact_start IS NOT NULL AND xact_start < now() AND application_name NOT LIKE ${quoteLiteral(`${APPLICATION_NAME}%`)}) t`,
+  )) as unknown as Array<{ rows: Array<{ n: number }> }>;
+  return results[4].rows[0].n;
+}
+
+/** Opens the connected database inside a pause, in one round trip; returns the transaction id it was opened at. */
+export async function openInOneTrip(client: Client): Promise<string> {
+  const results = (await client.query(
+    `BEGIN; SET LOCAL synchronous_commit = off; UPDATE ${GUARD_SCHEMA}.${GUARD_TABLE} SET frozen = false, reason = NULL, since = NULL;
+     SELECT txid_current()::text AS xid; COMMIT`,
+  )) as unknown as Array<{ rows: Array<{ xid: string }> }>;
+  return results[3].rows[0].xid;
 }

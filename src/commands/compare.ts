@@ -24,6 +24,12 @@ export function lastCompareFile(stateDir: string): string {
   return path.join(stateDir, 'last-compare.json');
 }
 
+/** The last clean compare, if one is recorded. */
+export function readLastCompare(stateDir: string): { cutover: string; side: Side; xid: string; at: string } | undefined {
+  const file = lastCompareFile(stateDir);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+}
+
 export interface CompareOptions {
   /** Report at most this many differing keys per table. */
   readonly maxDifferences?: number;

@@ -11,10 +11,10 @@ import type { Report } from '../core/report.js';
 import { advance, type CutoverState, type Side } from '../core/state.js';
 import { withClient } from '../adapters/pg.js';
 import { sideTarget } from '../adapters/pointer.js';
-import {
-  createSubscription, dropPublication, dropSlot, dropSubscription, enableSubscription, replicationNames, subscriptionHealth, waitForApplyWorker,
-} from '../adapters/replication.js';
-import { freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
+import { enableSubscription, replicationNames, subscriptionHealth } from '../adapters/replication.js';
+import { unfreezeWrites } from '../adapters/write-guard.js';
+import { flipSteps } from './flip-plan.js';
+import type { PlanStep } from './plan.js';
 import { dropAllReplication } from './cleanup.js';
 import { dropScratchCopies } from '../adapters/scratch.js';
 import { dropForwardReplication } from './clone.js';
@@ -97,88 +97,70 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
       );
     }
 
-    // A flip: the pointer says whether it got to the other side.
+    // A flip: the pointer says whether it got to the other side. The flip's own plan says how to finish or undo it.
     const direction = from === 'switching-over' ? 'switchover' : 'rollback';
     const leaving: Side = direction === 'switchover' ? 'blue' : 'green';
     const going: Side = leaving === 'blue' ? 'green' : 'blue';
     const replicate = config.mode === 'replicate';
-    const old = direction === 'switchover' ? state.forward : state.reverse;
+    const flip = { direction, from: leaving, to: going } as const;
     const next = replicationNames(state.id, direction === 'switchover' ? 'rev' : 'fwd');
-    if (servingNow === going) {
-      // Past the flip: the drain, the sequences and the new slot were done before it. Finish the rest.
-      return finish(
-        [
-          { name: `open-${going}`, title: `Making sure ${going} takes writes`, run: () => withClient(url(going), unfreezeWrites, conn(deps, going, 'resume')) },
-          resumePgbouncer,
-          ...(replicate
-            ? [
-                {
-                  name: 'stop-forward',
-                  title: `Retiring replication ${leaving} → ${going}`,
-                  run: async () => {
-                    if (!old) return { skipped: 'nothing recorded' };
-                    await withClient(url(going), (c) => dropSubscription(c, old.subscription), conn(deps, going, 'resume'));
-                    await withClient(url(leaving), async (c) => { await dropSlot(c, old.slot); await dropPublication(c, old.publication); }, conn(deps, leaving, 'resume'));
-                  },
-                } satisfies Step,
-                {
-                  name: 'subscribe-reverse',
-                  title: `Subscribing ${leaving} to ${going}'s writes`,
-                  run: () =>
-                    withClient(url(leaving), async (c) => {
-                      if (!(await subscriptionHealth(c, next.subscription)).exists) await createSubscription(c, next, config.addresses[going].peer);
-                      if (!(await waitForApplyWorker(c, next.subscription, 15_000))) throw new BlueGreenError(`the apply worker of ${next.subscription} did not start`);
-                    }, conn(deps, leaving, 'resume')),
-                } satisfies Step,
-              ]
-            : []),
-        ],
-        'finished',
-        (s) => {
-          const now = at();
-          return advance(s, direction === 'switchover' ? 'switchover-finished' : 'rollback-finished', now, deps.who, {
-            serving: going,
-            blueFrozen: going === 'green',
-            lastError: `${direction} interrupted after the flip; finished by resume`,
-            ...(replicate ? (direction === 'switchover' ? { forward: undefined, reverse: next } : { forward: next, reverse: undefined }) : {}),
-            ...(direction === 'switchover' ? { switchedOverAt: now, rollbackWindowEndsAt: new Date(Date.parse(now) + config.rollbackWindowMs).toISOString() } : {}),
-          });
-        },
-      );
-    }
-    // Before the flip: undo, so the side we were leaving serves and takes writes again. It is opened
-    // before PgBouncer lets transactions go, or they would meet a frozen database.
-    return finish(
-      [
-        { name: `guard-${going}`, title: `Guarding ${going} against writes`, run: () => withClient(url(going), (c) => freezeWrites(c, `${direction} interrupted`), conn(deps, going, 'resume')).then(() => undefined) },
-        ...(replicate || direction === 'rollback'
-          ? [{ name: `open-${leaving}`, title: `Opening ${leaving} for writes`, run: () => withClient(url(leaving), unfreezeWrites, conn(deps, leaving, 'resume')) } satisfies Step]
-          : []),
-        resumePgbouncer,
-        ...(replicate
-          ? [
-              {
-                name: 'drop-new-slot',
-                title: `Dropping the half-made ${going} → ${leaving} slot and publication`,
-                run: () => withClient(url(going), async (c) => { await dropSlot(c, next.slot); await dropPublication(c, next.publication); }, conn(deps, going, 'resume')),
-              } satisfies Step,
-              {
-                name: 'keep-replicating',
-                title: `Making sure ${leaving} → ${going} replication runs`,
-                run: async () => {
-                  if (!old) return { skipped: 'nothing recorded' };
-                  await withClient(url(going), async (c) => {
-                    const health = await subscriptionHealth(c, old.subscription);
-                    if (!health.exists) throw new BlueGreenError(`subscription ${old.subscription} is gone: clone again`);
-                    if (!health.enabled) await enableSubscription(c, old.subscription);
-                  }, conn(deps, going, 'resume'));
-                },
-              } satisfies Step,
-            ]
-          : []),
-      ],
-      'aborted',
-      (s) => advance(s, direction === 'switchover' ? 'switchover-aborted' : 'rollback-aborted', at(), deps.who, { lastError: `${direction} interrupted before the flip; undone by resume` }),
-    );
+    const old = direction === 'switchover' ? state.forward : state.reverse;
+    return withClient(url(leaving), (fromClient) =>
+      withClient(url(going), async (toClient) => {
+        const sessions = { from: fromClient, to: toClient, toSlot: toClient, toOpen: toClient, toSequences: toClient };
+        const { main, after } = flipSteps({ deps, flip, state, sessions, findings: {}, acceptDataLoss: false, startBudget: () => undefined, deadline: () => performance.now() + 30_000 }, next);
+        const byName = (name: string) => [...main, ...after].find((st) => st.name === name);
+        const asStep = (st: PlanStep | undefined, title?: string): Step[] => (st ? [{ name: st.name, title: title ?? st.title, run: st.run }] : []);
+        if (servingNow === going) {
+          // Past the flip: the drain, the sequences and the new slot were done before it. Finish the rest, as the flip would.
+          return finish(
+            [...asStep(byName(`open-${going}`), `Making sure ${going} takes writes`), resumePgbouncer, ...asStep(byName('stop-forward')), ...asStep(byName('subscribe-reverse'))],
+            'finished',
+            (s) => {
+              const now = at();
+              return advance(s, direction === 'switchover' ? 'switchover-finished' : 'rollback-finished', now, deps.who, {
+                serving: going,
+                blueFrozen: going === 'green',
+                lastError: `${direction} interrupted after the flip; finished by resume`,
+                ...(replicate ? (direction === 'switchover' ? { forward: undefined, reverse: next } : { forward: next, reverse: undefined }) : {}),
+                ...(direction === 'switchover' ? { switchedOverAt: now, rollbackWindowEndsAt: new Date(Date.parse(now) + config.rollbackWindowMs).toISOString() } : {}),
+              });
+            },
+          );
+        }
+        // Before the flip: every undo of the plan, in reverse (each is idempotent: resume cannot know how far
+        // the flip got). The side we were leaving is opened before PgBouncer lets transactions go.
+        const undos: Step[] = [...main].reverse().filter((st) => st.undo).map((st) => ({
+          name: `undo-${st.name}`,
+          title: `Undoing ${st.name}${st.undone ? ` (${st.undone})` : ''}`,
+          run: async () => {
+            // Nothing of this flip recorded its pause start: RESUME is issued whatever it was.
+            if (st.name === 'pause') return void (pointer.canPause ? await pointer.resume() : undefined);
+            await st.undo!();
+          },
+        }));
+        return finish(
+          [
+            ...undos,
+            ...(replicate
+              ? [
+                  {
+                    name: 'keep-replicating',
+                    title: `Making sure ${leaving} → ${going} replication runs`,
+                    run: async () => {
+                      if (!old) return { skipped: 'nothing recorded' };
+                      const health = await subscriptionHealth(toClient, old.subscription);
+                      if (!health.exists) throw new BlueGreenError(`subscription ${old.subscription} is gone: clone again`);
+                      if (!health.enabled) await enableSubscription(toClient, old.subscription);
+                    },
+                  } satisfies Step,
+                ]
+              : []),
+          ],
+          'aborted',
+          (s) => advance(s, direction === 'switchover' ? 'switchover-aborted' : 'rollback-aborted', at(), deps.who, { lastError: `${direction} interrupted before the flip; undone by resume` }),
+        );
+      }, conn(deps, going, 'resume')),
+    conn(deps, leaving, 'resume'));
   });
 }

@@ -91,7 +91,7 @@ describe('a cutover driven through the built CLI', () => {
     const json = JSON.parse(ok.stdout);
     expect(json).toMatchObject({ ok: true, serving: 'blue' });
     expect(json.writePauseMs).toEqual(expect.any(Number));
-    expect(json.steps.map((s: { name: string }) => s.name)).toEqual(['analyze-blue', 'guardrails', 'refresh-materialized-views', 'pause', 'freeze-green', 'sync-sequences', 'open-blue', 'flip', 'resume']);
+    expect(json.steps.map((s: { name: string }) => s.name)).toEqual(['analyze-blue', 'refresh-materialized-views', 'guardrails', 'pause', 'freeze-green', 'sync-sequences', 'open-blue', 'flip', 'resume']);
   });
 
   it('status reads like a report', async () => {

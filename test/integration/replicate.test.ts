@@ -119,7 +119,7 @@ describe('replicate mode: a drain that cannot finish aborts back to blue', () =>
       await holder.end();
     }
     expect(result.ok).toBe(false);
-    expect(result.error?.message).toMatch(/^switchover aborted at prepare-reverse: switchover\.timeoutMs \(2500 ms\) ran out during the slot/);
+    expect(result.error?.message).toMatch(/^switchover aborted at prepare-reverse: switchover\.timeoutMs \(2500 ms\) ran out during preparing replication green → blue/);
     expect(result.steps.find((s) => s.name === 'pause')?.status).toBe('skipped');
     expect(await replicationObjects(rig.sandbox.greenUrl)).toEqual([expect.stringMatching(/^subscription bluegreen_fwd_/)]);
   });
@@ -138,7 +138,7 @@ describe('replicate mode: a drain that cannot finish aborts back to blue', () =>
     await sql(rig.sandbox.greenUrl, `SET bluegreen.allow_writes = on; DROP TRIGGER slow_apply ON bluegreen.heartbeat; DROP FUNCTION public.slow_apply()`);
     expect(result.ok).toBe(false);
     expect(result.serving).toBe('blue');
-    expect(result.error?.message).toMatch(/^switchover aborted at drain: switchover\.timeoutMs \(2500 ms\) ran out during the drain/);
+    expect(result.error?.message).toMatch(/^switchover aborted at drain: switchover\.timeoutMs \(2500 ms\) ran out during waiting for green to apply blue's last writes/);
     expect(result.error?.message).toMatch(/blue reopened: done.*transactions resumed: done.*slot bluegreen_rev_\S+ dropped: done/);
     expect(result.error?.hint).toContain('Replication blue → green keeps running.');
     // Blue serves and takes writes through PgBouncer again; green catches up with everything.

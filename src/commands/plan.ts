@@ -1,0 +1,144 @@
+/**
+ * A plan: an ordered list of small steps, each with its `run` and its `undo` side by side (the way
+ * pgroll pairs an operation's Start with its Rollback). One runner times every step, runs the steps
+ * marked with the same `together` label at once, enforces the budget, and on a failure undoes what
+ * ran, in reverse. Reading a plan top to bottom is reading the runbook.
+ */
+import { BlueGreenError, TimeoutError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
+import type { StepResult } from '../core/report.js';
+import { asBlueGreenError } from './steps.js';
+
+export type StepOutcome = string | void | { skipped: string };
+
+export interface PlanStep {
+  readonly name: string;
+  /** What the step does, shown while it runs. */
+  readonly title: string;
+  readonly run: () => Promise<StepOutcome>;
+  /**
+   * Puts things back as they were before `run`. Idempotent (resume calls it without knowing how far
+   * `run` got), so it is also called for a step whose `run` failed halfway.
+   */
+  readonly undo?: () => Promise<void>;
+  /** What the undo did, as the operator reads it (`blue reopened`); default `<name> undone`. */
+  readonly undone?: string;
+  /** Consecutive steps with the same label run concurrently (on connections of their own). */
+  readonly together?: string;
+  /** The step is outside the budget (before it starts, or after the point of no return). */
+  readonly unbudgeted?: boolean;
+}
+
+export interface PlanProgress {
+  start(text: string): void;
+  succeed(text: string): void;
+  fail(text: string): void;
+}
+
+export interface Budget {
+  /** performance.now() by which every budgeted step must be done. */
+  deadline(): number;
+  readonly timeoutMs: number;
+  /** Called once when the budget runs out mid-step (it cancels our sessions' running queries). */
+  onTimeout(): Promise<void>;
+}
+
+export interface PlanOutcome {
+  readonly steps: StepResult[];
+  readonly failed?: { readonly step: string; readonly error: BlueGreenError };
+  /** One line per undo tried: `what: done` or `what: FAILED (why)`. */
+  readonly undone: string[];
+}
+
+/** Races a step against what is left of the budget; on timeout, `onTimeout` runs before the step is reported failed. */
+export function withinBudget<T>(promise: Promise<T>, budget: Budget, what: string): Promise<T> {
+  const left = budget.deadline() - performance.now();
+  const timeout = new TimeoutError(`switchover.timeoutMs (${budget.timeoutMs} ms) ran out during ${what}`, {
+    hint: 'Find what held the step (a lock or an open transaction on the subscriber, a long transaction) and retry, or raise switchover.timeoutMs.',
+  });
+  if (left <= 0) {
+    promise.catch(() => undefined);
+    return Promise.reject(new TimeoutError(`switchover.timeoutMs (${budget.timeoutMs} ms) ran out before ${what}`, { hint: timeout.hint }));
+  }
+  let timer: NodeJS.Timeout;
+  let timedOut = false;
+  return Promise.race([
+    // Once the budget is gone, the step's own outcome (such as the cancellation we caused) is not the story.
+    promise.then(
+      (value) => (timedOut ? Promise.reject(timeout) : value),
+      (error: unknown) => Promise.reject(timedOut ? timeout : error),
+    ),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        void budget.onTimeout().finally(() => reject(timeout));
+      }, left);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Runs undos in reverse, each on its own: one failure does not stop the rest. A cancel left by a budget timeout gets one retry. */
+export async function undoSteps(steps: ReadonlyArray<PlanStep>, secrets: ReadonlyArray<string>): Promise<string[]> {
+  const lines: string[] = [];
+  for (const step of [...steps].reverse()) {
+    if (!step.undo) continue;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await step.undo();
+        lines.push(`${step.undone ?? `${step.name} undone`}: done`);
+        break;
+      } catch (error) {
+        // A budget timeout cancels what our sessions run; a session between queries gets the cancel on its next one.
+        if (attempt === 0 && /canceling statement due to user request/.test((error as Error).message)) continue;
+        lines.push(`${step.undone ?? `${step.name} undone`}: FAILED (${redact((error as Error).message.split('\n')[0], secrets)})`);
+        break;
+      }
+    }
+  }
+  return lines;
+}
+
+/**
+ * Runs a plan: groups of `together` steps at once, each timed and (unless unbudgeted) raced against the
+ * budget. On the first failure the rest is skipped and every step that started is undone in reverse.
+ */
+export async function runPlan(steps: ReadonlyArray<PlanStep>, options: { progress: PlanProgress; secrets: ReadonlyArray<string>; budget?: Budget; undoOnFailure?: boolean }): Promise<PlanOutcome> {
+  const results = new Map<string, StepResult>();
+  const started: PlanStep[] = [];
+  let failed: PlanOutcome['failed'];
+  for (let i = 0; i < steps.length && !failed; ) {
+    const group = steps[i].together ? steps.slice(i).filter((s, j, rest) => rest.slice(0, j + 1).every((x) => x.together === steps[i].together)) : [steps[i]];
+    i += group.length;
+    started.push(...group);
+    const outcomes = await Promise.all(
+      group.map(async (step) => {
+        options.progress.start(step.title);
+        const start = performance.now();
+        try {
+          const run = step.run();
+          const out = options.budget && !step.unbudgeted ? await withinBudget(run, options.budget, step.title.charAt(0).toLowerCase() + step.title.slice(1)) : await run;
+          const ms = Math.round(performance.now() - start);
+          if (out && typeof out === 'object') {
+            results.set(step.name, { name: step.name, status: 'skipped', ms, detail: out.skipped });
+            options.progress.succeed(`${step.title}: skipped (${out.skipped})`);
+          } else {
+            results.set(step.name, { name: step.name, status: 'ok', ms, detail: out || undefined });
+            options.progress.succeed(`${step.title}${out ? `: ${out}` : ''} (${ms} ms)`);
+          }
+          return undefined;
+        } catch (error) {
+          const ms = Math.round(performance.now() - start);
+          const err = asBlueGreenError(error, options.secrets);
+          results.set(step.name, { name: step.name, status: 'failed', ms, detail: err.message.split('\n')[0] });
+          options.progress.fail(`${step.title}: failed after ${ms} ms`);
+          return { step: step.name, error: err };
+        }
+      }),
+    );
+    failed = outcomes.find((o) => o !== undefined);
+  }
+  const ordered = steps.map((s) => results.get(s.name) ?? { name: s.name, status: 'skipped' as const, ms: 0, detail: 'not reached' });
+  if (!failed) return { steps: ordered, undone: [] };
+  const undone = options.undoOnFailure === false ? [] : await undoSteps(started, options.secrets);
+  return { steps: ordered, failed, undone };
+}
