@@ -59,7 +59,8 @@ export async function readSequences(client: Client): Promise<SequenceValue[]> {
  * outside its snapshot, and in replicate mode sequences do not replicate at all, so this runs at
  * every flip. Never moves a sequence backwards. Returns how many were advanced.
  */
-export async function syncSequences(from: Client, to: Client): Promise<number> {
+export async function syncSequences(from: Client, to: Client, targetBefore?: ReadonlyArray<SequenceValue>): Promise<number> {
+  if (targetBefore) return syncSequencesKnowingTarget(from, to, targetBefore);
   // One statement a side, whatever the number of sequences: the pause must not grow with the schema.
   const source = (await readSequences(from)).filter((s) => s.lastValue !== null);
   if (!source.length) return 0;
@@ -72,6 +73,25 @@ export async function syncSequences(from: Client, to: Client): Promise<number> {
     [source.map((s) => s.schema), source.map((s) => s.name), source.map((s) => s.lastValue)],
   );
   return row!.n;
+}
+
+/**
+ * The same, with the target's values read beforehand (they cannot move while it is frozen: nothing
+ * writes its sequences): one read on `from`, and a setval on `to` only for the sequences behind.
+ */
+async function syncSequencesKnowingTarget(from: Client, to: Client, targetBefore: ReadonlyArray<SequenceValue>): Promise<number> {
+  const target = new Map(targetBefore.map((s) => [`${s.schema}.${s.name}`, s.lastValue]));
+  const behind = (await readSequences(from)).filter((s) => {
+    if (s.lastValue === null || !target.has(`${s.schema}.${s.name}`)) return false;
+    const t = target.get(`${s.schema}.${s.name}`);
+    return t === null || t === undefined || BigInt(t) < BigInt(s.lastValue);
+  });
+  if (!behind.length) return 0;
+  await to.query(
+    `SELECT count(setval(format('%I.%I', v.schema, v.name)::regclass, v.value, true)) FROM unnest($1::text[], $2::text[], $3::bigint[]) AS v(schema, name, value)`,
+    [behind.map((s) => s.schema), behind.map((s) => s.name), behind.map((s) => s.lastValue)],
+  );
+  return behind.length;
 }
 
 /**

@@ -10,7 +10,7 @@ import { BlueGreenError, BlockedError, DataLossRefusedError } from '../core/erro
 import type { SchemaSnapshot } from '../core/schema-diff.js';
 import type { CutoverState, ReplicationLink, Side } from '../core/state.js';
 import type { Loss } from '../core/window.js';
-import { analyzeWhereMissing, countRowsWrittenSince, listTables, longTransactions, readSchema, refreshMaterializedViews, syncSequences, tableColumns, type WrittenRows } from '../adapters/catalog.js';
+import { analyzeWhereMissing, countRowsWrittenSince, listTables, longTransactions, readSchema, readSequences, refreshMaterializedViews, type SequenceValue, syncSequences, tableColumns, type WrittenRows } from '../adapters/catalog.js';
 import { buildTableSpec, countRowsOf, keysWrittenSince, tableReader } from '../adapters/content.js';
 import type { Client } from '../adapters/pg.js';
 import { sideTarget } from '../adapters/pointer.js';
@@ -39,6 +39,7 @@ export interface FlipFindings {
   toSchemaAtFlip?: SchemaSnapshot;
   lostWrites?: WrittenRows[];
   greenXidAtSwitchover?: string;
+  targetSequences?: SequenceValue[];
   /** The subscriber's heartbeat channel, listened to before the pause. */
   heartbeat?: Awaited<ReturnType<typeof watchHeartbeat>>;
 }
@@ -50,6 +51,7 @@ export interface FlipSessions {
   readonly toSlot: Client;
   readonly toOpen: Client;
   readonly toSequences: Client;
+  readonly fromSequences: Client;
 }
 
 export interface FlipContext {
@@ -167,6 +169,8 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
       run: async () => {
         // The drain is told by a notification on a channel listened to before the pause: no round trip for it inside.
         if (replicate) findings.heartbeat = await watchHeartbeat(to);
+        // The target's sequences hold still while it is frozen: read now, so inside the pause only the source is read.
+        findings.targetSequences = await readSequences(sessions.toSequences);
         if (!pointer.canPause) return { skipped: "this pointer has no pooler to pause: writes wait only as long as the application's own switch takes" };
         findings.pauseStart = performance.now();
         await pointer.pause(Math.min(config.switchover.pauseTimeoutMs, ctx.deadline() - performance.now()));
@@ -199,6 +203,7 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
           {
             name: 'drain',
             title: `Waiting for ${flip.to} to apply ${flip.from}'s last writes`,
+            together: 'after-freeze',
             run: async () => {
               // The heartbeat is the last transaction published on the side we leave: once the other side has it, all is applied.
               const watch = findings.heartbeat ?? (await watchHeartbeat(to));
@@ -214,13 +219,14 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
           } satisfies PlanStep,
         ]
       : []),
-    ...(replicate && config.switchover.verify ? [verifyStep(ctx)] : []),
     {
+      // Beside the drain: the source is frozen, so its values are final, and the apply worker never touches sequences.
       name: 'sync-sequences',
       title: `Syncing sequences ${flip.from} → ${flip.to}`,
-      together: 'after-drain',
-      run: async () => `${await syncSequences(from, sessions.toSequences)} advanced`,
+      together: 'after-freeze',
+      run: async () => `${await syncSequences(sessions.fromSequences, sessions.toSequences, findings.targetSequences)} advanced`,
     },
+    ...(replicate && config.switchover.verify ? [verifyStep(ctx)] : []),
     ...(replicate
       ? [
           {

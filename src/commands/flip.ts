@@ -32,11 +32,16 @@ async function withSessions<T>(deps: Deps, flip: FlipDirection, fn: (sessions: F
   const url = (side: Side) => (side === 'blue' ? deps.config.blue : deps.config.green);
   const open = (side: Side, k: (c: Client) => Promise<T>) => withClient(url(side), k, conn(deps, side, flip.direction));
   return open(flip.from, (from) =>
-    open(flip.to, (to) =>
-      open(flip.to, (toSlot) =>
-        open(flip.to, (toOpen) =>
-          open(flip.to, (toSequences) =>
-            fn({ from, to, toSlot, toOpen, toSequences }, [from, to, toSlot, toOpen, toSequences].map((client, i) => ({ url: url(i === 0 ? flip.from : flip.to), client }))),
+    open(flip.from, (fromSequences) =>
+      open(flip.to, (to) =>
+        open(flip.to, (toSlot) =>
+          open(flip.to, (toOpen) =>
+            open(flip.to, (toSequences) =>
+              fn({ from, fromSequences, to, toSlot, toOpen, toSequences }, [
+                { url: url(flip.from), client: from }, { url: url(flip.from), client: fromSequences },
+                ...[to, toSlot, toOpen, toSequences].map((client) => ({ url: url(flip.to), client })),
+              ]),
+            ),
           ),
         ),
       ),
