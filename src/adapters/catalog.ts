@@ -45,11 +45,16 @@ export interface SequenceValue {
   readonly lastValue: string | null;
 }
 
-export async function readSequences(client: Client): Promise<SequenceValue[]> {
+/**
+ * Every sequence's value. `shard` reads only the sequences whose oid falls in one of `of` parts, so
+ * several sessions can share a large schema's reads (each value is a relation open and a page read).
+ */
+export async function readSequences(client: Client, shard?: { index: number; of: number }): Promise<SequenceValue[]> {
   const { rows } = await client.query<{ schema: string; name: string; last_value: string | null }>(
-    `SELECT s.schemaname AS schema, s.sequencename AS name, s.last_value::text AS last_value
-       FROM pg_sequences s JOIN pg_namespace n ON n.nspname = s.schemaname
-      WHERE ${USER_NAMESPACE} ORDER BY 1, 2`,
+    `SELECT n.nspname AS schema, c.relname AS name, pg_sequence_last_value(c.oid)::text AS last_value
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'S' AND ${USER_NAMESPACE} AND ($1::int IS NULL OR c.oid::bigint % $2::int = $1::int) ORDER BY 1, 2`,
+    [shard?.index ?? null, shard?.of ?? 1],
   );
   return rows.map((r) => ({ schema: r.schema, name: r.name, lastValue: r.last_value }));
 }
@@ -59,10 +64,11 @@ export async function readSequences(client: Client): Promise<SequenceValue[]> {
  * outside its snapshot, and in replicate mode sequences do not replicate at all, so this runs at
  * every flip. Never moves a sequence backwards. Returns how many were advanced.
  */
-export async function syncSequences(from: Client, to: Client, targetBefore?: ReadonlyArray<SequenceValue>): Promise<number> {
+export async function syncSequences(from: Client | ReadonlyArray<Client>, to: Client, targetBefore?: ReadonlyArray<SequenceValue>): Promise<number> {
   if (targetBefore) return syncSequencesKnowingTarget(from, to, targetBefore);
+  if (Array.isArray(from)) return syncSequences(from[0], to);
   // One statement a side, whatever the number of sequences: the pause must not grow with the schema.
-  const source = (await readSequences(from)).filter((s) => s.lastValue !== null);
+  const source = (await readSequences(from as Client)).filter((s) => s.lastValue !== null);
   if (!source.length) return 0;
   const row = await queryOne<{ n: number }>(
     to,
@@ -79,9 +85,11 @@ export async function syncSequences(from: Client, to: Client, targetBefore?: Rea
  * The same, with the target's values read beforehand (they cannot move while it is frozen: nothing
  * writes its sequences): one read on `from`, and a setval on `to` only for the sequences behind.
  */
-async function syncSequencesKnowingTarget(from: Client, to: Client, targetBefore: ReadonlyArray<SequenceValue>): Promise<number> {
+async function syncSequencesKnowingTarget(from: Client | ReadonlyArray<Client>, to: Client, targetBefore: ReadonlyArray<SequenceValue>): Promise<number> {
   const target = new Map(targetBefore.map((s) => [`${s.schema}.${s.name}`, s.lastValue]));
-  const behind = (await readSequences(from)).filter((s) => {
+  const sessions = Array.isArray(from) ? from : [from as Client];
+  const source = (await Promise.all(sessions.map((c, index) => readSequences(c, sessions.length > 1 ? { index, of: sessions.length } : undefined)))).flat();
+  const behind = source.filter((s) => {
     if (s.lastValue === null || !target.has(`${s.schema}.${s.name}`)) return false;
     const t = target.get(`${s.schema}.${s.name}`);
     return t === null || t === undefined || BigInt(t) < BigInt(s.lastValue);
