@@ -42,3 +42,12 @@ export async function recordApplied(client: Client, m: Migration, durationMs: nu
 export async function forgetApplied(client: Client, version: string): Promise<void> {
   await client.query(`DELETE FROM ${HISTORY_TABLE} WHERE version = $1`, [version]);
 }
+
+/** The history with when and by whom each migration was applied (for the report). */
+export async function readHistoryDetails(client: Client): Promise<Array<{ version: string; name: string; checksum: string; appliedAt: string; appliedBy: string; unchecked?: string }>> {
+  const base = await readHistory(client);
+  if (!base.length) return [];
+  const { rows } = await client.query<{ version: string; applied_at: Date; applied_by: string }>(`SELECT version, applied_at, applied_by FROM ${HISTORY_TABLE}`);
+  const extra = new Map(rows.map((r) => [r.version, r]));
+  return base.map((m) => ({ ...m, appliedAt: extra.get(m.version)?.applied_at.toISOString() ?? '', appliedBy: extra.get(m.version)?.applied_by ?? '' }));
+}

@@ -75,10 +75,48 @@ export function fileStateStore(dir: string): StateStore {
     async save(state) {
       ensurePrivateDir(dir);
       writeFileAtomic(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+      // Each cutover's record is kept under its id too: a report can be made of an earlier one.
+      writeFileAtomic(path.join(dir, `cutover-${state.id}.json`), `${JSON.stringify(state)}\n`);
     },
     async audit(entry) {
       ensurePrivateDir(dir);
       appendFileSync(auditFile, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
     },
   };
+}
+
+/** A cutover's own record (the current one or an earlier one), by id. */
+export function loadCutover(dir: string, id: string): CutoverState | undefined {
+  const file = path.join(dir, `cutover-${id}.json`);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as CutoverState) : undefined;
+}
+
+/** The audit log's entries, oldest first (one cutover's when given). */
+export function readAudit(dir: string, cutover?: string): AuditEntry[] {
+  const file = path.join(dir, 'audit.log');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEntry).filter((e) => !cutover || e.cutover === cutover);
+}
+
+/** One reading of a replication direction's lag, kept for the report's chart. */
+export interface LagSample {
+  readonly at: string;
+  readonly cutover: string;
+  readonly direction: string;
+  readonly lagBytes?: number;
+  readonly lagSeconds?: number;
+  readonly retainedBytes?: number;
+  readonly running: boolean;
+}
+
+export function appendLagSamples(dir: string, samples: ReadonlyArray<LagSample>): void {
+  if (!samples.length) return;
+  ensurePrivateDir(dir);
+  appendFileSync(path.join(dir, 'lag.jsonl'), samples.map((x) => `${JSON.stringify(x)}\n`).join(''), { mode: 0o600 });
+}
+
+export function readLagSamples(dir: string, cutover: string): LagSample[] {
+  const file = path.join(dir, 'lag.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LagSample).filter((x) => x.cutover === cutover);
 }

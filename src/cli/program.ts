@@ -27,7 +27,10 @@ import { _status } from '../commands/status.js';
 import { _syncSchema } from '../commands/sync-schema.js';
 import { _rollback, _switchover } from '../commands/switchover.js';
 import { runDemo, stopDemo } from '../sandbox/demo.js';
-import { renderCompare, renderFindings, renderStatus, renderSteps, table } from './render.js';
+import { renderCompare, renderFindings, renderStatus, renderSteps, renderWatchFrame, renderWatchLine, table } from './render.js';
+import { toPrometheus } from '../core/prometheus.js';
+import { _report } from '../commands/report.js';
+import { _watch } from '../commands/watch.js';
 
 const DEFAULT_CONFIG = './bluegreen.config.json';
 const SECRET_ENV = /PASS|SECRET|TOKEN|KEY|CRED/i;
@@ -123,6 +126,7 @@ A cutover, step by step:
   bluegreen sync-schema        carry DDL made on the serving side to the other (every flip does it first)
   bluegreen rollback           back to blue within the rollback window
   bluegreen finalize           close the window; blue is retired
+  bluegreen watch / report     a live view of the window; an HTML page of the whole cutover
 Or all of preflight → switchover at once: bluegreen run.
 Try it on a local sandbox first: bluegreen demo.
 
@@ -273,9 +277,37 @@ enforces) is listed as a loss: exit 3, and the next flip refuses it without --ac
     execute(o, (deps) => _resume(deps), (r) => `${renderSteps(r.steps)}\n\nWas ${r.from}: ${r.outcome === 'nothing-to-resume' ? 'nothing was in progress' : r.outcome}. Now ${r.phase}, ${r.serving} serves.`),
   );
 
-  command('status', 'phase, what serves, the rollback window, the last flip', { json: true }).action((o: CommonOptions) =>
-    execute(o, async (deps) => ({ ok: true as const, ...(await _status(deps)) }), (r) => renderStatus(r, Date.now())),
-  );
+  command('status', 'phase, what serves, the rollback window, the last flip', { json: true })
+    .option('--prometheus', 'print the figures in the Prometheus text format (for node_exporter\'s textfile collector)')
+    .addHelpText('after', `
+Every minute into node_exporter's textfile folder (cron):
+  * * * * * bluegreen status --prometheus --config /etc/bluegreen/config.json > /var/lib/node_exporter/bluegreen.prom.$$ && mv /var/lib/node_exporter/bluegreen.prom.$$ /var/lib/node_exporter/bluegreen.prom`)
+    .action((o: CommonOptions & { prometheus?: boolean }) =>
+      execute(o, async (deps) => ({ ok: true as const, ...(await _status(deps)) }), (r) => (o.prometheus ? toPrometheus(r).trimEnd() : renderStatus(r, Date.now()))),
+    );
+
+  command('report', 'write one self-contained HTML page of a cutover: timeline, pauses, lag, compare, migrations, verdict', { json: true })
+    .option('--out <file>', 'where to write the page', 'cutover.html')
+    .option('--cutover <id>', 'an earlier cutover of this state folder (default: the current one)')
+    .action((o: CommonOptions & { out: string; cutover?: string }) =>
+      execute(o, (deps) => _report(deps, { out: o.json ? undefined : o.out, cutover: o.cutover }), (r) => `Report of cutover ${r.data.cutover} written to ${r.file} (open it in a browser; it needs no network, and prints well).`),
+    );
+
+  command('watch', 'refresh the status every second until interrupted (one line per reading when not on a terminal)')
+    .option('--interval <ms>', 'time between readings', (v) => Number(v), 1000)
+    .option('--count <n>', 'stop after this many readings', (v) => Number(v))
+    .action(async (o: CommonOptions & { interval: number; count?: number }) => {
+      const stop = new AbortController();
+      const onInt = () => stop.abort();
+      process.once('SIGINT', onInt);
+      try {
+        await execute(o, (deps) =>
+          _watch(deps, { intervalMs: o.interval, count: o.count, tty: !!process.stdout.isTTY, write: (t) => io.stdout(redact(t, secrets)), signal: stop.signal, frame: renderWatchFrame, line: renderWatchLine }),
+          () => '');
+      } finally {
+        process.off('SIGINT', onInt);
+      }
+    });
 
   command('run', 'preflight → clone → migrate → compare → switchover, stopping at the first failure', { json: true, dryRun: true }).action((o: CommonOptions) =>
     execute(o, (deps) => _run(deps, { dryRun: o.dryRun }), (r) =>

@@ -125,3 +125,33 @@ export function renderStatus(s: StatusResult, now: number): string {
   const indent = (v: string) => v.replace(/\n {4}/g, `\n${' '.repeat(width + 4)}`);
   return [...lines.map(([k, v]) => `${k.padEnd(width)}  ${indent(v)}`), '', s.advice].join('\n');
 }
+
+const SPARK = '▁▂▃▄▅▆▇█';
+
+/** A small chart of the last readings: one block per reading, scaled to the largest. */
+export function sparkline(values: ReadonlyArray<number>): string {
+  if (!values.length) return '';
+  const max = Math.max(...values, 1);
+  return values.map((v) => SPARK[Math.min(SPARK.length - 1, Math.floor((v / max) * (SPARK.length - 1)))]).join('');
+}
+
+const kb = (n?: number) => (n === undefined ? '?' : n < 1024 * 1024 ? `${(n / 1024).toFixed(0)} kB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
+
+/** `watch` on a terminal: the status with a sparkline of each direction's lag, redrawn each interval. */
+export function renderWatchFrame(s: StatusResult, history: ReadonlyMap<string, ReadonlyArray<number>>, now: number): string {
+  const lines = [`bluegreen watch — ${new Date(now).toISOString()} (Ctrl-C to stop)`, '', renderStatus(s, now)];
+  if (history.size) {
+    lines.push('', 'lag, last readings:');
+    for (const [direction, values] of history) lines.push(`  ${direction.padEnd(14)} ${sparkline(values)}  ${kb(values.at(-1))}`);
+  }
+  return lines.join('\n');
+}
+
+/** `watch` into a pipe or a log: one line per reading. */
+export function renderWatchLine(s: StatusResult, now: number): string {
+  const parts = [new Date(now).toISOString(), `phase=${s.phase}`, `serving=${s.serving}`];
+  for (const r of s.replication) parts.push(`${r.direction.replace(' → ', '->')}=${r.running ? 'running' : 'NOT-RUNNING'} lag=${kb(r.lagBytes)}/${(r.lagSeconds ?? 0).toFixed(1)}s retained=${kb(r.retainedBytes)}`);
+  if (s.rollbackWindowLeftMs !== undefined) parts.push(`window_left=${Math.max(0, Math.round(s.rollbackWindowLeftMs / 1000))}s`);
+  if (s.window) parts.push(`${s.window.next}=${s.window.error ? 'unknown' : s.window.verdict}`);
+  return parts.join(' ');
+}

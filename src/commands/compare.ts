@@ -24,6 +24,11 @@ export function lastCompareFile(stateDir: string): string {
   return path.join(stateDir, 'last-compare.json');
 }
 
+/** Where the last compare's whole result is kept, for the report. */
+export function lastCompareResultFile(stateDir: string, cutoverId: string): string {
+  return path.join(stateDir, `${cutoverId}.compare-last.json`);
+}
+
 /** The last clean compare, if one is recorded. */
 export function readLastCompare(stateDir: string): { cutover: string; side: Side; xid: string; at: string } | undefined {
   const file = lastCompareFile(stateDir);
@@ -190,6 +195,9 @@ export async function _compare(deps: Deps, options: CompareOptions = {}): Promis
         writeFileAtomic(lastCompareFile(config.stateDir), JSON.stringify({ cutover: state.id, at: deps.clock.now().toISOString(), side: publisherSide, xid: verifiedXid }));
       }
       const phasesMs = { content: contentMs, schema: schemaMs, integrity: integrityMs };
+      // The last compare's table is part of the cutover's report.
+      ensurePrivateDir(config.stateDir);
+      writeFileAtomic(lastCompareResultFile(config.stateDir, state.id), JSON.stringify({ at: deps.clock.now().toISOString(), ok, tables, schema, integrity, ms, rowsCompared, bytesCompared, phasesMs }));
       await deps.store.audit({ at: deps.clock.now().toISOString(), by: deps.who, command: 'compare', cutover: state.id, outcome: ok ? 'ok' : 'failed' });
       return { ok, tables, schema, integrity, ms, rowsCompared, bytesCompared, phasesMs };
     }, conn(deps, subscriberSide, 'compare')),

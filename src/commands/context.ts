@@ -12,6 +12,8 @@ import { type Client, LockKey, whoAmI, withAdvisoryLock, withClient } from '../a
 import { createPointer, type Pointer } from '../adapters/pointer.js';
 import { type Progress, silentProgress } from '../adapters/progress.js';
 import { fileStateStore, type StateStore } from '../adapters/state-store.js';
+import { notifyingStore } from '../adapters/notify.js';
+import path from 'node:path';
 
 export interface Clock {
   now(): Date;
@@ -44,7 +46,11 @@ export function loadConfig(file: string, env: Readonly<Record<string, string | u
 }
 
 export function createDeps(config: Config, progress: Progress = silentProgress): Deps {
-  return { config, store: fileStateStore(config.stateDir), pointer: createPointer(config), progress, clock: systemClock, who: whoAmI() };
+  const files = fileStateStore(config.stateDir);
+  const store = config.notify
+    ? notifyingStore(files, { ...config.notify, cwd: path.dirname(config.file), secrets: config.secrets, warn: (text) => progress.info(text) })
+    : files;
+  return { config, store, pointer: createPointer(config), progress, clock: systemClock, who: whoAmI() };
 }
 
 /** Options for our own sessions on blue or green: the label for messages and the secrets to redact. */

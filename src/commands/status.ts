@@ -4,6 +4,7 @@ import { sameTargetAs } from '../core/pgbouncer-ini.js';
 import { type CutoverState, type FlipRecord, type ReplicationLink, type Side, windowLeftMs } from '../core/state.js';
 import { type CarryAction, describeCarry, type Loss } from '../core/window.js';
 import { ddlSince, type DdlEntry } from '../adapters/ddl-log.js';
+import { appendLagSamples } from '../adapters/state-store.js';
 import { assess, servingLink } from './sync-schema.js';
 import { withClient } from '../adapters/pg.js';
 import { slotLag, subscriptionHealth } from '../adapters/replication.js';
@@ -123,6 +124,11 @@ export async function _status(deps: Deps): Promise<StatusResult> {
     ...(state.forward ? [await replicationStatus(deps, state.forward, 'blue')] : []),
     ...(state.reverse ? [await replicationStatus(deps, state.reverse, 'green')] : []),
   ];
+  // Every reading is kept for the report's lag chart (watch reads status every second).
+  if (stored) {
+    const at = deps.clock.now().toISOString();
+    appendLagSamples(config.stateDir, replication.map((r) => ({ at, cutover: stored.id, direction: r.direction, lagBytes: r.lagBytes, lagSeconds: r.lagSeconds, retainedBytes: r.retainedBytes, running: r.running })));
+  }
   const window = await windowStatus(deps, state);
   // A failing worker's likeliest cause is a schema difference the verdict names: say it.
   const live = replication.find((r) => r.direction === (state.serving === 'blue' ? 'blue → green' : 'green → blue'));

@@ -97,6 +97,8 @@ export const configSchema = z.strictObject({
     })
     .default({ timeoutMs: 30_000, maxLagBytes: 16 * 1024 * 1024, verify: false }),
   stateDir: z.string().min(1).default('.bluegreen'),
+  /** Runs on every phase change, flip and failure with the event as JSON on stdin. */
+  notify: z.strictObject({ command: z.string().min(1), timeoutMs: z.number().int().positive().default(10_000) }).optional(),
   dumpDir: z.string().min(1).optional(),
   tools: z.strictObject({ binDir: z.string().min(1).optional() }).default({}),
 });
@@ -134,6 +136,7 @@ export interface Config {
   readonly switchover: { readonly timeoutMs: number; readonly pauseTimeoutMs: number; readonly maxLagBytes: number; readonly verify: boolean };
   readonly stateDir: string;
   readonly dumpDir: string;
+  readonly notify?: { readonly command: string; readonly timeoutMs: number };
   readonly binDir?: string;
   /** Passwords and other secret values, for redaction; never printed. */
   readonly secrets: ReadonlyArray<string>;
@@ -264,6 +267,7 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     rollbackWindowMs: parseDuration(raw.rollbackWindow) ?? 86_400_000,
     switchover: { timeoutMs: raw.switchover.timeoutMs, pauseTimeoutMs, maxLagBytes: raw.switchover.maxLagBytes, verify: raw.switchover.verify },
     stateDir,
+    notify: raw.notify,
     dumpDir: raw.dumpDir ? abs(raw.dumpDir) : path.join(stateDir, 'dumps'),
     binDir: raw.tools.binDir ? abs(raw.tools.binDir) : undefined,
     secrets: [...new Set(secrets)].filter((s) => s.length > 0),
