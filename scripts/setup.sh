@@ -14,6 +14,8 @@ compgen -G '/usr/lib/postgresql/*/bin/pg_dump' >/dev/null || missing+=(postgresq
 { command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ]; } || missing+=(pgbouncer)
 # pgcopydb is a baseline of the benchmark (npm test smoke-runs it); the tool itself does not need it.
 command -v pgcopydb >/dev/null || missing+=(pgcopydb)
+# A headless browser loads `bluegreen report`'s page in the tests; the tool itself does not need it.
+{ command -v chromium >/dev/null || [ -x /usr/bin/chromium ]; } || missing+=(chromium)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing from apt: ${missing[*]}"

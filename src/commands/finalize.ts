@@ -26,12 +26,14 @@ export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Prom
   const at = () => deps.clock.now().toISOString();
   const initial = await loadState(deps);
   advance(initial, 'finalize-started', at(), deps.who);
-  const left = windowLeftMs(initial, deps.clock.now().getTime());
-  if (left !== undefined && left > 0 && !options.force) {
-    throw new BlockedError(`the rollback window is open for another ${formatDuration(left)} (until ${initial.rollbackWindowEndsAt})`, {
-      hint: 'Finalizing gives up the rollback. Wait for the window to close, or pass --force.',
-    });
-  }
+  const refuseInsideWindow = () => {
+    const left = windowLeftMs(initial, deps.clock.now().getTime());
+    if (left !== undefined && left > 0 && !options.force) {
+      throw new BlockedError(`the rollback window is open for another ${formatDuration(left)} (until ${initial.rollbackWindowEndsAt})`, {
+        hint: 'Finalizing gives up the rollback. Wait for the window to close, or pass --force.',
+      });
+    }
+  };
   const serving = initial.serving;
   const retired = serving === 'green' ? 'blue' : 'green';
   const steps: Step[] = [
@@ -63,8 +65,13 @@ export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Prom
         }, conn(deps, serving, 'finalize')),
     },
   ];
-  if (options.dryRun) return { ok: true, steps: planOnly(steps) };
+  if (options.dryRun) {
+    refuseInsideWindow();
+    return { ok: true, steps: planOnly(steps) };
+  }
   return controlled(deps, 'finalize', async () => {
+    // Inside the controlled part, so the refusal is in the audit log (and the notify hook hears of it).
+    refuseInsideWindow();
     let state = advance(await loadState(deps), 'finalize-started', at(), deps.who);
     await deps.store.save(state);
     const outcome = await runSteps(steps, deps.progress, config.secrets);
