@@ -279,6 +279,27 @@ function pgbouncerPointer(config: PgbouncerPointerConfig, secrets: ReadonlyArray
   };
 }
 
+/**
+ * What a pointer without a pooler shares: nothing to pause, resume or hold open, one answer for
+ * "every instance", and a check that is just reading where traffic goes.
+ */
+function withoutPooler(description: string, current: () => Promise<Target>): Pick<Pointer, 'description' | 'canPause' | 'currentAll' | 'check' | 'pause' | 'resume' | 'lastPauses' | 'open' | 'close'> {
+  return {
+    description,
+    canPause: false,
+    currentAll: async () => [{ instance: description, target: await current() }],
+    check: async () => {
+      await current();
+      return [];
+    },
+    pause: async () => undefined,
+    resume: async () => undefined,
+    lastPauses: () => [],
+    open: async () => undefined,
+    close: async () => undefined,
+  };
+}
+
 function filePointer(config: FilePointerConfig, secrets: ReadonlyArray<string>, cwd: string): Pointer {
   const read = () => readPointerFile('pointer.path', config.path, 'Create the file with a line such as DATABASE_URL=postgres://… pointing at blue.');
   const value = () => {
@@ -286,31 +307,18 @@ function filePointer(config: FilePointerConfig, secrets: ReadonlyArray<string>, 
     if (v === undefined) throw new BlueGreenError(`pointer.path: ${config.path} has no ${config.variable}= line`, { hint: `Add ${config.variable}=<blue's connection string>.` });
     return v;
   };
-  const description = `file ${config.path} (${config.variable})`;
+  const current = async () => {
+    try {
+      return targetOf(value());
+    } catch (error) {
+      if (error instanceof BlueGreenError) throw error;
+      throw new BlueGreenError(`pointer.path: ${config.variable} in ${config.path} ${(error as Error).message}`);
+    }
+  };
   const pointer: Pointer = {
-    description,
-    canPause: false,
-    async current() {
-      try {
-        return targetOf(value());
-      } catch (error) {
-        if (error instanceof BlueGreenError) throw error;
-        throw new BlueGreenError(`pointer.path: ${config.variable} in ${config.path} ${(error as Error).message}`);
-      }
-    },
-    async currentAll() {
-      return [{ instance: description, target: await pointer.current() }];
-    },
-    async check() {
-      await pointer.current();
-      return [];
-    },
-    async pause() {},
-    async resume() {},
-    lastPauses: () => [],
+    ...withoutPooler(`file ${config.path} (${config.variable})`, current),
+    current,
     async confirm() {},
-    async open() {},
-    async close() {},
     async flip(target, side) {
       const url = formatConnString({ ...parseConnString(value()), host: target.host, port: target.port, database: target.database });
       replaceKeepingOwner(config.path, rewriteEnvVariable(read(), config.variable, url));
@@ -351,33 +359,20 @@ function commandPointer(config: CommandPointerConfig, secrets: ReadonlyArray<str
     }
     return { stdout: redact(String(result.stdout ?? ''), secrets) };
   };
-  const description = `command pointer (${redact(config.current, secrets)})`;
+  const current = async () => {
+    const { stdout } = await run('current');
+    const line = stdout.trim().split('\n').filter(Boolean).at(-1) ?? '';
+    const target = parseTargetLine(line);
+    if (!target) throw new BlueGreenError(`pointer.current printed "${line.slice(0, 200)}", not host:port/database`, { hint: 'Make it print one line such as 10.0.0.5:6432/app.' });
+    return target;
+  };
   const pointer: Pointer = {
-    description,
-    canPause: false,
-    async current() {
-      const { stdout } = await run('current');
-      const line = stdout.trim().split('\n').filter(Boolean).at(-1) ?? '';
-      const target = parseTargetLine(line);
-      if (!target) throw new BlueGreenError(`pointer.current printed "${line.slice(0, 200)}", not host:port/database`, { hint: 'Make it print one line such as 10.0.0.5:6432/app.' });
-      return target;
-    },
-    async currentAll() {
-      return [{ instance: description, target: await pointer.current() }];
-    },
-    async check() {
-      await pointer.current();
-      return [];
-    },
-    async pause() {},
-    async resume() {},
-    lastPauses: () => [],
+    ...withoutPooler(`command pointer (${redact(config.current, secrets)})`, current),
+    current,
     async confirm(target) {
       const now = await pointer.current();
       if (!sameTargetAs(now, target)) throw new BlueGreenError(`pointer.current says ${now.host}:${now.port}/${now.database} after the flip, not ${target.host}:${target.port}/${target.database}`, { hint: 'The flip command exited 0 before traffic moved: make it wait until it has.' });
     },
-    async open() {},
-    async close() {},
     async flip(target, side) {
       await run('flip', {
         BLUEGREEN_TARGET: side,
