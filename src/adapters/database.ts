@@ -1,7 +1,7 @@
 /** Database-level operations on a server: properties, create/drop, roles, comments. */
 import { quoteIdent, quoteLiteral } from '../core/quote.js';
 import type { RoleStatement } from '../core/roles.js';
-import { type Client, queryOne } from './pg.js';
+import { type Client, queryOne, serverMajor as serverMajorOf } from './pg.js';
 
 export interface DatabaseProps {
   readonly owner: string;
@@ -14,10 +14,12 @@ export interface DatabaseProps {
 
 /** Owner, encoding and locale of the connected database: green's is created alike. */
 export async function readDatabaseProps(client: Client): Promise<DatabaseProps> {
+  // PostgreSQL 17 renamed daticulocale to datlocale.
+  const locale = (await serverMajorOf(client)) >= 17 ? 'datlocale' : 'daticulocale';
   const row = await queryOne<DatabaseProps>(
     client,
     `SELECT pg_get_userbyid(datdba) AS owner, pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype,
-            datlocprovider AS provider, daticulocale AS icu FROM pg_database WHERE datname = current_database()`,
+            datlocprovider AS provider, ${locale} AS icu FROM pg_database WHERE datname = current_database()`,
   );
   return row!;
 }

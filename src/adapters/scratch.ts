@@ -16,6 +16,8 @@ import { listTables, readSchema } from './catalog.js';
 import { createDatabaseLike, readDatabaseProps } from './database.js';
 import { type Client, serverMajor, withClient } from './pg.js';
 import { runPgTool } from './pg-tools.js';
+import { findTool } from './pg-binaries.js';
+import { disableSubscription, enableSubscription } from './replication.js';
 
 /** Where migration tools keep what they applied (schema-qualified as format('%I.%I') writes them). */
 export const KNOWN_HISTORY_TABLES: ReadonlyArray<string> = [
@@ -85,17 +87,31 @@ export async function withScratchCopy<T>(options: ScratchOptions, run: (scratch:
       const present = (await green.query<{ t: string }>(`SELECT t FROM unnest($1::text[]) t WHERE to_regclass(t) IS NOT NULL`, [wanted])).rows.map((r) => r.t);
       return { major: await serverMajor(green), props: await readDatabaseProps(green), history: present };
     }, label);
-    await withClient(admin, (c) => createDatabaseLike(c, name, props, true), label);
     const tool = { serverMajor: major, binDir: options.binDir, secrets: options.secrets };
-    await runPgTool({ ...tool, tool: 'pg_dump', args: ['--schema-only', '--no-publications', '--no-subscriptions', '--format=custom', `--file=${path.join(dir, 'schema.dump')}`], url: options.greenUrl });
-    await runPgTool({ ...tool, tool: 'pg_restore', args: ['--exit-on-error', '--no-subscriptions', '--no-publications', `--dbname=${name}`, path.join(dir, 'schema.dump')], url });
-    if (history.length) {
+    let dumpable = true;
+    try {
+      findTool('pg_dump', major, options.binDir);
+    } catch {
+      dumpable = false;
+    }
+    if (dumpable) {
+      await withClient(admin, (c) => createDatabaseLike(c, name, props, true), label);
+      await runPgTool({ ...tool, tool: 'pg_dump', args: ['--schema-only', '--no-publications', '--no-subscriptions', '--format=custom', `--file=${path.join(dir, 'schema.dump')}`], url: options.greenUrl });
+      await runPgTool({ ...tool, tool: 'pg_restore', args: ['--exit-on-error', '--no-subscriptions', '--no-publications', `--dbname=${name}`, path.join(dir, 'schema.dump')], url });
+    } else {
+      // No pg_dump for a server this new (Debian 12 ships 15): the copy is the database itself, made
+      // from it as a template, rows included. A template must have no other session: green's apply
+      // workers are stopped for the copy (their slots keep every write) and started again after.
+      await copyAsTemplate(options, admin, name, label);
+    }
+    if (dumpable && history.length) {
       await runPgTool({ ...tool, tool: 'pg_dump', args: ['--data-only', '--format=custom', ...history.map((t) => `--table=${t}`), `--file=${path.join(dir, 'history.dump')}`], url: options.greenUrl });
       await runPgTool({ ...tool, tool: 'pg_restore', args: ['--exit-on-error', '--disable-triggers', `--dbname=${name}`, path.join(dir, 'history.dump')], url });
     }
     return await withClient(url, async (scratch) => {
       // The copy takes green's event triggers (the freeze's DDL guard, the DDL log): not wanted here.
-      await scratch.query(`DROP EVENT TRIGGER IF EXISTS bluegreen_ddl_guard; DROP EVENT TRIGGER IF EXISTS bluegreen_ddl_log_end; DROP EVENT TRIGGER IF EXISTS bluegreen_ddl_log_drop`);
+      await scratch.query(`DROP EVENT TRIGGER IF EXISTS bluegreen_ddl_guard; DROP EVENT TRIGGER IF EXISTS bluegreen_ddl_log_end; DROP EVENT TRIGGER IF EXISTS bluegreen_ddl_log_drop;
+        UPDATE bluegreen.write_guard SET frozen = false`).catch(() => undefined);
       const historyTables = new Set((await scratch.query<{ k: string }>(`SELECT format('%I.%I', n.nspname, c.relname) AS k FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) t)`, [history])).rows.map((r) => r.k));
       const original = await readSchema(scratch);
       await installDetectors(scratch, historyTables);
@@ -122,4 +138,32 @@ export async function dropScratchCopies(options: Pick<ScratchOptions, 'greenUrl'
     for (const r of rows) await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(r.d)} WITH (FORCE)`);
     return rows.length;
   }, { label: 'green', secrets: options.secrets });
+}
+
+/** CREATE DATABASE … TEMPLATE green's database, with green's subscriptions disabled for the moment of the copy. */
+async function copyAsTemplate(options: ScratchOptions, admin: string, name: string, label: { label: string; secrets: ReadonlyArray<string>; applicationName: string }): Promise<void> {
+  const source = (await withClient(options.greenUrl, async (g) => (await g.query<{ d: string }>('SELECT current_database() AS d')).rows[0].d, label));
+  const subscriptions = await withClient(options.greenUrl, async (g) =>
+    (await g.query<{ s: string }>(`SELECT subname AS s FROM pg_subscription WHERE subenabled AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows.map((r) => r.s), label);
+  await withClient(options.greenUrl, async (g) => {
+    for (const s of subscriptions) await disableSubscription(g, s);
+  }, label);
+  try {
+    await withClient(admin, async (c) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(source)}`);
+          return;
+        } catch (error) {
+          // A session still closing, or an apply worker still stopping, holds the template for a moment.
+          if (attempt >= 20 || !/being accessed by other users/.test((error as Error).message)) throw error;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    }, label);
+  } finally {
+    await withClient(options.greenUrl, async (g) => {
+      for (const s of subscriptions) await enableSubscription(g, s);
+    }, label);
+  }
 }

@@ -107,30 +107,40 @@ export interface MigrateResult extends Report {
 
 async function builtIn(deps: Deps, dir: string, options: MigrateOptions, migrationsApplied: ReadonlyArray<string>): Promise<{ steps: StepResult[]; applied: string[]; reverted: string[]; pending: string[]; effect?: EffectReport }> {
   const { config, progress } = deps;
+  const planOf = async (green: Client) => {
+    await allowOwnWrites(green);
+    await ensureHistory(green);
+    const plan = await readMigrationPlan(dir, await readHistory(green));
+    if (plan.changed.length) {
+      throw new MigrationError(`applied migration${plan.changed.length > 1 ? 's have' : ' has'} changed since: ${plan.changed.map((c) => c.file).join(', ')}`, {
+        hint: 'An applied migration must never be edited: restore the file, and put the change in a new migration.',
+      });
+    }
+    return plan;
+  };
+  const steps: StepResult[] = [];
+  let effect: EffectReport | undefined;
+  if (config.mode === 'replicate' && !options.down) {
+    // Checked with no session of ours left on green: a scratch copy made from green as a template needs that.
+    const pending = (await withClient(config.green, planOf, conn(deps, 'green', 'migrate'))).pending;
+    for (const w of await assertMigrationsReplicable(pending)) progress.info(describeLintFinding(w));
+    if (pending.length) {
+      progress.start(`Checking the effect of ${pending.length} migration${pending.length > 1 ? 's' : ''} on a scratch copy of green`);
+      effect = await checkBuiltInEffect(deps, pending);
+      progress.succeed(`Effect checked on a scratch copy of green (${effect.ms} ms): ${effect.findings.length ? `${effect.findings.length} finding${effect.findings.length > 1 ? 's' : ''}` : 'replication-safe'}`);
+      for (const f of effect.findings.filter((x) => x.severity === 'warn')) progress.info(`${f.source}: ${describeEffectFinding(f)}`);
+      if (!options.dryRun) assertEffectSafe(effect);
+      steps.push({ name: 'effect-check', status: 'ok', ms: effect.ms, detail: 'scratch copy of green: schema before and after, data changes' });
+    }
+  }
   return withClient(
     config.green,
     async (green) =>
       withAdvisoryLock(green, LockKey.migrations, 'migration run', async () => {
-        await allowOwnWrites(green);
-        await ensureHistory(green);
-        const plan = await readMigrationPlan(dir, await readHistory(green));
-        if (plan.changed.length) {
-          throw new MigrationError(`applied migration${plan.changed.length > 1 ? 's have' : ' has'} changed since: ${plan.changed.map((c) => c.file).join(', ')}`, {
-            hint: 'An applied migration must never be edited: restore the file, and put the change in a new migration.',
-          });
-        }
-        const steps: StepResult[] = [];
-        let effect: EffectReport | undefined;
-        if (config.mode === 'replicate' && !options.down) {
-          for (const w of await assertMigrationsReplicable(plan.pending)) progress.info(describeLintFinding(w));
-          if (plan.pending.length) {
-            progress.start(`Checking the effect of ${plan.pending.length} migration${plan.pending.length > 1 ? 's' : ''} on a scratch copy of green`);
-            effect = await checkBuiltInEffect(deps, plan.pending);
-            progress.succeed(`Effect checked on a scratch copy of green (${effect.ms} ms): ${effect.findings.length ? `${effect.findings.length} finding${effect.findings.length > 1 ? 's' : ''}` : 'replication-safe'}`);
-            for (const f of effect.findings.filter((x) => x.severity === 'warn')) progress.info(`${f.source}: ${describeEffectFinding(f)}`);
-            if (!options.dryRun) assertEffectSafe(effect);
-            steps.push({ name: 'effect-check', status: 'ok', ms: effect.ms, detail: 'scratch copy of green: schema before and after, data changes' });
-          }
+        const plan = await planOf(green);
+        // What runs must be what was checked (the lock is taken after the check).
+        if (effect && plan.pending.map((m) => m.upFile).join('\n') !== effect.changes.map((c) => c.source).join('\n')) {
+          throw new MigrationError('the pending migrations changed while their effect was being checked', { hint: 'Run `bluegreen migrate` again.' });
         }
         if (options.down) {
           const version = migrationsApplied[migrationsApplied.length - 1];
