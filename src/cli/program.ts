@@ -326,14 +326,16 @@ Every minute into node_exporter's textfile folder (cron):
     .option('--scale <n>', 'data size: 1 is about 100k rows', (v) => Number(v), 1)
     .option('--stop <dir>', 'stop a sandbox left running by --keep')
     .option('--mode <mode>', 'replicate (zero downtime) or freeze', 'replicate')
-    .action(async (o: { keep?: boolean; scale: number; stop?: string; mode: string }) => {
+    .option('--green-major <n>', 'green on another PostgreSQL major (16, 17, 18: a major upgrade; servers from scripts/setup.sh)', (v) => Number(v))
+    .action(async (o: { keep?: boolean; scale: number; stop?: string; mode: string; greenMajor?: number }) => {
       try {
         if (o.stop) {
           await stopDemo(o.stop);
           out(`Stopped and removed the sandbox in ${o.stop}.`);
         } else {
           if (o.mode !== 'replicate' && o.mode !== 'freeze') throw new UsageError(`--mode must be replicate or freeze (got "${o.mode}")`);
-          await runDemo({ keep: o.keep, scale: o.scale, mode: o.mode, print: out });
+          if (o.greenMajor !== undefined && !(Number.isInteger(o.greenMajor) && o.greenMajor >= 15)) throw new UsageError(`--green-major must be a PostgreSQL major version such as 17 (got "${o.greenMajor}")`);
+          await runDemo({ keep: o.keep, scale: o.scale, mode: o.mode, print: out, greenMajor: o.greenMajor });
         }
         setExitCode(ExitCode.ok);
       } catch (error) {

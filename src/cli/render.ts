@@ -84,7 +84,8 @@ export function renderStatus(s: StatusResult, now: number): string {
     ['phase', s.phase],
     ['serving', s.serving === 'unknown' ? `unknown (${s.pointerError ?? 'pointer unreadable'})` : s.serving],
     ['pointer', `${s.pointer}${s.pointerInstances ? s.pointerInstances.map((i) => `\n    ${i.instance}: ${i.error ? `unreadable (${i.error})` : i.serving}`).join('') : ''}`],
-    ['blue', s.blueFrozen ? 'frozen (reads only)' : 'open for writes'],
+    ['blue', `${s.blueFrozen ? 'frozen (reads only)' : 'open for writes'}${s.versions?.blue ? `, PostgreSQL ${s.versions.blue}` : ''}`],
+    ...(s.versions?.green ? ([['green', `PostgreSQL ${s.versions.green}`]] as Array<[string, string]>) : []),
   ];
   if (s.rollbackWindowEndsAt) {
     const left = Date.parse(s.rollbackWindowEndsAt) - now;

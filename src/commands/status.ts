@@ -66,6 +66,8 @@ export interface StatusResult {
   readonly lastError?: string;
   /** Replicate mode: each direction that is replicating, with its lag and retained WAL. */
   readonly replication: ReadonlyArray<ReplicationStatus>;
+  /** Each side's server version, when it answers (a major upgrade shows here). */
+  readonly versions?: { readonly blue?: string; readonly green?: string };
   /** Replicate mode, while replicating: what the next flip would carry and lose, read now. */
   readonly window?: WindowStatus;
   /** Schema changes made on each side since the last flip (or the clone), by anyone but pg-bluegreen. */
@@ -146,8 +148,11 @@ export async function _status(deps: Deps): Promise<StatusResult> {
   if (window?.verdict === 'lossy' && !window.error) {
     advice = `The next ${window.next} would lose what is listed above: undo that change on ${state.serving} and run \`bluegreen sync-schema\`, or ${window.next} with --accept-data-loss to give it up. ${advice}`;
   }
+  const version = (side: Side) => withClient(side === 'blue' ? config.blue : config.green, async (c) => (await c.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0].v, conn(deps, side, 'status')).catch(() => undefined);
+  const versions = { blue: await version('blue'), green: stored ? await version('green') : undefined };
   return {
     cutover: stored?.id,
+    versions,
     mode: state.mode,
     phase: state.phase,
     serving,

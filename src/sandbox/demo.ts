@@ -28,6 +28,8 @@ export interface DemoOptions {
   readonly scale?: number;
   readonly mode?: 'replicate' | 'freeze';
   readonly print: (text: string) => void;
+  /** Green on another major version (16, 17, 18): a major upgrade. */
+  readonly greenMajor?: number;
 }
 
 async function countOnServing(url: string, ids: ReadonlyArray<number>): Promise<number> {
@@ -54,11 +56,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     : 'Freeze mode: blue refuses writes from the clone until the switchover; any migration is allowed.');
 
   heading('1. Sandbox');
-  const sandbox = await startSandbox({ fast: true });
+  const sandbox = await startSandbox({ fast: true, greenMajor: options.greenMajor });
   let keep = false;
   try {
     say(`blue   PostgreSQL ${sandbox.blue.major} on 127.0.0.1:${sandbox.blue.port}`);
-    say(`green  PostgreSQL ${sandbox.green.major} on 127.0.0.1:${sandbox.green.port} (empty)`);
+    say(`green  PostgreSQL ${sandbox.green.major} on 127.0.0.1:${sandbox.green.port} (empty)${sandbox.green.major !== sandbox.blue.major ? `: a major upgrade ${sandbox.blue.major} → ${sandbox.green.major}` : ''}`);
     say(`pgbouncer on 127.0.0.1:${sandbox.pgbouncer.port}, database "app" → blue`);
     say(`files in ${sandbox.dir}`);
     await seedTradingApp(sandbox.blueUrl, options.scale ?? 1, sandbox.appUser);
