@@ -1,7 +1,7 @@
 /** What preflight needs to know about blue: capacity for replication, tables, transactions, size, extensions. */
 import type { BlueFacts } from '../core/preflight-rules.js';
 import { listTables } from './catalog.js';
-import { loginRoles, readServerFacts } from './database.js';
+import { loginRoles, readCollation, readServerFacts } from './database.js';
 import { type Client, queryOne } from './pg.js';
 
 export async function readBlueFacts(client: Client): Promise<BlueFacts> {
@@ -20,7 +20,7 @@ export async function readBlueFacts(client: Client): Promise<BlueFacts> {
        FROM pg_stat_activity WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()
       ORDER BY xact_start LIMIT 10`,
   );
-  const ext = await client.query<{ extname: string }>(`SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1`);
+  const ext = await client.query<{ extname: string; extversion: string }>(`SELECT extname, extversion FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1`);
   return {
     ...base,
     walLevel: settings!.wal_level,
@@ -32,6 +32,8 @@ export async function readBlueFacts(client: Client): Promise<BlueFacts> {
     unloggedTables: tables.filter((t) => t.unlogged).map((t) => t.display),
     longTransactions: long.rows,
     extensions: ext.rows.map((r) => r.extname),
+    extensionVersions: Object.fromEntries(ext.rows.map((r) => [r.extname, r.extversion])),
+    collation: await readCollation(client),
     loginRoles: await loginRoles(client),
   };
 }

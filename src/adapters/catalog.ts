@@ -367,3 +367,13 @@ export async function materializedViews(client: Client): Promise<Map<string, { s
   );
   return new Map(rows.map((r) => [displayName(r.schema, r.name), r]));
 }
+
+/** Indexes that sort text by the database's default collation: the ones to REINDEX when its library version changes. */
+export async function indexesOnDefaultCollation(client: Client): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT DISTINCT format('%I.%I', n.nspname, c.relname) AS name
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE 100::oid = ANY (i.indcollation::oid[]) AND ${USER_NAMESPACE} ORDER BY 1`,
+  );
+  return rows.map((r) => r.name);
+}

@@ -124,3 +124,36 @@ export async function loginRoles(client: Client): Promise<Record<string, LoginRo
   );
   return Object.fromEntries(rows.map((r) => [r.name, { canLogin: r.can_login, hasPassword: r.has_password }]));
 }
+
+/** The default collation's provider and library version, as the server sees it now. */
+export async function readCollation(client: Client): Promise<{ provider: string; version: string | null }> {
+  const row = await queryOne<{ provider: string; version: string | null }>(
+    client,
+    `SELECT CASE datlocprovider WHEN 'i' THEN 'icu' WHEN 'b' THEN 'builtin' ELSE 'libc' END AS provider, pg_database_collation_actual_version(oid) AS version
+       FROM pg_database WHERE datname = current_database()`,
+  );
+  return row!;
+}
+
+/** What the server offers of each extension (its default version), by name. */
+export async function availableVersions(client: Client): Promise<Record<string, string>> {
+  return Object.fromEntries((await client.query<{ name: string; v: string }>('SELECT name, default_version AS v FROM pg_available_extensions')).rows.map((r) => [r.name, r.v]));
+}
+
+/**
+ * Updates every installed extension the server offers a newer version of (a major upgrade's green):
+ * `ALTER EXTENSION … UPDATE`. Returns what moved, `name old → new`.
+ */
+export async function updateExtensions(client: Client): Promise<string[]> {
+  const { rows } = await client.query<{ name: string; installed: string; offered: string }>(
+    `SELECT e.extname AS name, e.extversion AS installed, a.default_version AS offered
+       FROM pg_extension e JOIN pg_available_extensions a ON a.name = e.extname WHERE e.extversion <> a.default_version ORDER BY 1`,
+  );
+  const moved: string[] = [];
+  for (const r of rows) {
+    await client.query(`ALTER EXTENSION ${quoteIdent(r.name)} UPDATE`);
+    const now = (await queryOne<{ v: string }>(client, 'SELECT extversion AS v FROM pg_extension WHERE extname = $1', [r.name]))!.v;
+    if (now !== r.installed) moved.push(`${r.name} ${r.installed} → ${now}`);
+  }
+  return moved;
+}

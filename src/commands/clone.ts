@@ -14,7 +14,7 @@ import { advance, newCutover, type CutoverState } from '../core/state.js';
 import type { Report } from '../core/report.js';
 import { parseRolesScript, planRoles } from '../core/roles.js';
 import { listTables, readSchema } from '../adapters/catalog.js';
-import { applyRoleStatements, createDatabaseLike, databaseExists, readDatabaseProps, roleNames } from '../adapters/database.js';
+import { applyRoleStatements, createDatabaseLike, databaseExists, readDatabaseProps, roleNames, updateExtensions } from '../adapters/database.js';
 import { type Client, serverMajor, withClient } from '../adapters/pg.js';
 import { runPgTool } from '../adapters/pg-tools.js';
 import { ensurePrivateDir, writeFileAtomic } from '../adapters/state-store.js';
@@ -198,6 +198,15 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
           },
         });
         return `${tableCount} tables`;
+      },
+    },
+    {
+      name: 'update-extensions',
+      title: "Updating green's extensions to the versions its server offers",
+      run: async () => {
+        // A major upgrade's green offers newer extension versions than the dump installed.
+        const moved = await onGreen(updateExtensions);
+        return moved.length ? moved.join(', ') : { skipped: 'every extension is at the version green offers' };
       },
     },
     {

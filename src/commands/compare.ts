@@ -7,11 +7,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_DRILL, drillTable, multisetVerdict, type RowDifference } from '../core/content-diff.js';
-import { type CompareResult, type TableComparison, verdict } from '../core/compare-model.js';
+import { type CompareResult, type IntegrityFinding, type TableComparison, verdict } from '../core/compare-model.js';
 import { displayName, quoteQualified, splitQualified } from '../core/quote.js';
 import { diffSchemas, type SchemaSnapshot } from '../core/schema-diff.js';
 import type { Side } from '../core/state.js';
-import { checkIntegrity, countRowsWrittenSince, currentXid, type ForeignKeyRef, listTables, materializedViews, readSchema, type TableRef } from '../adapters/catalog.js';
+import { checkIntegrity, countRowsWrittenSince, currentXid, type ForeignKeyRef, indexesOnDefaultCollation, listTables, materializedViews, readSchema, type TableRef } from '../adapters/catalog.js';
+import { readCollation } from '../adapters/database.js';
 import { buildTableSpec, multisetWindow, type Sides, tableReader } from '../adapters/content.js';
 import { ensurePrivateDir, writeFileAtomic } from '../adapters/state-store.js';
 import { type Client, queryOne, withClient } from '../adapters/pg.js';
@@ -184,7 +185,18 @@ export async function _compare(deps: Deps, options: CompareOptions = {}): Promis
       const equalOnBlue = (fk: ForeignKeyRef) => blueSchema[`constraint ${fk.object}`] !== undefined && blueSchema[`constraint ${fk.object}`] === greenSchema[`constraint ${fk.object}`];
       const proven = (table: string) => tables.some((t) => t.table === table && t.status === 'ok' && t.method === 'key');
       // Before the switchover in replicate mode green's sequences lag by design (synced at the flip).
-      const integrity = await checkIntegrity(clients.green, config.mode === 'replicate' && state.serving === 'blue', (fk) => !(equalOnBlue(fk) && proven(fk.child) && proven(fk.parent)));
+      const integrity: IntegrityFinding[] = await checkIntegrity(clients.green, config.mode === 'replicate' && state.serving === 'blue', (fk) => !(equalOnBlue(fk) && proven(fk.child) && proven(fk.parent)));
+      // A different C library or ICU on green sorts text differently: its text indexes must be rebuilt there.
+      const [blueCollation, greenCollation] = await Promise.all([readCollation(clients.blue), readCollation(clients.green)]);
+      if (blueCollation.provider !== greenCollation.provider || blueCollation.version !== greenCollation.version) {
+        const indexes = await indexesOnDefaultCollation(clients.green);
+        integrity.push({
+          check: 'collation-version',
+          object: 'default collation',
+          detail: `blue ${blueCollation.provider} ${blueCollation.version ?? '?'}, green ${greenCollation.provider} ${greenCollation.version ?? '?'}: text sorts differently; REINDEX on green before the switchover: ${indexes.length ? indexes.join(', ') : 'no index uses it'}`,
+          severity: 'warn',
+        });
+      }
       const integrityMs = Math.round(performance.now() - integrityStart);
       progress.succeed(`Integrity on green: ${integrity.length} finding${integrity.length === 1 ? '' : 's'} (${integrityMs} ms)`);
       const ok = verdict(tables, schema, integrity);

@@ -36,7 +36,7 @@ export interface TableComparison {
 }
 
 export interface IntegrityFinding {
-  readonly check: 'invalid-constraint' | 'invalid-index' | 'foreign-key-orphans' | 'sequence-behind';
+  readonly check: 'invalid-constraint' | 'invalid-index' | 'foreign-key-orphans' | 'sequence-behind' | 'collation-version';
   readonly object: string;
   readonly detail: string;
   readonly severity: 'fail' | 'warn';

@@ -50,6 +50,10 @@ export interface BlueFacts extends ServerFacts {
   readonly longTransactions?: ReadonlyArray<{ readonly pid: number; readonly seconds: number; readonly who: string }>;
   readonly sizeBytes?: number;
   readonly extensions?: ReadonlyArray<string>;
+  /** Installed extensions' versions, by name. */
+  readonly extensionVersions?: Readonly<Record<string, string>>;
+  /** The default collation's provider and its library version as the server sees it now. */
+  readonly collation?: { readonly provider: string; readonly version: string | null };
 }
 
 export interface GreenFacts extends ServerFacts {
@@ -61,6 +65,9 @@ export interface GreenFacts extends ServerFacts {
   readonly databaseExists?: boolean;
   readonly userTables?: number;
   readonly availableExtensions?: ReadonlyArray<string>;
+  /** What green's server offers of each extension (its default version). */
+  readonly availableVersions?: Readonly<Record<string, string>>;
+  readonly collation?: { readonly provider: string; readonly version: string | null };
 }
 
 export interface PreflightFacts {
@@ -141,8 +148,26 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
     out.push(
       missing.length
         ? { check: 'extensions', status: 'block', message: `extensions missing on green: ${missing.join(', ')}`, fix: 'Install their packages on green\'s server.' }
-        : { check: 'extensions', status: 'ok', message: `extensions available on green (${(b.extensions ?? []).length} in use)` },
+        : {
+            check: 'extensions',
+            status: 'ok',
+            message: (b.extensions ?? []).length
+              ? `extensions: ${(b.extensions ?? []).map((e) => {
+                  const on = b.extensionVersions?.[e];
+                  const offer = g.availableVersions?.[e];
+                  return `${e} ${on ?? '?'} on blue, green offers ${offer ?? '?'}${on && offer && on !== offer ? ' (updated on green after the restore)' : ''}`;
+                }).join('; ')}`
+              : 'no extensions in use',
+          },
     );
+  }
+  if (!b.error && !g.error && b.collation && g.collation && (b.collation.provider !== g.collation.provider || b.collation.version !== g.collation.version)) {
+    out.push({
+      check: 'collations',
+      status: 'warn',
+      message: `the default collation differs: blue ${b.collation.provider} ${b.collation.version ?? '(no version)'}, green ${g.collation.provider} ${g.collation.version ?? '(no version)'}: text may sort differently on green, so indexes on text can be out of order there`,
+      fix: 'After the clone, `bluegreen compare` lists the indexes to REINDEX on green (before the switchover).',
+    });
   }
   if (!b.error) {
     if (f.mode === 'replicate') {

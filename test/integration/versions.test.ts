@@ -17,6 +17,7 @@ describe.each([16, 17, 18])('blue 15 → green %i', (greenMajor) => {
   let rig: Rig;
   beforeAll(async () => {
     rig = await startRig({ greenMajor, config: { mode: 'replicate' } });
+    await sql(rig.sandbox.blueUrl, 'CREATE EXTENSION pg_trgm; CREATE INDEX users_name_trgm ON users USING gin (name gin_trgm_ops)');
   });
   afterAll(() => rig?.stop());
 
@@ -25,6 +26,9 @@ describe.each([16, 17, 18])('blue 15 → green %i', (greenMajor) => {
     try {
       const clone = await _clone(rig.deps);
       expect(clone.error).toBeUndefined();
+      // Green's extensions at the versions green's server offers (updated after the restore when newer).
+      expect(clone.steps.find((st) => st.name === 'update-extensions')?.status).toMatch(/ok|skipped/);
+      expect(await sql(rig.sandbox.greenUrl, `SELECT extversion = default_version AS current FROM pg_extension e JOIN pg_available_extensions a ON a.name = e.extname WHERE extname = 'pg_trgm'`)).toEqual([{ current: true }]);
       expect((await sql<{ v: string }>(rig.sandbox.greenUrl, `SELECT current_setting('server_version_num') AS v`))[0].v).toMatch(new RegExp(`^${greenMajor}\\d{4}$`));
       const migrate = await _migrate(rig.deps);
       expect(migrate.applied).toEqual(['0001', '0002', '0003', '0004']);

@@ -63,4 +63,15 @@ describe('preflight rules', () => {
   it('warns when a peer address cannot be reached from the controller', () => {
     expect(preflightFindings({ ...healthy, peers: { blue: 'connection refused' } }).find((f) => f.check === 'blue-peer')).toMatchObject({ status: 'warn', message: expect.stringMatching(/green must reach it/) });
   });
+  it('lists each extension with its version on blue and what green offers, and warns when the default collation differs', () => {
+    const facts = {
+      ...healthy,
+      blue: { ...healthy.blue, extensions: ['pgcrypto'], extensionVersions: { pgcrypto: '1.3' }, collation: { provider: 'libc', version: '2.36' } },
+      green: { ...healthy.green, availableExtensions: ['pgcrypto'], availableVersions: { pgcrypto: '1.4' }, collation: { provider: 'libc', version: '2.39' } },
+    };
+    const findings = preflightFindings(facts);
+    expect(findings.find((f) => f.check === 'extensions')?.message).toBe('extensions: pgcrypto 1.3 on blue, green offers 1.4 (updated on green after the restore)');
+    expect(findings.find((f) => f.check === 'collations')).toMatchObject({ status: 'warn', message: expect.stringMatching(/blue libc 2\.36, green libc 2\.39/) });
+    expect(preflightFindings({ ...facts, green: { ...facts.green, collation: { provider: 'libc', version: '2.36' } } }).find((f) => f.check === 'collations')).toBeUndefined();
+  });
 });
