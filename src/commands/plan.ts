@@ -4,10 +4,14 @@
  * marked with the same `together` label at once, enforces the budget, and on a failure undoes what
  * ran, in reverse. Reading a plan top to bottom is reading the runbook.
  */
-import { BlueGreenError, TimeoutError } from '../core/errors.js';
+import { BlueGreenError, describeError, TimeoutError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import type { StepResult } from '../core/report.js';
-import { asBlueGreenError } from './steps.js';
+
+export function asBlueGreenError(error: unknown, secrets: ReadonlyArray<string>): BlueGreenError {
+  if (error instanceof BlueGreenError) return error;
+  return new BlueGreenError(redact(describeError(error), secrets), { cause: error });
+}
 
 export type StepOutcome = string | void | { skipped: string };
 
