@@ -300,13 +300,14 @@ export async function catchUp(from: Client, to: Client, timeoutMs: number): Prom
 }
 
 /** Tables the subscription on the standby receives (table sync states any): a published table missing here is not replicated. */
-export async function subscribedTables(client: Client, subscription: string): Promise<Set<string>> {
-  const { rows } = await client.query<{ rel: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS rel FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid
+export async function subscribedTables(client: Client, subscription: string): Promise<Map<string, string>> {
+  const { rows } = await client.query<{ rel: string; state: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS rel, r.srsubstate AS state FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid
        JOIN pg_class c ON c.oid = r.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE s.subname = $1`,
     [subscription],
   );
-  return new Set(rows.map((r) => r.rel));
+  // State per table: 'r' ready; i, d, f, s: table sync still copying it.
+  return new Map(rows.map((r) => [r.rel, r.state]));
 }
 
 /** Rows in a table (for the check that a table copied afresh is not left empty). */

@@ -94,7 +94,9 @@ async function replicationStatus(deps: Deps, link: ReplicationLink, publisher: '
             ? `the apply worker on ${subscriber} has failed ${health.applyErrors} time${health.applyErrors > 1 ? 's' : ''} since the last repair`
             : !health.workerRunning
               ? `no apply worker runs on ${subscriber}`
-              : undefined;
+              : health.syncErrors > 0
+                ? `table sync on ${subscriber} has failed ${health.syncErrors} time${health.syncErrors > 1 ? 's' : ''} since the last repair (a table being copied; its log says why)`
+                : undefined;
     return { ...base, running, lagBytes: lag.lagBytes, lagSeconds: lag.lagSeconds, retainedBytes: lag.retainedBytes, walStatus: lag.walStatus, applyErrors: health.applyErrors, cause };
   } catch (error) {
     return { ...base, running: false, error: (error as Error).message.split('\n')[0] };

@@ -57,7 +57,12 @@ export async function assess(deps: Pick<Deps, 'config'>, state: CutoverState, fr
   const subscribed = link ? await subscribedTables(to, link.subscription) : undefined;
   const published = link ? new Map([...(await readPublished(from, link.publication))].filter(([t]) => subscribed!.has(t))) : undefined;
   const verdict = assessWindow({ from: fromSide, to: fromSide === 'blue' ? 'green' : 'blue', fromBaseline: readBaseline(deps.config.stateDir, state, fromSide), fromNow, toNow, published });
-  return { ...verdict, losses: await withRowCounts(to, verdict.losses) };
+  // A table PostgreSQL's table sync is still copying (or failing to copy) is not on the standby yet.
+  const copying = [...(subscribed ?? new Map<string, string>())].filter(([, st]) => st !== 'r').map(([t]) => ({
+    object: `table ${t}`,
+    what: `still being copied to ${verdict.to} by table sync: a flip now would leave its rows behind (\`bluegreen sync-schema\` waits for it; ${verdict.to}'s log says why if it does not finish)`,
+  }));
+  return { ...verdict, losses: [...(await withRowCounts(to, verdict.losses)), ...copying] };
 }
 
 /** Puts figures on column losses: how many values the standby holds that the flip gives up. */
