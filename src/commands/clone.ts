@@ -13,7 +13,7 @@ import { BlueGreenError } from '../core/errors.js';
 import { advance, newCutover, type CutoverState } from '../core/state.js';
 import type { Report } from '../core/report.js';
 import { parseRolesScript, planRoles } from '../core/roles.js';
-import { listTables, readSchema } from '../adapters/catalog.js';
+import { listTables, readSchema, syncSequences } from '../adapters/catalog.js';
 import { applyRoleStatements, createDatabaseLike, databaseExists, readDatabaseProps, roleNames, updateExtensions } from '../adapters/database.js';
 import { type Client, serverMajor, withClient } from '../adapters/pg.js';
 import { runPgTool } from '../adapters/pg-tools.js';
@@ -26,7 +26,8 @@ import { assertNotBlocked, gatherFacts, greenResettable } from './preflight.js';
 import { planOnly, runSteps, type Step } from './steps.js';
 import { preflightFindings } from '../core/preflight-rules.js';
 import { targetOf } from '../adapters/pointer.js';
-import { createPublication, createSlotWithSnapshot, createSubscription, dropPublication, dropSlot, dropSubscription, ensureHeartbeat, replicationNames } from '../adapters/replication.js';
+import { createPublication, createSlotWithSnapshot, createSubscription, dropPublication, dropSlot, dropSubscription, ensureHeartbeat, replicationNames, slotLag } from '../adapters/replication.js';
+import { planCopy, streamTables } from '../adapters/stream-copy.js';
 
 export interface CloneOptions {
   readonly dryRun?: boolean;
@@ -66,6 +67,163 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
   const release = async () => {
     await replication?.close();
     replication = undefined;
+  };
+  const streaming = config.clone.backup === 'none';
+  /** The whole dump kept on the controller's disk: the pre-migration backup (clone.backup "dump"). */
+  const dumpSteps = (): Step[] => [
+    {
+      name: 'dump',
+      title: `Dumping blue (${jobs} jobs)`,
+      run: async () => {
+        ensurePrivateDir(config.dumpDir);
+        rmSync(dumpPath(), { recursive: true, force: true });
+        let done = 0;
+        await runPgTool({
+          tool: 'pg_dump',
+          args: [
+            '--format=directory', `--jobs=${jobs}`, '--compress=0', '--no-publications', '--no-subscriptions', '--verbose', `--file=${dumpPath()}`,
+            ...(replication ? [`--snapshot=${replication.snapshot}`] : []),
+          ],
+          url: config.blue,
+          serverMajor: blueMajor,
+          binDir: config.binDir,
+          secrets: config.secrets,
+          onStderrLine: (line) => {
+            if (/finished item \d+ TABLE DATA/.test(line)) progress.update(`Dumping blue: ${++done}/${tableCount} tables`);
+          },
+        });
+        await release();
+        const bytes = dirBytes(dumpPath());
+        await update({ dump: { path: dumpPath(), format: 'directory', bytes, tocEntries: 0 } });
+        return `${(bytes / 1024 / 1024).toFixed(1)} MB in ${dumpPath()}`;
+      },
+    },
+    {
+      name: 'verify-dump',
+      title: 'Checking the dump is readable (pg_restore --list)',
+      run: async () => {
+        const toc = await runPgTool({ tool: 'pg_restore', args: ['--list', dumpPath()], url: config.blue, serverMajor: blueMajor, binDir: config.binDir, secrets: config.secrets });
+        const entries = toc.split('\n').filter((l) => /^\d+;/.test(l));
+        if (entries.length === 0) throw new BlueGreenError(`the dump in ${dumpPath()} lists no entries`, { hint: 'The dump is unusable; check the disk and run clone again.' });
+        // The guard belongs to blue's freeze and the DDL log to blue's history: left out so green never inherits them.
+        writeFileSync(path.join(dumpPath(), 'restore.list'), toc.split('\n').map((l) => (isGuardTocLine(l) || isDdlLogTocLine(l) ? `;${l}` : l)).join('\n'), { mode: 0o600 });
+        await update({ dump: { ...state().dump!, tocEntries: entries.length } });
+        return `${entries.length} entries`;
+      },
+    },
+    {
+      name: 'restore',
+      title: `Restoring into green (${jobs} jobs)`,
+      run: async () => {
+        let done = 0;
+        await runPgTool({
+          tool: 'pg_restore',
+          args: ['--exit-on-error', `--jobs=${jobs}`, '--verbose', `--use-list=${path.join(dumpPath(), 'restore.list')}`, `--dbname=${database}`, dumpPath()],
+          // A failed restore is redone from scratch, so its commits need not wait for the disk; index builds get memory.
+          sessionOptions: '-c synchronous_commit=off -c maintenance_work_mem=256MB',
+          url: config.green,
+          serverMajor: blueMajor,
+          binDir: config.binDir,
+          secrets: config.secrets,
+          onStderrLine: (line) => {
+            if (/finished item \d+ TABLE DATA/.test(line)) progress.update(`Restoring into green: ${++done}/${tableCount} tables`);
+          },
+        });
+        return `${tableCount} tables`;
+      },
+    },
+  ];
+  /**
+   * clone.backup "none": only the schema is dumped (a small file); the rows stream from blue's exported
+   * snapshot straight into green, several tables (and block ranges of large ones) at once; indexes and
+   * constraints are built after the data. Blue itself, kept intact by the cutover, is the fallback.
+   */
+  const streamingSteps = (): Step[] => {
+    const schemaFile = () => path.join(dumpPath(), 'schema.dump');
+    const restoreSection = (section: 'pre-data' | 'post-data') =>
+      runPgTool({
+        tool: 'pg_restore',
+        args: ['--exit-on-error', `--section=${section}`, ...(section === 'post-data' ? [`--jobs=${jobs}`] : []), `--use-list=${path.join(dumpPath(), 'restore.list')}`, `--dbname=${database}`, schemaFile()],
+        sessionOptions: '-c synchronous_commit=off -c maintenance_work_mem=256MB',
+        url: config.green,
+        serverMajor: blueMajor,
+        binDir: config.binDir,
+        secrets: config.secrets,
+      });
+    return [
+      {
+        name: 'dump-schema',
+        title: 'Dumping blue\'s schema (the rows stream straight to green)',
+        run: async () => {
+          ensurePrivateDir(config.dumpDir);
+          rmSync(dumpPath(), { recursive: true, force: true });
+          ensurePrivateDir(dumpPath());
+          await runPgTool({
+            tool: 'pg_dump',
+            args: ['--schema-only', '--format=custom', '--no-publications', '--no-subscriptions', `--file=${schemaFile()}`, ...(replication ? [`--snapshot=${replication.snapshot}`] : [])],
+            url: config.blue,
+            serverMajor: blueMajor,
+            binDir: config.binDir,
+            secrets: config.secrets,
+          });
+          const toc = await runPgTool({ tool: 'pg_restore', args: ['--list', schemaFile()], url: config.blue, serverMajor: blueMajor, binDir: config.binDir, secrets: config.secrets });
+          writeFileSync(path.join(dumpPath(), 'restore.list'), toc.split('\n').map((l) => (isGuardTocLine(l) || isDdlLogTocLine(l) ? `;${l}` : l)).join('\n'), { mode: 0o600 });
+          const bytes = dirBytes(dumpPath());
+          await update({ dump: { path: dumpPath(), format: 'schema only', bytes, tocEntries: toc.split('\n').filter((l) => /^\d+;/.test(l)).length } });
+          return `${(bytes / 1024).toFixed(0)} kB of schema in ${dumpPath()}; no rows on this disk`;
+        },
+      },
+      {
+        name: 'restore-schema',
+        title: 'Creating the tables on green',
+        run: async () => {
+          await restoreSection('pre-data');
+          return `${tableCount} tables`;
+        },
+      },
+      {
+        name: 'stream-data',
+        title: `Streaming blue's rows into green (${jobs} at once)`,
+        run: async () => {
+          const greenMajor = await onGreen(serverMajor);
+          const units = await onBlue((b) => planCopy(b, Number(jobs)));
+          const total = units.reduce((n, u) => n + u.bytes, 0);
+          const start = performance.now();
+          let lastShown = 0;
+          const result = await streamTables({
+            blueUrl: config.blue,
+            greenUrl: config.green,
+            snapshot: replication?.snapshot ?? '',
+            units,
+            jobs: Number(jobs),
+            binary: greenMajor === blueMajor,
+            secrets: config.secrets,
+            onProgress: (p) => {
+              if (performance.now() - lastShown < 1000 && p.unitsDone < units.length) return;
+              lastShown = performance.now();
+              const seconds = (performance.now() - start) / 1000;
+              const rate = p.bytes / Math.max(seconds, 0.001);
+              const left = total > p.bytes ? (total - p.bytes) / Math.max(rate, 1) : 0;
+              progress.update(`Streaming: ${(p.bytes / 1048576).toFixed(0)} MB, ${p.rows} rows, ${(rate / 1048576).toFixed(1)} MB/s, about ${Math.round(left)} s left (${p.unitsDone}/${units.length} parts)`);
+            },
+          });
+          await release();
+          // Sequences are not in a schema-only dump's data: at least blue's values now (ahead of the snapshot's, which is safe).
+          await withClient(config.blue, (b) => withClient(config.green, (g) => syncSequences(b, g), conn(deps, 'green', 'clone')), conn(deps, 'blue', 'clone'));
+          const seconds = (performance.now() - start) / 1000;
+          const retained = state().forward ? (await onBlue((b) => slotLag(b, state().forward!.slot))).retainedBytes : undefined;
+          return `${result.rows} rows, ${(result.bytes / 1048576).toFixed(1)} MB in ${seconds.toFixed(1)} s (${(result.bytes / 1048576 / Math.max(seconds, 0.001)).toFixed(1)} MB/s, ${greenMajor === blueMajor ? 'binary' : 'text'}, ${units.length} parts)${retained !== undefined ? `; WAL kept on blue for the slot meanwhile: ${(retained / 1048576).toFixed(1)} MB` : ''}`;
+        },
+      },
+      {
+        name: 'restore-indexes',
+        title: `Building indexes and constraints on green (${jobs} jobs)`,
+        run: async () => {
+          await restoreSection('post-data');
+          return 'indexes, constraints, triggers';
+        },
+      },
+    ];
   };
   const steps: Step[] = [
     {
@@ -139,67 +297,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         return `${state().forward!.slot} at ${replication.lsn}, snapshot ${replication.snapshot}`;
       },
     },
-    {
-      name: 'dump',
-      title: `Dumping blue (${jobs} jobs)`,
-      run: async () => {
-        ensurePrivateDir(config.dumpDir);
-        rmSync(dumpPath(), { recursive: true, force: true });
-        let done = 0;
-        await runPgTool({
-          tool: 'pg_dump',
-          args: [
-            '--format=directory', `--jobs=${jobs}`, '--compress=0', '--no-publications', '--no-subscriptions', '--verbose', `--file=${dumpPath()}`,
-            ...(replication ? [`--snapshot=${replication.snapshot}`] : []),
-          ],
-          url: config.blue,
-          serverMajor: blueMajor,
-          binDir: config.binDir,
-          secrets: config.secrets,
-          onStderrLine: (line) => {
-            if (/finished item \d+ TABLE DATA/.test(line)) progress.update(`Dumping blue: ${++done}/${tableCount} tables`);
-          },
-        });
-        await release();
-        const bytes = dirBytes(dumpPath());
-        await update({ dump: { path: dumpPath(), format: 'directory', bytes, tocEntries: 0 } });
-        return `${(bytes / 1024 / 1024).toFixed(1)} MB in ${dumpPath()}`;
-      },
-    },
-    {
-      name: 'verify-dump',
-      title: 'Checking the dump is readable (pg_restore --list)',
-      run: async () => {
-        const toc = await runPgTool({ tool: 'pg_restore', args: ['--list', dumpPath()], url: config.blue, serverMajor: blueMajor, binDir: config.binDir, secrets: config.secrets });
-        const entries = toc.split('\n').filter((l) => /^\d+;/.test(l));
-        if (entries.length === 0) throw new BlueGreenError(`the dump in ${dumpPath()} lists no entries`, { hint: 'The dump is unusable; check the disk and run clone again.' });
-        // The guard belongs to blue's freeze and the DDL log to blue's history: left out so green never inherits them.
-        writeFileSync(path.join(dumpPath(), 'restore.list'), toc.split('\n').map((l) => (isGuardTocLine(l) || isDdlLogTocLine(l) ? `;${l}` : l)).join('\n'), { mode: 0o600 });
-        await update({ dump: { ...state().dump!, tocEntries: entries.length } });
-        return `${entries.length} entries`;
-      },
-    },
-    {
-      name: 'restore',
-      title: `Restoring into green (${jobs} jobs)`,
-      run: async () => {
-        let done = 0;
-        await runPgTool({
-          tool: 'pg_restore',
-          args: ['--exit-on-error', `--jobs=${jobs}`, '--verbose', `--use-list=${path.join(dumpPath(), 'restore.list')}`, `--dbname=${database}`, dumpPath()],
-          // A failed restore is redone from scratch, so its commits need not wait for the disk; index builds get memory.
-          sessionOptions: '-c synchronous_commit=off -c maintenance_work_mem=256MB',
-          url: config.green,
-          serverMajor: blueMajor,
-          binDir: config.binDir,
-          secrets: config.secrets,
-          onStderrLine: (line) => {
-            if (/finished item \d+ TABLE DATA/.test(line)) progress.update(`Restoring into green: ${++done}/${tableCount} tables`);
-          },
-        });
-        return `${tableCount} tables`;
-      },
-    },
+    ...(streaming ? streamingSteps() : dumpSteps()),
     {
       name: 'update-extensions',
       title: "Updating green's extensions to the versions its server offers",

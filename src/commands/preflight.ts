@@ -111,6 +111,7 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
     tools,
     pointer,
     dumpDirFreeBytes,
+    streaming: config.clone.backup === 'none',
     dumpDir: config.dumpDir,
     migrations,
   };

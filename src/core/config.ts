@@ -96,6 +96,8 @@ export const configSchema = z.strictObject({
       verify: z.boolean().default(false),
     })
     .default({ timeoutMs: 30_000, maxLagBytes: 16 * 1024 * 1024, verify: false }),
+  /** backup: "dump" keeps the whole dump on this disk as the pre-migration backup; "none" streams the rows straight to green. */
+  clone: z.strictObject({ backup: z.enum(['dump', 'none']).default('dump') }).default({ backup: 'dump' }),
   stateDir: z.string().min(1).default('.bluegreen'),
   /** Runs on every phase change, flip and failure with the event as JSON on stdin. */
   notify: z.strictObject({ command: z.string().min(1), timeoutMs: z.number().int().positive().default(10_000) }).optional(),
@@ -136,6 +138,7 @@ export interface Config {
   readonly switchover: { readonly timeoutMs: number; readonly pauseTimeoutMs: number; readonly maxLagBytes: number; readonly verify: boolean };
   readonly stateDir: string;
   readonly dumpDir: string;
+  readonly clone: { readonly backup: 'dump' | 'none' };
   readonly notify?: { readonly command: string; readonly timeoutMs: number };
   readonly binDir?: string;
   /** Passwords and other secret values, for redaction; never printed. */
@@ -267,6 +270,7 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     rollbackWindowMs: parseDuration(raw.rollbackWindow) ?? 86_400_000,
     switchover: { timeoutMs: raw.switchover.timeoutMs, pauseTimeoutMs, maxLagBytes: raw.switchover.maxLagBytes, verify: raw.switchover.verify },
     stateDir,
+    clone: raw.clone,
     notify: raw.notify,
     dumpDir: raw.dumpDir ? abs(raw.dumpDir) : path.join(stateDir, 'dumps'),
     binDir: raw.tools.binDir ? abs(raw.tools.binDir) : undefined,

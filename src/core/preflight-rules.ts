@@ -81,6 +81,8 @@ export interface PreflightFacts {
   readonly pointer: { readonly error?: string; readonly pointsAt?: 'blue' | 'green' | 'elsewhere'; readonly description: string; readonly warnings?: ReadonlyArray<string> };
   readonly dumpDirFreeBytes?: number;
   readonly dumpDir: string;
+  /** clone.backup "none": rows stream to green, only the schema touches the dump folder. */
+  readonly streaming?: boolean;
   /** Why the dump folder cannot be written, when it cannot. */
   readonly dumpDirProblem?: string;
   readonly migrations: { readonly error?: string; readonly pending?: number };
@@ -226,6 +228,8 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
     }
     if (f.dumpDirProblem) {
       out.push({ check: 'disk-space', status: 'block', message: `dumpDir ${f.dumpDir}: ${f.dumpDirProblem}`, fix: 'Point dumpDir in the config at a folder this user can write.' });
+    } else if (f.streaming) {
+      out.push({ check: 'disk-space', status: 'ok', message: `clone.backup is "none": the rows stream from blue to green; only the schema is written to ${f.dumpDir}` });
     } else if (f.dumpDirFreeBytes !== undefined && b.sizeBytes !== undefined) {
       const need = b.sizeBytes;
       out.push(

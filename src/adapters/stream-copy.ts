@@ -1,0 +1,121 @@
+/**
+ * Table data streamed from blue to green without touching the controller's disk: each table (or each
+ * block range of a large one) is a COPY out of a session on blue that reads the replication slot's
+ * exported snapshot, piped straight into a COPY on green; several run at once. Binary format when both
+ * servers are the same major (every type's binary form is then the same), text otherwise.
+ */
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { quoteIdent, quoteLiteral, quoteQualified } from '../core/quote.js';
+import { type Client, withClient } from './pg.js';
+
+export interface CopyUnit {
+  readonly schema: string;
+  readonly name: string;
+  readonly columns: ReadonlyArray<string>;
+  /** Heap blocks [from, to) of a large table, or the whole table. */
+  readonly blocks?: { readonly from: number; readonly to: number };
+  /** On-disk bytes this unit covers, for progress and the estimate of time left. */
+  readonly bytes: number;
+}
+
+/**
+ * The units of work: large tables split into block ranges so that `jobs` workers stay busy to the end
+ * (about four parts a worker, between 8 and 256 MB each).
+ */
+export async function planCopy(blue: Client, jobs: number): Promise<CopyUnit[]> {
+  const { rows } = await blue.query<{ schema: string; name: string; pages: number; bytes: string; columns: string[] }>(
+    `SELECT n.nspname AS schema, c.relname AS name, pg_relation_size(c.oid) / current_setting('block_size')::int AS pages,
+            pg_total_relation_size(c.oid)::text AS bytes,
+            array_agg(a.attname::text ORDER BY a.attnum) AS columns
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+      WHERE c.relkind = 'r' AND c.relpersistence = 'p' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        -- Ours go too (the drain's heartbeat row, a migration history), but blue's freeze flag and DDL log stay on blue.
+        AND NOT (n.nspname = 'bluegreen' AND c.relname IN ('write_guard', 'ddl_log'))
+        AND n.nspname NOT LIKE 'pg_toast%' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+      GROUP BY c.oid, n.nspname, c.relname ORDER BY pg_total_relation_size(c.oid) DESC`,
+  );
+  const units: CopyUnit[] = [];
+  const blockSize = 8192;
+  const totalBytes = rows.reduce((n, t) => n + t.pages * blockSize, 0);
+  const chunkBytes = Math.min(256 * 1048576, Math.max(8 * 1048576, totalBytes / (Math.max(1, jobs) * 4)));
+  for (const t of rows) {
+    const bytes = Number(t.bytes);
+    const chunkPages = Math.max(1, Math.floor(chunkBytes / blockSize));
+    if (t.pages <= chunkPages) {
+      units.push({ schema: t.schema, name: t.name, columns: t.columns, bytes });
+      continue;
+    }
+    // The last range is open-ended: rows the snapshot sees past the size read now are included.
+    for (let from = 0; from < t.pages; from += chunkPages) {
+      const last = from + chunkPages >= t.pages;
+      units.push({ schema: t.schema, name: t.name, columns: t.columns, blocks: { from, to: last ? Number.MAX_SAFE_INTEGER : from + chunkPages }, bytes: Math.round((bytes * Math.min(chunkPages, t.pages - from)) / t.pages) });
+    }
+  }
+  return units;
+}
+
+function copyOutSql(u: CopyUnit, binary: boolean): string {
+  const cols = u.columns.map(quoteIdent).join(', ');
+  const where = u.blocks
+    ? ` WHERE ctid >= '(${u.blocks.from},0)'::tid${u.blocks.to === Number.MAX_SAFE_INTEGER ? '' : ` AND ctid < '(${u.blocks.to},0)'::tid`}`
+    : '';
+  return `COPY (SELECT ${cols} FROM ONLY ${quoteQualified(u.schema, u.name)}${where}) TO STDOUT${binary ? ' (FORMAT binary)' : ''}`;
+}
+
+export interface StreamProgress {
+  bytes: number;
+  rows: number;
+  unitsDone: number;
+}
+
+/**
+ * Runs every unit with `jobs` pairs of sessions, each blue session inside the exported snapshot.
+ * Throws on the first failure (the caller drops what it made); `onProgress` gets the running totals.
+ */
+export async function streamTables(options: {
+  blueUrl: string;
+  greenUrl: string;
+  snapshot: string;
+  units: ReadonlyArray<CopyUnit>;
+  jobs: number;
+  binary: boolean;
+  secrets: ReadonlyArray<string>;
+  onProgress?: (p: StreamProgress) => void;
+}): Promise<StreamProgress> {
+  const progress: StreamProgress = { bytes: 0, rows: 0, unitsDone: 0 };
+  const queue = [...options.units];
+  let failed: unknown;
+  const worker = () =>
+    withClient(options.blueUrl, (blue) =>
+      withClient(options.greenUrl, async (green) => {
+        // Replicate mode: every session reads the slot's exported snapshot. Freeze mode: blue holds still, none is needed.
+        await blue.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY${options.snapshot ? `; SET TRANSACTION SNAPSHOT ${quoteLiteral(options.snapshot)}` : ''}`);
+        // A failed copy is redone from scratch by the next clone: the commits need not wait for the disk.
+        await green.query('SET synchronous_commit = off');
+        while (queue.length && !failed) {
+          const unit = queue.shift()!;
+          const out = blue.query(copyTo(copyOutSql(unit, options.binary)));
+          const into = green.query(copyFrom(`COPY ${quoteQualified(unit.schema, unit.name)} (${unit.columns.map(quoteIdent).join(', ')}) FROM STDIN${options.binary ? ' (FORMAT binary)' : ''}`));
+          const count = new Transform({
+            transform(chunk: Buffer, _enc, done) {
+              progress.bytes += chunk.length;
+              done(null, chunk);
+            },
+          });
+          await pipeline(out, count, into);
+          progress.rows += Number((into as unknown as { rowCount?: number }).rowCount ?? 0);
+          progress.unitsDone++;
+          options.onProgress?.(progress);
+        }
+        await blue.query('COMMIT');
+      }, { label: 'green', secrets: options.secrets, applicationName: 'bluegreen clone (stream)' }),
+    { label: 'blue', secrets: options.secrets, applicationName: 'bluegreen clone (stream)' }).catch((error: unknown) => {
+      failed ??= error;
+    });
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs, options.units.length)) }, worker));
+  if (failed) throw failed;
+  return progress;
+}
