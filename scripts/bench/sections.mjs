@@ -59,6 +59,17 @@ export async function benchClone({ sb, work, mb }, deps, runs) {
       await execa(tool('pg_restore'), ['-j2', '-d', 'app', out], { env: green });
       return performance.now() - t;
     },
+    // clone.backup "none": the rows stream from blue's snapshot straight into green.
+    'bluegreen clone (replicate mode, streaming: clone.backup none)': async () => {
+      const streaming = { ...deps, config: { ...deps.config, clone: { backup: 'none' } } };
+      await freshGreen(sb, streaming);
+      const t = performance.now();
+      const r = await _clone(streaming);
+      if (!r.ok) throw new Error(`bluegreen clone (streaming) failed: ${r.error?.message}`);
+      const ms = performance.now() - t;
+      await _abort(streaming);
+      return ms;
+    },
     // Last in each round, so the sections after this one find green cloned and replicating.
     'bluegreen clone (replicate mode)': async () => {
       await freshGreen(sb, deps);

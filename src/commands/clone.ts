@@ -13,7 +13,7 @@ import { BlueGreenError } from '../core/errors.js';
 import { advance, newCutover, type CutoverState } from '../core/state.js';
 import type { Report } from '../core/report.js';
 import { parseRolesScript, planRoles } from '../core/roles.js';
-import { listTables, readSchema, syncSequences } from '../adapters/catalog.js';
+import { listTables, readSchema, refreshMaterializedViews, syncSequences } from '../adapters/catalog.js';
 import { applyRoleStatements, createDatabaseLike, databaseExists, readDatabaseProps, roleNames, updateExtensions } from '../adapters/database.js';
 import { type Client, serverMajor, withClient } from '../adapters/pg.js';
 import { runPgTool } from '../adapters/pg-tools.js';
@@ -220,7 +220,9 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         title: `Building indexes and constraints on green (${jobs} jobs)`,
         run: async () => {
           await restoreSection('post-data');
-          return 'indexes, constraints, triggers';
+          // A schema-only dump leaves materialized views empty (their rows are "data"): filled from green's own tables.
+          const views = await onGreen(refreshMaterializedViews);
+          return `indexes, constraints, triggers${views.length ? `; ${views.length} materialized view${views.length > 1 ? 's' : ''} filled` : ''}`;
         },
       },
     ];

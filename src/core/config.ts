@@ -96,8 +96,8 @@ export const configSchema = z.strictObject({
       verify: z.boolean().default(false),
     })
     .default({ timeoutMs: 30_000, maxLagBytes: 16 * 1024 * 1024, verify: false }),
-  /** backup: "dump" keeps the whole dump on this disk as the pre-migration backup; "none" streams the rows straight to green. */
-  clone: z.strictObject({ backup: z.enum(['dump', 'none']).default('dump') }).default({ backup: 'dump' }),
+  /** backup: "dump" keeps the whole dump on this disk as the pre-migration backup; "none" streams the rows straight to green (replicate mode's default). */
+  clone: z.strictObject({ backup: z.enum(['dump', 'none']).optional() }).default({}),
   stateDir: z.string().min(1).default('.bluegreen'),
   /** Runs on every phase change, flip and failure with the event as JSON on stdin. */
   notify: z.strictObject({ command: z.string().min(1), timeoutMs: z.number().int().positive().default(10_000) }).optional(),
@@ -270,7 +270,8 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     rollbackWindowMs: parseDuration(raw.rollbackWindow) ?? 86_400_000,
     switchover: { timeoutMs: raw.switchover.timeoutMs, pauseTimeoutMs, maxLagBytes: raw.switchover.maxLagBytes, verify: raw.switchover.verify },
     stateDir,
-    clone: raw.clone,
+    // Replicate mode streams by default: blue, kept intact and in sync through the window, is the fallback.
+    clone: { backup: raw.clone.backup ?? (raw.mode === 'replicate' ? 'none' : 'dump') },
     notify: raw.notify,
     dumpDir: raw.dumpDir ? abs(raw.dumpDir) : path.join(stateDir, 'dumps'),
     binDir: raw.tools.binDir ? abs(raw.tools.binDir) : undefined,

@@ -29,7 +29,8 @@ describe('faults in replicate mode', () => {
     // The progress port tells us when the restore starts: that is when green goes down.
     let stopped: Promise<void> | undefined;
     const progress: Progress = { ...silentProgress, start: (text) => { if (text.startsWith('Restoring into green')) stopped = stopCluster(rig.sandbox.green, rig.sandbox.user); } };
-    const result = await _clone({ ...rig.deps, progress });
+    // The dumping clone (clone.backup "dump"); the streaming one's failure midway is in stream-clone.test.ts.
+    const result = await _clone({ ...rig.deps, config: { ...rig.deps.config, clone: { backup: 'dump' } }, progress });
     await stopped;
     expect(result.ok).toBe(false);
     expect(result.error?.message).toMatch(/^clone failed at restore: pg_restore failed/);
