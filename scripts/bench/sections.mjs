@@ -59,19 +59,20 @@ export async function benchClone({ sb, work, mb }, deps, runs) {
       await execa(tool('pg_restore'), ['-j2', '-d', 'app', out], { env: green });
       return performance.now() - t;
     },
-    // clone.backup "none": the rows stream from blue's snapshot straight into green.
-    'bluegreen clone (replicate mode, streaming: clone.backup none)': async () => {
-      const streaming = { ...deps, config: { ...deps.config, clone: { backup: 'none' } } };
-      await freshGreen(sb, streaming);
+    // clone.backup "dump": the whole dump kept on the controller's disk as a backup.
+    'bluegreen clone (replicate mode, clone.backup dump)': async () => {
+      const dumping = { ...deps, config: { ...deps.config, clone: { backup: 'dump' } } };
+      await freshGreen(sb, dumping);
       const t = performance.now();
-      const r = await _clone(streaming);
-      if (!r.ok) throw new Error(`bluegreen clone (streaming) failed: ${r.error?.message}`);
+      const r = await _clone(dumping);
+      if (!r.ok) throw new Error(`bluegreen clone (dump) failed: ${r.error?.message}`);
       const ms = performance.now() - t;
-      await _abort(streaming);
+      await _abort(dumping);
       return ms;
     },
-    // Last in each round, so the sections after this one find green cloned and replicating.
-    'bluegreen clone (replicate mode)': async () => {
+    // Last in each round, so the sections after this one find green cloned and replicating. Replicate
+    // mode's default: the rows stream from blue's snapshot straight into green (clone.backup "none").
+    'bluegreen clone (replicate mode, streaming: the default)': async () => {
       await freshGreen(sb, deps);
       const t = performance.now();
       const r = await _clone(deps);

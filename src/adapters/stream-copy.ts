@@ -102,6 +102,8 @@ export async function streamTables(options: {
           const count = new Transform({
             transform(chunk: Buffer, _enc, done) {
               progress.bytes += chunk.length;
+              // The caller throttles: told on every chunk, it shows a line a second.
+              options.onProgress?.(progress);
               done(null, chunk);
             },
           });

@@ -190,6 +190,12 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
           const total = units.reduce((n, u) => n + u.bytes, 0);
           const start = performance.now();
           let lastShown = 0;
+          // What the slot makes blue keep while the rows stream: read every two seconds for the progress line.
+          let retainedNow: number | undefined;
+          const slot = state().forward?.slot;
+          const watchWal = slot
+            ? setInterval(() => void onBlue((b) => slotLag(b, slot)).then((l) => (retainedNow = l.retainedBytes), () => undefined), 2000)
+            : undefined;
           const result = await streamTables({
             blueUrl: config.blue,
             greenUrl: config.green,
@@ -204,9 +210,9 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
               const seconds = (performance.now() - start) / 1000;
               const rate = p.bytes / Math.max(seconds, 0.001);
               const left = total > p.bytes ? (total - p.bytes) / Math.max(rate, 1) : 0;
-              progress.update(`Streaming: ${(p.bytes / 1048576).toFixed(0)} MB, ${p.rows} rows, ${(rate / 1048576).toFixed(1)} MB/s, about ${Math.round(left)} s left (${p.unitsDone}/${units.length} parts)`);
+              progress.update(`Streaming: ${(p.bytes / 1048576).toFixed(0)} MB, ${p.rows} rows, ${(rate / 1048576).toFixed(1)} MB/s, about ${Math.round(left)} s left (${p.unitsDone}/${units.length} parts)${retainedNow !== undefined ? `; blue keeps ${(retainedNow / 1048576).toFixed(0)} MB of WAL for the slot` : ''}`);
             },
-          });
+          }).finally(() => clearInterval(watchWal));
           await release();
           // Sequences are not in a schema-only dump's data: at least blue's values now (ahead of the snapshot's, which is safe).
           await withClient(config.blue, (b) => withClient(config.green, (g) => syncSequences(b, g), conn(deps, 'green', 'clone')), conn(deps, 'blue', 'clone'));
