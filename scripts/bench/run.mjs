@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { benchCatchup, benchClone, benchCompare, benchPause, benchPauseCell, prepareForFlips } from './sections.mjs';
+import { benchCatchup, benchClone, benchCloneMemory, benchCompare, benchPause, benchPauseCell, prepareForFlips } from './sections.mjs';
 import { depsFor, seededSandbox } from './lib.mjs';
 
 const argv = process.argv.slice(2);
@@ -50,6 +50,11 @@ for (const sizeMb of rendering || grid ? [] : sizes) {
   const box = await seededSandbox(sizeMb);
   try {
     const deps = depsFor(box.sb, box.work, 'replicate');
+    if (only === 'clone-memory') {
+      process.stderr.write(`[bench] ${f(box.mb, 0)} MB: streaming clone in a process of its own (time, peak memory)\n`);
+      results.sizes.push({ sizeMb: box.mb, clone: [], compare: [], catchup: [], pause: [], cloneMemory: await benchCloneMemory(box, deps) });
+      continue;
+    }
     process.stderr.write(`[bench] ${f(box.mb, 0)} MB: clone\n`);
     const clone = await benchClone(box, deps, only === 'clone' || !only ? runs : 1);
     process.stderr.write(`[bench] ${f(box.mb, 0)} MB: compare\n`);
@@ -71,6 +76,7 @@ out.push(`Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB, ${m.os}, Node 
 for (const s of results.sizes) {
   // Every row also gets bluegreen's time as a ratio of it: the ratio against each baseline.
   const ours = (rows) => rows.find((r) => r.approach.startsWith('bluegreen'))?.seconds;
+  if (!s.clone.length) continue;
   out.push('', `### ${f(s.sizeMb, 0)} MB`, '', '| clone into an empty green | seconds | MB/s | vs fastest baseline | bluegreen / this |', '|---|---|---|---|---|');
   for (const c of s.clone) out.push(`| ${c.approach} | ${f(c.seconds)} | ${f(c.mbPerSecond, 1)} | ${f(c.vsFastestBaseline)}x | ${c.approach.startsWith('bluegreen') ? '—' : `${f(ours(s.clone) / c.seconds)}x`} |`);
   if (s.compare.length) out.push('', '| compare both sides | seconds | vs plain content hash | bluegreen / this |', '|---|---|---|---|');
@@ -82,6 +88,12 @@ for (const s of results.sizes) {
     `| write pause measured by the tool (PAUSE → RESUME) | ${p.switchoverPauseMs} ms | ${p.rollbackPauseMs} ms | — | ${p.barePgbouncerPauseMs} ms |`,
     `| longest wait of any pgbench transaction | ${f(p.longestWaitSwitchoverMs, 1)} ms | ${f(p.longestWaitRollbackMs, 1)} ms | ${f(p.longestWaitNoFlipMs, 1)} ms | ${f(p.longestWaitBarePgbouncerMs, 1)} ms |`,
     '', `Failed transactions: ${p.failedTransactions}; lost writes: ${p.lostWrites}; ${f(p.tps, 0)} tx/s.`);
+}
+const memory = results.sizes.filter((s) => s.cloneMemory?.length);
+if (memory.length) {
+  out.push('', '| streaming clone, in a process of its own | seconds | controller peak memory (max RSS) | steps (ms) |', '|---|---|---|---|');
+  for (const s of memory) { const c = s.cloneMemory[0]; out.push(`| ${f(s.sizeMb, 0)} MB | ${f(c.seconds)} | ${f(c.maxRssMb, 0)} MB | ${c.steps.map(([n, ms]) => `${n} ${ms}`).join(', ')} |`); }
+  if (memory.length > 1) out.push('', `Peak memory at ${f(memory.at(-1).sizeMb, 0)} MB against ${f(memory[0].sizeMb, 0)} MB: ${f(memory.at(-1).cloneMemory[0].maxRssMb / memory[0].cloneMemory[0].maxRssMb)}x for ${f(memory.at(-1).sizeMb / memory[0].sizeMb, 1)}x the data.`);
 }
 if (results.sizes.length > 1 && results.sizes.every((s) => s.pause.length)) {
   const [a, b] = [results.sizes[0], results.sizes[results.sizes.length - 1]];

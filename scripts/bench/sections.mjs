@@ -243,3 +243,21 @@ export async function benchPauseCell({ tables, rttMs, rate, seconds }) {
     (await import('node:fs')).rmSync(work, { recursive: true, force: true });
   }
 }
+
+/**
+ * The controller's peak memory during a streaming clone, measured in a process of its own (its max RSS),
+ * with the time of each step: run at two sizes, it shows whether memory stays flat as the database grows.
+ */
+export async function benchCloneMemory({ sb, work, mb }, deps) {
+  const { writeFileSync } = await import('node:fs');
+  await freshGreen(sb, deps);
+  const file = path.join(work, 'child.config.json');
+  writeFileSync(file, JSON.stringify({
+    blue: sb.blueUrl, green: sb.greenUrl, mode: 'replicate', clone: { backup: 'none' },
+    pointer: { type: 'pgbouncer', admin: sb.adminUrl, ini: sb.pgbouncer.ini, database: 'app' }, stateDir: path.join(work, 'state-child'),
+  }));
+  const r = await execa(process.execPath, [path.resolve('scripts/bench/clone-child.mjs'), file], { reject: false, all: true });
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
+  if (!out.ok) throw new Error(`streaming clone failed: ${out.error}`);
+  return [{ sizeMb: mb, seconds: out.seconds, maxRssMb: out.maxRssMb, steps: out.steps }];
+}
