@@ -111,8 +111,11 @@ export async function runPlan(steps: ReadonlyArray<PlanStep>, options: { progres
   const started: PlanStep[] = [];
   let failed: PlanOutcome['failed'];
   for (let i = 0; i < steps.length && !failed; ) {
-    const group = steps[i].together ? steps.slice(i).filter((s, j, rest) => rest.slice(0, j + 1).every((x) => x.together === steps[i].together)) : [steps[i]];
-    i += group.length;
+    // A group: this step and the consecutive ones marked with the same label.
+    let end = i + 1;
+    while (steps[i].together && end < steps.length && steps[end].together === steps[i].together) end++;
+    const group = steps.slice(i, end);
+    i = end;
     started.push(...group);
     const outcomes = await Promise.all(
       group.map(async (step) => {
