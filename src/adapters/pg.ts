@@ -191,6 +191,11 @@ export async function queryOne<T extends pg.QueryResultRow>(client: Client, sql:
   return rows[0];
 }
 
+/** The server's version as it prints it (`17.10`, `15.18 (Debian 15.18-0+deb12u1)`). */
+export async function serverVersion(client: Client): Promise<string> {
+  return (await queryOne<{ v: string }>(client, `SELECT current_setting('server_version') AS v`))!.v;
+}
+
 /** The server's major version (150012 → 15). */
 export async function serverMajor(client: Client): Promise<number> {
   const row = await queryOne<{ v: string }>(client, `SELECT current_setting('server_version_num') AS v`);

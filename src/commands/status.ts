@@ -6,7 +6,7 @@ import { type CarryAction, describeCarry, type Loss } from '../core/window.js';
 import { ddlSince, type DdlEntry } from '../adapters/ddl-log.js';
 import { appendLagSamples } from '../adapters/state-store.js';
 import { assess, servingLink } from './sync-schema.js';
-import { withClient } from '../adapters/pg.js';
+import { serverVersion, withClient } from '../adapters/pg.js';
 import { slotLag, subscriptionHealth } from '../adapters/replication.js';
 import { sideTarget } from '../adapters/pointer.js';
 import type { Deps } from './context.js';
@@ -150,7 +150,7 @@ export async function _status(deps: Deps): Promise<StatusResult> {
   if (window?.verdict === 'lossy' && !window.error) {
     advice = `The next ${window.next} would lose what is listed above: undo that change on ${state.serving} and run \`bluegreen sync-schema\`, or ${window.next} with --accept-data-loss to give it up. ${advice}`;
   }
-  const version = (side: Side) => withClient(side === 'blue' ? config.blue : config.green, async (c) => (await c.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0].v, conn(deps, side, 'status')).catch(() => undefined);
+  const version = (side: Side) => withClient(side === 'blue' ? config.blue : config.green, serverVersion, conn(deps, side, 'status')).catch(() => undefined);
   const versions = { blue: await version('blue'), green: stored ? await version('green') : undefined };
   return {
     cutover: stored?.id,
