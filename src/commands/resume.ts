@@ -107,7 +107,7 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
     const old = direction === 'switchover' ? state.forward : state.reverse;
     return withClient(url(leaving), (fromClient) =>
       withClient(url(going), async (toClient) => {
-        const sessions = { from: fromClient, fromSequences: [fromClient], to: toClient, toSlot: toClient, toOpen: toClient, toSequences: toClient };
+        const sessions = { from: fromClient, fromSequences: fromClient, to: toClient, toSlot: toClient, toOpen: toClient, toSequences: toClient };
         const { main, after } = flipSteps({ deps, flip, state, sessions, findings: {}, acceptDataLoss: false, startBudget: () => undefined, deadline: () => performance.now() + 30_000 }, next);
         const byName = (name: string) => [...main, ...after].find((st) => st.name === name);
         const asStep = (st: PlanStep | undefined, title?: string): Step[] => (st ? [{ name: st.name, title: title ?? st.title, run: st.run }] : []);
