@@ -4,7 +4,8 @@
 // write pause of a switchover and a rollback under pgbench. Prints Markdown (medians, ratios, the
 // machine) and writes the same as JSON to bench/results/. Usage:
 //   npm run bench -- [--size-mb 200[,1000]] [--runs 3] [--rate 500] [--seconds 14] [--quick] [--render file.json]
-//   npm run bench -- --tables 10,2000 --rtt-ms 0,2   (the write pause grid: objects × network round trip)
+//   npm run bench -- --tables 10,2000 --rtt-ms 0,2 [--pairs 3]   (the write pause grid: objects × network round trip;
+//     each cell the median of --pairs switchover/rollback pairs under one pgbench run)
 // --quick: a tiny size and one short run of everything, to check the script works (used by the tests).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -41,7 +42,7 @@ if (grid) {
   for (const tables of (gridTables ?? '0,2000').split(',').map(Number)) {
     for (const rttMs of (gridRtt ?? '0,2').split(',').map(Number)) {
       process.stderr.write(`[bench] pause grid: ${tables} extra tables, ${rttMs} ms round trip\n`);
-      results.grid.push(await benchPauseCell({ tables, rttMs, rate: quick ? 100 : Math.min(rate, 300), seconds: quick ? 5 : Math.max(8, Math.min(seconds, 10)) }));
+      results.grid.push(await benchPauseCell({ tables, rttMs, rate: quick ? 100 : Math.min(rate, 300), seconds: quick ? 5 : Math.max(8, Math.min(seconds, 10)), pairs: quick ? 1 : Number(arg('pairs', '3')) }));
     }
   }
 }
@@ -117,7 +118,8 @@ if (results.grid?.length) {
     const b = results.grid.find((c) => c.tables === large && c.rttMs === rtt);
     if (a && b && a !== b) out.push('', `At ${rtt} ms: pause with ${large} tables = ${f(Math.max(b.switchoverPauseMs, b.rollbackPauseMs) / Math.max(a.switchoverPauseMs, a.rollbackPauseMs))}x the pause with ${small}.`);
   }
-  out.push('', 'In-pause steps (ms), switchover / rollback:', ...results.grid.map((c) => `- ${c.tables} tables, ${c.rttMs} ms: ${JSON.stringify(c.switchoverSteps)} / ${JSON.stringify(c.rollbackSteps)}`));
+  out.push('', 'Each cell: the median of its flips (every one: switchover / rollback / bare, ms):', ...results.grid.map((c) => `- ${c.tables} tables, ${c.rttMs} ms: ${(c.switchoverPausesMs ?? [c.switchoverPauseMs]).join(', ')} / ${(c.rollbackPausesMs ?? [c.rollbackPauseMs]).join(', ')} / ${(c.barePausesMs ?? [c.barePgbouncerMs]).join(', ')}`));
+  out.push('', 'In-pause steps (ms, medians), switchover / rollback:', ...results.grid.map((c) => `- ${c.tables} tables, ${c.rttMs} ms: ${JSON.stringify(c.switchoverSteps)} / ${JSON.stringify(c.rollbackSteps)}`));
 }
 console.log(out.join('\n'));
 if (!rendering && !argv.includes('--no-write')) {

@@ -181,7 +181,7 @@ export async function prepareForFlips(deps) {
  * by half the round trip both ways, so every address agrees. The bare PgBouncer PAUSE → RELOAD →
  * RESUME through the same proxy is measured beside it, and pgbench writes through PgBouncer all along.
  */
-export async function benchPauseCell({ tables, rttMs, rate, seconds }) {
+export async function benchPauseCell({ tables, rttMs, rate, seconds, pairs = 3 }) {
   const { delayProxy } = await import('./proxy.mjs');
   const { startSandbox } = await import('../../dist/sandbox/sandbox.js');
   const { seedTradingApp } = await import('../../dist/sandbox/trading-app.js');
@@ -216,25 +216,41 @@ export async function benchPauseCell({ tables, rttMs, rate, seconds }) {
     const deps = createDeps(parseConfig(JSON.stringify(cfg), path.join(work, 'bluegreen.config.json'), {}), silentProgress);
     const clone = await _clone(deps);
     if (!clone.ok) throw new Error(`clone failed: ${clone.error?.message}`);
-    const run = pgbench(sb, work, { tag: 'grid', rate, seconds });
-    await sleep(Math.min(1500, (seconds * 1000) / 5));
+    // Several switchover/rollback pairs under one pgbench run: single flips on a shared two-core machine vary by 2x.
+    const run = pgbench(sb, work, { tag: 'grid', rate, seconds: Math.max(seconds, 3 + pairs * 5) });
+    await sleep(1500);
     // The bare pooler pause, through the same network and under the same load (PAUSE waits for transactions in flight).
     const bare = new pg.Client(cfg.pointer.admin); await bare.connect();
-    const b0 = performance.now(); await bare.query('PAUSE app'); await bare.query('RELOAD'); await bare.query('RESUME app'); const bareMs = performance.now() - b0;
+    const bares = [];
+    for (let i = 0; i < pairs; i++) {
+      const b0 = performance.now(); await bare.query('PAUSE app'); await bare.query('RELOAD'); await bare.query('RESUME app'); bares.push(performance.now() - b0);
+      await sleep(300);
+    }
     await bare.end();
-    await sleep(Math.min(1500, (seconds * 1000) / 5));
-    const sw = await _switchover(deps);
-    if (!sw.ok) throw new Error(`switchover failed: ${sw.error?.message}`);
-    await sleep(Math.min(2000, (seconds * 1000) / 4));
-    const rb = await _rollback(deps);
-    if (!rb.ok) throw new Error(`rollback failed: ${rb.error?.message}`);
+    const flipsDone = { switchover: [], rollback: [] };
+    for (let i = 0; i < pairs; i++) {
+      const sw = await _switchover(deps);
+      if (!sw.ok) throw new Error(`switchover failed: ${sw.error?.message}`);
+      flipsDone.switchover.push(sw);
+      await sleep(1500);
+      const rb = await _rollback(deps);
+      if (!rb.ok) throw new Error(`rollback failed: ${rb.error?.message}`);
+      flipsDone.rollback.push(rb);
+      await sleep(1500);
+    }
     const flips = await run.done();
     const [{ n }] = await q(sb.blueUrl, `SELECT count(*)::int AS n FROM orders WHERE symbol = 'PGB'`);
-    const inPause = (r) => Object.fromEntries(r.steps.filter((s) => ['pause', 'freeze-blue', 'freeze-green', 'drain', 'sync-sequences', 'start-reverse-slot', 'open-green', 'open-blue', 'flip', 'resume'].includes(s.name)).map((s) => [s.name, s.ms]));
+    const IN_PAUSE = ['pause', 'freeze-blue', 'freeze-green', 'drain', 'sync-sequences', 'start-reverse-slot', 'open-green', 'open-blue', 'flip', 'resume'];
+    // Each in-pause step's median over the flips of one kind.
+    const inPause = (results) => Object.fromEntries(IN_PAUSE.filter((name) => results[0].steps.some((s) => s.name === name)).map((name) => [name, median(results.map((r) => r.steps.find((s) => s.name === name)?.ms ?? 0))]));
+    const sw = { writePauseMs: median(flipsDone.switchover.map((r) => r.writePauseMs)) };
+    const rb = { writePauseMs: median(flipsDone.rollback.map((r) => r.writePauseMs)) };
+    const bareMs = median(bares);
     return {
       tables: tables + 8, rttMs,
       switchoverPauseMs: sw.writePauseMs, rollbackPauseMs: rb.writePauseMs, barePgbouncerMs: Math.round(bareMs),
-      switchoverSteps: inPause(sw), rollbackSteps: inPause(rb),
+      pairs, switchoverPausesMs: flipsDone.switchover.map((r) => r.writePauseMs), rollbackPausesMs: flipsDone.rollback.map((r) => r.writePauseMs), barePausesMs: bares.map(Math.round),
+      switchoverSteps: inPause(flipsDone.switchover), rollbackSteps: inPause(flipsDone.rollback),
       failedTransactions: flips.failed, lostWrites: flips.processed - n,
     };
   } finally {

@@ -5,6 +5,7 @@ import { enumDefinition, type SchemaSnapshot } from '../core/schema-diff.js';
 import { databaseLevelEntries } from './database-level.js';
 import { GUARD_SCHEMA, GUARD_TRIGGER } from './write-guard.js';
 import { type Client, queryOne } from './pg.js';
+import { aheadOf, furthest, isPast, type SequenceShape } from '../core/sequences.js';
 
 export interface TableRef {
   readonly schema: string;
@@ -43,6 +44,8 @@ export interface SequenceValue {
   readonly schema: string;
   readonly name: string;
   readonly lastValue: string | null;
+  /** Negative for a descending sequence: "ahead" is then lower. */
+  readonly increment: string;
 }
 
 /**
@@ -67,14 +70,22 @@ function chunks<T>(items: ReadonlyArray<T>, size: number): T[][] {
 
 const SEQUENCE_FINGERPRINT = `SELECT count(*)::text || ':' || coalesce(sum(oid::int8), 0)::text AS f FROM pg_class WHERE relkind = 'S'`;
 
-/** The application's sequences (no values: listing takes no lock on them) and the fingerprint of the set, in one snapshot. */
-async function listSequences(client: Client): Promise<{ sequences: Array<{ oid: string; schema: string; name: string }>; fingerprint: string }> {
-  const { rows } = await client.query<{ oid: string | null; schema: string; name: string; fingerprint: string }>(
-    `SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, f.f AS fingerprint
-       FROM (${SEQUENCE_FINGERPRINT}) f LEFT JOIN (pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND c.relkind = 'S' AND ${USER_NAMESPACE}) ON true
+interface ListedSequence extends SequenceShape {
+  readonly oid: string;
+  readonly schema: string;
+  readonly name: string;
+}
+
+/** The application's sequences with their shape (no values: listing takes no lock on them) and the fingerprint of the set, in one snapshot. */
+async function listSequences(client: Client): Promise<{ sequences: ListedSequence[]; fingerprint: string }> {
+  const { rows } = await client.query<{ oid: string | null; schema: string; name: string; increment: string; min: string; max: string; cycle: boolean; fingerprint: string }>(
+    `SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, f.f AS fingerprint,
+            s.seqincrement::text AS increment, s.seqmin::text AS min, s.seqmax::text AS max, s.seqcycle AS cycle
+       FROM (${SEQUENCE_FINGERPRINT}) f LEFT JOIN (pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND c.relkind = 'S' AND ${USER_NAMESPACE}
+                                                  JOIN pg_sequence s ON s.seqrelid = c.oid) ON true
       ORDER BY 2, 3`,
   );
-  return { sequences: rows.filter((r) => r.oid !== null) as Array<{ oid: string; schema: string; name: string }>, fingerprint: rows[0].fingerprint };
+  return { sequences: rows.filter((r) => r.oid !== null) as ListedSequence[], fingerprint: rows[0].fingerprint };
 }
 
 /** Values by oid, at most `budget` sequences a statement; one dropped since the listing reads as absent. */
@@ -94,7 +105,7 @@ async function sequenceValues(client: Client, oids: ReadonlyArray<string>, budge
 export async function readSequences(client: Client, budget?: number): Promise<SequenceValue[]> {
   const { sequences } = await listSequences(client);
   const values = await sequenceValues(client, sequences.map((s) => s.oid), budget ?? (await sequenceLockBudget(client)));
-  return sequences.filter((s) => values.has(s.oid)).map((s) => ({ schema: s.schema, name: s.name, lastValue: values.get(s.oid) ?? null }));
+  return sequences.filter((s) => values.has(s.oid)).map((s) => ({ schema: s.schema, name: s.name, lastValue: values.get(s.oid) ?? null, increment: s.increment }));
 }
 
 /**
@@ -108,8 +119,7 @@ export async function syncSequences(from: Client, to: Client): Promise<number> {
   const behind = source.flatMap((s) => {
     const key = `${s.schema}.${s.name}`;
     if (s.lastValue === null || !held.has(key)) return [];
-    const t = held.get(key) ?? null;
-    return t === null || BigInt(t) < BigInt(s.lastValue) ? [{ schema: s.schema, name: s.name, value: s.lastValue }] : [];
+    return isPast(s.lastValue, held.get(key) ?? null, s.increment) ? [{ schema: s.schema, name: s.name, value: s.lastValue }] : [];
   });
   await setSequences(to, behind, budget);
   return behind.length;
@@ -121,7 +131,7 @@ export async function syncSequences(from: Client, to: Client): Promise<number> {
  * sequences, so one created since is noticed; and whether `from` holds their locks in a transaction.
  */
 export interface SequencePlan {
-  readonly sequences: ReadonlyArray<{ readonly oid: string; readonly schema: string; readonly name: string; readonly threshold: string | null }>;
+  readonly sequences: ReadonlyArray<{ readonly oid: string; readonly schema: string; readonly name: string; readonly threshold: string | null; readonly descending: boolean }>;
   readonly fingerprint: string;
   readonly budget: number;
   readonly holdsLocks: boolean;
@@ -137,8 +147,8 @@ const MOVED_SEQUENCES = {
   // The function in the target list, not LATERAL (a function scan per row cost 0.7 ms more for 2,000).
   text: `SELECT f.f AS fingerprint, m.oid, m.value FROM (${SEQUENCE_FINGERPRINT}) f LEFT JOIN (
            SELECT s.x::int8::text AS oid, s.v::text AS value
-             FROM (SELECT t.x, t.threshold, pg_sequence_last_value(t.x) AS v FROM unnest($1::oid[], $2::int8[]) AS t(x, threshold) OFFSET 0) s
-            WHERE s.v IS NOT NULL AND (s.threshold IS NULL OR s.v > s.threshold)) m ON true`,
+             FROM (SELECT t.x, t.threshold, t.down, pg_sequence_last_value(t.x) AS v FROM unnest($1::oid[], $2::int8[], $3::bool[]) AS t(x, threshold, down) OFFSET 0) s
+            WHERE s.v IS NOT NULL AND (s.threshold IS NULL OR CASE WHEN s.down THEN s.v < s.threshold ELSE s.v > s.threshold END)) m ON true`,
 };
 
 /**
@@ -152,29 +162,39 @@ const MOVED_SEQUENCES = {
  * instead of 7.5 for 2,000 sequences here), and none of them can be dropped meanwhile. The session
  * has run that read once, so its relations are open and its statement prepared.
  */
-export async function presyncSequences(from: Client, to: Client, options: { budget?: number } = {}): Promise<{ plan: SequencePlan; advanced: number }> {
+export async function presyncSequences(from: Client, to: Client, options: { budget?: number; horizonMs?: number } = {}): Promise<{ plan: SequencePlan; advanced: number; movedAhead: number }> {
   const budget = options.budget ?? Math.min(await sequenceLockBudget(from), await sequenceLockBudget(to));
   const listing = await listSequences(from);
   const holdsLocks = listing.sequences.length <= budget;
   if (holdsLocks) await from.query('BEGIN');
   try {
+    const firstReadAt = performance.now();
     const [source, target] = await Promise.all([sequenceValues(from, listing.sequences.map((s) => s.oid), budget), readSequences(to, budget)]);
     const targetValues = new Map(target.map((s) => [`${s.schema}.${s.name}`, s.lastValue]));
-    const sequences: Array<SequencePlan['sequences'][number]> = [];
-    const behind: Array<{ schema: string; name: string; value: string }> = [];
-    for (const s of listing.sequences) {
-      const key = `${s.schema}.${s.name}`;
-      if (!source.has(s.oid) || !targetValues.has(key)) continue;
-      const held = targetValues.get(key) ?? null;
-      const value = source.get(s.oid) ?? null;
-      const isBehind = value !== null && (held === null || BigInt(held) < BigInt(value));
-      if (isBehind) behind.push({ schema: s.schema, name: s.name, value: value! });
-      sequences.push({ oid: s.oid, schema: s.schema, name: s.name, threshold: isBehind ? value : held });
-    }
-    await setSequences(to, behind, budget);
-    const plan: SequencePlan = { sequences, fingerprint: listing.fingerprint, budget, holdsLocks };
-    await readMoved(from, plan);
-    return { plan, advanced: behind.length };
+    const both = listing.sequences.filter((s) => source.has(s.oid) && targetValues.has(`${s.schema}.${s.name}`));
+    const plan = (threshold: (s: ListedSequence) => string | null): SequencePlan => ({
+      sequences: both.map((s) => ({ oid: s.oid, schema: s.schema, name: s.name, threshold: threshold(s), descending: BigInt(s.increment) < 0n })),
+      fingerprint: listing.fingerprint,
+      budget,
+      holdsLocks,
+    });
+    const behind = both.filter((s) => isPast(source.get(s.oid) ?? null, targetValues.get(`${s.schema}.${s.name}`) ?? null, s.increment));
+    await setSequences(to, behind.map((s) => ({ schema: s.schema, name: s.name, value: source.get(s.oid)! })), budget);
+    const synced = plan((s) => furthest(source.get(s.oid) ?? null, targetValues.get(`${s.schema}.${s.name}`) ?? null, s.increment));
+    // The ones that moved since the first read are busy: set ahead by a horizon of their pace, so
+    // the pause (a few hundred ms away at most, usually) finds them still short of it and sets nothing.
+    const moved = new Map((await readMoved(from, synced)).moved.map((m) => [m.oid, m.value]));
+    const elapsed = performance.now() - firstReadAt;
+    const ahead = both.flatMap((s) => {
+      if (!moved.has(s.oid)) return [];
+      const value = aheadOf(source.get(s.oid) ?? null, moved.get(s.oid)!, elapsed, s, options.horizonMs ?? 1000);
+      return value === null ? [] : [{ oid: s.oid, schema: s.schema, name: s.name, value }];
+    });
+    await setSequences(to, ahead, budget);
+    const aheadBy = new Map(ahead.map((a) => [a.oid, a.value]));
+    const held = new Map(synced.sequences.map((x) => [x.oid, x.threshold]));
+    // The read above also warmed the session: its relations are open and the statement prepared for the pause.
+    return { plan: plan((s) => (aheadBy.has(s.oid) ? aheadBy.get(s.oid)! : held.get(s.oid)!)), advanced: behind.length, movedAhead: ahead.length };
   } catch (error) {
     if (holdsLocks) await from.query('ROLLBACK').catch(() => undefined);
     throw error;
@@ -211,7 +231,10 @@ async function readMoved(from: Client, plan: SequencePlan): Promise<{ fingerprin
   let fingerprint = '';
   const moved: Array<{ oid: string; value: string }> = [];
   for (const part of plan.sequences.length ? chunks(plan.sequences, plan.budget) : [[]]) {
-    const { rows } = await from.query<{ fingerprint: string; oid: string | null; value: string }>({ ...MOVED_SEQUENCES, values: [part.map((s) => s.oid), part.map((s) => s.threshold)] });
+    const { rows } = await from.query<{ fingerprint: string; oid: string | null; value: string }>({
+      ...MOVED_SEQUENCES,
+      values: [part.map((s) => s.oid), part.map((s) => s.threshold), part.map((s) => s.descending)],
+    });
     fingerprint = rows[0].fingerprint;
     for (const r of rows) if (r.oid !== null) moved.push({ oid: r.oid, value: r.value });
   }

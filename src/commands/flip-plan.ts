@@ -41,7 +41,7 @@ export interface FlipFindings {
   greenXidAtSwitchover?: string;
   /** Every sequence by oid with what the target holds, from before the pause. */
   sequencePlan?: SequencePlan;
-  sequencesPresynced?: number;
+  sequencesPresynced?: { advanced: number; movedAhead: number };
   /** The subscriber's heartbeat channel, listened to before the pause. */
   heartbeat?: Awaited<ReturnType<typeof watchHeartbeat>>;
 }
@@ -176,7 +176,7 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
         // the pause only the few that moved since are read (by oid, filtered on the server) and set.
         const presync = await presyncSequences(sessions.fromSequences, sessions.toSequences);
         findings.sequencePlan = presync.plan;
-        findings.sequencesPresynced = presync.advanced;
+        findings.sequencesPresynced = presync;
         if (!pointer.canPause) return { skipped: "this pointer has no pooler to pause: writes wait only as long as the application's own switch takes" };
         findings.pauseStart = performance.now();
         await pointer.pause(Math.min(config.switchover.pauseTimeoutMs, ctx.deadline() - performance.now()));
@@ -233,7 +233,8 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
       run: async () => {
         if (!findings.sequencePlan) return `${await syncSequences(sessions.fromSequences, sessions.toSequences)} advanced`;
         const { advanced, fullRead } = await syncMovedSequences(sessions.fromSequences, sessions.toSequences, findings.sequencePlan);
-        const before = `${findings.sequencesPresynced} of ${findings.sequencePlan.sequences.length} advanced before the pause`;
+        const { advanced: early, movedAhead } = findings.sequencesPresynced!;
+        const before = `before the pause: ${early} of ${findings.sequencePlan.sequences.length} advanced${movedAhead ? `, ${movedAhead} busy one${movedAhead > 1 ? 's' : ''} set a second of traffic ahead` : ''}`;
         return fullRead ? `${advanced} advanced (${flip.from}'s set of sequences changed since the pause began: all read); ${before}` : `${advanced} moved since and advanced; ${before}`;
       },
     },

@@ -26,13 +26,13 @@ describe('sequences at the flip', () => {
     sb = await startSandbox({ fast: true, createGreenDatabase: true });
     const schema = `CREATE SCHEMA "Tenant One";
       CREATE SEQUENCE "Tenant One"."${HOSTILE.replace(/"/g, '""')}";
-      CREATE SEQUENCE hot START 100; CREATE SEQUENCE cold; CREATE SEQUENCE never_called; CREATE SEQUENCE only_blue;
+      CREATE SEQUENCE hot START 100; CREATE SEQUENCE cold; CREATE SEQUENCE down INCREMENT -1; CREATE SEQUENCE never_called; CREATE SEQUENCE only_blue;
       CREATE TABLE t (id bigserial PRIMARY KEY)`;
     const blue = await connect(sb.blueUrl);
     await blue.query(schema);
     const green = await connect(sb.greenUrl);
     await green.query(schema.replace('CREATE SEQUENCE only_blue;', ''));
-    await blue.query(`SELECT nextval('hot') FROM generate_series(1, 50); SELECT nextval('cold'); SELECT nextval('"Tenant One"."${HOSTILE.replace(/"/g, '""')}"') FROM generate_series(1, 7);
+    await blue.query(`SELECT nextval('hot') FROM generate_series(1, 50); SELECT nextval('cold'); SELECT nextval('down') FROM generate_series(1, 5); SELECT nextval('"Tenant One"."${HOSTILE.replace(/"/g, '""')}"') FROM generate_series(1, 7);
       INSERT INTO t DEFAULT VALUES; INSERT INTO t DEFAULT VALUES; SELECT nextval('only_blue')`);
   });
   afterAll(async () => {
@@ -47,24 +47,27 @@ describe('sequences at the flip', () => {
     const { plan, advanced } = await presyncSequences(from, to);
     expect(plan.holdsLocks).toBe(true);
     expect(await sessionState(app, from)).toBe('idle in transaction');
-    // hot, cold, the hostile one and t's: behind on green; never_called has no value; only_blue is not on green.
-    expect(advanced).toBe(4);
-    expect(plan.sequences.map((s) => s.name).sort()).toEqual([HOSTILE, 'cold', 'hot', 'never_called', 't_id_seq'].sort());
+    // hot, cold, down, the hostile one and t's: behind on green; never_called has no value; only_blue is not on green.
+    expect(advanced).toBe(5);
+    expect(plan.sequences.map((s) => s.name).sort()).toEqual([HOSTILE, 'cold', 'down', 'hot', 'never_called', 't_id_seq'].sort());
     let green = await values(to);
     expect(green.get('public.hot')).toBe('149');
     expect(green.get(`Tenant One.${HOSTILE}`)).toBe('7');
     expect(green.get('public.never_called')).toBeNull();
+    // Descending: "ahead" is lower.
+    expect(green.get('public.down')).toBe('-5');
 
     // The application moves on before the freeze: two sequences move, one is called for the first time.
     // The read holds its sequences' locks meanwhile: nextval does not wait for them.
-    await app.query(`SELECT nextval('hot') FROM generate_series(1, 5); SELECT nextval('never_called'); INSERT INTO t DEFAULT VALUES`);
+    await app.query(`SELECT nextval('hot') FROM generate_series(1, 5); SELECT nextval('never_called'); INSERT INTO t DEFAULT VALUES; SELECT nextval('down')`);
     const moved = await syncMovedSequences(from, to, plan);
-    expect(moved).toEqual({ advanced: 3, fullRead: false });
+    expect(moved).toEqual({ advanced: 4, fullRead: false });
     green = await values(to);
     expect(green.get('public.hot')).toBe('154');
     expect(green.get('public.never_called')).toBe('1');
     expect(green.get('public.t_id_seq')).toBe('3');
     expect(green.get('public.cold')).toBe('1');
+    expect(green.get('public.down')).toBe('-6');
 
     // A new plan, nothing moved since: nothing to set inside the pause.
     const again = await presyncSequences(from, to);
@@ -110,9 +113,39 @@ describe('sequences at the flip', () => {
     expect(plan.holdsLocks).toBe(false);
     expect(advanced).toBe(1);
     expect(await sessionState(app, from)).toBe('idle');
-    await app.query(`SELECT nextval('hot'); SELECT nextval('cold'); SELECT nextval('"Tenant One"."${HOSTILE.replace(/"/g, '""')}"')`);
-    expect(await syncMovedSequences(from, to, plan)).toEqual({ advanced: 3, fullRead: false });
+    await app.query(`SELECT nextval('hot'); SELECT nextval('cold'); SELECT nextval('down') FROM generate_series(1, 5); SELECT nextval('"Tenant One"."${HOSTILE.replace(/"/g, '""')}"')`);
+    expect(await syncMovedSequences(from, to, plan)).toEqual({ advanced: 4, fullRead: false });
     const [blue, green] = [await values(app), await values(to)];
-    for (const key of ['public.hot', 'public.cold', `Tenant One.${HOSTILE}`]) expect(green.get(key)).toBe(blue.get(key));
+    for (const key of ['public.hot', 'public.cold', 'public.down', `Tenant One.${HOSTILE}`]) expect(green.get(key)).toBe(blue.get(key));
+  });
+
+  it('a sequence busy while the plan is made is set ahead by its pace, so the pause finds nothing to set', async () => {
+    const from = await connect(sb.blueUrl);
+    const app = await connect(sb.blueUrl);
+    const to = await connect(sb.greenUrl);
+    // The application takes values from hot without a break while the plan is made.
+    let running = true;
+    let taken = 0;
+    const busy = (async () => {
+      while (running) {
+        await app.query(`SELECT nextval('hot')`);
+        taken++;
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 50));
+    const { plan, movedAhead } = await presyncSequences(from, to, { horizonMs: 5000 });
+    running = false;
+    await busy;
+    expect(taken).toBeGreaterThan(10);
+    expect(movedAhead).toBeGreaterThanOrEqual(1);
+    const blueHot = BigInt((await values(app)).get('public.hot')!);
+    const greenHot = BigInt((await values(to)).get('public.hot')!);
+    // Ahead of blue by a margin, not just equal to it.
+    expect(greenHot).toBeGreaterThan(blueHot);
+    expect(plan.sequences.find((s) => s.name === 'hot')!.threshold).toBe(greenHot.toString());
+    // A few more values on blue stay within the margin: nothing to set inside the pause, and green is still ahead.
+    await app.query(`SELECT nextval('hot')`);
+    expect(await syncMovedSequences(from, to, plan)).toEqual({ advanced: 0, fullRead: false });
+    expect(BigInt((await values(to)).get('public.hot')!)).toBeGreaterThan(BigInt((await values(app)).get('public.hot')!));
   });
 });
