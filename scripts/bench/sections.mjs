@@ -197,12 +197,18 @@ export async function benchPauseCell({ tables, rttMs, rate, seconds, pairs = 3 }
       await q(sb.blueUrl, batch);
     }
     await q(sb.blueUrl, 'VACUUM ANALYZE');
-    const [pBlue, pGreen, pPgb] = await Promise.all([delayProxy(sb.blue.port, rttMs), delayProxy(sb.green.port, rttMs), delayProxy(sb.pgbouncer.port, rttMs)]);
+    // At 0 ms the controller is on the database host: no proxy at all. Otherwise every connection goes through one,
+    // PgBouncer's to blue included (and so do the subscriptions: each side's url, pooler and peer agree).
+    const direct = (port) => ({ port, close: async () => undefined });
+    const [pBlue, pGreen, pPgb] = rttMs > 0
+      ? await Promise.all([delayProxy(sb.blue.port, rttMs), delayProxy(sb.green.port, rttMs), delayProxy(sb.pgbouncer.port, rttMs)])
+      : [direct(sb.blue.port), direct(sb.green.port), direct(sb.pgbouncer.port)];
     proxies.push(pBlue, pGreen, pPgb);
-    // PgBouncer reaches blue through the proxy too.
     const { readFileSync, writeFileSync } = await import('node:fs');
-    writeFileSync(sb.pgbouncer.ini, rewriteTarget(readFileSync(sb.pgbouncer.ini, 'utf8'), 'app', { host: '127.0.0.1', port: pBlue.port, database: 'app' }));
-    const admin = new pg.Client(sb.adminUrl); await admin.connect(); await admin.query('RELOAD'); await admin.end();
+    if (rttMs > 0) {
+      writeFileSync(sb.pgbouncer.ini, rewriteTarget(readFileSync(sb.pgbouncer.ini, 'utf8'), 'app', { host: '127.0.0.1', port: pBlue.port, database: 'app' }));
+      const admin = new pg.Client(sb.adminUrl); await admin.connect(); await admin.query('RELOAD'); await admin.end();
+    }
     const via = (url, port, real) => url.replace(`:${real}/`, `:${port}/`);
     const side = (url, port, real) => ({ url: via(url, port, real), pooler: `127.0.0.1:${port}`, peer: via(url, port, real) });
     const cfg = {
