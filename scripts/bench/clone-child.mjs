@@ -12,4 +12,5 @@ const deps = createDeps(parseConfig(readFileSync(file, 'utf8'), file, process.en
 const t = performance.now();
 const r = await _clone(deps);
 const ms = performance.now() - t;
-console.log(JSON.stringify({ ok: r.ok, error: r.error?.message, seconds: ms / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024, steps: r.steps.map((s) => [s.name, s.ms]) }));
+const cpu = process.cpuUsage();
+console.log(JSON.stringify({ ok: r.ok, error: r.error?.message, seconds: ms / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024, cpuSeconds: (cpu.user + cpu.system) / 1e6, steps: r.steps.map((s) => [s.name, s.ms]) }));

@@ -92,8 +92,8 @@ for (const s of results.sizes) {
 }
 const memory = results.sizes.filter((s) => s.cloneMemory?.length);
 if (memory.length) {
-  out.push('', '| streaming clone, in a process of its own | seconds | controller peak memory (max RSS) | steps (ms) |', '|---|---|---|---|');
-  for (const s of memory) { const c = s.cloneMemory[0]; out.push(`| ${f(s.sizeMb, 0)} MB | ${f(c.seconds)} | ${f(c.maxRssMb, 0)} MB | ${c.steps.map(([n, ms]) => `${n} ${ms}`).join(', ')} |`); }
+  out.push('', '| streaming clone, in a process of its own | seconds | controller peak memory (max RSS) | controller CPU | steps (ms) |', '|---|---|---|---|---|');
+  for (const s of memory) { const c = s.cloneMemory[0]; out.push(`| ${f(s.sizeMb, 0)} MB | ${f(c.seconds)} | ${f(c.maxRssMb, 0)} MB | ${c.cpuSeconds === undefined ? "—" : `${f(c.cpuSeconds)} s`} | ${c.steps.map(([n, ms]) => `${n} ${ms}`).join(', ')} |`); }
   if (memory.length > 1) out.push('', `Peak memory at ${f(memory.at(-1).sizeMb, 0)} MB against ${f(memory[0].sizeMb, 0)} MB: ${f(memory.at(-1).cloneMemory[0].maxRssMb / memory[0].cloneMemory[0].maxRssMb)}x for ${f(memory.at(-1).sizeMb / memory[0].sizeMb, 1)}x the data.`);
 }
 if (results.sizes.length > 1 && results.sizes.every((s) => s.pause.length)) {

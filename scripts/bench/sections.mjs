@@ -281,5 +281,5 @@ export async function benchCloneMemory({ sb, work, mb }, deps) {
   const r = await execa(process.execPath, [path.resolve('scripts/bench/clone-child.mjs'), file], { reject: false, all: true });
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
   if (!out.ok) throw new Error(`streaming clone failed: ${out.error}`);
-  return [{ sizeMb: mb, seconds: out.seconds, maxRssMb: out.maxRssMb, steps: out.steps }];
+  return [{ sizeMb: mb, seconds: out.seconds, maxRssMb: out.maxRssMb, cpuSeconds: out.cpuSeconds, steps: out.steps }];
 }

@@ -6,8 +6,10 @@
  */
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { tableKey, type TableObject } from '../core/post-data.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../core/quote.js';
+import { CopyOutRelay, relayInto } from './copy-relay.js';
+import type pg from 'pg';
 import { type Client, withClient } from './pg.js';
 
 export interface CopyUnit {
@@ -65,6 +67,19 @@ function copyOutSql(u: CopyUnit, binary: boolean): string {
   return `COPY (SELECT ${cols} FROM ONLY ${quoteQualified(u.schema, u.name)}${where}) TO STDOUT${binary ? ' (FORMAT binary)' : ''}`;
 }
 
+/** Blue's indexes and key constraints (primary key, unique, exclusion) with their tables: what can be built per table. */
+export async function tableObjects(blue: Client): Promise<TableObject[]> {
+  const { rows } = await blue.query<{ kind: 'INDEX' | 'CONSTRAINT'; schema: string; table: string; name: string }>(
+    `SELECT 'INDEX' AS kind, n.nspname AS schema, t.relname AS table, c.relname AS name
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     UNION ALL
+     SELECT 'CONSTRAINT', n.nspname, t.relname, k.conname
+       FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+      WHERE k.contype IN ('p', 'u', 'x')`,
+  );
+  return rows;
+}
+
 export interface StreamProgress {
   bytes: number;
   rows: number;
@@ -84,9 +99,13 @@ export async function streamTables(options: {
   binary: boolean;
   secrets: ReadonlyArray<string>;
   onProgress?: (p: StreamProgress) => void;
+  /** Called once every unit of a table is in (its indexes can be built then). */
+  onTableDone?: (schema: string, name: string) => void;
 }): Promise<StreamProgress> {
   const progress: StreamProgress = { bytes: 0, rows: 0, unitsDone: 0 };
   const queue = [...options.units];
+  const unitsLeft = new Map<string, number>();
+  for (const u of options.units) unitsLeft.set(tableKey(u.schema, u.name), (unitsLeft.get(tableKey(u.schema, u.name)) ?? 0) + 1);
   let failed: unknown;
   const worker = () =>
     withClient(options.blueUrl, (blue) =>
@@ -97,8 +116,10 @@ export async function streamTables(options: {
         await green.query('SET synchronous_commit = off');
         while (queue.length && !failed) {
           const unit = queue.shift()!;
-          const out = blue.query(copyTo(copyOutSql(unit, options.binary)));
-          const into = green.query(copyFrom(`COPY ${quoteQualified(unit.schema, unit.name)} (${unit.columns.map(quoteIdent).join(', ')}) FROM STDIN${options.binary ? ' (FORMAT binary)' : ''}`));
+          // Blue's CopyData messages go to green as they are: no row is copied out of its message on the way.
+          const out = new CopyOutRelay(copyOutSql(unit, options.binary));
+          void blue.query(out as unknown as pg.Submittable);
+          const into = green.query(relayInto(`COPY ${quoteQualified(unit.schema, unit.name)} (${unit.columns.map(quoteIdent).join(', ')}) FROM STDIN${options.binary ? ' (FORMAT binary)' : ''}`));
           const count = new Transform({
             transform(chunk: Buffer, _enc, done) {
               progress.bytes += chunk.length;
@@ -111,6 +132,9 @@ export async function streamTables(options: {
           progress.rows += Number((into as unknown as { rowCount?: number }).rowCount ?? 0);
           progress.unitsDone++;
           options.onProgress?.(progress);
+          const key = tableKey(unit.schema, unit.name);
+          unitsLeft.set(key, unitsLeft.get(key)! - 1);
+          if (unitsLeft.get(key) === 0) options.onTableDone?.(unit.schema, unit.name);
         }
         await blue.query('COMMIT');
       }, { label: 'green', secrets: options.secrets, applicationName: 'bluegreen clone (stream)' }),

@@ -6,7 +6,7 @@
  * switchover or an abort, so the dump is the whole truth. (Replicate mode will take the snapshot from
  * a logical slot instead, with blue open.)
  */
-import { readdirSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { withDatabase } from '../core/conninfo.js';
 import { BlueGreenError } from '../core/errors.js';
@@ -27,7 +27,8 @@ import { planOnly, runSteps, type Step } from './steps.js';
 import { preflightFindings } from '../core/preflight-rules.js';
 import { targetOf } from '../adapters/pointer.js';
 import { createPublication, createSlotWithSnapshot, createSubscription, dropPublication, dropSlot, dropSubscription, ensureHeartbeat, replicationNames, slotLag } from '../adapters/replication.js';
-import { planCopy, streamTables } from '../adapters/stream-copy.js';
+import { type CopyUnit, planCopy, streamTables, tableObjects } from '../adapters/stream-copy.js';
+import { groupPostData, listWith, tableKey } from '../core/post-data.js';
 
 export interface CloneOptions {
   readonly dryRun?: boolean;
@@ -140,16 +141,54 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
    */
   const streamingSteps = (): Step[] => {
     const schemaFile = () => path.join(dumpPath(), 'schema.dump');
-    const restoreSection = (section: 'pre-data' | 'post-data') =>
+    const restoreSection = (section: 'pre-data' | 'post-data', list = 'restore.list', parallel = section === 'post-data') =>
       runPgTool({
         tool: 'pg_restore',
-        args: ['--exit-on-error', `--section=${section}`, ...(section === 'post-data' ? [`--jobs=${jobs}`] : []), `--use-list=${path.join(dumpPath(), 'restore.list')}`, `--dbname=${database}`, schemaFile()],
+        args: ['--exit-on-error', `--section=${section}`, ...(parallel ? [`--jobs=${jobs}`] : []), `--use-list=${path.join(dumpPath(), list)}`, `--dbname=${database}`, schemaFile()],
         sessionOptions: '-c synchronous_commit=off -c maintenance_work_mem=256MB',
         url: config.green,
         serverMajor: blueMajor,
         binDir: config.binDir,
         secrets: config.secrets,
       });
+    /** Post-data entries already built during the stream. */
+    const builtEarly = new Set<string>();
+    const earlyPostData = async (units: ReadonlyArray<CopyUnit>) => {
+      const lines = readFileSync(path.join(dumpPath(), 'restore.list'), 'utf8').split('\n').filter((l) => /^\d+;/.test(l));
+      const { byTable } = groupPostData(lines, await onBlue(tableObjects));
+      // Worth a pg_restore of its own: tables of at least 32 MB and 2% of the rows to stream.
+      const bytes = new Map<string, number>();
+      for (const u of units) bytes.set(tableKey(u.schema, u.name), (bytes.get(tableKey(u.schema, u.name)) ?? 0) + u.bytes);
+      const total = [...bytes.values()].reduce((a, b) => a + b, 0);
+      let chain: Promise<void> = Promise.resolve();
+      let failure: unknown;
+      let tables = 0;
+      let n = 0;
+      return {
+        tableDone: (schema: string, name: string) => {
+          const key = tableKey(schema, name);
+          const items = byTable.get(key);
+          if (!items?.length || (bytes.get(key) ?? 0) < Math.max(32 * 1048576, total / 50)) return;
+          chain = chain.then(async () => {
+            if (failure) return;
+            const list = `restore-early-${++n}.list`;
+            writeFileSync(path.join(dumpPath(), list), listWith(lines, new Set(items)), { mode: 0o600 });
+            try {
+              await restoreSection('post-data', list, false);
+              for (const l of items) builtEarly.add(l);
+              tables++;
+            } catch (error) {
+              failure = error;
+            }
+          });
+        },
+        settled: async () => {
+          await chain;
+          if (failure) throw failure;
+          return { tables };
+        },
+      };
+    };
     return [
       {
         name: 'dump-schema',
@@ -196,6 +235,9 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
           const watchWal = slot
             ? setInterval(() => void onBlue((b) => slotLag(b, slot)).then((l) => (retainedNow = l.retainedBytes), () => undefined), 2000)
             : undefined;
+          // A large table's indexes and keys are built as soon as its rows are in, beside the others' rows
+          // (one build at a time: the streams keep the rest of the CPU); what is left, after.
+          const early = await earlyPostData(units);
           const result = await streamTables({
             blueUrl: config.blue,
             greenUrl: config.green,
@@ -204,6 +246,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
             jobs: Number(jobs),
             binary: greenMajor === blueMajor,
             secrets: config.secrets,
+            onTableDone: early.tableDone,
             onProgress: (p) => {
               if (performance.now() - lastShown < 1000 && p.unitsDone < units.length) return;
               lastShown = performance.now();
@@ -212,20 +255,29 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
               const left = total > p.bytes ? (total - p.bytes) / Math.max(rate, 1) : 0;
               progress.update(`Streaming: ${(p.bytes / 1048576).toFixed(0)} MB, ${p.rows} rows, ${(rate / 1048576).toFixed(1)} MB/s, about ${Math.round(left)} s left (${p.unitsDone}/${units.length} parts)${retainedNow !== undefined ? `; blue keeps ${(retainedNow / 1048576).toFixed(0)} MB of WAL for the slot` : ''}`);
             },
-          }).finally(() => clearInterval(watchWal));
+          })
+            .catch(async (error: unknown) => {
+              await early.settled().catch(() => undefined);
+              throw error;
+            })
+            .finally(() => clearInterval(watchWal));
+          const built = await early.settled();
           await release();
           // Sequences are not in a schema-only dump's data: at least blue's values now (ahead of the snapshot's, which is safe).
           await withClient(config.blue, (b) => withClient(config.green, (g) => syncSequences(b, g), conn(deps, 'green', 'clone')), conn(deps, 'blue', 'clone'));
           const seconds = (performance.now() - start) / 1000;
           const retained = state().forward ? (await onBlue((b) => slotLag(b, state().forward!.slot))).retainedBytes : undefined;
-          return `${result.rows} rows, ${(result.bytes / 1048576).toFixed(1)} MB in ${seconds.toFixed(1)} s (${(result.bytes / 1048576 / Math.max(seconds, 0.001)).toFixed(1)} MB/s, ${greenMajor === blueMajor ? 'binary' : 'text'}, ${units.length} parts)${retained !== undefined ? `; WAL kept on blue for the slot meanwhile: ${(retained / 1048576).toFixed(1)} MB` : ''}`;
+          return `${result.rows} rows, ${(result.bytes / 1048576).toFixed(1)} MB in ${seconds.toFixed(1)} s (${(result.bytes / 1048576 / Math.max(seconds, 0.001)).toFixed(1)} MB/s, ${greenMajor === blueMajor ? 'binary' : 'text'}, ${units.length} parts)${built.tables ? `; indexes and keys of ${built.tables} table${built.tables > 1 ? 's' : ''} built as their rows landed` : ''}${retained !== undefined ? `; WAL kept on blue for the slot meanwhile: ${(retained / 1048576).toFixed(1)} MB` : ''}`;
         },
       },
       {
         name: 'restore-indexes',
         title: `Building indexes and constraints on green (${jobs} jobs)`,
         run: async () => {
-          await restoreSection('post-data');
+          // Everything not built early: pg_restore comments out nothing else, so the list names what is left.
+          const lines = readFileSync(path.join(dumpPath(), 'restore.list'), 'utf8').split('\n');
+          writeFileSync(path.join(dumpPath(), 'restore-rest.list'), listWith(lines, new Set(lines.filter((l) => /^\d+;/.test(l) && !builtEarly.has(l)))), { mode: 0o600 });
+          await restoreSection('post-data', 'restore-rest.list');
           // A schema-only dump leaves materialized views empty (their rows are "data"): filled from green's own tables.
           const views = await onGreen(refreshMaterializedViews);
           return `indexes, constraints, triggers${views.length ? `; ${views.length} materialized view${views.length > 1 ? 's' : ''} filled` : ''}`;

@@ -25,6 +25,10 @@ describe('a streaming clone (clone.backup "none")', () => {
       INSERT INTO "Ünïcode ""Schema"". x"."we""ird; table" ("a b") SELECT 'row ' || g FROM generate_series(1, 100) g;
       CREATE TABLE big (id bigint PRIMARY KEY, note text NOT NULL);
       INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 1000000) g;
+      CREATE INDEX "odd idx; ""name""" ON big (note);
+      -- A foreign key to a table whose key is built early, while the rest still streams: it must come after.
+      CREATE TABLE refs (id int PRIMARY KEY, big_id bigint NOT NULL REFERENCES big (id));
+      INSERT INTO refs SELECT g, g * 7 FROM generate_series(1, 1000) g;
       CREATE TABLE toasty (id int PRIMARY KEY, doc text, blob bytea);
       INSERT INTO toasty SELECT g, repeat(md5(g::text), 20000), decode(repeat(md5(g::text), 5000), 'hex') FROM generate_series(1, 20) g;
       CREATE TABLE kinds (id serial PRIMARY KEY, n numeric(20,6), f float8, r real, ts timestamptz, d date, iv interval, j jsonb, js json, arr int[],
@@ -46,13 +50,16 @@ describe('a streaming clone (clone.backup "none")', () => {
       const parts = Number(/, (\d+) parts\)/.exec(stream!.detail!)![1]);
       expect(parts).toBeGreaterThan(12); // the big table in several block ranges, beside the others
       expect(stream!.detail).toMatch(/binary/);
+      // big (65 MB) had its key and index built as soon as its rows were in; the small tables wait for the end.
+      expect(stream!.detail).toMatch(/indexes and keys of 1 table built as their rows landed/);
       expect(clone.steps.map((s) => s.name)).toEqual(expect.arrayContaining(['dump-schema', 'restore-schema', 'stream-data', 'restore-indexes']));
       expect(clone.steps.map((s) => s.name)).not.toContain('dump');
       // The controller's disk holds the schema only.
       expect(dirBytes(clone.dump!.path)).toBeLessThan(200 * 1024);
       expect(await sql(rig.sandbox.greenUrl, `SELECT count(*)::int AS n, sum(id)::text AS s FROM big`)).toEqual([{ n: 1000000, s: '500000500000' }]);
       expect(await sql(rig.sandbox.greenUrl, `SELECT last_value::int AS v FROM kinds_id_seq`)).toEqual([{ v: 500 }]);
-      expect(await sql(rig.sandbox.greenUrl, `SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'big'`)).toEqual([{ n: 1 }]);
+      expect(await sql(rig.sandbox.greenUrl, `SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'big'`)).toEqual([{ n: 2 }]);
+      expect(await sql(rig.sandbox.greenUrl, `SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 'refs'::regclass AND contype = 'f' AND convalidated`)).toEqual([{ n: 1 }]);
       await new Promise((r) => setTimeout(r, 500));
       const compare = await _compare(rig.deps);
       expect(compare.tables.filter((t) => t.status === 'differs' || t.status === 'missing-on-green')).toEqual([]);

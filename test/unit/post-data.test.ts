@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { groupPostData, listWith, tableKey, type TableObject } from '../../src/core/post-data.js';
+
+// As `pg_restore --list` prints them (pg_dump 15), post-data section of a schema like the demo's plus hostile names.
+const LINES = [
+  ';',
+  '; Archive created at 2026-11-22 07:00:00 UTC',
+  '3345; 2606 16420 CONSTRAINT public orders orders_pkey app',
+  '3350; 1259 16440 INDEX public orders_account_idx app',
+  '3347; 2606 16430 CONSTRAINT public trades trades_pkey app',
+  '3360; 2606 16500 FK CONSTRAINT public trades trades_order_id_fkey app',
+  '3361; 2620 16510 TRIGGER public orders audit app',
+  '3362; 1259 16520 INDEX public "events" app',
+  '3363; 1259 16530 INDEX my schema weird idx name app',
+  '3364; 2606 16540 CONSTRAINT my schema odd table odd table_pkey app owner',
+  '3365; 0 0 INDEX ATTACH public measurements_p1_pkey app',
+  '3366; 1259 16560 INDEX public measurements_pkey app',
+];
+
+const OBJECTS: TableObject[] = [
+  { kind: 'CONSTRAINT', schema: 'public', table: 'orders', name: 'orders_pkey' },
+  { kind: 'INDEX', schema: 'public', table: 'orders', name: 'orders_account_idx' },
+  { kind: 'CONSTRAINT', schema: 'public', table: 'trades', name: 'trades_pkey' },
+  { kind: 'INDEX', schema: 'my schema', table: 'odd table', name: 'weird idx name' },
+  { kind: 'CONSTRAINT', schema: 'my schema', table: 'odd table', name: 'odd table_pkey' },
+  // A partitioned parent's index: its table never streams, so it waits with the rest.
+  { kind: 'INDEX', schema: 'public', table: 'measurements', name: 'measurements_pkey' },
+];
+
+describe('post-data items by table', () => {
+  it("puts a table's indexes and key constraints with it, and everything else last", () => {
+    const { byTable, rest } = groupPostData(LINES, OBJECTS);
+    expect(byTable.get(tableKey('public', 'orders'))).toEqual([LINES[2], LINES[3]]);
+    expect(byTable.get(tableKey('public', 'trades'))).toEqual([LINES[4]]);
+    // Names with spaces, matched by the exact text the catalog's names print as, not by splitting on spaces.
+    expect(byTable.get(tableKey('my schema', 'odd table'))).toEqual([LINES[8], LINES[9]]);
+    expect(byTable.get(tableKey('public', 'measurements'))).toEqual([LINES[11]]);
+    // Foreign keys, triggers, attachments, anything unknown: with the rest; comments too.
+    expect(rest).toEqual([LINES[0], LINES[1], LINES[5], LINES[6], LINES[7], LINES[10]]);
+  });
+
+  it('a list keeps only the chosen entries active and every comment as it was', () => {
+    const text = listWith(LINES, new Set([LINES[5]])).split('\n');
+    expect(text[0]).toBe(';');
+    expect(text[5]).toBe(LINES[5]);
+    expect(text.filter((l) => /^\d+;/.test(l))).toEqual([LINES[5]]);
+    expect(text).toHaveLength(LINES.length);
+  });
+});
