@@ -1,7 +1,7 @@
 /** What preflight needs to know about blue: capacity for replication, tables, transactions, size, extensions. */
 import type { BlueFacts } from '../core/preflight-rules.js';
 import { listTables } from './catalog.js';
-import { loginRoles, readCollation, readServerFacts } from './database.js';
+import { collationsInUse, loginRoles, readCollation, readServerFacts } from './database.js';
 import { type Client, queryOne } from './pg.js';
 
 export async function readBlueFacts(client: Client): Promise<BlueFacts> {
@@ -34,6 +34,7 @@ export async function readBlueFacts(client: Client): Promise<BlueFacts> {
     extensions: ext.rows.map((r) => r.extname),
     extensionVersions: Object.fromEntries(ext.rows.map((r) => [r.extname, r.extversion])),
     collation: await readCollation(client),
+    collationsInUse: await collationsInUse(client),
     loginRoles: await loginRoles(client),
   };
 }

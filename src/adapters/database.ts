@@ -1,4 +1,5 @@
 /** Database-level operations on a server: properties, create/drop, roles, comments. */
+import type { CollationVersion } from '../core/preflight-rules.js';
 import { quoteIdent, quoteLiteral } from '../core/quote.js';
 import type { RoleStatement } from '../core/roles.js';
 import { type Client, queryOne, serverMajor as serverMajorOf } from './pg.js';
@@ -133,6 +134,36 @@ export async function readCollation(client: Client): Promise<{ provider: string;
        FROM pg_database WHERE datname = current_database()`,
   );
   return row!;
+}
+
+const PROVIDER = `CASE co.collprovider WHEN 'i' THEN 'icu' WHEN 'b' THEN 'builtin' WHEN 'c' THEN 'libc' ELSE 'default' END`;
+
+/** The collations other than the database default that the application's columns and indexes use, with their library versions now. */
+export async function collationsInUse(client: Client): Promise<CollationVersion[]> {
+  const { rows } = await client.query<CollationVersion>(
+    `SELECT format('%I.%I', n.nspname, co.collname) AS name, ${PROVIDER} AS provider, pg_collation_actual_version(co.oid) AS version
+       FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
+      WHERE co.oid <> 100 AND co.oid IN (
+        SELECT a.attcollation FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'm') AND cn.nspname NOT IN ('pg_catalog', 'information_schema') AND cn.nspname NOT LIKE 'pg_toast%'
+        UNION
+        SELECT unnest(i.indcollation::oid[]) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
+         WHERE cn.nspname NOT IN ('pg_catalog', 'information_schema') AND cn.nspname NOT LIKE 'pg_toast%')
+      ORDER BY 1`,
+  );
+  return rows;
+}
+
+/** The library version, as this server sees it now, of each of `names` the connected database has. */
+export async function collationVersions(client: Client, names: ReadonlyArray<string>): Promise<CollationVersion[]> {
+  if (!names.length) return [];
+  const { rows } = await client.query<CollationVersion>(
+    `SELECT format('%I.%I', n.nspname, co.collname) AS name, ${PROVIDER} AS provider, pg_collation_actual_version(co.oid) AS version
+       FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
+      WHERE format('%I.%I', n.nspname, co.collname) = ANY ($1::text[]) ORDER BY 1`,
+    [names],
+  );
+  return rows;
 }
 
 /** What the server offers of each extension (its default version), by name. */

@@ -11,8 +11,9 @@ import { type CompareResult, type IntegrityFinding, type TableComparison, verdic
 import { displayName, quoteQualified, splitQualified } from '../core/quote.js';
 import { diffSchemas, type SchemaSnapshot } from '../core/schema-diff.js';
 import type { Side } from '../core/state.js';
-import { checkIntegrity, countRowsWrittenSince, currentXid, type ForeignKeyRef, indexesOnDefaultCollation, listTables, materializedViews, readSchema, type TableRef } from '../adapters/catalog.js';
-import { readCollation } from '../adapters/database.js';
+import { checkIntegrity, countRowsWrittenSince, currentXid, type ForeignKeyRef, indexesOnCollation, listTables, materializedViews, readSchema, type TableRef } from '../adapters/catalog.js';
+import { collationsInUse, collationVersions, readCollation } from '../adapters/database.js';
+import { collationDrift } from '../core/preflight-rules.js';
 import { buildTableSpec, multisetWindow, type Sides, tableReader } from '../adapters/content.js';
 import { ensurePrivateDir, writeFileAtomic } from '../adapters/state-store.js';
 import { type Client, queryOne, withClient } from '../adapters/pg.js';
@@ -189,11 +190,22 @@ export async function _compare(deps: Deps, options: CompareOptions = {}): Promis
       // A different C library or ICU on green sorts text differently: its text indexes must be rebuilt there.
       const [blueCollation, greenCollation] = await Promise.all([readCollation(clients.blue), readCollation(clients.green)]);
       if (blueCollation.provider !== greenCollation.provider || blueCollation.version !== greenCollation.version) {
-        const indexes = await indexesOnDefaultCollation(clients.green);
+        const indexes = await indexesOnCollation(clients.green);
         integrity.push({
           check: 'collation-version',
           object: 'default collation',
           detail: `blue ${blueCollation.provider} ${blueCollation.version ?? '?'}, green ${greenCollation.provider} ${greenCollation.version ?? '?'}: text sorts differently; REINDEX on green before the switchover: ${indexes.length ? indexes.join(', ') : 'no index uses it'}`,
+          severity: 'warn',
+        });
+      }
+      // And each other collation the application uses (an ICU or libc one named by a column or an index).
+      const inUse = await collationsInUse(clients.blue);
+      for (const d of collationDrift(inUse, await collationVersions(clients.green, inUse.map((c) => c.name)))) {
+        const indexes = await indexesOnCollation(clients.green, d.name);
+        integrity.push({
+          check: 'collation-version',
+          object: `collation ${d.name}`,
+          detail: `blue ${d.blue}, green ${d.green}: text it sorts sorts differently; REINDEX on green before the switchover: ${indexes.length ? indexes.join(', ') : 'no index uses it'}`,
           severity: 'warn',
         });
       }

@@ -8,7 +8,7 @@ import type { CutoverState } from '../core/state.js';
 import { sameTargetAs } from '../core/pgbouncer-ini.js';
 import { listTables } from '../adapters/catalog.js';
 import { findTool } from '../adapters/pg-binaries.js';
-import { availableExtensions, availableVersions, databaseExists, loginRoles, readCollation, readReplicationCapacity, readServerFacts } from '../adapters/database.js';
+import { availableExtensions, availableVersions, collationVersions, databaseExists, loginRoles, readCollation, readReplicationCapacity, readServerFacts } from '../adapters/database.js';
 import { readBlueFacts } from '../adapters/blue-facts.js';
 import { canWriteDir } from '../adapters/state-store.js';
 import { withClient } from '../adapters/pg.js';
@@ -47,6 +47,7 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
           availableExtensions: await availableExtensions(client),
           availableVersions: await availableVersions(client),
           collation: await readCollation(client),
+          collationVersions: await collationVersions(client, 'error' in blue ? [] : (blue.collationsInUse ?? []).map((c) => c.name)),
           loginRoles: await loginRoles(client),
         };
       },

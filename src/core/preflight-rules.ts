@@ -54,6 +54,8 @@ export interface BlueFacts extends ServerFacts {
   readonly extensionVersions?: Readonly<Record<string, string>>;
   /** The default collation's provider and its library version as the server sees it now. */
   readonly collation?: { readonly provider: string; readonly version: string | null };
+  /** The other collations the application's columns and indexes use, with their library versions. */
+  readonly collationsInUse?: ReadonlyArray<CollationVersion>;
 }
 
 export interface GreenFacts extends ServerFacts {
@@ -68,6 +70,8 @@ export interface GreenFacts extends ServerFacts {
   /** What green's server offers of each extension (its default version). */
   readonly availableVersions?: Readonly<Record<string, string>>;
   readonly collation?: { readonly provider: string; readonly version: string | null };
+  /** Green's library versions of the collations blue uses (those its databases already have). */
+  readonly collationVersions?: ReadonlyArray<CollationVersion>;
 }
 
 export interface PreflightFacts {
@@ -168,6 +172,15 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
       check: 'collations',
       status: 'warn',
       message: `the default collation differs: blue ${b.collation.provider} ${b.collation.version ?? '(no version)'}, green ${g.collation.provider} ${g.collation.version ?? '(no version)'}: text may sort differently on green, so indexes on text can be out of order there`,
+      fix: 'After the clone, `bluegreen compare` lists the indexes to REINDEX on green (before the switchover).',
+    });
+  }
+  const drift = !b.error && !g.error ? collationDrift(b.collationsInUse ?? [], g.collationVersions ?? []) : [];
+  if (drift.length) {
+    out.push({
+      check: 'collations',
+      status: 'warn',
+      message: `collations in use have another library version on green: ${drift.map((d) => `${d.name} (blue ${d.blue}, green ${d.green})`).join('; ')}: text they sort may sort differently on green`,
       fix: 'After the clone, `bluegreen compare` lists the indexes to REINDEX on green (before the switchover).',
     });
   }
@@ -296,4 +309,27 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
 
 export function blocked(findings: ReadonlyArray<Finding>): boolean {
   return findings.some((f) => f.status === 'block');
+}
+
+export interface CollationVersion {
+  /** `schema.name`, quoted where needed. */
+  readonly name: string;
+  readonly provider: string;
+  /** pg_collation_actual_version: the library's version now (null for C and POSIX, which never change). */
+  readonly version: string | null;
+}
+
+/**
+ * The collations both sides have whose provider or library version differs: text they sort may sort
+ * differently on green, so the indexes using them must be rebuilt there. One only blue has yet is
+ * left out (the restore creates it; compare checks it afterwards).
+ */
+export function collationDrift(blue: ReadonlyArray<CollationVersion>, green: ReadonlyArray<CollationVersion>): Array<{ name: string; blue: string; green: string }> {
+  const onGreen = new Map(green.map((c) => [c.name, c]));
+  const show = (c: CollationVersion) => `${c.provider} ${c.version ?? '(no version)'}`;
+  return blue.flatMap((b) => {
+    const g = onGreen.get(b.name);
+    if (!g || (g.provider === b.provider && g.version === b.version)) return [];
+    return [{ name: b.name, blue: show(b), green: show(g) }];
+  });
 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { _clone } from '../../src/commands/clone.js';
 import { _compare } from '../../src/commands/compare.js';
 import { _migrate } from '../../src/commands/migrate.js';
+import { _preflight } from '../../src/commands/preflight.js';
 import { _status } from '../../src/commands/status.js';
 import { _rollback, _switchover } from '../../src/commands/switchover.js';
 import { startWriteLoad } from '../../src/sandbox/trading-app.js';
@@ -18,12 +19,21 @@ describe.each([16, 17, 18])('blue 15 → green %i', (greenMajor) => {
   beforeAll(async () => {
     rig = await startRig({ greenMajor, config: { mode: 'replicate' } });
     await sql(rig.sandbox.blueUrl, 'CREATE EXTENSION pg_trgm; CREATE INDEX users_name_trgm ON users USING gin (name gin_trgm_ops)');
+    // A column sorted by an ICU collation, with an index: its library version is compared on both sides.
+    await sql(rig.sandbox.blueUrl, `ALTER TABLE users ADD COLUMN nickname text COLLATE "de-DE-x-icu"; CREATE INDEX users_nickname ON users (nickname)`);
   });
   afterAll(() => rig?.stop());
 
   it('clone, migrate, compare clean, switchover, rollback, switchover: nothing lost', async () => {
     const load = startWriteLoad(rig.sandbox.appUrl, 100, 2);
     try {
+      // Before anything is copied, preflight names the collation whose library differs (both servers have it).
+      const preflight = await _preflight(rig.deps);
+      const icuOnBoth = `SELECT pg_collation_actual_version(oid) AS v FROM pg_collation WHERE collname = 'de-DE-x-icu'`;
+      const [[vb], [vg]] = await Promise.all([sql<{ v: string }>(rig.sandbox.blueUrl, icuOnBoth), sql<{ v: string }>(rig.sandbox.greenUrl.replace(/\/app(\?|$)/, '/postgres$1'), icuOnBoth)]);
+      const collations = preflight.findings.find((f) => f.check === 'collations' && /de-DE-x-icu/.test(f.message));
+      if (vb.v === vg.v) expect(collations).toBeUndefined();
+      else expect(collations).toMatchObject({ status: 'warn', message: expect.stringContaining(`pg_catalog."de-DE-x-icu" (blue icu ${vb.v}, green icu ${vg.v})`) });
       const clone = await _clone(rig.deps);
       expect(clone.error).toBeUndefined();
       // Green's extensions at the versions green's server offers (updated after the restore when newer).
@@ -35,6 +45,15 @@ describe.each([16, 17, 18])('blue 15 → green %i', (greenMajor) => {
       const compare = await _compare(rig.deps);
       expect(compare.schema.unexpected).toEqual([]);
       expect(compare.tables.filter((t) => t.status === 'differs' || t.status === 'missing-on-green')).toEqual([]);
+      // The ICU collation in use: a finding naming the index to rebuild exactly when the two ICU libraries differ
+      // (here green 17's bundled ICU says 153.80 where Debian's says 153.120).
+      const icu = `SELECT pg_collation_actual_version(oid) AS v FROM pg_collation WHERE collname = 'de-DE-x-icu'`;
+      const [[onBlue], [onGreen]] = await Promise.all([sql<{ v: string }>(rig.sandbox.blueUrl, icu), sql<{ v: string }>(rig.sandbox.greenUrl, icu)]);
+      const finding = compare.integrity.find((f) => f.object === 'collation pg_catalog."de-DE-x-icu"');
+      if (onBlue.v === onGreen.v) expect(finding).toBeUndefined();
+      else expect(finding).toMatchObject({ check: 'collation-version', severity: 'warn', detail: expect.stringContaining(`blue icu ${onBlue.v}, green icu ${onGreen.v}`) });
+      if (finding) expect(finding.detail).toMatch(/REINDEX on green before the switchover: public\.users_nickname$/);
+      console.log(`green ${greenMajor}: de-DE-x-icu ${onBlue.v} on blue, ${onGreen.v} on green${finding ? ': compare names public.users_nickname' : ''}`);
       for (const flip of [_switchover, _rollback, _switchover]) {
         await new Promise((r) => setTimeout(r, 300));
         const r = await flip(rig.deps);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blocked, preflightFindings, type PreflightFacts } from '../../src/core/preflight-rules.js';
+import { blocked, collationDrift, preflightFindings, type PreflightFacts } from '../../src/core/preflight-rules.js';
 
 const healthy: PreflightFacts = {
   mode: 'freeze',
@@ -73,5 +73,26 @@ describe('preflight rules', () => {
     expect(findings.find((f) => f.check === 'extensions')?.message).toBe('extensions: pgcrypto 1.3 on blue, green offers 1.4 (updated on green after the restore)');
     expect(findings.find((f) => f.check === 'collations')).toMatchObject({ status: 'warn', message: expect.stringMatching(/blue libc 2\.36, green libc 2\.39/) });
     expect(preflightFindings({ ...facts, green: { ...facts.green, collation: { provider: 'libc', version: '2.36' } } }).find((f) => f.check === 'collations')).toBeUndefined();
+  });
+
+  it('warns when a collation the application uses has another library version on green, and not for one green lacks yet', () => {
+    const inUse = [
+      { name: 'pg_catalog."de-DE-x-icu"', provider: 'icu', version: '153.120' },
+      { name: 'public.german', provider: 'icu', version: '153.120' },
+      { name: 'pg_catalog."C"', provider: 'libc', version: null },
+    ];
+    const onGreen = [
+      { name: 'pg_catalog."de-DE-x-icu"', provider: 'icu', version: '153.80' },
+      { name: 'pg_catalog."C"', provider: 'libc', version: null },
+    ];
+    expect(collationDrift(inUse, onGreen)).toEqual([{ name: 'pg_catalog."de-DE-x-icu"', blue: 'icu 153.120', green: 'icu 153.80' }]);
+    const facts = { ...healthy, blue: { ...healthy.blue, collationsInUse: inUse }, green: { ...healthy.green, collationVersions: onGreen } };
+    expect(preflightFindings(facts).find((f) => f.check === 'collations')).toMatchObject({
+      status: 'warn',
+      message: expect.stringContaining('pg_catalog."de-DE-x-icu" (blue icu 153.120, green icu 153.80)'),
+    });
+    expect(preflightFindings({ ...facts, green: { ...facts.green, collationVersions: inUse } }).find((f) => f.check === 'collations')).toBeUndefined();
+    // A provider change is a difference even when the version strings agree.
+    expect(collationDrift([{ name: 'x.y', provider: 'libc', version: '1' }], [{ name: 'x.y', provider: 'icu', version: '1' }])).toHaveLength(1);
   });
 });
