@@ -23,8 +23,9 @@ export interface CopyUnit {
 }
 
 /**
- * The units of work: large tables split into block ranges so that `jobs` workers stay busy to the end
- * (about four parts a worker, between 8 and 256 MB each).
+ * The units of work: whole tables, largest first, so each can be loaded frozen (see `streamTables`);
+ * only a table larger than an even share of the whole (it alone would keep one worker busy past the
+ * others) is split into block ranges, about four parts a worker, between 8 and 256 MB each.
  */
 export async function planCopy(blue: Client, jobs: number): Promise<CopyUnit[]> {
   const { rows } = await blue.query<{ schema: string; name: string; pages: number; bytes: string; columns: string[] }>(
@@ -46,7 +47,7 @@ export async function planCopy(blue: Client, jobs: number): Promise<CopyUnit[]> 
   for (const t of rows) {
     const bytes = Number(t.bytes);
     const chunkPages = Math.max(1, Math.floor(chunkBytes / blockSize));
-    if (t.pages <= chunkPages) {
+    if (t.pages <= chunkPages || t.pages * blockSize <= totalBytes / Math.max(1, jobs)) {
       units.push({ schema: t.schema, name: t.name, columns: t.columns, bytes });
       continue;
     }
@@ -116,10 +117,16 @@ export async function streamTables(options: {
         await green.query('SET synchronous_commit = off');
         while (queue.length && !failed) {
           const unit = queue.shift()!;
+          // A whole table is emptied and loaded in one transaction, so its rows can be written frozen
+          // (COPY FREEZE): no index build, foreign key check or vacuum has to set hint bits on them and
+          // write every page a second time; autovacuum finds them all-visible and frozen already.
+          const whole = !unit.blocks;
+          if (whole) await green.query(`BEGIN; TRUNCATE ONLY ${quoteQualified(unit.schema, unit.name)}`);
           // Blue's CopyData messages go to green as they are: no row is copied out of its message on the way.
           const out = new CopyOutRelay(copyOutSql(unit, options.binary));
           void blue.query(out as unknown as pg.Submittable);
-          const into = green.query(relayInto(`COPY ${quoteQualified(unit.schema, unit.name)} (${unit.columns.map(quoteIdent).join(', ')}) FROM STDIN${options.binary ? ' (FORMAT binary)' : ''}`));
+          const copyOptions = [options.binary ? 'FORMAT binary' : '', whole ? 'FREEZE' : ''].filter(Boolean).join(', ');
+          const into = green.query(relayInto(`COPY ${quoteQualified(unit.schema, unit.name)} (${unit.columns.map(quoteIdent).join(', ')}) FROM STDIN${copyOptions ? ` (${copyOptions})` : ''}`));
           const count = new Transform({
             transform(chunk: Buffer, _enc, done) {
               progress.bytes += chunk.length;
@@ -129,6 +136,7 @@ export async function streamTables(options: {
             },
           });
           await pipeline(out, count, into);
+          if (whole) await green.query('COMMIT');
           progress.rows += Number((into as unknown as { rowCount?: number }).rowCount ?? 0);
           progress.unitsDone++;
           options.onProgress?.(progress);
