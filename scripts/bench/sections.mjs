@@ -23,6 +23,8 @@ async function freshGreen(sb, deps) {
   await q(greenAdmin(sb), `DO $$ BEGIN CREATE ROLE app LOGIN PASSWORD '${sb.appPassword}'; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
   await q(greenAdmin(sb), 'DROP DATABASE IF EXISTS app WITH (FORCE)');
   await q(greenAdmin(sb), 'CREATE DATABASE app OWNER app');
+  // Every variant starts from quiet servers: the previous one's dirty pages and WAL written out first, not on its successor's clock.
+  await Promise.all([q(greenAdmin(sb), 'CHECKPOINT'), q(sb.blueUrl, 'CHECKPOINT')]);
 }
 
 const pgEnv = (url) => {

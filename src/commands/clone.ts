@@ -261,6 +261,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
               throw error;
             })
             .finally(() => clearInterval(watchWal));
+          progress.update(`Streaming: all ${units.length} parts in; finishing the indexes of tables whose rows landed first`);
           const built = await early.settled();
           await release();
           // Sequences are not in a schema-only dump's data: at least blue's values now (ahead of the snapshot's, which is safe).
