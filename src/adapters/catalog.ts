@@ -114,12 +114,12 @@ export async function readSequences(client: Client, budget?: number): Promise<Se
  * every flip. Never moves a sequence backwards. Returns how many were advanced.
  */
 export async function syncSequences(from: Client, to: Client): Promise<number> {
-  const [source, target, budget] = await Promise.all([readSequences(from), readSequences(to), sequenceLockBudget(to)]);
+  const budget = Math.min(await sequenceLockBudget(from), await sequenceLockBudget(to));
+  const [source, target] = await Promise.all([readSequences(from, budget), readSequences(to, budget)]);
   const held = new Map(target.map((s) => [`${s.schema}.${s.name}`, s.lastValue]));
   const behind = source.flatMap((s) => {
     const key = `${s.schema}.${s.name}`;
-    if (s.lastValue === null || !held.has(key)) return [];
-    return isPast(s.lastValue, held.get(key) ?? null, s.increment) ? [{ schema: s.schema, name: s.name, value: s.lastValue }] : [];
+    return held.has(key) && isPast(s.lastValue, held.get(key) ?? null, s.increment) ? [{ schema: s.schema, name: s.name, value: s.lastValue! }] : [];
   });
   await setSequences(to, behind, budget);
   return behind.length;

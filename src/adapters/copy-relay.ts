@@ -2,8 +2,9 @@
  * A COPY relayed from one server to another as the protocol's own messages: blue's COPY TO STDOUT
  * sends its rows as CopyData messages, and green's COPY FROM STDIN takes exactly those messages, so
  * the bytes go through untouched. The relay only walks message headers to find where the rows begin
- * and end; it never copies a row out of its message (pg-copy-streams does, row by row, and that was
- * the controller's largest use of CPU while streaming a clone).
+ * and end; it never copies a row out of its message (pg-copy-streams' COPY TO does, row by row).
+ * Measured, it saves the controller little (a 4 GB clone spends 3-6 s of its CPU in all): the servers'
+ * COPYs are the cost.
  */
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
