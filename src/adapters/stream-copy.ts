@@ -6,11 +6,11 @@
  */
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { tableKey, type TableObject } from '../core/post-data.js';
+import { foreignKeySql, type ForeignKey, tableKey, type TableObject } from '../core/post-data.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../core/quote.js';
 import { CopyOutRelay, relayInto } from './copy-relay.js';
 import type pg from 'pg';
-import { type Client, withClient } from './pg.js';
+import { type Client, type ConnectOptions, withClient } from './pg.js';
 
 export interface CopyUnit {
   readonly schema: string;
@@ -79,6 +79,91 @@ export async function tableObjects(blue: Client): Promise<TableObject[]> {
       WHERE k.contype IN ('p', 'u', 'x')`,
   );
   return rows;
+}
+
+/**
+ * Blue's foreign keys from one plain table to another, as the rows being streamed see them (inside
+ * `snapshot` when there is one), definitions with every name qualified. Keys on or to partitioned
+ * tables are not here: PostgreSQL cannot add those NOT VALID, so pg_restore makes them as dumped.
+ */
+export async function foreignKeys(blue: Client, snapshot: string): Promise<ForeignKey[]> {
+  await blue.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY${snapshot ? `; SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}` : ''}; SET LOCAL search_path = pg_catalog`);
+  try {
+    const { rows } = await blue.query<{ schema: string; table: string; name: string; ref_schema: string; ref_table: string; definition: string; validated: boolean; bytes: string }>(
+      `SELECT n.nspname AS schema, t.relname AS table, k.conname AS name, rn.nspname AS ref_schema, r.relname AS ref_table,
+              pg_get_constraintdef(k.oid) AS definition, k.convalidated AS validated, (pg_relation_size(t.oid) + pg_relation_size(r.oid))::text AS bytes
+         FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+         JOIN pg_class r ON r.oid = k.confrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
+        WHERE k.contype = 'f' AND t.relkind = 'r' AND r.relkind = 'r' AND k.conparentid = 0`,
+    );
+    return rows.map((r) => ({ schema: r.schema, table: r.table, name: r.name, references: tableKey(r.ref_schema, r.ref_table), definition: r.definition, validated: r.validated, bytes: Number(r.bytes) }));
+  } finally {
+    await blue.query('COMMIT');
+  }
+}
+
+/**
+ * Adds `keys` on green in one transaction a few hundred at a time: a validated key NOT VALID (no scan;
+ * `validateForeignKey` checks it), a key blue never validated as it is (see `foreignKeySql`).
+ */
+export async function addForeignKeys(green: Client, keys: ReadonlyArray<ForeignKey>): Promise<void> {
+  for (let i = 0; i < keys.length; i += 500) {
+    try {
+      await green.query(`BEGIN; ${keys.slice(i, i + 500).map((k) => `${foreignKeySql(k).add};`).join(' ')} COMMIT`);
+    } catch (error) {
+      await green.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+}
+
+/** Checks every row of a key added NOT VALID (what ADD CONSTRAINT would have done, under a lighter lock). */
+export async function validateForeignKey(green: Client, key: ForeignKey): Promise<void> {
+  const { validate } = foreignKeySql(key);
+  if (validate) await green.query(validate);
+}
+
+/**
+ * Up to `size` sessions on `url`, opened as work arrives and kept until `close()`, each set up once
+ * (`setup`). Work waits for a free session. A session that cannot connect fails the work waiting.
+ */
+export function sessionPool(url: string, size: number, options: ConnectOptions & { setup?: string }): { use<T>(fn: (c: Client) => Promise<T>): Promise<T>; close(): Promise<void> } {
+  interface Task { fn: (c: Client) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+  const queue: Task[] = [];
+  const sleepers: Array<() => void> = [];
+  const workers: Promise<void>[] = [];
+  let closed = false;
+  let broken: unknown;
+  const worker = () =>
+    withClient(url, async (c) => {
+      if (options.setup) await c.query(options.setup);
+      for (;;) {
+        const task = queue.shift();
+        if (task) {
+          await task.fn(c).then(task.resolve, task.reject);
+          continue;
+        }
+        if (closed) return;
+        await new Promise<void>((r) => sleepers.push(r));
+      }
+    }, options).catch((error: unknown) => {
+      broken ??= error;
+      for (const t of queue.splice(0)) t.reject(error);
+    });
+  return {
+    use<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+      if (broken) return Promise.reject(broken);
+      const done = new Promise<T>((resolve, reject) => queue.push({ fn, resolve: resolve as (v: unknown) => void, reject }));
+      if (sleepers.length) sleepers.shift()!();
+      else if (workers.length < size) workers.push(worker());
+      return done;
+    },
+    async close() {
+      closed = true;
+      for (const wake of sleepers.splice(0)) wake();
+      await Promise.all(workers);
+    },
+  };
 }
 
 export interface StreamProgress {

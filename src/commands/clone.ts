@@ -27,8 +27,9 @@ import { planOnly, runSteps, type Step } from './steps.js';
 import { preflightFindings } from '../core/preflight-rules.js';
 import { targetOf } from '../adapters/pointer.js';
 import { createPublication, createSlotWithSnapshot, createSubscription, dropPublication, dropSlot, dropSubscription, ensureHeartbeat, replicationNames, slotLag } from '../adapters/replication.js';
-import { type CopyUnit, planCopy, streamTables, tableObjects } from '../adapters/stream-copy.js';
-import { groupPostData, listWith, tableKey } from '../core/post-data.js';
+import { addForeignKeys, type CopyUnit, foreignKeys, planCopy, sessionPool, streamTables, tableObjects, validateForeignKey } from '../adapters/stream-copy.js';
+import { type PostDataRunner, postDataRunner } from './post-data-runner.js';
+import { groupPostData, listWith, splitForeignKeys, tableKey } from '../core/post-data.js';
 
 export interface CloneOptions {
   readonly dryRun?: boolean;
@@ -53,8 +54,11 @@ function dirBytes(dir: string): number {
   return readdirSync(dir).reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
 }
 
-/** The clone's steps, and `release` to close the replication connection whatever happened. */
-function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<CutoverState>) => Promise<void>, options: CloneOptions, resetGreen: boolean): { steps: Step[]; release(): Promise<void> } {
+/**
+ * The clone's steps; `release` closes the replication connection, `settle` waits for post-data work
+ * still running after a failure (so nothing of ours holds green when the failure is handled).
+ */
+function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<CutoverState>) => Promise<void>, options: CloneOptions, resetGreen: boolean): { steps: Step[]; release(): Promise<void>; settle(): Promise<void> } {
   const { config, progress } = deps;
   const jobs = String(options.jobs ?? 2);
   let replication: Awaited<ReturnType<typeof createSlotWithSnapshot>> | undefined;
@@ -70,6 +74,10 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
     replication = undefined;
   };
   const streaming = config.clone.backup === 'none';
+  /** The streaming clone's post-data work, from the first table whose rows are in to the last foreign key (see post-data-runner.ts). */
+  let postData: PostDataRunner | undefined;
+  /** Sessions on green for the foreign keys: one more than the checks at a time, so an add never waits behind a check. */
+  let keySessions: ReturnType<typeof sessionPool> | undefined;
   /** The whole dump kept on the controller's disk: the pre-migration backup (clone.backup "dump"). */
   const dumpSteps = (): Step[] => [
     {
@@ -151,43 +159,42 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         binDir: config.binDir,
         secrets: config.secrets,
       });
-    /** Post-data entries already built during the stream. */
-    const builtEarly = new Set<string>();
-    const earlyPostData = async (units: ReadonlyArray<CopyUnit>) => {
-      const lines = readFileSync(path.join(dumpPath(), 'restore.list'), 'utf8').split('\n').filter((l) => /^\d+;/.test(l));
-      const { byTable } = groupPostData(lines, await onBlue(tableObjects));
-      // Worth a pg_restore of its own: tables of at least 32 MB and 2% of the rows to stream.
+    const startPostData = async (units: ReadonlyArray<CopyUnit>): Promise<PostDataRunner> => {
+      const lines = readFileSync(path.join(dumpPath(), 'restore.list'), 'utf8').split('\n');
+      const active = lines.filter((l) => /^\d+;/.test(l));
+      const { byTable } = groupPostData(active, await onBlue(tableObjects));
+      // Worth building as soon as its rows are in: tables of at least 32 MB and 2% of the rows to stream.
       const bytes = new Map<string, number>();
       for (const u of units) bytes.set(tableKey(u.schema, u.name), (bytes.get(tableKey(u.schema, u.name)) ?? 0) + u.bytes);
       const total = [...bytes.values()].reduce((a, b) => a + b, 0);
-      let chain: Promise<void> = Promise.resolve();
-      let failure: unknown;
-      let tables = 0;
+      const early = new Map<string, { keys: string[]; indexes: string[] }>();
+      for (const [table, items] of byTable) {
+        if ((bytes.get(table) ?? 0) < Math.max(32 * 1048576, total / 50)) continue;
+        early.set(table, { keys: items.filter((l) => /^\d+; \d+ \d+ CONSTRAINT /.test(l)), indexes: items.filter((l) => !/^\d+; \d+ \d+ CONSTRAINT /.test(l)) });
+      }
+      // The foreign keys as the streamed rows see them (inside the snapshot).
+      const { foreignKeys: keys } = splitForeignKeys(active, await onBlue((b) => foreignKeys(b, replication?.snapshot ?? '')));
+      keySessions = sessionPool(config.green, Number(jobs) + 1, {
+        label: 'green',
+        secrets: config.secrets,
+        applicationName: 'bluegreen clone (foreign keys)',
+        // As the restore's sessions: a failed clone is redone from scratch; the checks' joins get memory.
+        setup: `SET synchronous_commit = off; SET maintenance_work_mem = '256MB'`,
+      });
+      const sessions = keySessions;
       let n = 0;
-      return {
-        tableDone: (schema: string, name: string) => {
-          const key = tableKey(schema, name);
-          const items = byTable.get(key);
-          if (!items?.length || (bytes.get(key) ?? 0) < Math.max(32 * 1048576, total / 50)) return;
-          chain = chain.then(async () => {
-            if (failure) return;
-            const list = `restore-early-${++n}.list`;
+      return postDataRunner(
+        { lines: active, early, foreignKeys: keys, jobs: Number(jobs) },
+        {
+          restore: async (items, parallel) => {
+            const list = `restore-post-data-${++n}.list`;
             writeFileSync(path.join(dumpPath(), list), listWith(lines, new Set(items)), { mode: 0o600 });
-            try {
-              await restoreSection('post-data', list, false);
-              for (const l of items) builtEarly.add(l);
-              tables++;
-            } catch (error) {
-              failure = error;
-            }
-          });
+            await restoreSection('post-data', list, parallel);
+          },
+          addKeys: (batch) => sessions.use((green) => addForeignKeys(green, batch)),
+          validate: (key) => sessions.use((green) => validateForeignKey(green, key)),
         },
-        settled: async () => {
-          await chain;
-          if (failure) throw failure;
-          return { tables };
-        },
-      };
+      );
     };
     return [
       {
@@ -237,7 +244,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
             : undefined;
           // A large table's indexes and keys are built as soon as its rows are in, beside the others' rows
           // (one build at a time: the streams keep the rest of the CPU); what is left, after.
-          const early = await earlyPostData(units);
+          const post = (postData = await startPostData(units));
           const result = await streamTables({
             blueUrl: config.blue,
             greenUrl: config.green,
@@ -246,7 +253,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
             jobs: Number(jobs),
             binary: greenMajor === blueMajor,
             secrets: config.secrets,
-            onTableDone: early.tableDone,
+            onTableDone: (schema, name) => post.tableDone(tableKey(schema, name)),
             onProgress: (p) => {
               if (performance.now() - lastShown < 1000 && p.unitsDone < units.length) return;
               lastShown = performance.now();
@@ -256,32 +263,27 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
               progress.update(`Streaming: ${(p.bytes / 1048576).toFixed(0)} MB, ${p.rows} rows, ${(rate / 1048576).toFixed(1)} MB/s, about ${Math.round(left)} s left (${p.unitsDone}/${units.length} parts)${retainedNow !== undefined ? `; blue keeps ${(retainedNow / 1048576).toFixed(0)} MB of WAL for the slot` : ''}`);
             },
           })
-            .catch(async (error: unknown) => {
-              await early.settled().catch(() => undefined);
-              throw error;
-            })
+            // A failed stream: the runner's work is waited for by `settle`, before the failure is handled.
             .finally(() => clearInterval(watchWal));
-          progress.update(`Streaming: all ${units.length} parts in; finishing the indexes of tables whose rows landed first`);
-          const built = await early.settled();
+          // The rest of the indexes and constraints start now, beside the large table still being built.
+          post.streamsDone();
           await release();
           // Sequences are not in a schema-only dump's data: at least blue's values now (ahead of the snapshot's, which is safe).
           await withClient(config.blue, (b) => withClient(config.green, (g) => syncSequences(b, g), conn(deps, 'green', 'clone')), conn(deps, 'blue', 'clone'));
           const seconds = (performance.now() - start) / 1000;
           const retained = state().forward ? (await onBlue((b) => slotLag(b, state().forward!.slot))).retainedBytes : undefined;
-          return `${result.rows} rows, ${(result.bytes / 1048576).toFixed(1)} MB in ${seconds.toFixed(1)} s (${(result.bytes / 1048576 / Math.max(seconds, 0.001)).toFixed(1)} MB/s, ${greenMajor === blueMajor ? 'binary' : 'text'}, ${units.length} parts)${built.tables ? `; indexes and keys of ${built.tables} table${built.tables > 1 ? 's' : ''} built as their rows landed` : ''}${retained !== undefined ? `; WAL kept on blue for the slot meanwhile: ${(retained / 1048576).toFixed(1)} MB` : ''}`;
+          return `${result.rows} rows, ${(result.bytes / 1048576).toFixed(1)} MB in ${seconds.toFixed(1)} s (${(result.bytes / 1048576 / Math.max(seconds, 0.001)).toFixed(1)} MB/s, ${greenMajor === blueMajor ? 'binary' : 'text'}, ${units.length} parts)${retained !== undefined ? `; WAL kept on blue for the slot meanwhile: ${(retained / 1048576).toFixed(1)} MB` : ''}`;
         },
       },
       {
         name: 'restore-indexes',
         title: `Building indexes and constraints on green (${jobs} jobs)`,
         run: async () => {
-          // Everything not built early: pg_restore comments out nothing else, so the list names what is left.
-          const lines = readFileSync(path.join(dumpPath(), 'restore.list'), 'utf8').split('\n');
-          writeFileSync(path.join(dumpPath(), 'restore-rest.list'), listWith(lines, new Set(lines.filter((l) => /^\d+;/.test(l) && !builtEarly.has(l)))), { mode: 0o600 });
-          await restoreSection('post-data', 'restore-rest.list');
+          progress.update('Building indexes and constraints on green; then checking foreign keys');
+          const done = await postData!.finish().finally(() => keySessions?.close());
           // A schema-only dump leaves materialized views empty (their rows are "data"): filled from green's own tables.
           const views = await onGreen(refreshMaterializedViews);
-          return `indexes, constraints, triggers${views.length ? `; ${views.length} materialized view${views.length > 1 ? 's' : ''} filled` : ''}`;
+          return `indexes, constraints, triggers${done.earlyTables ? ` (those of ${done.earlyTables} large table${done.earlyTables > 1 ? 's' : ''} built as their rows landed)` : ''}; ${done.keysAdded} foreign key${done.keysAdded === 1 ? '' : 's'} added, ${done.keysChecked} checked beside the other work${views.length ? `; ${views.length} materialized view${views.length > 1 ? 's' : ''} filled` : ''}`;
         },
       },
     ];
@@ -404,7 +406,11 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
       },
     },
   ];
-  return { steps, release };
+  const settle = async () => {
+    await postData?.stop();
+    await keySessions?.close();
+  };
+  return { steps, release, settle };
 }
 
 /** Drops the blue → green replication objects of a cutover, wherever they got to. Returns a note for the message. */
@@ -441,8 +447,11 @@ export async function _clone(deps: Deps, options: CloneOptions = {}): Promise<Cl
       state = { ...state, ...changes, updatedAt: at() };
       await deps.store.save(state);
     };
-    const { steps, release } = cloneSteps(deps, () => state, update, options, resetGreen);
-    const outcome = await runSteps(steps, deps.progress, config.secrets).finally(release);
+    const { steps, release, settle } = cloneSteps(deps, () => state, update, options, resetGreen);
+    const outcome = await runSteps(steps, deps.progress, config.secrets).finally(async () => {
+      await settle();
+      await release();
+    });
     if (!outcome.failed) {
       state = advance(state, 'clone-finished', at(), deps.who);
       await deps.store.save(state);

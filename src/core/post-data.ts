@@ -2,8 +2,11 @@
  * Which of a schema dump's post-data items can be built as soon as one table's rows are in: its
  * indexes and its primary key, unique and exclusion constraints. Everything else (foreign keys,
  * which need the referenced table's key; triggers; partitioned indexes and their attachments; rules,
- * policies) waits for every table. Pure: works on `pg_restore --list` lines and blue's catalog.
+ * policies) waits for every table. Foreign keys between plain tables are taken out of pg_restore's
+ * hands: each is added NOT VALID and then validated, so the checks of two keys that touch the same
+ * table run side by side (see `foreignKeySql`). Pure: works on `pg_restore --list` lines and blue's catalog.
  */
+import { quoteIdent, quoteQualified } from './quote.js';
 
 /** One index or key constraint as blue's catalog names it, with the table it belongs to. */
 export interface TableObject {
@@ -61,4 +64,63 @@ function tableOf(line: string, owner: Map<string, string>): string | undefined {
 /** The list file for pg_restore --use-list with only `keep` active: every other entry commented out. */
 export function listWith(lines: ReadonlyArray<string>, keep: ReadonlySet<string>): string {
   return lines.map((l) => (/^\d+;/.test(l) && !keep.has(l) ? `;${l}` : l)).join('\n');
+}
+
+/** A foreign key between two plain tables, as blue's catalog defines it (`pg_get_constraintdef`, names qualified). */
+export interface ForeignKey {
+  readonly schema: string;
+  readonly table: string;
+  readonly name: string;
+  /** The referenced table's `tableKey`. */
+  readonly references: string;
+  /** `FOREIGN KEY (...) REFERENCES schema.table(...) ...`, with ` NOT VALID` when blue's is not validated. */
+  readonly definition: string;
+  /** Blue has checked every row against it (convalidated). */
+  readonly validated: boolean;
+  /** Both tables' sizes: what the check reads (the largest go first). */
+  readonly bytes: number;
+}
+
+/**
+ * The foreign keys of `lines` that `keys` describes (TOC text `FK CONSTRAINT <schema> <table> <name> `,
+ * matched exactly as for the indexes), and the lines left for pg_restore. A line that more than one
+ * key's text could begin (names with spaces) stays with pg_restore: it cannot be told which it is.
+ */
+export function splitForeignKeys(lines: ReadonlyArray<string>, keys: ReadonlyArray<ForeignKey>): { foreignKeys: Map<string, ForeignKey>; rest: string[] } {
+  const printed = new Map<string, ForeignKey | null>();
+  for (const k of keys) {
+    const text = `FK CONSTRAINT ${k.schema} ${k.table} ${k.name} `;
+    printed.set(text, printed.has(text) ? null : k);
+  }
+  const foreignKeys = new Map<string, ForeignKey>();
+  const rest: string[] = [];
+  for (const line of lines) {
+    const head = /^\d+; \d+ \d+ /.exec(line);
+    const tail = head ? line.slice(head[0].length) : '';
+    // Every key whose text begins the line is a candidate (the owner's name follows the key's): one, or none is taken.
+    const candidates: Array<ForeignKey | null> = [];
+    if (tail.startsWith('FK CONSTRAINT ')) {
+      for (let at = tail.indexOf(' ', 'FK CONSTRAINT '.length); at !== -1; at = tail.indexOf(' ', at + 1)) {
+        const k = printed.get(tail.slice(0, at + 1));
+        if (k !== undefined) candidates.push(k);
+      }
+    }
+    if (candidates.length === 1 && candidates[0]) foreignKeys.set(line, candidates[0]);
+    else rest.push(line);
+  }
+  return { foreignKeys, rest };
+}
+
+/**
+ * The statements that make `key` on green as blue has it. A validated key is added NOT VALID (a
+ * moment's ShareRowExclusive lock on both tables, no scan) and then validated, which scans the
+ * referencing table under a lock that lets another key's check of the same tables run beside it
+ * (ShareUpdateExclusive on it, RowShare on the referenced one). The end state is blue's: validated.
+ * A key blue has not validated is added as it is (its definition says NOT VALID) and left so.
+ */
+export function foreignKeySql(key: ForeignKey): { add: string; validate?: string } {
+  const table = `ALTER TABLE ONLY ${quoteQualified(key.schema, key.table)}`;
+  return key.validated
+    ? { add: `${table} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition} NOT VALID`, validate: `${table} VALIDATE CONSTRAINT ${quoteIdent(key.name)}` }
+    : { add: `${table} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition}` };
 }

@@ -36,7 +36,19 @@ describe('a streaming clone (clone.backup "none")', () => {
       INSERT INTO kinds (n, f, r, ts, d, iv, j, js, arr, t, b, u, ip, p, m, flag) VALUES
         (123.450000, 'NaN', '-0', '2026-11-22 10:00:00+02', '2026-01-01', '1 day 2 hours', '{"b":1,"a":[1,2]}', '{"x": 1}', '{1,NULL,3}', '', '\\x00ff', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '10.0.0.1/24', '(1.5,2)', 'busy', true),
         (NULL, 1e300, 3.25, NULL, NULL, NULL, NULL, NULL, '{}', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-      SELECT setval('kinds_id_seq', 500);`);
+      SELECT setval('kinds_id_seq', 500);
+      -- Foreign keys as blue has them: one never validated (a row breaks it), a deferrable one with a
+      -- hostile name between tables with spaces, two keys checked against the same table, and one on a
+      -- partitioned table (made by pg_restore: PostgreSQL cannot add it NOT VALID).
+      CREATE TABLE loose (id int PRIMARY KEY, big_id bigint);
+      INSERT INTO loose VALUES (1, 5), (2, -1);
+      ALTER TABLE loose ADD CONSTRAINT loose_big_fkey FOREIGN KEY (big_id) REFERENCES big (id) NOT VALID;
+      CREATE TABLE "order lines" (id int PRIMARY KEY, ref_id int NOT NULL, big_id bigint NOT NULL REFERENCES big (id) ON DELETE CASCADE);
+      ALTER TABLE "order lines" ADD CONSTRAINT "fk; ""odd"" name" FOREIGN KEY (ref_id) REFERENCES refs (id) DEFERRABLE INITIALLY DEFERRED;
+      INSERT INTO "order lines" SELECT g, 1 + g % 1000, 1 + g % 1000000 FROM generate_series(1, 5000) g;
+      CREATE TABLE parted (id int PRIMARY KEY, big_id bigint REFERENCES big (id)) PARTITION BY RANGE (id);
+      CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (1000);
+      INSERT INTO parted SELECT g, g FROM generate_series(1, 999) g;`);
   });
   afterAll(() => rig?.stop());
 
@@ -51,7 +63,10 @@ describe('a streaming clone (clone.backup "none")', () => {
       expect(parts).toBeGreaterThan(12); // the big table in several block ranges, beside the others
       expect(stream!.detail).toMatch(/binary/);
       // big (65 MB) had its key and index built as soon as its rows were in; the small tables wait for the end.
-      expect(stream!.detail).toMatch(/indexes and keys of 1 table built as their rows landed/);
+      const post = clone.steps.find((s) => s.name === 'restore-indexes');
+      expect(post!.detail).toMatch(/those of 1 large table built as their rows landed/);
+      // The keys between plain tables added by us (the demo schema's 5; refs, loose and the two of "order lines"), all but loose's checked.
+      expect(post!.detail).toMatch(/; 9 foreign keys added, 8 checked beside the other work/);
       expect(clone.steps.map((s) => s.name)).toEqual(expect.arrayContaining(['dump-schema', 'restore-schema', 'stream-data', 'restore-indexes']));
       expect(clone.steps.map((s) => s.name)).not.toContain('dump');
       // The controller's disk holds the schema only.
@@ -60,6 +75,13 @@ describe('a streaming clone (clone.backup "none")', () => {
       expect(await sql(rig.sandbox.greenUrl, `SELECT last_value::int AS v FROM kinds_id_seq`)).toEqual([{ v: 500 }]);
       expect(await sql(rig.sandbox.greenUrl, `SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'big'`)).toEqual([{ n: 2 }]);
       expect(await sql(rig.sandbox.greenUrl, `SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 'refs'::regclass AND contype = 'f' AND convalidated`)).toEqual([{ n: 1 }]);
+      // Every foreign key as on blue: definition, validated or not, deferrable or not.
+      const keys = `SELECT conrelid::regclass::text AS t, conname AS name, pg_get_constraintdef(oid) AS def, convalidated AS valid, condeferred AS deferred
+                      FROM pg_constraint WHERE contype = 'f' ORDER BY 1, 2`;
+      const blueKeys = await sql(rig.sandbox.blueUrl, keys);
+      expect(blueKeys.map((k) => k.name)).toEqual(expect.arrayContaining(['loose_big_fkey', 'fk; "odd" name', 'order lines_big_id_fkey', 'parted_big_id_fkey']));
+      expect(await sql(rig.sandbox.greenUrl, keys)).toEqual(blueKeys);
+      expect(await sql(rig.sandbox.greenUrl, `SELECT convalidated AS v FROM pg_constraint WHERE conname = 'loose_big_fkey'`)).toEqual([{ v: false }]);
       await new Promise((r) => setTimeout(r, 500));
       const compare = await _compare(rig.deps);
       expect(compare.tables.filter((t) => t.status === 'differs' || t.status === 'missing-on-green')).toEqual([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupPostData, listWith, tableKey, type TableObject } from '../../src/core/post-data.js';
+import { type ForeignKey, foreignKeySql, groupPostData, listWith, splitForeignKeys, tableKey, type TableObject } from '../../src/core/post-data.js';
 
 // As `pg_restore --list` prints them (pg_dump 15), post-data section of a schema like the demo's plus hostile names.
 const LINES = [
@@ -45,5 +45,39 @@ describe('post-data items by table', () => {
     expect(text[5]).toBe(LINES[5]);
     expect(text.filter((l) => /^\d+;/.test(l))).toEqual([LINES[5]]);
     expect(text).toHaveLength(LINES.length);
+  });
+});
+
+describe('foreign keys taken from pg_restore', () => {
+  const key = (schema: string, table: string, name: string, validated = true): ForeignKey => ({ schema, table, name, references: tableKey('public', 't'), definition: 'FOREIGN KEY (x) REFERENCES public.t(id)', validated, bytes: 1 });
+  const FK_LINES = [
+    '3360; 2606 16500 FK CONSTRAINT public trades trades_order_id_fkey app',
+    '3361; 2606 16501 FK CONSTRAINT my schema order lines fk one app owner',
+    '3362; 2606 16502 FK CONSTRAINT public a b c app',
+    '3363; 2606 16503 FK CONSTRAINT public parted parted_fkey app',
+    '3364; 2606 16504 CONSTRAINT public trades trades_pkey app',
+  ];
+
+  it('matches each key by the exact text its names print as, and leaves the rest (and any doubt) to pg_restore', () => {
+    const keys = [
+      key('public', 'trades', 'trades_order_id_fkey'),
+      key('my schema', 'order lines', 'fk one'),
+      // Two keys whose texts could both begin line 3362: neither is taken.
+      key('public', 'a', 'b'),
+      key('public', 'a b', 'c'),
+    ];
+    const { foreignKeys, rest } = splitForeignKeys(FK_LINES, keys);
+    expect([...foreignKeys.entries()]).toEqual([[FK_LINES[0], keys[0]], [FK_LINES[1], keys[1]]]);
+    // Ambiguous, on a partitioned table (not in the catalog's list), and not a foreign key: pg_restore's.
+    expect(rest).toEqual([FK_LINES[2], FK_LINES[3], FK_LINES[4]]);
+  });
+
+  it('adds a validated key NOT VALID and checks it after; a key blue never validated stays so', () => {
+    expect(foreignKeySql(key('my schema', 'order "lines"', 'fk; x'))).toEqual({
+      add: 'ALTER TABLE ONLY "my schema"."order ""lines""" ADD CONSTRAINT "fk; x" FOREIGN KEY (x) REFERENCES public.t(id) NOT VALID',
+      validate: 'ALTER TABLE ONLY "my schema"."order ""lines""" VALIDATE CONSTRAINT "fk; x"',
+    });
+    const loose = { ...key('public', 't2', 'k', false), definition: 'FOREIGN KEY (x) REFERENCES public.t(id) NOT VALID' };
+    expect(foreignKeySql(loose)).toEqual({ add: 'ALTER TABLE ONLY "public"."t2" ADD CONSTRAINT "k" FOREIGN KEY (x) REFERENCES public.t(id) NOT VALID' });
   });
 });
