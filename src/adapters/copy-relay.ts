@@ -41,8 +41,17 @@ export class CopyOutRelay extends Readable {
   /** Destroyed before the rows ended (the other side failed): the rest is read and dropped, so the session can go on. */
   private discarding = false;
 
-  constructor(private readonly text: string) {
+  /** `onBytes` is told the size of every run of messages relayed (progress, without a stream stage of its own). */
+  constructor(
+    private readonly text: string,
+    private readonly onBytes?: (bytes: number) => void,
+  ) {
     super();
+  }
+
+  private relay(run: Buffer): void {
+    this.onBytes?.(run.length);
+    this.wanted = this.push(run);
   }
 
   submit(connection: PgConnection): void {
@@ -100,18 +109,49 @@ export class CopyOutRelay extends Readable {
    * so should it stop taking them, its session is not left inside a half-sent one.
    */
   private walk(incoming: Buffer): void {
-    this.pending.push(incoming);
-    this.pendingBytes += incoming.length;
-    // A long message arrives over many chunks: join them once it is all here, not at every chunk.
-    if (this.pendingBytes < this.needed) return;
-    const chunk = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.needed = 0;
+    let chunk = incoming;
+    // The message the last read cut is completed from the head of this one: only its own bytes are
+    // copied (concatenating whole reads copied every byte of the COPY once more, for nearly every read).
+    while (this.pendingBytes) {
+      const missing = this.needed - this.pendingBytes;
+      if (chunk.length < missing) {
+        this.pending.push(chunk);
+        this.pendingBytes += chunk.length;
+        return;
+      }
+      const head = Buffer.concat([...this.pending, chunk.subarray(0, missing)], this.needed);
+      chunk = chunk.subarray(missing);
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.needed = 0;
+      const whole = 1 + head.readUInt32BE(1);
+      if (whole > head.length) {
+        // Only the header was cut: now the message's length is known.
+        this.pending = [head];
+        this.pendingBytes = head.length;
+        this.needed = whole;
+        continue;
+      }
+      const code = head[0];
+      if (code === COPY_DATA) {
+        if (!this.discarding) this.relay(head);
+      } else if (code === COPY_DONE) {
+        this.finish(chunk);
+        return;
+      } else if (code !== COPY_OUT_RESPONSE && !INTERSPERSED.has(code)) {
+        this.finish(Buffer.concat([head, chunk]));
+        return;
+      }
+    }
+    if (chunk.length) this.walkWhole(chunk);
+  }
+
+  /** `walk` for a chunk that begins with a message's first byte. */
+  private walkWhole(chunk: Buffer): void {
     let at = 0;
     let runStart = -1;
     const flushRun = (end: number) => {
-      if (runStart >= 0 && end > runStart && !this.discarding) this.wanted = this.push(chunk.subarray(runStart, end));
+      if (runStart >= 0 && end > runStart && !this.discarding) this.relay(chunk.subarray(runStart, end));
       runStart = -1;
     };
     while (at < chunk.length) {

@@ -5,7 +5,6 @@
  * servers are the same major (every type's binary form is then the same), text otherwise.
  */
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import { foreignKeySql, type ForeignKey, tableKey, type TableObject } from '../core/post-data.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../core/quote.js';
 import { CopyOutRelay, relayInto } from './copy-relay.js';
@@ -208,19 +207,15 @@ export async function streamTables(options: {
           const whole = !unit.blocks;
           if (whole) await green.query(`BEGIN; TRUNCATE ONLY ${quoteQualified(unit.schema, unit.name)}`);
           // Blue's CopyData messages go to green as they are: no row is copied out of its message on the way.
-          const out = new CopyOutRelay(copyOutSql(unit, options.binary));
+          const out = new CopyOutRelay(copyOutSql(unit, options.binary), (bytes) => {
+            progress.bytes += bytes;
+            // The caller throttles: told on every run of rows, it shows a line a second.
+            options.onProgress?.(progress);
+          });
           void blue.query(out as unknown as pg.Submittable);
           const copyOptions = [options.binary ? 'FORMAT binary' : '', whole ? 'FREEZE' : ''].filter(Boolean).join(', ');
           const into = green.query(relayInto(`COPY ${quoteQualified(unit.schema, unit.name)} (${unit.columns.map(quoteIdent).join(', ')}) FROM STDIN${copyOptions ? ` (${copyOptions})` : ''}`));
-          const count = new Transform({
-            transform(chunk: Buffer, _enc, done) {
-              progress.bytes += chunk.length;
-              // The caller throttles: told on every chunk, it shows a line a second.
-              options.onProgress?.(progress);
-              done(null, chunk);
-            },
-          });
-          await pipeline(out, count, into);
+          await pipeline(out, into);
           if (whole) await green.query('COMMIT');
           progress.rows += Number((into as unknown as { rowCount?: number }).rowCount ?? 0);
           progress.unitsDone++;
