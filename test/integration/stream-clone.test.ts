@@ -48,7 +48,12 @@ describe('a streaming clone (clone.backup "none")', () => {
       INSERT INTO "order lines" SELECT g, 1 + g % 1000, 1 + g % 1000000 FROM generate_series(1, 5000) g;
       CREATE TABLE parted (id int PRIMARY KEY, big_id bigint REFERENCES big (id)) PARTITION BY RANGE (id);
       CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (1000);
-      INSERT INTO parted SELECT g, g FROM generate_series(1, 999) g;`);
+      INSERT INTO parted SELECT g, g FROM generate_series(1, 999) g;
+      -- Inheritance: a whole table is copied with COPY table TO, which must not take its children's rows.
+      CREATE TABLE animal (id int PRIMARY KEY, name text);
+      CREATE TABLE dog (PRIMARY KEY (id)) INHERITS (animal);
+      INSERT INTO animal VALUES (1, 'cat');
+      INSERT INTO dog VALUES (2, 'rex'), (3, 'fido');`);
   });
   afterAll(() => rig?.stop());
 
@@ -75,6 +80,7 @@ describe('a streaming clone (clone.backup "none")', () => {
       expect(await sql(rig.sandbox.greenUrl, `SELECT last_value::int AS v FROM kinds_id_seq`)).toEqual([{ v: 500 }]);
       expect(await sql(rig.sandbox.greenUrl, `SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'big'`)).toEqual([{ n: 2 }]);
       expect(await sql(rig.sandbox.greenUrl, `SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 'refs'::regclass AND contype = 'f' AND convalidated`)).toEqual([{ n: 1 }]);
+      expect(await sql(rig.sandbox.greenUrl, `SELECT (SELECT count(*) FROM ONLY animal)::int AS parent, (SELECT count(*) FROM animal)::int AS whole, (SELECT count(*) FROM dog)::int AS dogs`)).toEqual([{ parent: 1, whole: 3, dogs: 2 }]);
       // Every foreign key as on blue: definition, validated or not, deferrable or not.
       const keys = `SELECT conrelid::regclass::text AS t, conname AS name, pg_get_constraintdef(oid) AS def, convalidated AS valid, condeferred AS deferred
                       FROM pg_constraint WHERE contype = 'f' ORDER BY 1, 2`;
