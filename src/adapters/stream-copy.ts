@@ -5,7 +5,7 @@
  * servers are the same major (every type's binary form is then the same), text otherwise.
  */
 import { pipeline } from 'node:stream/promises';
-import { foreignKeySql, type ForeignKey, tableKey, type TableObject } from '../core/post-data.js';
+import { type ForeignKey, tableKey, type TableObject } from '../core/post-data.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../core/quote.js';
 import { CopyOutRelay, relayInto } from './copy-relay.js';
 import type pg from 'pg';
@@ -99,6 +99,20 @@ export async function foreignKeys(blue: Client, snapshot: string): Promise<Forei
   } finally {
     await blue.query('COMMIT');
   }
+}
+
+/**
+ * The statements that make `key` on green as blue has it. A validated key is added NOT VALID (a
+ * moment's ShareRowExclusive lock on both tables, no scan) and then validated, which scans the
+ * referencing table under a lock that lets another key's check of the same tables run beside it
+ * (ShareUpdateExclusive on it, RowShare on the referenced one). The end state is blue's: validated.
+ * A key blue has not validated is added as it is (its definition says NOT VALID) and left so.
+ */
+export function foreignKeySql(key: ForeignKey): { add: string; validate?: string } {
+  const table = `ALTER TABLE ONLY ${quoteQualified(key.schema, key.table)}`;
+  return key.validated
+    ? { add: `${table} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition} NOT VALID`, validate: `${table} VALIDATE CONSTRAINT ${quoteIdent(key.name)}` }
+    : { add: `${table} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition}` };
 }
 
 /**

@@ -4,9 +4,8 @@
  * which need the referenced table's key; triggers; partitioned indexes and their attachments; rules,
  * policies) waits for every table. Foreign keys between plain tables are taken out of pg_restore's
  * hands: each is added NOT VALID and then validated, so the checks of two keys that touch the same
- * table run side by side (see `foreignKeySql`). Pure: works on `pg_restore --list` lines and blue's catalog.
+ * table run side by side (see `foreignKeySql` in adapters/stream-copy.ts). Pure: works on `pg_restore --list` lines and blue's catalog.
  */
-import { quoteIdent, quoteQualified } from './quote.js';
 
 /** One index or key constraint as blue's catalog names it, with the table it belongs to. */
 export interface TableObject {
@@ -109,18 +108,4 @@ export function splitForeignKeys(lines: ReadonlyArray<string>, keys: ReadonlyArr
     else rest.push(line);
   }
   return { foreignKeys, rest };
-}
-
-/**
- * The statements that make `key` on green as blue has it. A validated key is added NOT VALID (a
- * moment's ShareRowExclusive lock on both tables, no scan) and then validated, which scans the
- * referencing table under a lock that lets another key's check of the same tables run beside it
- * (ShareUpdateExclusive on it, RowShare on the referenced one). The end state is blue's: validated.
- * A key blue has not validated is added as it is (its definition says NOT VALID) and left so.
- */
-export function foreignKeySql(key: ForeignKey): { add: string; validate?: string } {
-  const table = `ALTER TABLE ONLY ${quoteQualified(key.schema, key.table)}`;
-  return key.validated
-    ? { add: `${table} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition} NOT VALID`, validate: `${table} VALIDATE CONSTRAINT ${quoteIdent(key.name)}` }
-    : { add: `${table} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition}` };
 }

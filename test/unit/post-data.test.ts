@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type ForeignKey, foreignKeySql, groupPostData, listWith, splitForeignKeys, tableKey, type TableObject } from '../../src/core/post-data.js';
+import { type ForeignKey, groupPostData, listWith, splitForeignKeys, tableKey, type TableObject } from '../../src/core/post-data.js';
+import { foreignKeySql } from '../../src/adapters/stream-copy.js';
 
 // As `pg_restore --list` prints them (pg_dump 15), post-data section of a schema like the demo's plus hostile names.
 const LINES = [
