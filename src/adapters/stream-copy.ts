@@ -80,13 +80,18 @@ export async function tableObjects(blue: Client): Promise<TableObject[]> {
   return rows;
 }
 
+/** A read-only transaction on blue inside the exported `snapshot` (none in freeze mode: blue holds still), one round trip. */
+async function beginInSnapshot(blue: Client, snapshot: string, then?: string): Promise<void> {
+  await blue.query(['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', snapshot ? `SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}` : '', then ?? ''].filter(Boolean).join('; '));
+}
+
 /**
  * Blue's foreign keys from one plain table to another, as the rows being streamed see them (inside
  * `snapshot` when there is one), definitions with every name qualified. Keys on or to partitioned
  * tables are not here: PostgreSQL cannot add those NOT VALID, so pg_restore makes them as dumped.
  */
 export async function foreignKeys(blue: Client, snapshot: string): Promise<ForeignKey[]> {
-  await blue.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY${snapshot ? `; SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}` : ''}; SET LOCAL search_path = pg_catalog`);
+  await beginInSnapshot(blue, snapshot, 'SET LOCAL search_path = pg_catalog');
   try {
     const { rows } = await blue.query<{ schema: string; table: string; name: string; ref_schema: string; ref_table: string; definition: string; validated: boolean; bytes: string }>(
       `SELECT n.nspname AS schema, t.relname AS table, k.conname AS name, rn.nspname AS ref_schema, r.relname AS ref_table,
@@ -210,7 +215,7 @@ export async function streamTables(options: {
     withClient(options.blueUrl, (blue) =>
       withClient(options.greenUrl, async (green) => {
         // Replicate mode: every session reads the slot's exported snapshot. Freeze mode: blue holds still, none is needed.
-        await blue.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY${options.snapshot ? `; SET TRANSACTION SNAPSHOT ${quoteLiteral(options.snapshot)}` : ''}`);
+        await beginInSnapshot(blue, options.snapshot);
         // A failed copy is redone from scratch by the next clone: the commits need not wait for the disk.
         await green.query('SET synchronous_commit = off');
         while (queue.length && !failed) {

@@ -29,7 +29,7 @@ import { targetOf } from '../adapters/pointer.js';
 import { createPublication, createSlotWithSnapshot, createSubscription, dropPublication, dropSlot, dropSubscription, ensureHeartbeat, replicationNames, slotLag } from '../adapters/replication.js';
 import { addForeignKeys, type CopyUnit, foreignKeys, planCopy, sessionPool, streamTables, tableObjects, validateForeignKey } from '../adapters/stream-copy.js';
 import { type PostDataRunner, postDataRunner } from './post-data-runner.js';
-import { groupPostData, listWith, splitForeignKeys, tableKey } from '../core/post-data.js';
+import { groupPostData, keysFirst, listWith, splitForeignKeys, tableKey } from '../core/post-data.js';
 
 export interface CloneOptions {
   readonly dryRun?: boolean;
@@ -170,7 +170,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
       const early = new Map<string, { keys: string[]; indexes: string[] }>();
       for (const [table, items] of byTable) {
         if ((bytes.get(table) ?? 0) < Math.max(32 * 1048576, total / 50)) continue;
-        early.set(table, { keys: items.filter((l) => /^\d+; \d+ \d+ CONSTRAINT /.test(l)), indexes: items.filter((l) => !/^\d+; \d+ \d+ CONSTRAINT /.test(l)) });
+        early.set(table, keysFirst(items));
       }
       // The foreign keys as the streamed rows see them (inside the snapshot).
       const { foreignKeys: keys } = splitForeignKeys(active, await onBlue((b) => foreignKeys(b, replication?.snapshot ?? '')));

@@ -18,6 +18,18 @@ export interface TableObject {
 
 export const tableKey = (schema: string, table: string): string => `${schema}\u0000${table}`;
 
+/** A TOC line's text after `<dumpId>; <catalog oid> <oid> `, or undefined for a comment or anything else. */
+function tocTail(line: string): string | undefined {
+  const head = /^\d+; \d+ \d+ /.exec(line);
+  return head ? line.slice(head[0].length) : undefined;
+}
+
+/** A table's post-data lines split into its key constraints (built first: keys pointing at it need them) and the rest. */
+export function keysFirst(lines: ReadonlyArray<string>): { keys: string[]; indexes: string[] } {
+  const isKey = (l: string) => tocTail(l)?.startsWith('CONSTRAINT ') ?? false;
+  return { keys: lines.filter(isKey), indexes: lines.filter((l) => !isKey(l)) };
+}
+
 /**
  * A TOC line reads `<dumpId>; <catalog oid> <oid> <DESC> <schema> <name...> <owner>`, unquoted, so a
  * name with spaces cannot be split reliably; instead each line is matched against the exact texts
@@ -46,9 +58,8 @@ export function groupPostData(lines: ReadonlyArray<string>, objects: ReadonlyArr
 }
 
 function tableOf(line: string, owner: Map<string, string>): string | undefined {
-  const head = /^\d+; \d+ \d+ /.exec(line);
-  if (!head) return undefined;
-  const tail = line.slice(head[0].length);
+  const tail = tocTail(line);
+  if (tail === undefined) return undefined;
   if (!tail.startsWith('INDEX ') || tail.startsWith('INDEX ATTACH ')) {
     if (!tail.startsWith('CONSTRAINT ')) return undefined;
   }
@@ -94,8 +105,7 @@ export function splitForeignKeys(lines: ReadonlyArray<string>, keys: ReadonlyArr
   const foreignKeys = new Map<string, ForeignKey>();
   const rest: string[] = [];
   for (const line of lines) {
-    const head = /^\d+; \d+ \d+ /.exec(line);
-    const tail = head ? line.slice(head[0].length) : '';
+    const tail = tocTail(line) ?? '';
     // Every key whose text begins the line is a candidate (the owner's name follows the key's): one, or none is taken.
     const candidates: Array<ForeignKey | null> = [];
     if (tail.startsWith('FK CONSTRAINT ')) {
