@@ -128,8 +128,9 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         await runPgTool({
           tool: 'pg_restore',
           args: ['--exit-on-error', `--jobs=${jobs}`, '--verbose', `--use-list=${path.join(dumpPath(), 'restore.list')}`, `--dbname=${database}`, dumpPath()],
-          // A failed restore is redone from scratch, so its commits need not wait for the disk; index builds get memory.
-          sessionOptions: '-c synchronous_commit=off -c maintenance_work_mem=256MB',
+          // A failed restore is redone from scratch, so its commits need not wait for the disk. Index builds
+          // keep green's own maintenance_work_mem (BENCHMARKS.md, "maintenance_work_mem for the post-data").
+          sessionOptions: '-c synchronous_commit=off',
           url: config.green,
           serverMajor: blueMajor,
           binDir: config.binDir,
@@ -153,7 +154,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
       runPgTool({
         tool: 'pg_restore',
         args: ['--exit-on-error', `--section=${section}`, ...(parallel ? [`--jobs=${jobs}`] : []), `--use-list=${path.join(dumpPath(), list)}`, `--dbname=${database}`, schemaFile()],
-        sessionOptions: '-c synchronous_commit=off -c maintenance_work_mem=256MB',
+        sessionOptions: '-c synchronous_commit=off',
         url: config.green,
         serverMajor: blueMajor,
         binDir: config.binDir,
@@ -178,8 +179,12 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         label: 'green',
         secrets: config.secrets,
         applicationName: 'bluegreen clone (foreign keys)',
-        // As the restore's sessions: a failed clone is redone from scratch; the checks' joins get memory.
-        setup: `SET synchronous_commit = off; SET maintenance_work_mem = '256MB'`,
+        // As the restore's sessions: a failed clone is redone from scratch. A check is a hash anti-join
+        // that PostgreSQL runs with work_mem = maintenance_work_mem; once the referenced keys outgrow it,
+        // it spills in batches whatever the size, and a batch that fits the CPU's cache is probed about
+        // twice as fast as a larger one (16 MB against 256 MB: BENCHMARKS.md, "maintenance_work_mem for
+        // the post-data").
+        setup: `SET synchronous_commit = off; SET maintenance_work_mem = '16MB'`,
       });
       const sessions = keySessions;
       let n = 0;
