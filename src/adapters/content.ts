@@ -10,6 +10,7 @@
 import { type KeyRange, planColumns, type RangeHash, type RowKey, type TableReader, type Window } from '../core/content-diff.js';
 import { quoteIdent, quoteQualified } from '../core/quote.js';
 import type { Client } from './pg.js';
+import { HASHED_BY_OID, typesHolding } from './type-walk.js';
 
 export interface Column {
   readonly name: string;
@@ -38,13 +39,13 @@ export async function canHash(client: Client, type: string): Promise<boolean> {
   const known = hashableBySession.get(client) ?? new Map<string, boolean>();
   hashableBySession.set(client, known);
   if (!known.has(type)) {
-    // An enum's hash is its value's OID, which differs between two databases holding the same label:
-    // enums (and arrays of them) are hashed by their text.
-    const isEnum = await client
-      .query<{ e: boolean }>(`SELECT t.typtype = 'e' OR coalesce(el.typtype = 'e', false) AS e FROM pg_type t LEFT JOIN pg_type el ON el.oid = t.typelem WHERE t.oid = $1::regtype`, [type])
-      .then((r) => r.rows[0]?.e ?? false, () => false);
+    // An enum's hash is its label's OID, a regclass's the relation's: the same value has another OID on
+    // the other side, at any depth (an array of them, a composite holding one...). Those are hashed by
+    // their text. A type the walk cannot read is hashed as text too: a false difference is possible
+    // then, a false match is not.
+    const oidHashed = await typesHolding(client, [type], HASHED_BY_OID).then((hit) => hit.has(type), () => true);
     // The type's hash function is looked up even for a NULL: an error means there is none.
-    const ok = !isEnum && (await client.query(`SELECT hash_record_extended(ROW(NULL::${type}), 0)`).then(() => true, () => false));
+    const ok = !oidHashed && (await client.query(`SELECT hash_record_extended(ROW(NULL::${type}), 0)`).then(() => true, () => false));
     known.set(type, ok);
   }
   return known.get(type)!;

@@ -2,12 +2,14 @@
  * Table data streamed from blue to green without touching the controller's disk: each table (or each
  * block range of a large one) is a COPY out of a session on blue that reads the replication slot's
  * exported snapshot, piped straight into a COPY on green; several run at once. Binary format when both
- * servers are the same major (every type's binary form is then the same), text otherwise.
+ * servers are the same major (every built-in type's binary form is then the same) and the table holds no
+ * value whose binary form only blue understands (a reg* OID, an extension's type); text otherwise.
  */
 import { pipeline } from 'node:stream/promises';
 import { type ForeignKey, tableKey, type TableObject } from '../core/post-data.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../core/quote.js';
 import { CopyOutRelay, relayInto } from './copy-relay.js';
+import { NOT_PORTABLE_IN_BINARY, typesHolding } from './type-walk.js';
 import type pg from 'pg';
 import { type Client, type ConnectOptions, withClient } from './pg.js';
 
@@ -19,6 +21,11 @@ export interface CopyUnit {
   readonly blocks?: { readonly from: number; readonly to: number };
   /** On-disk bytes this unit covers, for progress and the estimate of time left. */
   readonly bytes: number;
+  /**
+   * Whether its rows may travel in binary when both servers are the same major: not when a column's type
+   * is or holds a reg* value or an extension's base type (`NOT_PORTABLE_IN_BINARY`).
+   */
+  readonly binary: boolean;
 }
 
 /**
@@ -27,10 +34,10 @@ export interface CopyUnit {
  * others) is split into block ranges, about four parts a worker, between 8 and 256 MB each.
  */
 export async function planCopy(blue: Client, jobs: number): Promise<CopyUnit[]> {
-  const { rows } = await blue.query<{ schema: string; name: string; pages: number; bytes: string; columns: string[] }>(
+  const { rows } = await blue.query<{ schema: string; name: string; pages: number; bytes: string; columns: string[]; types: string[] }>(
     `SELECT n.nspname AS schema, c.relname AS name, pg_relation_size(c.oid) / current_setting('block_size')::int AS pages,
             pg_total_relation_size(c.oid)::text AS bytes,
-            array_agg(a.attname::text ORDER BY a.attnum) AS columns
+            array_agg(a.attname::text ORDER BY a.attnum) AS columns, array_agg(a.atttypid::text ORDER BY a.attnum) AS types
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
       WHERE c.relkind = 'r' AND c.relpersistence = 'p' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -39,21 +46,23 @@ export async function planCopy(blue: Client, jobs: number): Promise<CopyUnit[]> 
         AND n.nspname NOT LIKE 'pg_toast%' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
       GROUP BY c.oid, n.nspname, c.relname ORDER BY pg_total_relation_size(c.oid) DESC`,
   );
+  const textOnly = await typesHolding(blue, [...new Set(rows.flatMap((t) => t.types))], NOT_PORTABLE_IN_BINARY);
   const units: CopyUnit[] = [];
   const blockSize = 8192;
   const totalBytes = rows.reduce((n, t) => n + t.pages * blockSize, 0);
   const chunkBytes = Math.min(256 * 1048576, Math.max(8 * 1048576, totalBytes / (Math.max(1, jobs) * 4)));
   for (const t of rows) {
     const bytes = Number(t.bytes);
+    const binary = !t.types.some((type) => textOnly.has(type));
     const chunkPages = Math.max(1, Math.floor(chunkBytes / blockSize));
     if (t.pages <= chunkPages || t.pages * blockSize <= totalBytes / Math.max(1, jobs)) {
-      units.push({ schema: t.schema, name: t.name, columns: t.columns, bytes });
+      units.push({ schema: t.schema, name: t.name, columns: t.columns, bytes, binary });
       continue;
     }
     // The last range is open-ended: rows the snapshot sees past the size read now are included.
     for (let from = 0; from < t.pages; from += chunkPages) {
       const last = from + chunkPages >= t.pages;
-      units.push({ schema: t.schema, name: t.name, columns: t.columns, blocks: { from, to: last ? Number.MAX_SAFE_INTEGER : from + chunkPages }, bytes: Math.round((bytes * Math.min(chunkPages, t.pages - from)) / t.pages) });
+      units.push({ schema: t.schema, name: t.name, columns: t.columns, blocks: { from, to: last ? Number.MAX_SAFE_INTEGER : from + chunkPages }, bytes: Math.round((bytes * Math.min(chunkPages, t.pages - from)) / t.pages), binary });
     }
   }
   return units;
@@ -215,9 +224,11 @@ export async function streamTables(options: {
     withClient(options.blueUrl, (blue) =>
       withClient(options.greenUrl, async (green) => {
         // Replicate mode: every session reads the slot's exported snapshot. Freeze mode: blue holds still, none is needed.
-        await beginInSnapshot(blue, options.snapshot);
+        // An empty search_path on both sides, as pg_dump and pg_restore run: a name in a value's text form
+        // (a regclass) is written qualified on blue and read back as that same object on green.
+        await beginInSnapshot(blue, options.snapshot, `SET LOCAL search_path = ''`);
         // A failed copy is redone from scratch by the next clone: the commits need not wait for the disk.
-        await green.query('SET synchronous_commit = off');
+        await green.query(`SET synchronous_commit = off; SET search_path = ''`);
         while (queue.length && !failed) {
           const unit = queue.shift()!;
           // A whole table is emptied and loaded in one transaction, so its rows can be written frozen
@@ -226,13 +237,14 @@ export async function streamTables(options: {
           const whole = !unit.blocks;
           if (whole) await green.query(`BEGIN; TRUNCATE ONLY ${quoteQualified(unit.schema, unit.name)}`);
           // Blue's CopyData messages go to green as they are: no row is copied out of its message on the way.
-          const out = new CopyOutRelay(copyOutSql(unit, options.binary), (bytes) => {
+          const binary = options.binary && unit.binary;
+          const out = new CopyOutRelay(copyOutSql(unit, binary), (bytes) => {
             progress.bytes += bytes;
             // The caller throttles: told on every run of rows, it shows a line a second.
             options.onProgress?.(progress);
           });
           void blue.query(out as unknown as pg.Submittable);
-          const copyOptions = [options.binary ? 'FORMAT binary' : '', whole ? 'FREEZE' : ''].filter(Boolean).join(', ');
+          const copyOptions = [binary ? 'FORMAT binary' : '', whole ? 'FREEZE' : ''].filter(Boolean).join(', ');
           const into = green.query(relayInto(`COPY ${quoteQualified(unit.schema, unit.name)} (${unit.columns.map(quoteIdent).join(', ')}) FROM STDIN${copyOptions ? ` (${copyOptions})` : ''}`));
           await pipeline(out, into);
           if (whole) await green.query('COMMIT');

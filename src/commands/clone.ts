@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { withDatabase } from '../core/conninfo.js';
+import { displayName } from '../core/quote.js';
 import { BlueGreenError } from '../core/errors.js';
 import { advance, newCutover, type CutoverState } from '../core/state.js';
 import type { Report } from '../core/report.js';
@@ -58,6 +59,13 @@ function dirBytes(dir: string): number {
  * The clone's steps; `release` closes the replication connection, `settle` waits for post-data work
  * still running after a failure (so nothing of ours holds green when the failure is handled).
  */
+/** How the rows travelled: binary between equal majors, except the tables whose types only blue reads in binary. */
+function formatOf(units: ReadonlyArray<CopyUnit>, sameMajor: boolean): string {
+  if (!sameMajor) return 'text';
+  const inText = new Set(units.filter((u) => !u.binary).map((u) => displayName(u.schema, u.name)));
+  return inText.size ? `binary; in text: ${[...inText].join(', ')} (a reg* or extension type)` : 'binary';
+}
+
 function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<CutoverState>) => Promise<void>, options: CloneOptions, resetGreen: boolean): { steps: Step[]; release(): Promise<void>; settle(): Promise<void> } {
   const { config, progress } = deps;
   const jobs = String(options.jobs ?? 2);
@@ -277,7 +285,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
           await withClient(config.blue, (b) => withClient(config.green, (g) => syncSequences(b, g), conn(deps, 'green', 'clone')), conn(deps, 'blue', 'clone'));
           const seconds = (performance.now() - start) / 1000;
           const retained = state().forward ? (await onBlue((b) => slotLag(b, state().forward!.slot))).retainedBytes : undefined;
-          return `${result.rows} rows, ${(result.bytes / 1048576).toFixed(1)} MB in ${seconds.toFixed(1)} s (${(result.bytes / 1048576 / Math.max(seconds, 0.001)).toFixed(1)} MB/s, ${greenMajor === blueMajor ? 'binary' : 'text'}, ${units.length} parts)${retained !== undefined ? `; WAL kept on blue for the slot meanwhile: ${(retained / 1048576).toFixed(1)} MB` : ''}`;
+          return `${result.rows} rows, ${(result.bytes / 1048576).toFixed(1)} MB in ${seconds.toFixed(1)} s (${(result.bytes / 1048576 / Math.max(seconds, 0.001)).toFixed(1)} MB/s, ${formatOf(units, greenMajor === blueMajor)}, ${units.length} parts)${retained !== undefined ? `; WAL kept on blue for the slot meanwhile: ${(retained / 1048576).toFixed(1)} MB` : ''}`;
         },
       },
       {
