@@ -55,10 +55,6 @@ function dirBytes(dir: string): number {
   return readdirSync(dir).reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
 }
 
-/**
- * The clone's steps; `release` closes the replication connection, `settle` waits for post-data work
- * still running after a failure (so nothing of ours holds green when the failure is handled).
- */
 /** How the rows travelled: binary between equal majors, except the tables whose types only blue reads in binary. */
 function formatOf(units: ReadonlyArray<CopyUnit>, sameMajor: boolean): string {
   if (!sameMajor) return 'text';
@@ -66,6 +62,10 @@ function formatOf(units: ReadonlyArray<CopyUnit>, sameMajor: boolean): string {
   return inText.size ? `binary; in text: ${[...inText].join(', ')} (a reg* or extension type)` : 'binary';
 }
 
+/**
+ * The clone's steps; `release` closes the replication connection, `settle` waits for post-data work
+ * still running after a failure (so nothing of ours holds green when the failure is handled).
+ */
 function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<CutoverState>) => Promise<void>, options: CloneOptions, resetGreen: boolean): { steps: Step[]; release(): Promise<void>; settle(): Promise<void> } {
   const { config, progress } = deps;
   const jobs = String(options.jobs ?? 2);
