@@ -58,8 +58,10 @@ function dirBytes(dir: string): number {
 /** How the rows travelled: binary between equal majors, except the tables whose types only blue reads in binary. */
 function formatOf(units: ReadonlyArray<CopyUnit>, sameMajor: boolean): string {
   if (!sameMajor) return 'text';
-  const inText = new Set(units.filter((u) => !u.binary).map((u) => displayName(u.schema, u.name)));
-  return inText.size ? `binary; in text: ${[...inText].join(', ')} (a reg* or extension type)` : 'binary';
+  const inText = [...new Set(units.filter((u) => !u.binary).map((u) => displayName(u.schema, u.name)))];
+  if (!inText.length) return 'binary';
+  const named = inText.length > 5 ? `${inText.slice(0, 5).join(', ')} and ${inText.length - 5} more` : inText.join(', ');
+  return `binary; in text: ${named} (a reg* or extension type)`;
 }
 
 /**
