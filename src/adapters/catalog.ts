@@ -278,7 +278,11 @@ async function readObjects(client: Client): Promise<Record<string, string>> {
   const snapshot: Record<string, string> = {};
   const tables = await client.query<{ key: string; def: string }>(
     `SELECT format('%I.%I', n.nspname, c.relname) AS key, CASE c.relkind WHEN 'p' THEN 'partitioned table' ELSE 'table' END ||
-            CASE WHEN c.relpersistence = 'u' THEN ' (unlogged)' ELSE '' END AS def
+            CASE WHEN c.relpersistence = 'u' THEN ' (unlogged)' ELSE '' END ||
+            CASE WHEN c.relkind = 'p' THEN ' by ' || pg_get_partkeydef(c.oid) ELSE '' END ||
+            CASE WHEN c.relispartition THEN (SELECT format(' partition of %I.%I ', pn.nspname, p.relname) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
+                                               JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid) || pg_get_expr(c.relpartbound, c.oid)
+                 ELSE '' END AS def
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p') AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}`,
   );
@@ -296,16 +300,20 @@ async function readObjects(client: Client): Promise<Record<string, string>> {
   for (const r of columns.rows) snapshot[`column ${r.key}`] = r.def;
   // PostgreSQL 18 records NOT NULL as constraints (contype 'n'); every version has it in the column's
   // definition, which is where this snapshot keeps it: a 15 → 18 upgrade must not read as drift.
+  // What PostgreSQL derives from a parent is the parent's entry, not one of its own: constraints
+  // cloned onto partitions (conparentid), CHECKs inherited and not declared locally, index partitions
+  // and triggers cloned onto partitions. Their generated names differ after any restore, and a
+  // partition made on the standby from its parent gets them by itself.
   const constraints = await client.query<{ key: string; def: string }>(
     `SELECT format('%I.%I.%I', n.nspname, c.relname, k.conname) AS key, pg_get_constraintdef(k.oid) AS def
        FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE k.contype <> 'n' AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}`,
+      WHERE k.contype <> 'n' AND k.conparentid = 0 AND (k.conislocal OR k.coninhcount = 0) AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}`,
   );
   for (const r of constraints.rows) snapshot[`constraint ${r.key}`] = r.def;
   const indexes = await client.query<{ key: string; def: string }>(
     `SELECT format('%I.%I', n.nspname, ic.relname) AS key, regexp_replace(pg_get_indexdef(i.indexrelid), '^CREATE (UNIQUE )?INDEX \\S+ ', 'CREATE \\1INDEX ') AS def
        FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
-      WHERE ${USER_NAMESPACE} AND ${NOT_EXTENSION('i.indrelid')}`,
+      WHERE NOT ic.relispartition AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('i.indrelid')}`,
   );
   for (const r of indexes.rows) snapshot[`index ${r.key}`] = r.def;
   const sequences = await client.query<{ key: string; def: string }>(
@@ -317,7 +325,7 @@ async function readObjects(client: Client): Promise<Record<string, string>> {
   const triggers = await client.query<{ key: string; def: string }>(
     `SELECT format('%I.%I.%I', n.nspname, c.relname, t.tgname) AS key, pg_get_triggerdef(t.oid) AS def
        FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE NOT t.tgisinternal AND t.tgname <> $1 AND ${USER_NAMESPACE}`,
+      WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND t.tgname <> $1 AND ${USER_NAMESPACE}`,
     [GUARD_TRIGGER],
   );
   for (const r of triggers.rows) snapshot[`trigger ${r.key}`] = r.def;

@@ -76,8 +76,16 @@ async function constraintDefs(client: Client, table: string): Promise<Array<{ na
   );
 }
 
+/** `PARTITION BY …` for a partitioned table on the serving side, or '' for a plain one. */
+export async function partitionByClause(from: Client, table: string): Promise<string> {
+  const row = await withCatalogSearchPath(from, () =>
+    queryOne<{ k: string | null }>(from, `SELECT CASE WHEN relkind = 'p' THEN pg_get_partkeydef(oid) END AS k FROM pg_class WHERE oid = $1::regclass`, [sqlName(table)]),
+  );
+  return row?.k ? ` PARTITION BY ${row.k}` : '';
+}
+
 /** Owner and grants of a relation, as statements for the standby. */
-async function ownershipSql(client: Client, relation: string, kind: 'TABLE' | 'MATERIALIZED VIEW' | 'SEQUENCE'): Promise<string[]> {
+export async function ownershipSql(client: Client, relation: string, kind: 'TABLE' | 'MATERIALIZED VIEW' | 'SEQUENCE'): Promise<string[]> {
   const row = await queryOne<{ owner: string; grants: Array<{ grantee: string; privilege: string; grantable: boolean }> }>(
     client,
     `SELECT pg_get_userbyid(c.relowner) AS owner,
@@ -146,7 +154,7 @@ export async function carrySchema(from: Client, to: Client, actions: ReadonlyArr
         const [schema] = splitRaw(a.table).map(unquote);
         await to.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
         const columns = await columnDefs(from, a.table);
-        await to.query(`CREATE TABLE ${sqlName(a.table)} (${columns.map((c) => columnSql(c)).join(', ')})`);
+        await to.query(`CREATE TABLE ${sqlName(a.table)} (${columns.map((c) => columnSql(c)).join(', ')})${await partitionByClause(from, a.table)}`);
         for (const k of await constraintDefs(from, a.table)) {
           const sql = `ALTER TABLE ${sqlName(a.table)} ADD CONSTRAINT ${quoteIdent(k.name)} ${k.def}`;
           if (k.type === 'f') foreignKeys.push(sql);

@@ -14,9 +14,11 @@ import { assessWindow, type CarryAction, describeCarry, type Loss, type WindowVe
 import { readSchema } from '../adapters/catalog.js';
 import { type Client, withClient } from '../adapters/pg.js';
 import {
-  carrySchema, catchUp, copyColumnsByKey, emptyForResync, countValues, hasRows, readPublished, refreshSubscription, setNotNull, setPublicationTables, sharedColumns, subscribedTables, waitForTableSync,
+  carrySchema, catchUp, copyColumnsByKey, sqlName, emptyForResync, countValues, hasRows, readPublished, refreshSubscription, setNotNull, setPublicationTables, sharedColumns, subscribedTables, waitForTableSync,
 } from '../adapters/schema-carry.js';
 import { writeFileAtomic } from '../adapters/state-store.js';
+import { carryPartitions, isPartitionAction, partitionRoot, rowsNeverReplicated } from '../adapters/partition-carry.js';
+import { quoteQualified } from '../core/quote.js';
 import { resetSubscriptionErrors } from '../adapters/replication.js';
 import { installWriteGuard } from '../adapters/write-guard.js';
 import { lastPart, tableOf } from '../core/window.js';
@@ -100,7 +102,17 @@ export async function carry(deps: Pick<Deps, 'config' | 'progress'>, state: Cuto
   const held = verdict.carry.filter((a) => a.kind === 'republish' && !acceptDataLoss && lossyTables.has(a.table));
   const actions: CarryAction[] = verdict.carry.filter((a) => !held.includes(a));
   if (!actions.length) return { verdict, carried: [], held: held.map(describeCarry) };
-  const outcome = await carrySchema(from, to, actions.filter((a) => a.kind !== 'republish'));
+  // Partitions go between the tables they belong to and the columns, keys and indexes that follow them.
+  const schemaActions = actions.filter((a) => a.kind !== 'republish');
+  const cut = schemaActions.findIndex(isPartitionAction);
+  const head = cut < 0 ? schemaActions : schemaActions.slice(0, cut);
+  const tail = cut < 0 ? [] : schemaActions.slice(cut).filter((a) => !isPartitionAction(a));
+  const first = await carrySchema(from, to, head);
+  await carryPartitions(from, to, schemaActions.filter(isPartitionAction));
+  const second = await carrySchema(from, to, tail);
+  const outcome = { tablesToSync: [...first.tablesToSync, ...second.tablesToSync], columnsToCopy: [...first.columnsToCopy, ...second.columnsToCopy] };
+  const partitions = schemaActions.filter(isPartitionAction);
+  const copiedAfresh: string[] = [];
   // New tables on the serving side must be frozen with the rest when traffic leaves it.
   await installWriteGuard(from, { lockTimeout: '5s' });
   await installWriteGuard(to);
@@ -111,8 +123,9 @@ export async function carry(deps: Pick<Deps, 'config' | 'progress'>, state: Cuto
       await refreshSubscription(to, link.subscription, false);
       for (const t of republish) await emptyForResync(to, t);
     }
-    await setPublicationTables(from, link.publication, await sharedColumns(from, to));
-    if (outcome.tablesToSync.length || republish.length) await refreshSubscription(to, link.subscription, true);
+    const shared = await sharedColumns(from, to);
+    await setPublicationTables(from, link.publication, shared);
+    if (outcome.tablesToSync.length || republish.length || partitions.length) await refreshSubscription(to, link.subscription, true);
     if (outcome.columnsToCopy.length) {
       await catchUp(from, to, 60_000);
       for (const c of outcome.columnsToCopy) {
@@ -122,7 +135,24 @@ export async function carry(deps: Pick<Deps, 'config' | 'progress'>, state: Cuto
       }
     }
     await waitForTableSync(to, link.subscription, 10 * 60_000, (n) => deps.progress.update(`Copying ${n} table${n > 1 ? 's' : ''} by table sync`));
-    for (const t of republish) {
+    // A table attached with rows in it on the serving side: those rows were never published. Its
+    // root is copied afresh (PostgreSQL's table sync, race-free with the stream), never left short.
+    const roots = new Set<string>();
+    for (const p of partitions.filter((a) => a.kind !== 'detach')) {
+      deps.progress.update(`Checking that ${p.table}'s rows reached ${verdict.to}`);
+      if ((await rowsNeverReplicated(from, to, p.table)) > 0) roots.add(await partitionRoot(from, p.table));
+    }
+    for (const root of roots) {
+      deps.progress.update(`Copying ${root} afresh: a partition's rows were never replicated`);
+      await setPublicationTables(from, link.publication, shared.filter((t) => quoteQualified(t.schema, t.name) !== sqlName(root)));
+      await refreshSubscription(to, link.subscription, false);
+      await emptyForResync(to, root);
+      await setPublicationTables(from, link.publication, shared);
+      await refreshSubscription(to, link.subscription, true);
+      await waitForTableSync(to, link.subscription, 10 * 60_000, (n) => deps.progress.update(`Copying ${n} table${n > 1 ? 's' : ''} by table sync`));
+      copiedAfresh.push(`copy ${root} afresh (a partition attached on ${verdict.from} held rows that were never replicated)`);
+    }
+    for (const t of [...republish, ...roots]) {
       if ((await hasRows(from, t)) && !(await hasRows(to, t))) {
         throw new BlueGreenError(`${t} was copied afresh to ${verdict.to} but is empty there while ${verdict.from} has rows`, {
           hint: `Nothing was flipped. Run \`bluegreen sync-schema\` again; ${verdict.to}'s log says why table sync copied nothing.`,
@@ -132,7 +162,7 @@ export async function carry(deps: Pick<Deps, 'config' | 'progress'>, state: Cuto
     // The apply worker may have failed on what was missing; from here, a new failure is news.
     await resetSubscriptionErrors(to, link.subscription);
   }
-  return { verdict, carried: actions.map(describeCarry), held: held.map(describeCarry) };
+  return { verdict, carried: [...actions.map(describeCarry), ...copiedAfresh], held: held.map(describeCarry) };
 }
 
 export interface SyncSchemaResult extends Report {

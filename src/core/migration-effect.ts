@@ -6,7 +6,7 @@
  */
 import { RULES, type Direction, type RuleId } from './migration-lint.js';
 import { describeDifference, diffSchemas, enumLabels, type SchemaSnapshot } from './schema-diff.js';
-import { indexTable, lastPart, parseColumn, parseKey, tableOf } from './window.js';
+import { indexTable, lastPart, parseColumn, parseKey, parseTableDef, tableOf } from './window.js';
 
 export interface EffectFinding {
   /** The schema object as readSchema names it, or the table a data change touched. */
@@ -69,7 +69,7 @@ export function judgeEffect(
       case 'table':
         if (ignore.has(key.name)) break;
         if (a === undefined) add(d.object, change, 'drop-table');
-        else if (b !== undefined) add(d.object, change, 'persistence');
+        else if (b !== undefined) add(d.object, change, parseTableDef(a).core === parseTableDef(b).core ? 'partition' : 'persistence');
         break;
       case 'column': {
         const table = tableOf(key.name);

@@ -19,6 +19,12 @@ export type CarryAction =
   | { readonly kind: 'enum-value'; readonly type: string; readonly label: string; readonly after?: string }
   | { readonly kind: 'sequence'; readonly sequence: string }
   | { readonly kind: 'table'; readonly table: string }
+  /** A partition the standby lacks, made there from its parent (which gives it the inherited keys, indexes and triggers). */
+  | { readonly kind: 'partition'; readonly table: string; readonly parent: string; readonly bound: string; readonly depth: number }
+  /** A table both sides have that the serving side attached as a partition. */
+  | { readonly kind: 'attach'; readonly table: string; readonly parent: string; readonly bound: string; readonly depth: number }
+  /** A partition the serving side detached (or dropped): detached on the standby too, its rows kept there. */
+  | { readonly kind: 'detach'; readonly table: string; readonly parent: string }
   | { readonly kind: 'column'; readonly table: string; readonly column: string; readonly add: boolean }
   | { readonly kind: 'constraint'; readonly table: string; readonly constraint: string }
   | { readonly kind: 'index'; readonly table: string; readonly index: string }
@@ -99,6 +105,20 @@ export function parseColumn(definition: string): { type: string; notNull: boolea
   return { type: notNull ? head.slice(0, -' not null'.length) : head, notNull };
 }
 
+/** A table's snapshot definition taken apart: `partitioned table by RANGE (at) partition of public.x FOR VALUES …`. */
+export interface TableShape {
+  /** Kind, persistence and partition key: what logical replication cannot follow when it changes. */
+  readonly core: string;
+  readonly partitioned: boolean;
+  readonly partitionOf?: { readonly parent: string; readonly bound: string };
+}
+
+export function parseTableDef(definition: string): TableShape {
+  const m = /^(.*?) partition of ((?:"(?:[^"]|"")*"|[^ ."]+)\.(?:"(?:[^"]|"")*"|[^ ."]+)) (FOR VALUES .*|DEFAULT)$/s.exec(definition);
+  const core = m ? m[1] : definition;
+  return { core, partitioned: core.startsWith('partitioned table'), partitionOf: m ? { parent: m[2], bound: m[3] } : undefined };
+}
+
 const isUnique = (definition: string | undefined) => !!definition && /^(UNIQUE|PRIMARY KEY|EXCLUDE)\b|^CREATE UNIQUE INDEX/.test(definition);
 
 export function assessWindow(input: WindowInputs): WindowVerdict {
@@ -116,6 +136,18 @@ export function assessWindow(input: WindowInputs): WindowVerdict {
   const tablesTo = new Set(entries(toNow, 'table').map((t) => t.name));
   const hasPrimaryKey = (table: string) => entries(fromNow, 'constraint').some((c) => tableOf(c.name) === table && c.def.startsWith('PRIMARY KEY'));
   const newTables = new Set<string>();
+  // Partitions are published through their root (publish_via_partition_root): their rows, columns
+  // and derived keys belong to the root's reasoning; only membership (made, attached, detached) is theirs.
+  const shape = (snapshot: SchemaSnapshot, table: string) => (snapshot[`table ${table}`] === undefined ? undefined : parseTableDef(snapshot[`table ${table}`]));
+  const isPartition = (table: string) => !!(shape(fromNow, table)?.partitionOf || shape(toNow, table)?.partitionOf || shape(baseline, table)?.partitionOf);
+  const depth = (table: string): number => {
+    const parent = shape(fromNow, table)?.partitionOf?.parent;
+    return parent && parent !== table ? 1 + depth(parent) : 0;
+  };
+  /** New partitions on the standby: their own (not inherited) constraints and indexes are carried after them. */
+  const arriving = new Set<string>();
+  /** Tables detached or attached on the standby: PostgreSQL turns their derived keys and indexes into their own (or back) there too. */
+  const regrouped = new Set<string>();
 
   // What the serving side took away or changed since it started serving: cannot be carried.
   for (const [key, before] of Object.entries(baseline)) {
@@ -125,12 +157,20 @@ export function assessWindow(input: WindowInputs): WindowVerdict {
     const standby = toNow[key];
     if (now === before) continue;
     switch (p.kind) {
-      case 'table':
-        if (now === undefined && standby !== undefined) losses.push({ object: key, what: `dropped on ${from}; ${to} still has it, with the rows it had then` });
-        else if (now !== undefined) losses.push({ object: key, what: `changed on ${from} (${before} → ${now}): logical replication cannot follow it` });
+      case 'table': {
+        const was = parseTableDef(before);
+        const onStandby = standby === undefined ? undefined : parseTableDef(standby);
+        if (now === undefined && was.partitionOf && onStandby?.partitionOf) {
+          // pg_partman's retention: a partition dropped on the serving side leaves the root's rows without it.
+          carry.push({ kind: 'detach', table: p.name, parent: onStandby.partitionOf.parent });
+          notes.push(`partition ${p.name} was dropped on ${from}: it is detached on ${to} and kept there as a table with its rows (drop it when you no longer need them)`);
+        } else if (now === undefined && standby !== undefined) losses.push({ object: key, what: `dropped on ${from}; ${to} still has it, with the rows it had then` });
+        else if (now !== undefined && parseTableDef(now).core !== was.core) losses.push({ object: key, what: `changed on ${from} (${before} → ${now}): logical replication cannot follow it` });
         break;
+      }
       case 'column': {
         if (!tablesFrom.has(tableOf(p.name))) break; // the table's own loss says it
+        if (isPartition(tableOf(p.name))) break; // a partition's columns are its root's
         if (now === undefined) {
           if (standby !== undefined) losses.push({ object: key, what: `dropped on ${from}: ${to} keeps the column, and rows ${from} writes from now on have no value for it there${parseColumn(standby).notNull && !standby.includes(' default ') ? ' (NOT NULL without a default: replication into ' + to + ' stops at the first such row)' : ''}` });
           break;
@@ -179,7 +219,21 @@ export function assessWindow(input: WindowInputs): WindowVerdict {
   }
   for (const s of entries(fromNow, 'sequence')) if (toNow[s.key] === undefined) carry.push({ kind: 'sequence', sequence: s.name });
   for (const t of entries(fromNow, 'table')) {
-    if (tablesTo.has(t.name)) continue;
+    const part = parseTableDef(t.def).partitionOf;
+    const standby = shape(toNow, t.name);
+    if (standby) {
+      // Membership changed on the serving side: follow it on the standby (detach first, then attach).
+      const same = part && standby.partitionOf && part.parent === standby.partitionOf.parent && part.bound === standby.partitionOf.bound;
+      if (standby.partitionOf && !same) carry.push({ kind: 'detach', table: t.name, parent: standby.partitionOf.parent });
+      if (part && !same) carry.push({ kind: 'attach', table: t.name, parent: part.parent, bound: part.bound, depth: depth(t.name) });
+      if ((standby.partitionOf || part) && !same) regrouped.add(t.name);
+      continue;
+    }
+    if (part) {
+      arriving.add(t.name);
+      carry.push({ kind: 'partition', table: t.name, parent: part.parent, bound: part.bound, depth: depth(t.name) });
+      continue;
+    }
     if (!hasPrimaryKey(t.name)) {
       losses.push({ object: t.key, what: `new on ${from} without a primary key: it cannot be replicated to ${to}, so its rows would stay behind (add a primary key)` });
       continue;
@@ -190,7 +244,7 @@ export function assessWindow(input: WindowInputs): WindowVerdict {
   const published = input.published;
   for (const c of entries(fromNow, 'column')) {
     const table = tableOf(c.name);
-    if (newTables.has(table) || !tablesTo.has(table) || !tablesFrom.has(table)) continue;
+    if (newTables.has(table) || !tablesTo.has(table) || !tablesFrom.has(table) || isPartition(table)) continue;
     const onStandby = toNow[c.key] !== undefined;
     const columns = published?.get(table);
     const isPublished = columns === null || (columns !== undefined && columns.includes(lastPart(c.name)));
@@ -199,19 +253,19 @@ export function assessWindow(input: WindowInputs): WindowVerdict {
   }
   if (published) {
     for (const table of tablesFrom) {
-      if (tablesTo.has(table) && !published.has(table)) carry.push({ kind: 'republish', table });
+      if (tablesTo.has(table) && !published.has(table) && !shape(fromNow, table)?.partitionOf) carry.push({ kind: 'republish', table });
     }
   }
   for (const k of entries(fromNow, 'constraint')) {
     const table = tableOf(k.name);
-    if (newTables.has(table) || !tablesTo.has(table) || toNow[k.key] !== undefined) continue;
+    if (newTables.has(table) || regrouped.has(table) || !(tablesTo.has(table) || arriving.has(table)) || toNow[k.key] !== undefined) continue;
     carry.push({ kind: 'constraint', table, constraint: lastPart(k.name) });
   }
   const constraintIndexes = new Set(entries(fromNow, 'constraint').map((k) => `${splitRaw(k.name)[0]}.${splitRaw(k.name)[2]}`));
   for (const i of entries(fromNow, 'index')) {
     const table = indexTable(i.def);
-    if (!table || toNow[i.key] !== undefined || constraintIndexes.has(i.name)) continue;
-    if (newTables.has(table) || tablesTo.has(table) || toNow[`materialized view ${table}`] !== undefined || fromNow[`materialized view ${table}`] !== undefined) {
+    if (!table || toNow[i.key] !== undefined || constraintIndexes.has(i.name) || regrouped.has(table)) continue;
+    if (newTables.has(table) || tablesTo.has(table) || arriving.has(table) || toNow[`materialized view ${table}`] !== undefined || fromNow[`materialized view ${table}`] !== undefined) {
       carry.push({ kind: 'index', table, index: i.name });
     }
   }
@@ -222,11 +276,19 @@ export function assessWindow(input: WindowInputs): WindowVerdict {
   return { from, to, carry: order(carry), losses, notes };
 }
 
-const ORDER: ReadonlyArray<CarryAction['kind']> = ['enum', 'enum-value', 'sequence', 'table', 'column', 'republish', 'constraint', 'index', 'materialized-view'];
+const ORDER: ReadonlyArray<CarryAction['kind']> = ['enum', 'enum-value', 'sequence', 'table', 'detach', 'partition', 'attach', 'column', 'republish', 'constraint', 'index', 'materialized-view'];
 
-/** Dependency order: types before the tables that use them, tables before their indexes, indexes last but views. */
+const depthOf = (a: CarryAction) => ('depth' in a ? a.depth : 0);
+
+/**
+ * Dependency order: types before the tables that use them, a partition's parent before it (the
+ * shallower first), tables before their indexes, indexes last but views.
+ */
 function order(actions: CarryAction[]): CarryAction[] {
-  return actions.map((a, i) => ({ a, i })).sort((x, y) => ORDER.indexOf(x.a.kind) - ORDER.indexOf(y.a.kind) || x.i - y.i).map((x) => x.a);
+  return actions
+    .map((a, i) => ({ a, i }))
+    .sort((x, y) => ORDER.indexOf(x.a.kind) - ORDER.indexOf(y.a.kind) || depthOf(x.a) - depthOf(y.a) || x.i - y.i)
+    .map((x) => x.a);
 }
 
 /** One line per carry action, as `sync-schema --dry-run` and `status` print them. */
@@ -242,6 +304,12 @@ export function describeCarry(a: CarryAction): string {
       return `create table ${a.table}, publish it and copy its rows`;
     case 'column':
       return a.add ? `add column ${a.table}.${a.column}, publish it and copy its values by key` : `publish column ${a.table}.${a.column} again and copy its values by key`;
+    case 'partition':
+      return `create partition ${a.table} of ${a.parent} ${a.bound}`;
+    case 'attach':
+      return `attach ${a.table} to ${a.parent} ${a.bound}`;
+    case 'detach':
+      return `detach partition ${a.table} from ${a.parent}`;
     case 'republish':
       return `publish table ${a.table} again (it left the publication) and copy its rows afresh`;
     case 'constraint':

@@ -86,3 +86,78 @@ describe('the window verdict', () => {
     expect(splitSettingList('"a""b",c')).toEqual(['a"b', 'c']);
   });
 });
+
+describe('the window verdict with partitions (published through their root)', () => {
+  const parted: SchemaSnapshot = {
+    'table public.fills': 'partitioned table by RANGE (at)',
+    'column public.fills.id': 'bigint not null',
+    'column public.fills.at': 'timestamp with time zone not null',
+    'constraint public.fills.fills_pkey': 'PRIMARY KEY (id, at)',
+    'index public.fills_pkey': 'CREATE UNIQUE INDEX ON ONLY public.fills USING btree (id, at)',
+    'table public.fills_09': "table partition of public.fills FOR VALUES FROM ('2026-09-01') TO ('2026-10-01')",
+    'column public.fills_09.id': 'bigint not null',
+    'column public.fills_09.at': 'timestamp with time zone not null',
+  };
+  const pub = new Map([['public.fills', null]]);
+  const judgeParted = (fromNow: SchemaSnapshot, toNow: SchemaSnapshot = parted) =>
+    assessWindow({ from: 'blue', to: 'green', fromBaseline: parted, fromNow, toNow, published: pub });
+  const partition = (name: string, bound: string, of = 'public.fills', by = '') => ({
+    [`table public.${name}`]: `${by ? `partitioned table by ${by}` : 'table'} partition of ${of} ${bound}`,
+    [`column public.${name}.id`]: 'bigint not null',
+    [`column public.${name}.at`]: 'timestamp with time zone not null',
+  });
+
+  it('takes a leaf published through its root for covered: nothing to re-publish, nothing lost', () => {
+    const v = judgeParted(parted);
+    expect(v.carry).toEqual([]);
+    expect(v.losses).toEqual([]);
+  });
+
+  it('makes a new partition, sub-partitions after their parent, with the partition\'s own index after it', () => {
+    const v = judgeParted({
+      ...parted,
+      ...partition('fills_12_h0', 'FOR VALUES WITH (modulus 2, remainder 0)', 'public.fills_12'),
+      ...partition('fills_12', "FOR VALUES FROM ('2026-12-01') TO ('2027-01-01')", 'public.fills', 'HASH (id)'),
+      'index public.fills_12_h0_at': 'CREATE INDEX ON public.fills_12_h0 USING btree (at)',
+    });
+    expect(v.losses).toEqual([]);
+    expect(v.carry.map(describeCarry)).toEqual([
+      "create partition public.fills_12 of public.fills FOR VALUES FROM ('2026-12-01') TO ('2027-01-01')",
+      'create partition public.fills_12_h0 of public.fills_12 FOR VALUES WITH (modulus 2, remainder 0)',
+      'create index public.fills_12_h0_at on public.fills_12_h0',
+    ]);
+  });
+
+  it('follows an attach and a detach, without carrying the keys PostgreSQL moves with them', () => {
+    const standby = { ...parted, 'table public.loose': 'table', 'column public.loose.id': 'bigint not null', 'column public.loose.at': 'timestamp with time zone not null' };
+    const v = assessWindow({
+      from: 'blue', to: 'green', fromBaseline: standby, toNow: standby, published: new Map([['public.fills', null], ['public.loose', null]]),
+      fromNow: {
+        ...parted,
+        'table public.fills_09': 'table',
+        'constraint public.fills_09.fills_09_pkey': 'PRIMARY KEY (id, at)',
+        'index public.fills_09_pkey': 'CREATE UNIQUE INDEX ON public.fills_09 USING btree (id, at)',
+        ...partition('loose', "FOR VALUES FROM ('2026-10-01') TO ('2026-11-01')"),
+      },
+    });
+    expect(v.losses).toEqual([]);
+    expect(v.carry.map(describeCarry)).toEqual([
+      'detach partition public.fills_09 from public.fills',
+      "attach public.loose to public.fills FOR VALUES FROM ('2026-10-01') TO ('2026-11-01')",
+      'publish table public.fills_09 again (it left the publication) and copy its rows afresh',
+    ]);
+  });
+
+  it('detaches on the standby a partition the serving side dropped, keeping its rows, and says so', () => {
+    const fromNow = Object.fromEntries(Object.entries(parted).filter(([k]) => !k.includes('fills_09')));
+    const v = judgeParted(fromNow);
+    expect(v.losses).toEqual([]);
+    expect(v.carry.map(describeCarry)).toEqual(['detach partition public.fills_09 from public.fills']);
+    expect(v.notes.join('\n')).toMatch(/fills_09 was dropped on blue: it is detached on green and kept there/);
+  });
+
+  it('still refuses a change to the partition key or the persistence', () => {
+    const v = judgeParted({ ...parted, 'table public.fills': 'partitioned table by LIST (at)' });
+    expect(v.losses.map((l) => l.object)).toEqual(['table public.fills']);
+  });
+});
