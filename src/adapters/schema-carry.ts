@@ -262,7 +262,8 @@ export async function waitForTableSync(client: Client, subscription: string, tim
  * applied after the copy, and any applied before it is older than the snapshot the copy writes.
  * Only rows the standby has are updated: rows still on their way carry the columns themselves.
  */
-export async function copyColumnsByKey(from: Client, to: Client, table: string, columns: ReadonlyArray<string>, batch = 5000): Promise<number> {
+export async function copyColumnsByKey(from: Client, to: Client, table: string, columns: ReadonlyArray<string>, options: { lock?: boolean; batch?: number } = {}): Promise<number> {
+  const { lock = true, batch = 5000 } = options;
   const key = (
     await from.query<{ name: string }>(
       `SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
@@ -273,12 +274,13 @@ export async function copyColumnsByKey(from: Client, to: Client, table: string, 
   if (!key.length) throw new BlueGreenError(`${table} has no primary key: its values cannot be copied by key`, { hint: 'Add a primary key on both sides.' });
   const selected = [...key, ...columns].map(quoteIdent).join(', ');
   const set = columns.map((c) => `${quoteIdent(c)} = v.${quoteIdent(c)}`).join(', ');
-  const match = key.map((k) => `t.${quoteIdent(k)} = v.${quoteIdent(k)}`).join(' AND ');
+  // Only rows whose values differ are written: a column whose values are its default everywhere costs a read.
+  const match = `${key.map((k) => `t.${quoteIdent(k)} = v.${quoteIdent(k)}`).join(' AND ')} AND (${columns.map((c) => `t.${quoteIdent(c)} IS DISTINCT FROM v.${quoteIdent(c)}`).join(' OR ')})`;
   let copied = 0;
   await to.query('BEGIN');
   try {
     await to.query('SET LOCAL session_replication_role = replica');
-    await to.query(`LOCK TABLE ${sqlName(table)} IN SHARE ROW EXCLUSIVE MODE`);
+    if (lock) await to.query(`LOCK TABLE ${sqlName(table)} IN SHARE ROW EXCLUSIVE MODE`);
     await from.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
       await from.query(`DECLARE bluegreen_copy NO SCROLL CURSOR FOR SELECT row_to_json(x)::text AS r FROM (SELECT ${selected} FROM ${sqlName(table)}) x`);
@@ -297,6 +299,30 @@ export async function copyColumnsByKey(from: Client, to: Client, table: string, 
     await to.query('COMMIT');
   } catch (error) {
     await to.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+  return copied;
+}
+
+/**
+ * Copies every row of `table` from `from` into the same, empty table on `to`, in the stored columns
+ * (identity values kept). For a table nothing writes while it runs: one only the frozen side has.
+ */
+export async function copyRows(from: Client, to: Client, table: string, batch = 5000): Promise<number> {
+  const columns = (await columnDefs(from, table)).filter((c) => c.generated === '').map((c) => quoteIdent(c.name)).join(', ');
+  let copied = 0;
+  await from.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    await from.query(`DECLARE bluegreen_rows NO SCROLL CURSOR FOR SELECT row_to_json(x)::text AS r FROM (SELECT ${columns} FROM ${sqlName(table)}) x`);
+    for (;;) {
+      const { rows } = await from.query<{ r: string }>(`FETCH ${batch} FROM bluegreen_rows`);
+      if (!rows.length) break;
+      const res = await to.query(`INSERT INTO ${sqlName(table)} (${columns}) OVERRIDING SYSTEM VALUE SELECT ${columns} FROM json_populate_recordset(NULL::${sqlName(table)}, $1::json)`, [`[${rows.map((r) => r.r).join(',')}]`]);
+      copied += res.rowCount ?? 0;
+    }
+    await from.query('COMMIT');
+  } catch (error) {
+    await from.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
   return copied;

@@ -22,6 +22,7 @@ import { freezeInOneTrip, freezeWrites, openInOneTrip, unfreezeWrites } from '..
 import type { Deps } from './context.js';
 import type { PlanStep } from './plan.js';
 import { assess, carry, lossRefusal } from './sync-schema.js';
+import { carryAdditions } from './carry-additions.js';
 import { readLastCompare } from './compare.js';
 
 export interface FlipDirection {
@@ -105,6 +106,19 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
               findings.toSchemaAtFlip = await readSchema(to);
               const carried = outcome.carried.length ? `carried ${outcome.carried.length}: ${outcome.carried.join('; ')}` : 'nothing to carry';
               return findings.acceptedLosses ? `${carried}; ACCEPTED LOSS of ${findings.acceptedLosses.map((l) => l.object).join(', ')}` : `${carried}; lossless`;
+            },
+          } satisfies PlanStep,
+        ]
+      : []),
+    ...(replicate
+      ? [
+          {
+            name: `carry-to-${flip.from}`,
+            title: `Carrying what ${flip.to} adds to ${flip.from}, so replication back never stops on it`,
+            unbudgeted: true,
+            run: async () => {
+              const carried = await carryAdditions(to, from, { going: flip.to, leaving: flip.from });
+              return carried.length ? carried.join('; ') : { skipped: `${flip.from} has everything ${flip.to} adds` };
             },
           } satisfies PlanStep,
         ]

@@ -14,7 +14,7 @@ import { assessWindow, type CarryAction, describeCarry, type Loss, type WindowVe
 import { readSchema } from '../adapters/catalog.js';
 import { type Client, withClient } from '../adapters/pg.js';
 import {
-  carrySchema, catchUp, copyColumnsByKey, sqlName, emptyForResync, countValues, hasRows, readPublished, refreshSubscription, setNotNull, setPublicationTables, sharedColumns, subscribedTables, waitForTableSync,
+  type CarryOutcome, carrySchema, catchUp, copyColumnsByKey, sqlName, emptyForResync, countValues, hasRows, readPublished, refreshSubscription, setNotNull, setPublicationTables, sharedColumns, subscribedTables, waitForTableSync,
 } from '../adapters/schema-carry.js';
 import { writeFileAtomic } from '../adapters/state-store.js';
 import { carryPartitions, isPartitionAction, partitionRoot, rowsNeverReplicated } from '../adapters/partition-carry.js';
@@ -102,15 +102,8 @@ export async function carry(deps: Pick<Deps, 'config' | 'progress'>, state: Cuto
   const held = verdict.carry.filter((a) => a.kind === 'republish' && !acceptDataLoss && lossyTables.has(a.table));
   const actions: CarryAction[] = verdict.carry.filter((a) => !held.includes(a));
   if (!actions.length) return { verdict, carried: [], held: held.map(describeCarry) };
-  // Partitions go between the tables they belong to and the columns, keys and indexes that follow them.
   const schemaActions = actions.filter((a) => a.kind !== 'republish');
-  const cut = schemaActions.findIndex(isPartitionAction);
-  const head = cut < 0 ? schemaActions : schemaActions.slice(0, cut);
-  const tail = cut < 0 ? [] : schemaActions.slice(cut).filter((a) => !isPartitionAction(a));
-  const first = await carrySchema(from, to, head);
-  await carryPartitions(from, to, schemaActions.filter(isPartitionAction));
-  const second = await carrySchema(from, to, tail);
-  const outcome = { tablesToSync: [...first.tablesToSync, ...second.tablesToSync], columnsToCopy: [...first.columnsToCopy, ...second.columnsToCopy] };
+  const outcome = await carrySchemaInOrder(from, to, schemaActions);
   const partitions = schemaActions.filter(isPartitionAction);
   const copiedAfresh: string[] = [];
   // New tables on the serving side must be frozen with the rest when traffic leaves it.
@@ -163,6 +156,17 @@ export async function carry(deps: Pick<Deps, 'config' | 'progress'>, state: Cuto
     await resetSubscriptionErrors(to, link.subscription);
   }
   return { verdict, carried: [...actions.map(describeCarry), ...copiedAfresh], held: held.map(describeCarry) };
+}
+
+/** Runs the schema part of carry actions on `to`: partitions between the tables they belong to and the columns, keys and indexes that follow. */
+export async function carrySchemaInOrder(from: Client, to: Client, actions: ReadonlyArray<CarryAction>): Promise<Pick<CarryOutcome, 'tablesToSync' | 'columnsToCopy'>> {
+  const cut = actions.findIndex(isPartitionAction);
+  const head = cut < 0 ? actions : actions.slice(0, cut);
+  const tail = cut < 0 ? [] : actions.slice(cut).filter((a) => !isPartitionAction(a));
+  const first = await carrySchema(from, to, head);
+  await carryPartitions(from, to, actions.filter(isPartitionAction));
+  const second = await carrySchema(from, to, tail);
+  return { tablesToSync: [...first.tablesToSync, ...second.tablesToSync], columnsToCopy: [...first.columnsToCopy, ...second.columnsToCopy] };
 }
 
 export interface SyncSchemaResult extends Report {
