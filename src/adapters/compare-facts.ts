@@ -4,8 +4,28 @@
  * green's integrity findings.
  */
 import type { IntegrityFinding } from '../core/compare-model.js';
-import { checkIntegrity } from './catalog.js';
+import { checkIntegrity, USER_NAMESPACE } from './catalog.js';
 import type { Client } from './pg.js';
+
+/**
+ * Snapshot keys of objects PostgreSQL makes from a parent's and names itself: constraints cloned onto
+ * partitions or onto the tables referencing them (conparentid <> 0; their generated names follow the
+ * order things were created in, which no restore repeats), inherited constraints (conislocal false)
+ * and indexes that are partitions of a partitioned index. Each follows from its parent, which the
+ * diff compares: leaving them out hides nothing.
+ */
+export async function derivedObjectKeys(client: Client): Promise<Set<string>> {
+  const { rows } = await client.query<{ key: string }>(
+    `SELECT 'constraint ' || format('%I.%I.%I', n.nspname, c.relname, k.conname) AS key
+       FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE (k.conparentid <> 0 OR NOT k.conislocal) AND ${USER_NAMESPACE}
+     UNION ALL
+     SELECT 'index ' || format('%I.%I', n.nspname, c.relname)
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('i', 'I') AND c.relispartition AND ${USER_NAMESPACE}`,
+  );
+  return new Set(rows.map((r) => r.key));
+}
 
 /**
  * Blue's integrity findings that can match green's: every invalid constraint and index (catalog

@@ -9,10 +9,11 @@ import path from 'node:path';
 import { DEFAULT_DRILL, drillTable, multisetVerdict, type RowDifference } from '../core/content-diff.js';
 import { type CompareResult, type IntegrityFinding, invalidIndexesOnlyOnBlue, type TableComparison, verdict, weighAgainstBlue } from '../core/compare-model.js';
 import { displayName, quoteQualified, splitQualified } from '../core/quote.js';
-import { diffSchemas, type SchemaSnapshot } from '../core/schema-diff.js';
+import { diffSchemas, type SchemaDiff, type SchemaSnapshot, withoutKeys } from '../core/schema-diff.js';
 import type { Side } from '../core/state.js';
 import { checkIntegrity, countRowsWrittenSince, currentXid, type ForeignKeyRef, indexesOnCollation, listTables, materializedViews, readSchema, type TableRef } from '../adapters/catalog.js';
-import { blueIntegrityBeside } from '../adapters/compare-facts.js';
+import { blueIntegrityBeside, derivedObjectKeys } from '../adapters/compare-facts.js';
+import { ddlSince, hasDdlLog } from '../adapters/ddl-log.js';
 import { collationsInUse, collationVersions, readCollation } from '../adapters/database.js';
 import { collationDrift } from '../core/preflight-rules.js';
 import { buildTableSpec, multisetWindow, type Sides, tableReader } from '../adapters/content.js';
@@ -79,7 +80,19 @@ export async function _compare(deps: Deps, options: CompareOptions = {}): Promis
       progress.start('Reading schemas');
       const schemaStart = performance.now();
       const [blueSchema, greenSchema] = await Promise.all([readSchema(clients.blue), readSchema(clients.green)]);
-      let schema = diffSchemas(blueSchema, greenSchema, greenAtClone, greenAfterMigrations);
+      // Objects PostgreSQL derives from a parent's, named by it in whatever order they were made, are
+      // left out on both sides (a name derived on either): their parents are compared.
+      const derived = new Set([...(await derivedObjectKeys(clients.blue)), ...(await derivedObjectKeys(clients.green))]);
+      // Blue's DDL log since the clone is the only witness that lets compare say "DDL on blue".
+      const cloneStarted = state.history.find((h) => h.event === 'clone-started')?.at ?? state.createdAt;
+      const blueDdl = (await hasDdlLog(clients.blue)) ? await ddlSince(clients.blue, cloneStarted, 100_000) : undefined;
+      let schema: SchemaDiff = diffSchemas(
+        withoutKeys(blueSchema, derived),
+        withoutKeys(greenSchema, derived),
+        greenAtClone && withoutKeys(greenAtClone, derived),
+        greenAfterMigrations && withoutKeys(greenAfterMigrations, derived),
+        blueDdl,
+      );
       const schemaMs = Math.round(performance.now() - schemaStart);
 
       // Freeze mode after a switchover: blue is frozen and green takes writes, so those tables differ by design.
