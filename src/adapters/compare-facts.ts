@@ -4,7 +4,8 @@
  * green's integrity findings.
  */
 import type { IntegrityFinding } from '../core/compare-model.js';
-import { checkIntegrity, USER_NAMESPACE } from './catalog.js';
+import { displayName } from '../core/quote.js';
+import { checkIntegrity, NOT_EXTENSION, USER_NAMESPACE } from './catalog.js';
 import type { Client } from './pg.js';
 
 /**
@@ -25,6 +26,18 @@ export async function derivedObjectKeys(client: Client): Promise<Set<string>> {
       WHERE c.relkind IN ('i', 'I') AND c.relispartition AND ${USER_NAMESPACE}`,
   );
   return new Set(rows.map((r) => r.key));
+}
+
+/** Every table's columns (partitions and inheritance children included) in their order, by display name. */
+export async function columnOrders(client: Client): Promise<Map<string, string[]>> {
+  const { rows } = await client.query<{ schema: string; name: string; columns: string[] }>(
+    `SELECT n.nspname AS schema, c.relname AS name, array_agg(a.attname::text ORDER BY a.attnum) AS columns
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+      WHERE c.relkind IN ('r', 'p') AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}
+      GROUP BY 1, 2`,
+  );
+  return new Map(rows.map((r) => [displayName(r.schema, r.name), r.columns]));
 }
 
 /**

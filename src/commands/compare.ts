@@ -9,10 +9,10 @@ import path from 'node:path';
 import { DEFAULT_DRILL, drillTable, multisetVerdict, type RowDifference } from '../core/content-diff.js';
 import { type CompareResult, type IntegrityFinding, invalidIndexesOnlyOnBlue, type TableComparison, verdict, weighAgainstBlue } from '../core/compare-model.js';
 import { displayName, quoteQualified, splitQualified } from '../core/quote.js';
-import { diffSchemas, type SchemaDiff, type SchemaSnapshot, withoutKeys } from '../core/schema-diff.js';
+import { columnOrderDifferences, diffSchemas, type SchemaDiff, type SchemaSnapshot, withoutKeys } from '../core/schema-diff.js';
 import type { Side } from '../core/state.js';
 import { checkIntegrity, countRowsWrittenSince, currentXid, type ForeignKeyRef, indexesOnCollation, listTables, materializedViews, readSchema, type TableRef } from '../adapters/catalog.js';
-import { blueIntegrityBeside, derivedObjectKeys } from '../adapters/compare-facts.js';
+import { blueIntegrityBeside, columnOrders, derivedObjectKeys } from '../adapters/compare-facts.js';
 import { ddlSince, hasDdlLog } from '../adapters/ddl-log.js';
 import { collationsInUse, collationVersions, readCollation } from '../adapters/database.js';
 import { collationDrift } from '../core/preflight-rules.js';
@@ -86,13 +86,17 @@ export async function _compare(deps: Deps, options: CompareOptions = {}): Promis
       // Blue's DDL log since the clone is the only witness that lets compare say "DDL on blue".
       const cloneStarted = state.history.find((h) => h.event === 'clone-started')?.at ?? state.createdAt;
       const blueDdl = (await hasDdlLog(clients.blue)) ? await ddlSince(clients.blue, cloneStarted, 100_000) : undefined;
-      let schema: SchemaDiff = diffSchemas(
-        withoutKeys(blueSchema, derived),
-        withoutKeys(greenSchema, derived),
-        greenAtClone && withoutKeys(greenAtClone, derived),
-        greenAfterMigrations && withoutKeys(greenAfterMigrations, derived),
-        blueDdl,
-      );
+      let schema: SchemaDiff = {
+        ...diffSchemas(
+          withoutKeys(blueSchema, derived),
+          withoutKeys(greenSchema, derived),
+          greenAtClone && withoutKeys(greenAtClone, derived),
+          greenAfterMigrations && withoutKeys(greenAfterMigrations, derived),
+          blueDdl,
+        ),
+        // A warning, never a failure: the rows are the same, what SELECT * returns is not.
+        columnOrder: columnOrderDifferences(await columnOrders(clients.blue), await columnOrders(clients.green)),
+      };
       const schemaMs = Math.round(performance.now() - schemaStart);
 
       // Freeze mode after a switchover: blue is frozen and green takes writes, so those tables differ by design.

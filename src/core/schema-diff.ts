@@ -21,17 +21,6 @@ export interface SchemaDifference {
   readonly ddlOnBlue?: ReadonlyArray<DdlLogEntry>;
 }
 
-export interface SchemaDifference {
-  readonly object: string;
-  readonly kind: 'only-on-blue' | 'only-on-green' | 'changed';
-  readonly blue?: string;
-  readonly green?: string;
-  /** Why it is expected or not, in a few words. */
-  readonly reason: string;
-  /** The entries of blue's DDL log since the clone that changed this object (the evidence for "DDL on blue"). */
-  readonly ddlOnBlue?: ReadonlyArray<DdlLogEntry>;
-}
-
 /**
  * A table whose columns are in another order on green than on blue (pg_dump restores an inheritance
  * child's columns in its parent's order): not a difference in what it holds, but in what `SELECT *`
@@ -48,6 +37,8 @@ export interface ColumnOrderDifference {
 export interface SchemaDiff {
   readonly expected: ReadonlyArray<SchemaDifference>;
   readonly unexpected: ReadonlyArray<SchemaDifference>;
+  /** Warnings, never failures: tables whose columns both sides have come in another order. */
+  readonly columnOrder?: ReadonlyArray<ColumnOrderDifference>;
 }
 
 export const BLUE_DDL_REASON = 'blue changed since the clone (DDL on blue)';
@@ -104,6 +95,26 @@ export function diffSchemas(
 /** The snapshot without the entries named (PostgreSQL-derived objects): what `diffSchemas` should compare. */
 export function withoutKeys(snapshot: SchemaSnapshot, keys: ReadonlySet<string>): SchemaSnapshot {
   return Object.fromEntries(Object.entries(snapshot).filter(([key]) => !keys.has(key)));
+}
+
+export const COLUMN_ORDER_AFFECTS = 'SELECT * returns the columns in another order, and INSERT or COPY without a column list expects them in it';
+
+/**
+ * Tables (by display name) whose columns both sides have are in another order on green, with each
+ * side's whole order. Columns one side lacks (added by migrations) do not count: only the relative
+ * order of the shared ones can surprise an application.
+ */
+export function columnOrderDifferences(blue: ReadonlyMap<string, ReadonlyArray<string>>, green: ReadonlyMap<string, ReadonlyArray<string>>): ColumnOrderDifference[] {
+  const out: ColumnOrderDifference[] = [];
+  for (const [table, blueColumns] of [...blue].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const greenColumns = green.get(table);
+    if (!greenColumns) continue;
+    const shared = (mine: ReadonlyArray<string>, theirs: ReadonlyArray<string>) => mine.filter((c) => theirs.includes(c));
+    const onBlue = shared(blueColumns, greenColumns);
+    const onGreen = shared(greenColumns, blueColumns);
+    if (onBlue.some((c, i) => c !== onGreen[i])) out.push({ table, blue: blueColumns, green: greenColumns, affects: COLUMN_ORDER_AFFECTS });
+  }
+  return out;
 }
 
 /** The `+ … / - … / ~ …` line an operator reads for one difference. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { type IntegrityFinding, invalidIndexesOnlyOnBlue, verdict, weighAgainstBlue } from '../../src/core/compare-model.js';
 import { type DdlLogEntry, entriesTouching, entrySubjects, subjectsOf } from '../../src/core/ddl-evidence.js';
-import { BLUE_DDL_REASON, BLUE_SNAPSHOT_REASON, diffSchemas, UNEXPLAINED_REASON, withoutKeys } from '../../src/core/schema-diff.js';
+import { BLUE_DDL_REASON, BLUE_SNAPSHOT_REASON, columnOrderDifferences, diffSchemas, UNEXPLAINED_REASON, withoutKeys } from '../../src/core/schema-diff.js';
 
 const entry = (command: string, objectType: string, object: string): DdlLogEntry => ({ at: '2026-09-01T10:00:00.000Z', command, objectType, object });
 
@@ -56,6 +56,20 @@ describe('schema diff reasons', () => {
     const green = { ...atClone, 'constraint public.notes.notes_fill_fkey1': 'FOREIGN KEY (f) REFERENCES public.fills_08(id)' };
     expect(diffSchemas(blue, green, green, green, []).unexpected).toHaveLength(1);
     expect(diffSchemas(withoutKeys(blue, derived), withoutKeys(green, derived), withoutKeys(green, derived), undefined, []).unexpected).toEqual([]);
+  });
+});
+
+describe('column order', () => {
+  it('reports a table whose shared columns come in another order, with both whole orders', () => {
+    const blue = new Map([['public.login_events', ['id', 'kind', 'ip', 'at']], ['public.events', ['id', 'kind', 'at']]]);
+    const green = new Map([['public.login_events', ['id', 'kind', 'at', 'ip']], ['public.events', ['id', 'kind', 'at']]]);
+    const found = columnOrderDifferences(blue, green);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ table: 'public.login_events', blue: ['id', 'kind', 'ip', 'at'], green: ['id', 'kind', 'at', 'ip'] });
+    expect(found[0].affects).toMatch(/SELECT \*.*INSERT or COPY without a column list/);
+  });
+  it('ignores columns only one side has (a migration adds them last)', () => {
+    expect(columnOrderDifferences(new Map([['public.t', ['a', 'b']]]), new Map([['public.t', ['a', 'new', 'b']]]))).toEqual([]);
   });
 });
 
