@@ -18,8 +18,8 @@ export interface TableRef {
 }
 
 /** Schemas that are not the application's: system ones and ours (extension-owned objects are excluded separately). */
-const USER_NAMESPACE = `n.nspname NOT IN ('pg_catalog', 'information_schema', '${GUARD_SCHEMA}') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'`;
-const NOT_EXTENSION = (oid: string) => `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = ${oid} AND d.deptype = 'e')`;
+export const USER_NAMESPACE = `n.nspname NOT IN ('pg_catalog', 'information_schema', '${GUARD_SCHEMA}') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'`;
+export const NOT_EXTENSION = (oid: string) => `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = ${oid} AND d.deptype = 'e')`;
 
 export async function listTables(client: Client): Promise<TableRef[]> {
   const { rows } = await client.query<{ schema: string; name: string; has_pk: boolean; relreplident: string; unlogged: boolean }>(
@@ -351,35 +351,54 @@ export interface ForeignKeyRef {
   readonly parent: string;
 }
 
+/** Which checks `checkIntegrity` runs in full; the costly ones (a scan each) may be limited. */
+export interface IntegrityScope {
+  /** Before the switchover in replicate mode green's sequences lag by design (synced at the flip). */
+  readonly sequencesMayLag: boolean;
+  /** Whether to count this foreign key's orphans (an anti-join): spare those proven orphan-free some other way. */
+  readonly checkForeignKey?: (fk: ForeignKeyRef) => boolean;
+  /** Whether to read the maximum (a scan) of the column this sequence (display name) serves. */
+  readonly checkSequence?: (sequence: string) => boolean;
+}
+
 /**
  * Integrity of one database: invalid constraints and indexes, foreign-key orphans, sequences behind
- * their column. `checkForeignKey` may spare foreign keys already proven orphan-free some other way.
+ * their column. Each finding carries an identity free of generated names, so green's can be matched
+ * with blue's. Constraints cloned from a partitioned table's (conparentid <> 0) are the parent's: its
+ * finding covers them, and an orphan count per clone would be wrong (a clone referencing one
+ * partition counts every row that references another).
  */
-export async function checkIntegrity(client: Client, sequencesMayLag: boolean, checkForeignKey: (fk: ForeignKeyRef) => boolean = () => true): Promise<IntegrityFinding[]> {
+export async function checkIntegrity(client: Client, scope: IntegrityScope): Promise<IntegrityFinding[]> {
+  return withCatalogSearchPath(client, () => integrity(client, scope));
+}
+
+async function integrity(client: Client, { sequencesMayLag, checkForeignKey = () => true, checkSequence = () => true }: IntegrityScope): Promise<IntegrityFinding[]> {
   const findings: IntegrityFinding[] = [];
-  const invalid = await client.query<{ object: string }>(
-    `SELECT format('%I.%I.%I', n.nspname, c.relname, k.conname) AS object
+  const invalid = await client.query<{ object: string; identity: string }>(
+    `SELECT format('%I.%I.%I', n.nspname, c.relname, k.conname) AS object, format('%I.%I ', n.nspname, c.relname) || pg_get_constraintdef(k.oid) AS identity
        FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE NOT k.convalidated AND ${USER_NAMESPACE}`,
+      WHERE NOT k.convalidated AND k.conparentid = 0 AND ${USER_NAMESPACE}`,
   );
   for (const r of invalid.rows) {
-    findings.push({ check: 'invalid-constraint', object: r.object, detail: 'NOT VALID: run ALTER TABLE … VALIDATE CONSTRAINT', severity: 'fail' });
+    findings.push({ check: 'invalid-constraint', object: r.object, detail: 'NOT VALID: run ALTER TABLE … VALIDATE CONSTRAINT', severity: 'fail', identity: r.identity });
   }
-  const badIndexes = await client.query<{ object: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS object FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+  // The identity is the definition without the index's name, as the schema snapshot reads it.
+  const badIndexes = await client.query<{ object: string; identity: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS object, regexp_replace(pg_get_indexdef(i.indexrelid), '^CREATE (UNIQUE )?INDEX \\S+ ', 'CREATE \\1INDEX ') AS identity
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE (NOT i.indisvalid OR NOT i.indisready) AND ${USER_NAMESPACE}`,
   );
   for (const r of badIndexes.rows) {
-    findings.push({ check: 'invalid-index', object: r.object, detail: 'invalid (a failed CREATE INDEX CONCURRENTLY?): REINDEX or drop it', severity: 'fail' });
+    findings.push({ check: 'invalid-index', object: r.object, detail: 'invalid (a failed CREATE INDEX CONCURRENTLY?): REINDEX or drop it', severity: 'fail', identity: r.identity });
   }
-  const fks = await client.query<{ object: string; child_schema: string; child: string; child_cols: string[]; parent_schema: string; parent: string; parent_cols: string[] }>(
-    `SELECT format('%I.%I.%I', cn.nspname, c.relname, k.conname) AS object,
+  const fks = await client.query<{ object: string; definition: string; child_schema: string; child: string; child_cols: string[]; parent_schema: string; parent: string; parent_cols: string[] }>(
+    `SELECT format('%I.%I.%I', cn.nspname, c.relname, k.conname) AS object, pg_get_constraintdef(k.oid) AS definition,
             cn.nspname AS child_schema, c.relname AS child, pn.nspname AS parent_schema, p.relname AS parent,
             ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(n, o) JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.o)::text[] AS child_cols,
             ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY u(n, o) JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.o)::text[] AS parent_cols
        FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
        JOIN pg_class p ON p.oid = k.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace
-      WHERE k.contype = 'f' AND ${USER_NAMESPACE.replace(/n\.nspname/g, 'cn.nspname')}`,
+      WHERE k.contype = 'f' AND k.conparentid = 0 AND ${USER_NAMESPACE.replace(/n\.nspname/g, 'cn.nspname')}`,
   );
   for (const fk of fks.rows) {
     if (!checkForeignKey({ object: fk.object, child: displayName(fk.child_schema, fk.child), parent: displayName(fk.parent_schema, fk.parent) })) continue;
@@ -390,7 +409,13 @@ export async function checkIntegrity(client: Client, sequencesMayLag: boolean, c
         WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${quoteQualified(fk.parent_schema, fk.parent)} p WHERE ${join})`,
     );
     if (Number(rows[0].n) > 0) {
-      findings.push({ check: 'foreign-key-orphans', object: fk.object, detail: `${rows[0].n} rows reference a missing ${displayName(fk.parent_schema, fk.parent)} row`, severity: 'fail' });
+      findings.push({
+        check: 'foreign-key-orphans',
+        object: fk.object,
+        detail: `${rows[0].n} rows reference a missing ${displayName(fk.parent_schema, fk.parent)} row`,
+        severity: 'fail',
+        identity: `${quoteQualified(fk.child_schema, fk.child)} ${fk.definition}: ${rows[0].n} orphans`,
+      });
     }
   }
   const owned = await client.query<{ seq_schema: string; seq: string; schema: string; tbl: string; col: string; last_value: string | null }>(
@@ -402,6 +427,8 @@ export async function checkIntegrity(client: Client, sequencesMayLag: boolean, c
       WHERE d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') AND ${USER_NAMESPACE.replace(/n\.nspname/g, 'sn.nspname')}`,
   );
   for (const s of owned.rows) {
+    if (!checkSequence(displayName(s.seq_schema, s.seq))) continue;
+    const column = `${displayName(s.schema, s.tbl)}.${s.col}`;
     const { rows } = await client.query<{ max: string | null }>(`SELECT max(${quoteIdent(s.col)})::text AS max FROM ${quoteQualified(s.schema, s.tbl)}`);
     const max = rows[0].max;
     if (max === null || !/^-?\d+$/.test(max)) continue;
@@ -410,8 +437,9 @@ export async function checkIntegrity(client: Client, sequencesMayLag: boolean, c
       findings.push({
         check: 'sequence-behind',
         object: displayName(s.seq_schema, s.seq),
-        detail: `at ${s.last_value ?? 'unused'}, ${displayName(s.schema, s.tbl)}.${s.col} reaches ${max}: the next insert would collide${sequencesMayLag ? ' (synced at switchover)' : ''}`,
+        detail: `at ${s.last_value ?? 'unused'}, ${column} reaches ${max}: the next insert would collide${sequencesMayLag ? ' (synced at switchover)' : ''}`,
         severity: sequencesMayLag ? 'warn' : 'fail',
+        identity: `${column} at ${s.last_value ?? 'unused'} reaches ${max}`,
       });
     }
   }

@@ -76,13 +76,18 @@ export interface DdlEntry {
   readonly statement: string | null;
 }
 
+/** Whether the connected database keeps the DDL log (an empty log and none at all say different things). */
+export async function hasDdlLog(client: Client): Promise<boolean> {
+  const { rows } = await client.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${GUARD_SCHEMA}.${DDL_LOG_TABLE}`]);
+  return rows[0].ok;
+}
+
 /**
  * Schema changes made since `since` (ISO time) (pg-bluegreen's own are never recorded), oldest first, at most
  * `limit`. An empty list when the log is not installed.
  */
 export async function ddlSince(client: Client, since: string, limit = 50): Promise<DdlEntry[]> {
-  const installed = await client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${GUARD_SCHEMA}.${DDL_LOG_TABLE}`]);
-  if (!installed.rows[0].ok) return [];
+  if (!(await hasDdlLog(client))) return [];
   const { rows } = await client.query<{ at: Date; role: string; application: string | null; command: string; object_type: string | null; object: string | null; statement: string | null }>(
     `SELECT at, role, application, command, object_type, object, statement FROM ${GUARD_SCHEMA}.${DDL_LOG_TABLE}
       WHERE at > $1::timestamptz ORDER BY id LIMIT $2`,

@@ -66,8 +66,12 @@ export function renderCompare(r: CompareResult): string {
   const excluded = r.tables.flatMap((t) => (t.excludedColumns ?? []).map((c) => `${t.table}.${c.name} (${c.reason})`));
   if (excluded.length) out.push('', `Not compared by content: ${excluded.join('; ')}`);
   if (r.schema.expected.length) out.push('', `Schema changes the migrations explain (${r.schema.expected.length}):`, ...r.schema.expected.map((d) => `  ${describeDifference(d)}`));
-  if (r.schema.unexpected.length) out.push('', `UNEXPECTED schema differences (${r.schema.unexpected.length}):`, ...r.schema.unexpected.map((d) => `  ${describeDifference(d)}  [${d.reason}]`));
-  if (r.integrity.length) out.push('', 'Integrity on green:', ...r.integrity.map((f) => `  ${f.severity === 'fail' ? '✖' : '⚠'} ${f.check} ${f.object}: ${f.detail}`));
+  if (r.schema.unexpected.length) out.push('', `UNEXPECTED schema differences (${r.schema.unexpected.length}):`, ...r.schema.unexpected.map((d) => `  ${describeDifference(d)}  [${d.reason}${d.ddlOnBlue?.length ? `: ${d.ddlOnBlue.map((e) => `${e.command} ${e.object ?? ''} at ${e.at}`).join('; ')}` : ''}]`));
+  // Warnings, not differences: what SELECT * and column-list-less INSERT/COPY see changes.
+  if (r.schema.columnOrder?.length) {
+    out.push('', `Column order differs (${r.schema.columnOrder.length}, a warning): ${r.schema.columnOrder[0].affects}`, ...r.schema.columnOrder.map((c) => `  ⚠ ${c.table}: blue (${c.blue.join(', ')}), green (${c.green.join(', ')})`));
+  }
+  if (r.integrity.length) out.push('', 'Integrity on green:', ...r.integrity.map((f) => `  ${f.severity === 'fail' ? '✖' : '⚠'} ${f.check} ${f.object}${f.onlyOnBlue ? ' (on blue)' : ''}: ${f.detail}`));
   else out.push('', '✔ Integrity on green: no invalid constraint or index, no foreign-key orphan, sequences ahead of their columns.');
   const seconds = Math.max(r.ms, 1) / 1000;
   out.push(

@@ -7,11 +7,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_DRILL, drillTable, multisetVerdict, type RowDifference } from '../core/content-diff.js';
-import { type CompareResult, type IntegrityFinding, type TableComparison, verdict } from '../core/compare-model.js';
+import { type CompareResult, type IntegrityFinding, invalidIndexesOnlyOnBlue, type TableComparison, verdict, weighAgainstBlue } from '../core/compare-model.js';
 import { displayName, quoteQualified, splitQualified } from '../core/quote.js';
-import { diffSchemas, type SchemaSnapshot } from '../core/schema-diff.js';
+import { columnOrderDifferences, diffSchemas, type SchemaDiff, type SchemaSnapshot, withoutKeys } from '../core/schema-diff.js';
 import type { Side } from '../core/state.js';
 import { checkIntegrity, countRowsWrittenSince, currentXid, type ForeignKeyRef, indexesOnCollation, listTables, materializedViews, readSchema, type TableRef } from '../adapters/catalog.js';
+import { blueIntegrityBeside, columnOrders, derivedObjectKeys } from '../adapters/compare-facts.js';
+import { ddlSince, hasDdlLog } from '../adapters/ddl-log.js';
 import { collationsInUse, collationVersions, readCollation } from '../adapters/database.js';
 import { collationDrift } from '../core/preflight-rules.js';
 import { buildTableSpec, multisetWindow, type Sides, tableReader } from '../adapters/content.js';
@@ -78,7 +80,23 @@ export async function _compare(deps: Deps, options: CompareOptions = {}): Promis
       progress.start('Reading schemas');
       const schemaStart = performance.now();
       const [blueSchema, greenSchema] = await Promise.all([readSchema(clients.blue), readSchema(clients.green)]);
-      const schema = diffSchemas(blueSchema, greenSchema, greenAtClone, greenAfterMigrations);
+      // Objects PostgreSQL derives from a parent's, named by it in whatever order they were made, are
+      // left out on both sides (a name derived on either): their parents are compared.
+      const derived = new Set([...(await derivedObjectKeys(clients.blue)), ...(await derivedObjectKeys(clients.green))]);
+      // Blue's DDL log since the clone is the only witness that lets compare say "DDL on blue".
+      const cloneStarted = state.history.find((h) => h.event === 'clone-started')?.at ?? state.createdAt;
+      const blueDdl = (await hasDdlLog(clients.blue)) ? await ddlSince(clients.blue, cloneStarted, 100_000) : undefined;
+      let schema: SchemaDiff = {
+        ...diffSchemas(
+          withoutKeys(blueSchema, derived),
+          withoutKeys(greenSchema, derived),
+          greenAtClone && withoutKeys(greenAtClone, derived),
+          greenAfterMigrations && withoutKeys(greenAfterMigrations, derived),
+          blueDdl,
+        ),
+        // A warning, never a failure: the rows are the same, what SELECT * returns is not.
+        columnOrder: columnOrderDifferences(await columnOrders(clients.blue), await columnOrders(clients.green)),
+      };
       const schemaMs = Math.round(performance.now() - schemaStart);
 
       // Freeze mode after a switchover: blue is frozen and green takes writes, so those tables differ by design.
@@ -186,7 +204,15 @@ export async function _compare(deps: Deps, options: CompareOptions = {}): Promis
       const equalOnBlue = (fk: ForeignKeyRef) => blueSchema[`constraint ${fk.object}`] !== undefined && blueSchema[`constraint ${fk.object}`] === greenSchema[`constraint ${fk.object}`];
       const proven = (table: string) => tables.some((t) => t.table === table && t.status === 'ok' && t.method === 'key');
       // Before the switchover in replicate mode green's sequences lag by design (synced at the flip).
-      const integrity: IntegrityFinding[] = await checkIntegrity(clients.green, config.mode === 'replicate' && state.serving === 'blue', (fk) => !(equalOnBlue(fk) && proven(fk.child) && proven(fk.parent)));
+      const onGreen = await checkIntegrity(clients.green, {
+        sequencesMayLag: config.mode === 'replicate' && state.serving === 'blue',
+        checkForeignKey: (fk) => !(equalOnBlue(fk) && proven(fk.child) && proven(fk.parent)),
+      });
+      // What blue has identically is no fault of the copy; an invalid index pg_dump left behind, no loss.
+      const onBlue = await blueIntegrityBeside(clients.blue, onGreen);
+      const leftBehind = invalidIndexesOnlyOnBlue(onBlue, new Set(Object.keys(greenSchema)));
+      schema = { ...schema, unexpected: schema.unexpected.filter((d) => !leftBehind.keys.has(d.object)) };
+      const integrity: IntegrityFinding[] = [...weighAgainstBlue(onGreen, onBlue), ...leftBehind.findings];
       // A different C library or ICU on green sorts text differently: its text indexes must be rebuilt there.
       const [blueCollation, greenCollation] = await Promise.all([readCollation(clients.blue), readCollation(clients.green)]);
       if (blueCollation.provider !== greenCollation.provider || blueCollation.version !== greenCollation.version) {

@@ -40,6 +40,15 @@ export interface IntegrityFinding {
   readonly object: string;
   readonly detail: string;
   readonly severity: 'fail' | 'warn';
+  /**
+   * What the finding is about without the names PostgreSQL generates (the table and definition, the
+   * column and values): a finding on green is matched with blue's by it.
+   */
+  readonly identity?: string;
+  /** Blue has the same finding, identically: the copy is faithful, so it is a warning, not green's failure. */
+  readonly alsoOnBlue?: boolean;
+  /** Found on blue only, and green's lack of it is no loss (an invalid index pg_dump does not copy). */
+  readonly onlyOnBlue?: boolean;
 }
 
 export interface CompareResult {
@@ -64,3 +73,37 @@ export function verdict(tables: ReadonlyArray<TableComparison>, schema: SchemaDi
   );
 }
 
+
+const ALSO_ON_BLUE = 'also on blue, identically: the copy is faithful, fix it on the side that serves';
+
+/**
+ * Green's findings weighed against blue's: one blue has identically (same check, same identity) is a
+ * warning marked `alsoOnBlue`, since the copy reproduced it and switching sides changes nothing; one
+ * on green only keeps its severity.
+ */
+export function weighAgainstBlue(green: ReadonlyArray<IntegrityFinding>, blue: ReadonlyArray<IntegrityFinding>): IntegrityFinding[] {
+  const onBlue = new Set(blue.flatMap((f) => (f.identity === undefined ? [] : [`${f.check} ${f.identity}`])));
+  return green.map((f) =>
+    f.identity !== undefined && onBlue.has(`${f.check} ${f.identity}`) ? { ...f, severity: 'warn', alsoOnBlue: true, detail: `${f.detail}; ${ALSO_ON_BLUE}` } : f,
+  );
+}
+
+/**
+ * Blue's invalid indexes that green lacks: pg_dump copies no invalid index (one a failed `CREATE INDEX
+ * CONCURRENTLY` left), and such an index answers no query, so green's lack of it is no loss. Returns
+ * their snapshot keys, to leave out of the schema diff, and a warning for each.
+ */
+export function invalidIndexesOnlyOnBlue(blue: ReadonlyArray<IntegrityFinding>, greenSchemaKeys: ReadonlySet<string>): { keys: Set<string>; findings: IntegrityFinding[] } {
+  const only = blue.filter((f) => f.check === 'invalid-index' && !greenSchemaKeys.has(`index ${f.object}`));
+  return {
+    keys: new Set(only.map((f) => `index ${f.object}`)),
+    findings: only.map((f) => ({
+      check: 'invalid-index',
+      object: f.object,
+      detail: 'invalid on blue and not on green: pg_dump copies no invalid index, and an invalid one answers no query; drop it or REINDEX it on blue',
+      severity: 'warn',
+      ...(f.identity === undefined ? {} : { identity: f.identity }),
+      onlyOnBlue: true,
+    })),
+  };
+}

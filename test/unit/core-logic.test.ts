@@ -115,7 +115,8 @@ describe('schema diff', () => {
     expect(diff.expected.map((d) => d.object)).toEqual(['column public.t.b']);
     expect(diff.unexpected.map((d) => [d.object, d.reason])).toEqual([
       ['column public.t.byhand', 'changed on green outside the migrations'],
-      ['column public.t.drift', 'blue changed since the clone (DDL on blue)'],
+      // No DDL log given: the schema recorded at the clone is the only witness, and the reason says so.
+      ['column public.t.drift', 'blue changed since the clone (DDL on blue, seen in the schema recorded at the clone; no DDL log records it)'],
     ]);
   });
   it('without a recorded clone schema every difference is unexpected', () => {
