@@ -12,6 +12,7 @@ import { displayName, quoteQualified, splitQualified } from '../core/quote.js';
 import { diffSchemas, type SchemaSnapshot } from '../core/schema-diff.js';
 import type { Side } from '../core/state.js';
 import { checkIntegrity, countRowsWrittenSince, currentXid, type ForeignKeyRef, indexesOnCollation, listTables, materializedViews, readSchema, type TableRef } from '../adapters/catalog.js';
+import { changesSinceSwitchover, withoutChangeCounters } from '../adapters/change-counter.js';
 import { collationsInUse, collationVersions, readCollation } from '../adapters/database.js';
 import { collationDrift } from '../core/preflight-rules.js';
 import { buildTableSpec, multisetWindow, type Sides, tableReader } from '../adapters/content.js';
@@ -77,13 +78,13 @@ export async function _compare(deps: Deps, options: CompareOptions = {}): Promis
       };
       progress.start('Reading schemas');
       const schemaStart = performance.now();
-      const [blueSchema, greenSchema] = await Promise.all([readSchema(clients.blue), readSchema(clients.green)]);
+      const [blueSchema, greenSchema] = await Promise.all([readSchema(clients.blue), readSchema(clients.green).then(withoutChangeCounters)]);
       const schema = diffSchemas(blueSchema, greenSchema, greenAtClone, greenAfterMigrations);
       const schemaMs = Math.round(performance.now() - schemaStart);
 
       // Freeze mode after a switchover: blue is frozen and green takes writes, so those tables differ by design.
       const writtenOnGreen = config.mode === 'freeze' && state.serving === 'green' && state.greenXidAtSwitchover
-        ? new Set((await countRowsWrittenSince(clients.green, state.greenXidAtSwitchover)).map((w) => w.table))
+        ? new Set(((await changesSinceSwitchover(clients.green)) ?? (await countRowsWrittenSince(clients.green, state.greenXidAtSwitchover))).map((w) => w.table))
         : new Set<string>();
       const blueTables = new Map((await listTables(clients.blue)).map((t) => [t.display, t]));
       const greenTables = new Map((await listTables(clients.green)).map((t) => [t.display, t]));
