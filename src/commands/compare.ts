@@ -12,6 +12,7 @@ import { displayName, quoteQualified, splitQualified } from '../core/quote.js';
 import { diffSchemas, type SchemaSnapshot } from '../core/schema-diff.js';
 import type { Side } from '../core/state.js';
 import { checkIntegrity, countRowsWrittenSince, currentXid, type ForeignKeyRef, indexesOnCollation, listTables, materializedViews, readSchema, type TableRef } from '../adapters/catalog.js';
+import { compareLargeObjects } from './compare-large-objects.js';
 import { changesSinceSwitchover, withoutChangeCounters } from '../adapters/change-counter.js';
 import { collationsInUse, collationVersions, readCollation } from '../adapters/database.js';
 import { collationDrift } from '../core/preflight-rules.js';
@@ -178,6 +179,9 @@ export async function _compare(deps: Deps, options: CompareOptions = {}): Promis
         tables.push({ ...base, ...side, status: same ? 'ok' : 'stale', ...(same ? {} : { staleSince: lastRefresh }), chunks: 1, ms: Math.round(performance.now() - t0) });
         rowsCompared += w.publisher.count + w.subscriber.count;
       }
+      // Large objects: not replicated, compared on their own (count and content), named by oid.
+      const largeObjects = await compareLargeObjects(clients.blue, clients.green, { writtenOnGreenByDesign: config.mode === 'freeze' && state.serving === 'green', maxDifferences: options.maxDifferences ?? DEFAULT_DRILL.maxDifferences });
+      if (largeObjects) tables.push(largeObjects);
       const contentMs = Math.round(performance.now() - contentStart);
 
       // A foreign key blue enforces the same way, between two tables just proven row-for-row equal to

@@ -25,6 +25,7 @@ import type { PlanStep } from './plan.js';
 import { assess, carry, lossRefusal } from './sync-schema.js';
 import { readLastCompare } from './compare.js';
 import { countGreenChanges, recountStep, startCountingStep, stopCountingStep } from './flip-freeze-changes.js';
+import { carryLargeObjectsInPauseStep, carryLargeObjectsStep, type LargeObjectsBeforePause } from './flip-large-objects.js';
 
 export interface FlipDirection {
   readonly direction: 'switchover' | 'rollback';
@@ -43,6 +44,8 @@ export interface FlipFindings {
   lostWrites?: TableChanges[];
   /** The change counters' total at the rollback's guardrails, checked again inside the pause. */
   changeTotalBeforePause?: number;
+  /** What the large objects' copy before the pause saw, for the check inside it. */
+  largeObjects?: LargeObjectsBeforePause;
   greenXidAtSwitchover?: string;
   /** Every sequence by oid with what the target holds, from before the pause. */
   sequencePlan?: SequencePlan;
@@ -128,6 +131,7 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
       },
     },
     ...(freezeSwitchover ? [startCountingStep(ctx)] : []),
+    carryLargeObjectsStep(ctx),
     {
       name: 'guardrails',
       title: 'Checking guardrails',
@@ -249,6 +253,8 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
       },
     },
     ...(replicate && config.switchover.verify ? [verifyStep(ctx)] : []),
+    // Logical replication does not carry large objects: what changed since the copy before the pause, the side we leave frozen.
+    carryLargeObjectsInPauseStep(ctx),
     ...(replicate
       ? [
           {
