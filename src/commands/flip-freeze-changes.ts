@@ -30,7 +30,9 @@ function refusal(lost: ReadonlyArray<TableChanges>, untracked: boolean, when = '
 function accept(ctx: FlipContext, lost: ReadonlyArray<TableChanges>, untracked: boolean): void {
   const losses = lost.filter((w) => w.written > 0).map((w) => ({ object: `table ${w.table}`, what: describe(w).trim() }));
   if (untracked) losses.push({ object: 'every table on green', what: 'changes since the switchover, not counted (deletes and truncates unseen)' });
-  ctx.findings.acceptedLosses = losses.length ? losses : undefined;
+  // The large objects' step records its own losses: kept, this count's replaced (the recount may run it again).
+  const others = (ctx.findings.acceptedLosses ?? []).filter((l) => !l.object.startsWith('table ') && l.object !== 'every table on green');
+  ctx.findings.acceptedLosses = others.length || losses.length ? [...others, ...losses] : undefined;
 }
 
 /** The switchover's step, before the pause (green is frozen, so nothing is missed): start counting. */
