@@ -30,6 +30,7 @@ import { targetOf } from '../adapters/pointer.js';
 import { createPublication, createSlotWithSnapshot, createSubscription, dropPublication, dropSlot, dropSubscription, ensureHeartbeat, replicationNames, slotLag } from '../adapters/replication.js';
 import { addForeignKeys, type CopyUnit, foreignKeys, planCopy, sessionPool, streamTables, tableObjects, validateForeignKey } from '../adapters/stream-copy.js';
 import { type PostDataRunner, postDataRunner } from './post-data-runner.js';
+import { cloneLargeObjects } from './flip-large-objects.js';
 import { groupPostData, keysFirst, listWith, splitForeignKeys, tableKey } from '../core/post-data.js';
 
 export interface CloneOptions {
@@ -374,6 +375,12 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         replication = await createSlotWithSnapshot(config.blue, state().forward!.slot, 'blue', config.secrets);
         return `${state().forward!.slot} at ${replication.lsn}, snapshot ${replication.snapshot}`;
       },
+    },
+    {
+      name: 'copy-large-objects',
+      title: "Copying blue's large objects (logical replication and a schema-only dump carry none)",
+      // Under the slot's snapshot, before any reader ends it; a database-level object, so no schema needed yet.
+      run: () => onBlue((blue) => onGreen((green) => cloneLargeObjects(blue, green, config, state().id, replication?.snapshot, streaming))),
     },
     ...(streaming ? streamingSteps() : dumpSteps()),
     {

@@ -14,6 +14,8 @@ import type { Side } from '../core/state.js';
 import { checkIntegrity, countRowsWrittenSince, currentXid, type ForeignKeyRef, indexesOnCollation, listTables, materializedViews, readSchema, type TableRef } from '../adapters/catalog.js';
 import { blueIntegrityBeside, columnOrders, derivedObjectKeys } from '../adapters/compare-facts.js';
 import { ddlSince, hasDdlLog } from '../adapters/ddl-log.js';
+import { compareLargeObjects } from './compare-large-objects.js';
+import { changesSinceSwitchover, withoutChangeCounters } from '../adapters/change-counter.js';
 import { collationsInUse, collationVersions, readCollation } from '../adapters/database.js';
 import { collationDrift } from '../core/preflight-rules.js';
 import { buildTableSpec, multisetWindow, type Sides, tableReader } from '../adapters/content.js';
@@ -79,7 +81,7 @@ export async function _compare(deps: Deps, options: CompareOptions = {}): Promis
       };
       progress.start('Reading schemas');
       const schemaStart = performance.now();
-      const [blueSchema, greenSchema] = await Promise.all([readSchema(clients.blue), readSchema(clients.green)]);
+      const [blueSchema, greenSchema] = await Promise.all([readSchema(clients.blue), readSchema(clients.green).then(withoutChangeCounters)]);
       // Objects PostgreSQL derives from a parent's, named by it in whatever order they were made, are
       // left out on both sides (a name derived on either): their parents are compared.
       const derived = new Set([...(await derivedObjectKeys(clients.blue)), ...(await derivedObjectKeys(clients.green))]);
@@ -101,7 +103,7 @@ export async function _compare(deps: Deps, options: CompareOptions = {}): Promis
 
       // Freeze mode after a switchover: blue is frozen and green takes writes, so those tables differ by design.
       const writtenOnGreen = config.mode === 'freeze' && state.serving === 'green' && state.greenXidAtSwitchover
-        ? new Set((await countRowsWrittenSince(clients.green, state.greenXidAtSwitchover)).map((w) => w.table))
+        ? new Set(((await changesSinceSwitchover(clients.green)) ?? (await countRowsWrittenSince(clients.green, state.greenXidAtSwitchover))).map((w) => w.table))
         : new Set<string>();
       const blueTables = new Map((await listTables(clients.blue)).map((t) => [t.display, t]));
       const greenTables = new Map((await listTables(clients.green)).map((t) => [t.display, t]));
@@ -195,6 +197,9 @@ export async function _compare(deps: Deps, options: CompareOptions = {}): Promis
         tables.push({ ...base, ...side, status: same ? 'ok' : 'stale', ...(same ? {} : { staleSince: lastRefresh }), chunks: 1, ms: Math.round(performance.now() - t0) });
         rowsCompared += w.publisher.count + w.subscriber.count;
       }
+      // Large objects: not replicated, compared on their own (count and content), named by oid.
+      const largeObjects = await compareLargeObjects(clients.blue, clients.green, { writtenOnGreenByDesign: config.mode === 'freeze' && state.serving === 'green', maxDifferences: options.maxDifferences ?? DEFAULT_DRILL.maxDifferences });
+      if (largeObjects) tables.push(largeObjects);
       const contentMs = Math.round(performance.now() - contentStart);
 
       // A foreign key blue enforces the same way, between two tables just proven row-for-row equal to

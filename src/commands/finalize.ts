@@ -11,6 +11,7 @@ import { commentOnCurrentDatabase } from '../adapters/database.js';
 import { withClient } from '../adapters/pg.js';
 import { freezeWrites, removeWriteGuard } from '../adapters/write-guard.js';
 import { removeDdlLog } from '../adapters/ddl-log.js';
+import { removeChangeCounter } from '../adapters/change-counter.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
 import { dropAllReplication } from './cleanup.js';
 import { planOnly, runSteps, type Step } from './steps.js';
@@ -62,6 +63,8 @@ export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Prom
         withClient(serving === 'green' ? config.green : config.blue, async (c) => {
           await removeWriteGuard(c);
           await removeDdlLog(c);
+          // Freeze mode's count of green's changes served the rollback, which is given up now.
+          await removeChangeCounter(c);
         }, conn(deps, serving, 'finalize')),
     },
   ];

@@ -6,11 +6,12 @@
  * pointer flipped), RESUME. After it (no undo: traffic is on the new side): the old direction
  * retired, the other side subscribed. `resume` builds the same plan to undo or finish a flip.
  */
-import { BlueGreenError, BlockedError, DataLossRefusedError } from '../core/errors.js';
+import { BlueGreenError, BlockedError } from '../core/errors.js';
 import type { SchemaSnapshot } from '../core/schema-diff.js';
 import type { CutoverState, ReplicationLink, Side } from '../core/state.js';
 import type { Loss } from '../core/window.js';
-import { analyzeWhereMissing, countRowsWrittenSince, listTables, longTransactions, presyncSequences, readSchema, refreshMaterializedViews, type SequencePlan, syncMovedSequences, syncSequences, tableColumns, type WrittenRows } from '../adapters/catalog.js';
+import { analyzeWhereMissing, listTables, longTransactions, presyncSequences, readSchema, refreshMaterializedViews, type SequencePlan, syncMovedSequences, syncSequences, tableColumns } from '../adapters/catalog.js';
+import type { TableChanges } from '../adapters/change-counter.js';
 import { buildTableSpec, countRowsOf, keysWrittenSince, tableReader } from '../adapters/content.js';
 import type { Client } from '../adapters/pg.js';
 import { sideTarget } from '../adapters/pointer.js';
@@ -24,6 +25,8 @@ import type { PlanStep } from './plan.js';
 import { assess, carry, lossRefusal } from './sync-schema.js';
 import { carryAdditions } from './carry-additions.js';
 import { readLastCompare } from './compare.js';
+import { countGreenChanges, recountStep, startCountingStep, stopCountingStep } from './flip-freeze-changes.js';
+import { carryLargeObjectsInPauseStep, carryLargeObjectsStep, type LargeObjectsBeforePause } from './flip-large-objects.js';
 
 export interface FlipDirection {
   readonly direction: 'switchover' | 'rollback';
@@ -38,7 +41,12 @@ export interface FlipFindings {
   pausesMs?: ReadonlyArray<{ instance: string; ms: number }>;
   acceptedLosses?: ReadonlyArray<Loss>;
   toSchemaAtFlip?: SchemaSnapshot;
-  lostWrites?: WrittenRows[];
+  /** Freeze mode's rollback: what green changed since the switchover, per table (given up with --accept-data-loss). */
+  lostWrites?: TableChanges[];
+  /** The change counters' total at the rollback's guardrails, checked again inside the pause. */
+  changeTotalBeforePause?: number;
+  /** What the large objects' copy before the pause saw, for the check inside it. */
+  largeObjects?: LargeObjectsBeforePause;
   greenXidAtSwitchover?: string;
   /** Every sequence by oid with what the target holds, from before the pause. */
   sequencePlan?: SequencePlan;
@@ -78,6 +86,9 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
   const { from, to } = sessions;
   const replicate = config.mode === 'replicate';
   const current = flip.direction === 'switchover' ? state.forward : state.reverse;
+  // Freeze mode: blue keeps no copy of green's writes, so green counts them from the switchover on.
+  const freezeSwitchover = !replicate && flip.direction === 'switchover';
+  const freezeRollback = !replicate && flip.direction === 'rollback' && !!state.greenXidAtSwitchover;
   const main: PlanStep[] = [
     {
       name: `analyze-${flip.to}`,
@@ -133,6 +144,8 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
         return refreshed.map((r) => `${r.view} ${r.ms} ms${r.concurrently ? ' (concurrently)' : ''}`).join(', ');
       },
     },
+    ...(freezeSwitchover ? [startCountingStep(ctx)] : []),
+    carryLargeObjectsStep(ctx),
     {
       name: 'guardrails',
       title: 'Checking guardrails',
@@ -152,7 +165,7 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
           });
         }
         if (replicate) return replicationGuardrails();
-        if (flip.direction === 'rollback' && state.greenXidAtSwitchover) return countLostWrites();
+        if (freezeRollback) return countGreenChanges(ctx);
         return `pointer serves ${flip.from}`;
       },
     },
@@ -218,6 +231,7 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
       },
       undone: `${flip.from} reopened`,
     },
+    ...(freezeRollback ? [recountStep(ctx)] : []),
     ...(replicate
       ? [
           {
@@ -253,6 +267,8 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
       },
     },
     ...(replicate && config.switchover.verify ? [verifyStep(ctx)] : []),
+    // Logical replication does not carry large objects: what changed since the copy before the pause, the side we leave frozen.
+    carryLargeObjectsInPauseStep(ctx),
     ...(replicate
       ? [
           {
@@ -337,7 +353,9 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
           },
         },
       ]
-    : [];
+    : freezeRollback
+      ? [stopCountingStep(ctx)]
+      : [];
 
   async function replicationGuardrails(): Promise<string> {
     if (!current) throw new BlockedError(`no replication ${flip.from} → ${flip.to} is recorded for this cutover`, { hint: 'Clone again in replicate mode.' });
@@ -361,17 +379,6 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
       });
     }
     return `replication running, lag ${lag.lagBytes} bytes`;
-  }
-
-  async function countLostWrites(): Promise<string> {
-    findings.lostWrites = await countRowsWrittenSince(from, state.greenXidAtSwitchover!);
-    const total = findings.lostWrites.reduce((s, w) => s + w.written, 0);
-    if (total > 0 && !ctx.acceptDataLoss) {
-      throw new DataLossRefusedError(`rolling back would lose ${total} row${total > 1 ? 's' : ''} written on green since the switchover:\n${findings.lostWrites.map((w) => `  ${w.table}: ${w.written}`).join('\n')}`, {
-        hint: 'Freeze mode keeps no copy of green\'s writes on blue. Export them first, or run again with --accept-data-loss.',
-      });
-    }
-    return `${total} row${total === 1 ? '' : 's'} written on green will be lost${total ? ' (accepted)' : ''}`;
   }
 
   return { main, after };

@@ -14,7 +14,7 @@ import { type Budget, runPlan } from './plan.js';
 import { planOnly } from './steps.js';
 import { recordBaseline } from './sync-schema.js';
 import type { Report } from '../core/report.js';
-import type { WrittenRows } from '../adapters/catalog.js';
+import type { TableChanges } from '../adapters/change-counter.js';
 
 export interface FlipResult extends Report {
   readonly writePauseMs?: number;
@@ -25,7 +25,7 @@ export interface FlipResult extends Report {
   readonly serving: Side;
 }
 
-export type LostWrites = WrittenRows;
+export type LostWrites = TableChanges;
 
 /** Opens every session the plan uses, before anything is paused: nothing inside the pause waits on a handshake. */
 async function withSessions<T>(deps: Deps, flip: FlipDirection, fn: (sessions: FlipSessions, all: Array<{ url: string; client: Client }>) => Promise<T>): Promise<T> {

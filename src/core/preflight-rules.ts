@@ -224,8 +224,11 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
       out.push({
         check: 'large-objects',
         status: 'warn',
-        message: `${b.largeObjects} large objects`,
-        fix: f.mode === 'replicate' ? 'Logical replication does not carry large objects: writes to them after the clone are not on green.' : 'They are copied by the dump.',
+        message: `${b.largeObjects} large objects: logical replication does not carry them, the tool copies them`,
+        fix:
+          f.mode === 'replicate'
+            ? 'The clone copies them (bytes, owner, ACL, comment) under its snapshot; each flip copies those created, changed or unlinked since, before the pause, then inside it those changed after that (one scan of pg_largeobject on the side it leaves); compare checks each by hash. A large object the side traffic goes to has and the other never had is left alone.'
+            : "The dump copies them; a switchover copies those changed on blue since. A rollback gives up green's changes to them: it refuses without --accept-data-loss, naming their oids.",
       });
     }
     const long = (b.longTransactions ?? []).filter((t) => t.seconds >= LONG_TRANSACTION_SECONDS);

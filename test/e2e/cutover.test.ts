@@ -85,13 +85,14 @@ describe('a cutover driven through the built CLI', () => {
     const refused = await run('rollback', '--json');
     expect(refused.exitCode).toBe(3);
     expect(JSON.parse(refused.stdout)).toMatchObject({ ok: false, serving: 'green', error: { code: 'data_loss_refused' } });
-    expect(refused.stderr).toContain('rolling back would lose 1 row written on green since the switchover');
+    expect(refused.stderr).toContain('rolling back would lose 1 row change made on green since the switchover');
+    expect(refused.stderr).toContain('public.users: 1 row (1 inserted)');
     const ok = await run('rollback', '--json', '--accept-data-loss');
     expect(ok.exitCode, ok.stderr).toBe(0);
     const json = JSON.parse(ok.stdout);
     expect(json).toMatchObject({ ok: true, serving: 'blue' });
     expect(json.writePauseMs).toEqual(expect.any(Number));
-    expect(json.steps.map((s: { name: string }) => s.name)).toEqual(['analyze-blue', 'refresh-materialized-views', 'guardrails', 'pause', 'freeze-green', 'sync-sequences', 'open-blue', 'flip', 'resume']);
+    expect(json.steps.map((s: { name: string }) => s.name)).toEqual(['analyze-blue', 'refresh-materialized-views', 'carry-large-objects', 'guardrails', 'pause', 'freeze-green', 'recount-changes-on-green', 'sync-sequences', 'carry-large-objects-changed', 'open-blue', 'flip', 'resume', 'stop-counting-on-green']);
   });
 
   it('status reads like a report', async () => {

@@ -38,7 +38,7 @@ describe('switchover and rollback through PgBouncer (freeze mode)', () => {
       expect(result.error).toBeUndefined();
       expect(result.ok).toBe(true);
       expect(result.steps.map((s) => `${s.name}:${s.status}`)).toEqual([
-        'analyze-green:ok', 'refresh-materialized-views:skipped', 'guardrails:ok', 'pause:ok', 'freeze-blue:ok', 'sync-sequences:ok', 'open-green:ok', 'flip:ok', 'resume:ok',
+        'analyze-green:ok', 'refresh-materialized-views:skipped', 'count-changes-on-green:ok', 'carry-large-objects:skipped', 'guardrails:ok', 'pause:ok', 'freeze-blue:ok', 'sync-sequences:ok', 'carry-large-objects-changed:ok', 'open-green:ok', 'flip:ok', 'resume:ok',
       ]);
       expect(result.writePauseMs).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, 400));
@@ -77,7 +77,7 @@ describe('switchover and rollback through PgBouncer (freeze mode)', () => {
     const [{ max }] = await sql<{ max: string }>(rig.sandbox.blueUrl, 'SELECT max(id)::text AS max FROM orders');
     const [{ n }] = await sql<{ n: string }>(rig.sandbox.greenUrl, 'SELECT count(*) AS n FROM orders WHERE id > $1', [max]);
     expect(Number(n)).toBeGreaterThan(1);
-    expect(refused.lostWrites).toEqual([{ table: 'public.orders', written: Number(n) }, { table: 'public.users', written: 1 }]);
+    expect(refused.lostWrites).toEqual([{ table: 'public.orders', written: Number(n), inserted: Number(n) }, { table: 'public.users', written: 1, inserted: 1 }]);
     expect((await _status(rig.deps)).serving).toBe('green');
   });
 
