@@ -358,10 +358,13 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         if (config.mode !== 'replicate') return { skipped: 'freeze mode: blue is frozen, nothing to replicate' };
         const names = replicationNames(state().id, 'fwd');
         return onBlue(async (blue) => {
-          const tables = await listTables(blue);
+          // PostgreSQL cannot publish an unlogged table: its rows are copied by the clone and not replicated after it.
+          const all = await listTables(blue);
+          const tables = all.filter((t) => !t.unlogged);
           await createPublication(blue, names.publication, tables);
           await update({ forward: names });
-          return `${names.publication}: ${tables.length} tables`;
+          const unlogged = all.length - tables.length;
+          return `${names.publication}: ${tables.length} tables${unlogged ? `; ${unlogged} unlogged left out (rows copied by the clone, not replicated after it)` : ''}`;
         });
       },
     },
