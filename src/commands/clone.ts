@@ -30,7 +30,7 @@ import { targetOf } from '../adapters/pointer.js';
 import { createPublication, createSlotWithSnapshot, createSubscription, dropPublication, dropSlot, dropSubscription, ensureHeartbeat, replicationNames, slotLag } from '../adapters/replication.js';
 import { addForeignKeys, type CopyUnit, foreignKeys, planCopy, sessionPool, streamTables, tableObjects, validateForeignKey } from '../adapters/stream-copy.js';
 import { type PostDataRunner, postDataRunner } from './post-data-runner.js';
-import { groupPostData, keysFirst, listWith, splitForeignKeys, tableKey } from '../core/post-data.js';
+import { describesAnObject, groupPostData, keysFirst, listWith, splitForeignKeys, tableKey } from '../core/post-data.js';
 
 export interface CloneOptions {
   readonly dryRun?: boolean;
@@ -199,7 +199,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
       const sessions = keySessions;
       let n = 0;
       return postDataRunner(
-        { lines: active, early, foreignKeys: keys, jobs: Number(jobs) },
+        { lines: active, early, foreignKeys: keys, afterKeys: active.filter(describesAnObject), jobs: Number(jobs) },
         {
           restore: async (items, parallel) => {
             const list = `restore-post-data-${++n}.list`;
