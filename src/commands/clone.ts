@@ -14,7 +14,7 @@ import { BlueGreenError } from '../core/errors.js';
 import { advance, newCutover, type CutoverState } from '../core/state.js';
 import type { Report } from '../core/report.js';
 import { parseRolesScript, planRoles } from '../core/roles.js';
-import { listTables, readSchema, refreshMaterializedViews, syncSequences } from '../adapters/catalog.js';
+import { listTables, materializedViews, readSchema, refreshMaterializedViews, syncSequences } from '../adapters/catalog.js';
 import { applyRoleStatements, createDatabaseLike, databaseExists, readDatabaseProps, roleNames, updateExtensions } from '../adapters/database.js';
 import { type Client, serverMajor, withClient } from '../adapters/pg.js';
 import { runPgTool } from '../adapters/pg-tools.js';
@@ -296,9 +296,12 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         run: async () => {
           progress.update('Building indexes and constraints on green; then checking foreign keys');
           const done = await postData!.finish().finally(() => keySessions?.close());
-          // A schema-only dump leaves materialized views empty (their rows are "data"): filled from green's own tables.
-          const views = await onGreen(refreshMaterializedViews);
-          return `indexes, constraints, triggers${done.earlyTables ? ` (those of ${done.earlyTables} large table${done.earlyTables > 1 ? 's' : ''} built as their rows landed)` : ''}; ${done.keysAdded} foreign key${done.keysAdded === 1 ? '' : 's'} added, ${done.keysChecked} checked beside the other work${views.length ? `; ${views.length} materialized view${views.length > 1 ? 's' : ''} filled` : ''}`;
+          // A schema-only dump leaves materialized views empty (their rows are "data"): filled from green's
+          // own tables, each after those it reads; one blue has not populated stays unpopulated, as pg_restore leaves it.
+          const onBlueSide = new Map([...(await onBlue(materializedViews))].map(([key, v]) => [key, v.populated]));
+          const views = await onGreen((green) => refreshMaterializedViews(green, onBlueSide));
+          const empty = onBlueSide.size - views.length;
+          return `indexes, constraints, triggers${done.earlyTables ? ` (those of ${done.earlyTables} large table${done.earlyTables > 1 ? 's' : ''} built as their rows landed)` : ''}; ${done.keysAdded} foreign key${done.keysAdded === 1 ? '' : 's'} added, ${done.keysChecked} checked beside the other work${views.length ? `; ${views.length} materialized view${views.length > 1 ? 's' : ''} filled` : ''}${empty > 0 ? `; ${empty} left unpopulated as on blue` : ''}`;
         },
       },
     ];
