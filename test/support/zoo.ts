@@ -40,7 +40,7 @@ export const ZOO_UNLOGGED = { schema: ZOO_SCHEMA, name: 'cache' } as const;
 /** Materialized views: "a top" sits over a view over "z base" (refresh order is not name order); "m unpopulated" has no data. */
 export const ZOO_MATVIEWS = { base: 'z base', top: 'a top', unpopulated: 'm unpopulated' } as const;
 /** The foreign key with a comment (COMMENT ON CONSTRAINT), between two plain tables. */
-export const ZOO_COMMENTED_FOREIGN_KEY = { table: 'line items', name: 'line ""item"". customer fk' } as const;
+export const ZOO_COMMENTED_FOREIGN_KEY = { table: 'line items', name: 'line "item". customer fk' } as const;
 /** How many large objects the zoo makes (each referenced by a row of `documents`). */
 export const ZOO_LARGE_OBJECTS = 4;
 
