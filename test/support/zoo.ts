@@ -256,6 +256,42 @@ COMMENT ON PUBLICATION "zoo app pub" IS 'publication';
 `;
 
 /**
+ * Writes to every zoo table after the clone, as an application would: inserts, updates (TOAST values
+ * unchanged and changed, keys of tables without one), deletes, through partition roots and triggers.
+ * The unlogged table is written too: its change must show as a difference, never as "same".
+ */
+export async function changeZoo(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`SET search_path = ${S}, public;
+      INSERT INTO customers VALUES (51, 'New@Example.COM', 'Öl');
+      UPDATE customers SET name = name || ' ✓' WHERE id <= 5;
+      UPDATE "Events" SET "note ✓" = 'moved', at = '2025-12-01' WHERE id = 120;
+      DELETE FROM "line items" WHERE id = 100; DELETE FROM "Events" WHERE id = 300;
+      UPDATE regions SET code = 'us' WHERE id = 1;
+      UPDATE buckets SET payload = payload || '{"x": 1}' WHERE id % 7 = 0; DELETE FROM buckets WHERE id = 60;
+      UPDATE car SET colour = 'green', doors = 4 WHERE id = 2; UPDATE vehicle SET wheels = 3 WHERE id = 1;
+      UPDATE people SET born = '2000-01-01' WHERE name = 'Bob';
+      UPDATE cache SET v = '{"changed": true}' WHERE k = 'k 1';
+      UPDATE "no key full" SET b = 'changed' WHERE a = 1; DELETE FROM "no key full" WHERE a = 2;
+      UPDATE "no key index" SET b = 'changed' WHERE a = 1; DELETE FROM "no key index" WHERE a = 2;
+      UPDATE made SET w = 99 WHERE id = 1; INSERT INTO made (w) VALUES (7);
+      UPDATE kinds SET ms = ms || 'calm'::"Mood", p = '(9,ünï)', mr = '{[7,8)}', rc = 'checks', ds = '{3}' WHERE id = 1;
+      INSERT INTO kinds (m, d, rt) VALUES ('calm', 5, 'text');
+      UPDATE exts SET h = h || hstore('new', 'v'), ci = 'CHANGED' WHERE id = 1;
+      UPDATE indexed SET tags = tags || 'x'::text, flag = NOT flag WHERE id <= 10; DELETE FROM indexed WHERE id = 200;
+      INSERT INTO bookings VALUES (21, tstzrange('2030-01-01', '2030-01-02'), 21);
+      UPDATE checks SET n = 6 WHERE id = 1;
+      UPDATE secrets SET secret = 'rotated' WHERE id = 1;
+      UPDATE toast SET id = id + 100 WHERE id = 1; UPDATE toast SET raw = raw || '\\x00'::bytea WHERE id = 2; DELETE FROM toast WHERE id = 3;
+      UPDATE "Mixed.Case ""tbl"" ✓" SET "select" = 'changed' WHERE "Col ""A"" ✓" = 1;`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
  * Makes the zoo on the database at `url` (a superuser's URL: extensions, event triggers), with
  * `appUser` (the application's role) granted what the application would have.
  */
