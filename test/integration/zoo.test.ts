@@ -231,3 +231,27 @@ describe('the schema zoo, freeze mode, dumping clone (clone.backup "dump")', () 
     expect(await sql(rig.sandbox.greenUrl, unlogged)).toEqual(await sql(rig.sandbox.blueUrl, unlogged));
   });
 });
+
+describe('the schema zoo, replicate mode, dumping clone (clone.backup "dump")', () => {
+  let rig: Rig;
+  let run: Awaited<ReturnType<typeof cloneUnderWriters>>;
+  beforeAll(async () => {
+    rig = await startRig({ config: { mode: 'replicate', clone: { backup: 'dump' } } });
+    await createZoo(rig.sandbox.blueUrl, { appUser: rig.sandbox.appUser });
+    run = await cloneUnderWriters(rig);
+  });
+  afterAll(() => rig?.stop());
+
+  it('clones the zoo from a dump at the slot\'s snapshot; every acknowledged write on green; every table equal after later writes but the unlogged one', async () => {
+    expect(run.clone.error).toBeUndefined();
+    expect(run.refused).toBe(0);
+    expect(await missingEvents(rig.sandbox.greenUrl, run.events)).toEqual([]);
+    expect(await untilCaughtUp(() => missingOrders(rig.sandbox.greenUrl, run.orders))).toEqual([]);
+    expectZooTablesEqual(await _compare(rig.deps));
+    await changeZoo(rig.sandbox.blueUrl);
+    const compare = await _compare(rig.deps);
+    const unlogged = displayName(ZOO_UNLOGGED.schema, ZOO_UNLOGGED.name);
+    expect(compare.tables.filter((t) => t.status !== 'ok' && !t.materializedView)).toEqual([expect.objectContaining({ table: unlogged, status: 'differs' })]);
+    expect(await leafCounts(rig.sandbox.greenUrl)).toEqual(await leafCounts(rig.sandbox.blueUrl));
+  });
+});
