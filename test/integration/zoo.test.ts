@@ -11,6 +11,7 @@ import { _compare } from '../../src/commands/compare.js';
 import { _preflight, type PreflightResult } from '../../src/commands/preflight.js';
 import type { CompareResult } from '../../src/core/compare-model.js';
 import { displayName, quoteQualified } from '../../src/core/quote.js';
+import { runPgTool } from '../../src/adapters/pg-tools.js';
 import { startWriteLoad } from '../../src/sandbox/trading-app.js';
 import { changeZoo, createZoo, ZOO_COMMENTED_FOREIGN_KEY, ZOO_EVENTS, ZOO_MATVIEWS, ZOO_PARTITIONS, ZOO_SCHEMA, ZOO_TABLES, ZOO_UNLOGGED } from '../support/zoo.js';
 import { missingOrders, type Rig, sql, startRig } from './helpers.js';
@@ -79,6 +80,24 @@ async function logSchemaFindings(what: string, compare: CompareResult, rig: Rig)
   const unexpected = compare.schema.unexpected.map((d) => `${d.kind} ${d.object}`);
   const integrity = compare.integrity.map((f) => `${f.severity} ${f.check} ${f.object}: ${f.detail}`);
   console.log(`zoo, ${what}: large objects blue ${blue}, green ${green}; compare ok: ${compare.ok}; schema unexpected: ${unexpected.length ? unexpected.join('; ') : 'none'}; integrity: ${integrity.length ? integrity.join('; ') : 'none'}`);
+}
+
+/**
+ * The application's schema as pg_dump prints it (pg_upgrade's own test: dump before and after, compare),
+ * without the tool's own objects (its schema, its event triggers) and pg_dump's header.
+ */
+async function schemaText(url: string): Promise<string[]> {
+  const text = await runPgTool({ tool: 'pg_dump', args: ['--schema-only', '--no-publications', '--no-subscriptions', '--exclude-schema=bluegreen'], url, serverMajor: 15, secrets: [] });
+  // pg_dump 15.14 and later open and close the script with \restrict <random key>: not schema.
+  const statements = text.split('\n').filter((l) => !l.startsWith('\\')).join('\n').split(/;\n/).map((s) => s.replace(/^(--.*\n|\s*\n)+/, '').trim()).filter(Boolean);
+  return statements.filter((s) => !/^CREATE EVENT TRIGGER bluegreen|^ALTER EVENT TRIGGER bluegreen|bluegreen\./.test(s) && !s.startsWith('SET ') && !s.startsWith('SELECT pg_catalog.set_config')).sort();
+}
+
+/** Green's schema is blue's, statement for statement: grants, policies, comments, default privileges included. */
+async function expectSameSchema(rig: Rig): Promise<void> {
+  const [blue, green] = [await schemaText(rig.sandbox.blueUrl), await schemaText(rig.sandbox.greenUrl)];
+  expect(blue.length).toBeGreaterThan(100);
+  expect({ onlyOnBlue: blue.filter((s) => !green.includes(s)), onlyOnGreen: green.filter((s) => !blue.includes(s)) }).toEqual({ onlyOnBlue: [], onlyOnGreen: [] });
 }
 
 /** Rows of each leaf partition, read on one side. */
@@ -186,6 +205,16 @@ describe('the schema zoo, replicate mode, streaming clone (clone.backup "none")'
     expect(published).toEqual([]);
   });
 
+  it('makes green\'s schema what pg_dump prints of blue\'s, statement for statement, and its sequences blue\'s values', async () => {
+    expect(run.clone.error).toBeUndefined();
+    await expectSameSchema(rig);
+    // Sequence values are not in a schema dump: the sequences nobody wrote during the clone are at blue's values.
+    const sequences = `SELECT sequencename AS name, last_value::text AS value FROM pg_sequences WHERE schemaname = $1 AND sequencename IN ('free "seq"', 'made_id_seq', 'kinds_id_seq') ORDER BY 1`;
+    const blue = await sql(rig.sandbox.blueUrl, sequences, [ZOO_SCHEMA]);
+    expect(blue.map((r) => r.value)).toEqual(['1234', '2', '25']);
+    expect(await sql(rig.sandbox.greenUrl, sequences, [ZOO_SCHEMA])).toEqual(blue);
+  });
+
   // Last: it changes blue after the clone.
   it('replicates later writes to every zoo table; the unlogged table\'s change shows as a difference, not as the same rows', async () => {
     expect(run.clone.error).toBeUndefined();
@@ -224,6 +253,7 @@ describe('the schema zoo, freeze mode, dumping clone (clone.backup "dump")', () 
     const compare = await _compare(rig.deps);
     expectZooTablesEqual(compare);
     await logSchemaFindings('freeze, dumping clone', compare, rig);
+    await expectSameSchema(rig);
     // The dump carries what pg_restore restores: the foreign key's comment, the matviews' populated state, the unlogged rows.
     const views = `SELECT c.relname AS name, c.relispopulated AS populated FROM pg_class c WHERE c.relkind = 'm' AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1) ORDER BY 1`;
     expect(await sql(rig.sandbox.greenUrl, views, [ZOO_SCHEMA])).toEqual(await sql(rig.sandbox.blueUrl, views, [ZOO_SCHEMA]));
@@ -248,6 +278,7 @@ describe('the schema zoo, replicate mode, dumping clone (clone.backup "dump")', 
     expect(await missingEvents(rig.sandbox.greenUrl, run.events)).toEqual([]);
     expect(await untilCaughtUp(() => missingOrders(rig.sandbox.greenUrl, run.orders))).toEqual([]);
     expectZooTablesEqual(await _compare(rig.deps));
+    await expectSameSchema(rig);
     await changeZoo(rig.sandbox.blueUrl);
     const compare = await _compare(rig.deps);
     const unlogged = displayName(ZOO_UNLOGGED.schema, ZOO_UNLOGGED.name);
