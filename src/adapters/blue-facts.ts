@@ -28,7 +28,8 @@ export async function readBlueFacts(client: Client): Promise<BlueFacts> {
     freeWalSenders: settings!.free_senders,
     largeObjects: settings!.large_objects,
     sizeBytes: Number(settings!.size),
-    tablesWithoutKey: tables.filter((t) => !t.hasPrimaryKey && t.replicaIdentity !== 'f' && t.replicaIdentity !== 'i').map((t) => t.display),
+    // An unlogged table is never published (PostgreSQL refuses it): it needs no replica identity.
+    tablesWithoutKey: tables.filter((t) => !t.unlogged && !t.hasPrimaryKey && t.replicaIdentity !== 'f' && t.replicaIdentity !== 'i').map((t) => t.display),
     unloggedTables: tables.filter((t) => t.unlogged).map((t) => t.display),
     longTransactions: long.rows,
     extensions: ext.rows.map((r) => r.extname),

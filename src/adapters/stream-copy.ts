@@ -40,7 +40,8 @@ export async function planCopy(blue: Client, jobs: number): Promise<CopyUnit[]> 
             array_agg(a.attname::text ORDER BY a.attnum) AS columns, array_agg(a.atttypid::text ORDER BY a.attnum) AS types
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-      WHERE c.relkind = 'r' AND c.relpersistence = 'p' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      -- Unlogged tables too: logical replication never carries them, so the clone's copy is all green gets.
+      WHERE c.relkind = 'r' AND c.relpersistence IN ('p', 'u') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
         -- Ours go too (the drain's heartbeat row, a migration history), but blue's freeze flag and DDL log stay on blue.
         AND NOT (n.nspname = 'bluegreen' AND c.relname IN ('write_guard', 'ddl_log'))
         AND n.nspname NOT LIKE 'pg_toast%' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')

@@ -14,7 +14,7 @@ import { BlueGreenError } from '../core/errors.js';
 import { advance, newCutover, type CutoverState } from '../core/state.js';
 import type { Report } from '../core/report.js';
 import { parseRolesScript, planRoles } from '../core/roles.js';
-import { listTables, readSchema, refreshMaterializedViews, syncSequences } from '../adapters/catalog.js';
+import { listTables, materializedViews, readSchema, refreshMaterializedViews, syncSequences } from '../adapters/catalog.js';
 import { applyRoleStatements, createDatabaseLike, databaseExists, readDatabaseProps, roleNames, updateExtensions } from '../adapters/database.js';
 import { type Client, serverMajor, withClient } from '../adapters/pg.js';
 import { runPgTool } from '../adapters/pg-tools.js';
@@ -31,7 +31,7 @@ import { createPublication, createSlotWithSnapshot, createSubscription, dropPubl
 import { addForeignKeys, type CopyUnit, foreignKeys, planCopy, sessionPool, streamTables, tableObjects, validateForeignKey } from '../adapters/stream-copy.js';
 import { type PostDataRunner, postDataRunner } from './post-data-runner.js';
 import { cloneLargeObjects } from './flip-large-objects.js';
-import { groupPostData, keysFirst, listWith, splitForeignKeys, tableKey } from '../core/post-data.js';
+import { describesAnObject, groupPostData, keysFirst, listWith, splitForeignKeys, tableKey } from '../core/post-data.js';
 
 export interface CloneOptions {
   readonly dryRun?: boolean;
@@ -200,7 +200,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
       const sessions = keySessions;
       let n = 0;
       return postDataRunner(
-        { lines: active, early, foreignKeys: keys, jobs: Number(jobs) },
+        { lines: active, early, foreignKeys: keys, afterKeys: active.filter(describesAnObject), jobs: Number(jobs) },
         {
           restore: async (items, parallel) => {
             const list = `restore-post-data-${++n}.list`;
@@ -297,9 +297,12 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         run: async () => {
           progress.update('Building indexes and constraints on green; then checking foreign keys');
           const done = await postData!.finish().finally(() => keySessions?.close());
-          // A schema-only dump leaves materialized views empty (their rows are "data"): filled from green's own tables.
-          const views = await onGreen(refreshMaterializedViews);
-          return `indexes, constraints, triggers${done.earlyTables ? ` (those of ${done.earlyTables} large table${done.earlyTables > 1 ? 's' : ''} built as their rows landed)` : ''}; ${done.keysAdded} foreign key${done.keysAdded === 1 ? '' : 's'} added, ${done.keysChecked} checked beside the other work${views.length ? `; ${views.length} materialized view${views.length > 1 ? 's' : ''} filled` : ''}`;
+          // A schema-only dump leaves materialized views empty (their rows are "data"): filled from green's
+          // own tables, each after those it reads; one blue has not populated stays unpopulated, as pg_restore leaves it.
+          const onBlueSide = new Map([...(await onBlue(materializedViews))].map(([key, v]) => [key, v.populated]));
+          const views = await onGreen((green) => refreshMaterializedViews(green, onBlueSide));
+          const empty = onBlueSide.size - views.length;
+          return `indexes, constraints, triggers${done.earlyTables ? ` (those of ${done.earlyTables} large table${done.earlyTables > 1 ? 's' : ''} built as their rows landed)` : ''}; ${done.keysAdded} foreign key${done.keysAdded === 1 ? '' : 's'} added, ${done.keysChecked} checked beside the other work${views.length ? `; ${views.length} materialized view${views.length > 1 ? 's' : ''} filled` : ''}${empty > 0 ? `; ${empty} left unpopulated as on blue` : ''}`;
         },
       },
     ];
@@ -359,10 +362,13 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         if (config.mode !== 'replicate') return { skipped: 'freeze mode: blue is frozen, nothing to replicate' };
         const names = replicationNames(state().id, 'fwd');
         return onBlue(async (blue) => {
-          const tables = await listTables(blue);
+          // PostgreSQL cannot publish an unlogged table: its rows are copied by the clone and not replicated after it.
+          const all = await listTables(blue);
+          const tables = all.filter((t) => !t.unlogged);
           await createPublication(blue, names.publication, tables);
           await update({ forward: names });
-          return `${names.publication}: ${tables.length} tables`;
+          const unlogged = all.length - tables.length;
+          return `${names.publication}: ${tables.length} tables${unlogged ? `; ${unlogged} unlogged left out (rows copied by the clone, not replicated after it)` : ''}`;
         });
       },
     },

@@ -12,6 +12,8 @@
  *   RowShare on the other, so it runs while the referenced table's remaining indexes are built and
  *   beside another key's check of the same table, where pg_restore's ADD CONSTRAINT would wait for both.
  *   One check at a time while rows stream, `jobs` after; the largest pair of tables first.
+ * - Comments and security labels come last (`afterKeys`): one may describe a foreign key we add
+ *   ourselves, which pg_restore's own order cannot know of.
  *
  * Pure scheduling: the pg_restore runs and the SQL are the caller's (`PostDataWork`), so the order
  * and the locks' reasoning are tested with fakes.
@@ -34,6 +36,8 @@ export interface PostDataPlan {
   readonly early: ReadonlyMap<string, { readonly keys: ReadonlyArray<string>; readonly indexes: ReadonlyArray<string> }>;
   /** The foreign keys made by us instead of pg_restore, by TOC line. */
   readonly foreignKeys: ReadonlyMap<string, ForeignKey>;
+  /** Lines restored once every foreign key is added (comments, security labels: they may name one). */
+  readonly afterKeys?: ReadonlyArray<string>;
   readonly jobs: number;
 }
 
@@ -59,6 +63,7 @@ const keyOf = (k: ForeignKey): string => `${k.schema}\u0000${k.table}`;
 
 export function postDataRunner(plan: PostDataPlan, work: PostDataWork): PostDataRunner {
   const fkLines = new Set(plan.foreignKeys.keys());
+  const lastLines = new Set(plan.afterKeys ?? []);
   /** Lines the early builds took (done or running): not the rest's. */
   const claimed = new Set<string>();
   /** Tables built early (started): their readiness is theirs to tell, not the rest's. */
@@ -154,7 +159,7 @@ export function postDataRunner(plan: PostDataPlan, work: PostDataWork): PostData
       if (!streaming) return;
       streaming = false;
       waiting.length = 0;
-      const rest = plan.lines.filter((l) => !claimed.has(l) && !fkLines.has(l));
+      const rest = plan.lines.filter((l) => !claimed.has(l) && !fkLines.has(l) && !lastLines.has(l));
       track(
         (async () => {
           if (rest.length && !failure) await work.restore(rest, true);
@@ -174,6 +179,7 @@ export function postDataRunner(plan: PostDataPlan, work: PostDataWork): PostData
       while (running.size) await Promise.all([...running]);
       if (failure) throw failure;
       if (toAdd.size) throw new Error(`internal: ${toAdd.size} foreign keys were never added (the rest was not restored)`);
+      if (lastLines.size) await work.restore([...lastLines], false);
       return { earlyTables, keysAdded: added, keysChecked: checked };
     },
   };

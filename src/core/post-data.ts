@@ -71,6 +71,16 @@ function tableOf(line: string, owner: Map<string, string>): string | undefined {
   return undefined;
 }
 
+/**
+ * A comment's or a security label's TOC line: restored after every foreign key, since it may describe
+ * one the clone adds itself (`COMMENT <schema> CONSTRAINT <name> ON <table>`), where pg_restore would
+ * have made the key first.
+ */
+export function describesAnObject(line: string): boolean {
+  const tail = tocTail(line);
+  return tail !== undefined && (tail.startsWith('COMMENT ') || tail.startsWith('SECURITY LABEL '));
+}
+
 /** The list file for pg_restore --use-list with only `keep` active: every other entry commented out. */
 export function listWith(lines: ReadonlyArray<string>, keep: ReadonlySet<string>): string {
   return lines.map((l) => (/^\d+;/.test(l) && !keep.has(l) ? `;${l}` : l)).join('\n');

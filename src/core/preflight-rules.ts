@@ -217,7 +217,9 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
         check: 'unlogged-tables',
         status: 'warn',
         message: `unlogged tables: ${b.unloggedTables.join(', ')}`,
-        fix: f.mode === 'replicate' ? 'Logical replication does not carry them: their rows on green stop at the clone.' : 'They are copied as of the freeze.',
+        fix: f.mode === 'replicate'
+          ? 'Their rows are copied once by the clone; they are not replicated after the clone (PostgreSQL cannot publish an unlogged table), so writes to them after the clone are not on green.'
+          : 'Their rows are copied once by the clone, as of the freeze.',
       });
     }
     if (b.largeObjects) {

@@ -144,4 +144,20 @@ describe('the post-data runner', () => {
     expect(await f.running()).toEqual([]);
     expect(f.log).toEqual(['start restore k-trades', 'end restore k-trades']);
   });
+
+  it('restores comments last, once every foreign key is added (one may describe a key we add ourselves)', async () => {
+    const f = fakeWork();
+    const r = postDataRunner({ ...plan(), lines: [...LINES, 'comment-fk'], afterKeys: ['comment-fk'] }, f.work);
+    r.streamsDone();
+    expect(await f.running()).toEqual(['restore (parallel) k-orders,i-orders,k-trades,k-accounts,trigger']);
+    await f.end('restore (parallel)');
+    await f.end('add');
+    const finished = r.finish();
+    await f.end('check');
+    await f.end('check');
+    expect(await f.running()).toEqual(['restore comment-fk']);
+    await f.end('restore comment-fk');
+    await expect(finished).resolves.toMatchObject({ keysAdded: 3 });
+    expect(f.log.indexOf('start restore comment-fk')).toBeGreaterThan(f.log.indexOf('end add trades_orders_fkey,orders_accounts_fkey,loose_orders_fkey'));
+  });
 });

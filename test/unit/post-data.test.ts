@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ForeignKey, groupPostData, listWith, splitForeignKeys, tableKey, type TableObject } from '../../src/core/post-data.js';
+import { describesAnObject, type ForeignKey, groupPostData, listWith, splitForeignKeys, tableKey, type TableObject } from '../../src/core/post-data.js';
 import { foreignKeySql } from '../../src/adapters/stream-copy.js';
 
 // As `pg_restore --list` prints them (pg_dump 15), post-data section of a schema like the demo's plus hostile names.
@@ -80,5 +80,13 @@ describe('foreign keys taken from pg_restore', () => {
     });
     const loose = { ...key('public', 't2', 'k', false), definition: 'FOREIGN KEY (x) REFERENCES public.t(id) NOT VALID' };
     expect(foreignKeySql(loose)).toEqual({ add: 'ALTER TABLE ONLY "public"."t2" ADD CONSTRAINT "k" FOREIGN KEY (x) REFERENCES public.t(id) NOT VALID' });
+  });
+
+  it('tells comments and security labels (restored after the keys we add) from the objects they describe', () => {
+    expect(describesAnObject('3400; 0 0 COMMENT my schema CONSTRAINT odd fk ON odd table app')).toBe(true);
+    expect(describesAnObject('3401; 0 0 SECURITY LABEL public TABLE orders app')).toBe(true);
+    expect(describesAnObject('3360; 2606 16500 FK CONSTRAINT public trades trades_order_id_fkey app')).toBe(false);
+    expect(describesAnObject('3362; 1259 16520 INDEX public COMMENT app')).toBe(false);
+    expect(describesAnObject(';3400; 0 0 COMMENT public CONSTRAINT fk ON t app')).toBe(false);
   });
 });

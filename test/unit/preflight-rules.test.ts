@@ -22,6 +22,13 @@ describe('preflight rules', () => {
     expect(blocked(findings)).toBe(false);
     expect(findings.find((f) => f.check === 'versions')?.message).toBe('major upgrade 15 → 16');
   });
+  it('says an unlogged table is copied once by the clone and not replicated after it, and never blocks on it', () => {
+    const facts: PreflightFacts = { ...healthy, mode: 'replicate', blue: { ...healthy.blue, walLevel: 'logical', unloggedTables: ['public.cache'] } };
+    const finding = preflightFindings(facts).find((f) => f.check === 'unlogged-tables');
+    expect(finding).toMatchObject({ status: 'warn', message: 'unlogged tables: public.cache' });
+    expect(finding?.fix).toMatch(/copied once by the clone.*not replicated after the clone/);
+    expect(blocked(preflightFindings(facts))).toBe(false);
+  });
   it('blocks each thing that would break a cutover, with a fix', () => {
     const cases: Array<[Partial<PreflightFacts>, string]> = [
       [{ blue: { error: 'connection refused' } }, 'blue-reachable'],
