@@ -43,9 +43,19 @@ export interface Pointer {
   flip(target: Target, side: 'blue' | 'green'): Promise<void>;
   /** After RESUME: the pooler itself (SHOW DATABASES, on every instance) routes to `target`. */
   confirm(target: Target): Promise<void>;
+  /** How each pooler instance pools the database, and how many clients it holds connected (none for a pointer without a pooler). */
+  poolModes(): Promise<ReadonlyArray<PoolMode>>;
   /** Opens the connections a flip needs ahead of time (no handshake inside the pause); `close` ends them. */
   open(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface PoolMode {
+  readonly instance: string;
+  /** `transaction`, `session` or `statement`: the database's own pool_mode, else PgBouncer's. */
+  readonly mode: string;
+  /** Clients connected to this database now (SHOW POOLS' cl_active + cl_waiting). */
+  readonly clients: number;
 }
 
 /** The Target a connection string names. */
@@ -126,6 +136,12 @@ function bouncer(instance: { admin: string; ini: string }, db: string, secrets: 
       return retry && Number(retry) > 2
         ? [`${who}: server_login_retry = ${retry} s: after one failed server login (a wrong password on the new side, or a PAUSE landing while it logs new server connections in) it refuses every client for that long. The flip waits for logins in progress before PAUSE; a lower value (e.g. 2) shortens any such stall.`]
         : [];
+    },
+    async poolMode(): Promise<PoolMode> {
+      const own = (await command('SHOW DATABASES')).rows.find((r) => r.name === db)?.pool_mode;
+      const mode = own ? String(own) : String((await command('SHOW CONFIG')).rows.find((r) => r.key === 'pool_mode')?.value ?? 'session');
+      const clients = (await command('SHOW POOLS')).rows.filter((r) => r.database === db).reduce((n, r) => n + Number(r.cl_active ?? 0) + Number(r.cl_waiting ?? 0), 0);
+      return { instance: name, mode, clients };
     },
     async open() {
       if (!held) held = { pause: await connect(), control: await connect() };
@@ -248,6 +264,9 @@ function pgbouncerPointer(config: PgbouncerPointerConfig, secrets: ReadonlyArray
     async check() {
       return (await onAll(fleet, 'the check', (i) => fleet[i].check())).flat();
     },
+    async poolModes() {
+      return onAll(fleet, 'reading the pool mode', (i) => fleet[i].poolMode());
+    },
     async open() {
       await onAll(fleet, 'opening the admin connections', (i) => fleet[i].open());
     },
@@ -283,7 +302,7 @@ function pgbouncerPointer(config: PgbouncerPointerConfig, secrets: ReadonlyArray
  * What a pointer without a pooler shares: nothing to pause, resume or hold open, one answer for
  * "every instance", and a check that is just reading where traffic goes.
  */
-function withoutPooler(description: string, current: () => Promise<Target>): Pick<Pointer, 'description' | 'canPause' | 'currentAll' | 'check' | 'pause' | 'resume' | 'lastPauses' | 'open' | 'close'> {
+function withoutPooler(description: string, current: () => Promise<Target>): Pick<Pointer, 'description' | 'canPause' | 'currentAll' | 'check' | 'poolModes' | 'pause' | 'resume' | 'lastPauses' | 'open' | 'close'> {
   return {
     description,
     canPause: false,
@@ -292,6 +311,7 @@ function withoutPooler(description: string, current: () => Promise<Target>): Pic
       await current();
       return [];
     },
+    poolModes: async () => [],
     pause: async () => undefined,
     resume: async () => undefined,
     lastPauses: () => [],

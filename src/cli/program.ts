@@ -5,7 +5,8 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import type { BlockerAction } from '../core/blockers.js';
 import type { Config } from '../core/config.js';
 import { BlueGreenError, ExitCode, UsageError, describeError } from '../core/errors.js';
 import { newMigrationVersion, slug } from '../core/migrations.js';
@@ -34,6 +35,12 @@ import { _watch } from '../commands/watch.js';
 
 const DEFAULT_CONFIG = './bluegreen.config.json';
 const SECRET_ENV = /PASS|SECRET|TOKEN|KEY|CRED/i;
+
+/** `--blockers`: sessions on the side traffic leaves that would hold the pause. */
+function blockersOption(): Option {
+  return new Option('--blockers <action>', 'sessions that would hold the pause (a transaction open, a long query): wait for them then refuse, cancel their queries, or end their sessions (default: switchover.blockers.action, "wait")')
+    .choices(['wait', 'cancel', 'terminate']);
+}
 
 interface CommonOptions {
   readonly config: string;
@@ -231,14 +238,16 @@ Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use 
 
   command('switchover', 'point traffic at green: pause, sync sequences, open green, flip, resume', { json: true, dryRun: true })
     .option('--accept-data-loss', 'switch over although DDL on blue since the clone cannot be carried to green (what is given up is recorded)')
-    .action((o: CommonOptions & { acceptDataLoss?: boolean }) =>
-    execute(o, (deps) => _switchover(deps, { dryRun: o.dryRun, acceptDataLoss: o.acceptDataLoss }), (r) => `${stepsReport(o.dryRun ? 'Switchover plan' : 'Switchover')(r)}${r.ok && !o.dryRun ? '\n\nGreen serves. Blue is kept read-only for the rollback window: `bluegreen status`.' : ''}${dryRunNote(o.dryRun)}`),
+    .addOption(blockersOption())
+    .action((o: CommonOptions & { acceptDataLoss?: boolean; blockers?: BlockerAction }) =>
+    execute(o, (deps) => _switchover(deps, { dryRun: o.dryRun, acceptDataLoss: o.acceptDataLoss, blockers: o.blockers }), (r) => `${stepsReport(o.dryRun ? 'Switchover plan' : 'Switchover')(r)}${r.ok && !o.dryRun ? '\n\nGreen serves. Blue is kept read-only for the rollback window: `bluegreen status`.' : ''}${dryRunNote(o.dryRun)}`),
   );
 
   command('rollback', 'point traffic back at blue within the rollback window', { json: true, dryRun: true })
     .option('--accept-data-loss', 'roll back although something would be lost: freeze mode, rows written on green; replicate mode, what DDL on green made impossible to carry (recorded)')
-    .action((o: CommonOptions & { acceptDataLoss?: boolean }) =>
-      execute(o, (deps) => _rollback(deps, { dryRun: o.dryRun, acceptDataLoss: o.acceptDataLoss }), (r) => `${stepsReport(o.dryRun ? 'Rollback plan' : 'Rollback')(r)}${dryRunNote(o.dryRun)}`),
+    .addOption(blockersOption())
+    .action((o: CommonOptions & { acceptDataLoss?: boolean; blockers?: BlockerAction }) =>
+      execute(o, (deps) => _rollback(deps, { dryRun: o.dryRun, acceptDataLoss: o.acceptDataLoss, blockers: o.blockers }), (r) => `${stepsReport(o.dryRun ? 'Rollback plan' : 'Rollback')(r)}${dryRunNote(o.dryRun)}`),
     );
 
   command('sync-schema', "carry the serving side's additive schema changes (tables, columns, enum values, indexes) to the standby, with their data, and say what cannot be carried", { json: true, dryRun: true })

@@ -1,4 +1,5 @@
 /** Human output: what an operator reads at 2 a.m. Plain text, aligned, no colour codes in pipes. */
+import { describeBlocker } from '../core/blockers.js';
 import type { CompareResult } from '../core/compare-model.js';
 import { formatDuration } from '../core/duration.js';
 import type { Finding } from '../core/preflight-rules.js';
@@ -117,6 +118,10 @@ export function renderStatus(s: StatusResult, now: number): string {
     if (w.pending.length) lines.push(['to carry', w.pending.join('\n    ')]);
     for (const n of w.notes) lines.push(['note', n]);
   }
+  const pb = s.pauseBlockers;
+  if (pb?.error) lines.push(['pause blockers', `unknown (${pb.error})`]);
+  else if (pb?.sessions?.length) lines.push(['pause blockers', `${pb.sessions.length} on ${pb.side} would hold the next flip's pause:${pb.sessions.map((b) => `\n    ${describeBlocker(b)}`).join('')}`]);
+  for (const m of s.poolModes ?? []) if (m.mode !== 'transaction') lines.push(['pool mode', `${m.instance}: ${m.mode} (${m.clients} clients): a flip cannot pause it; \`bluegreen preflight\` says what to change`]);
   for (const d of s.ddl) {
     if (!d.entries.length) continue;
     lines.push([`DDL on ${d.side}`, `${d.entries.length} since ${d.since}:${d.entries.map((e) => `\n    ${e.at} ${e.role}: ${e.command}${e.object ? ` ${e.object}` : ''}`).join('')}`]);

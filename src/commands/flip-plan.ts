@@ -10,7 +10,7 @@ import { BlueGreenError, BlockedError } from '../core/errors.js';
 import type { SchemaSnapshot } from '../core/schema-diff.js';
 import type { CutoverState, ReplicationLink, Side } from '../core/state.js';
 import type { Loss } from '../core/window.js';
-import { analyzeWhereMissing, listTables, longTransactions, presyncSequences, readSchema, refreshMaterializedViews, type SequencePlan, syncMovedSequences, syncSequences, tableColumns } from '../adapters/catalog.js';
+import { analyzeWhereMissing, listTables, presyncSequences, readSchema, refreshMaterializedViews, type SequencePlan, syncMovedSequences, syncSequences, tableColumns } from '../adapters/catalog.js';
 import type { TableChanges } from '../adapters/change-counter.js';
 import { buildTableSpec, countRowsOf, keysWrittenSince, tableReader } from '../adapters/content.js';
 import type { Client } from '../adapters/pg.js';
@@ -24,6 +24,8 @@ import type { Deps } from './context.js';
 import type { PlanStep } from './plan.js';
 import { assess, carry, lossRefusal } from './sync-schema.js';
 import { carryAdditions } from './carry-additions.js';
+import { blockerPolicy, blockersStep, refuseLateBlockers, refusePoolModes } from './flip-blockers.js';
+import type { BlockerAction } from '../core/blockers.js';
 import { readLastCompare } from './compare.js';
 import { countGreenChanges, recountStep, startCountingStep, stopCountingStep } from './flip-freeze-changes.js';
 import { carryLargeObjectsInPauseStep, carryLargeObjectsStep, type LargeObjectsBeforePause } from './flip-large-objects.js';
@@ -72,6 +74,8 @@ export interface FlipContext {
   readonly state: CutoverState;
   readonly sessions: FlipSessions;
   readonly acceptDataLoss: boolean;
+  /** `--blockers`: what to do with sessions that would hold the pause (default: the config's). */
+  readonly blockers?: BlockerAction;
   readonly findings: FlipFindings;
   /** Called when the guardrails start: the budget runs from there. */
   readonly startBudget: () => void;
@@ -146,6 +150,7 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
     },
     ...(freezeSwitchover ? [startCountingStep(ctx)] : []),
     carryLargeObjectsStep(ctx),
+    blockersStep(deps, flip.from, () => from, ctx.blockers, flip.direction),
     {
       name: 'guardrails',
       title: 'Checking guardrails',
@@ -158,12 +163,7 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
             hint: 'Someone changed the pointer by hand: check it before going on.',
           });
         }
-        const long = await longTransactions(from, config.switchover.pauseTimeoutMs / 1000);
-        if (long.length) {
-          throw new BlockedError(`${long.length} transaction${long.length > 1 ? 's have' : ' has'} been open on ${flip.from} longer than the pause may wait (oldest: pid ${long[0].pid}, ${Math.round(long[0].seconds)} s, ${long[0].who})`, {
-            hint: 'Let them finish (or end them), then retry.',
-          });
-        }
+        await refusePoolModes(pointer, config.pointer.type === 'pgbouncer' ? config.pointer.database : '');
         if (replicate) return replicationGuardrails();
         if (freezeRollback) return countGreenChanges(ctx);
         return `pointer serves ${flip.from}`;
@@ -205,6 +205,8 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
         findings.sequencePlan = presync.plan;
         findings.sequencesPresynced = presync;
         if (!pointer.canPause) return { skipped: "this pointer has no pooler to pause: writes wait only as long as the application's own switch takes" };
+        // PAUSE would wait for a transaction opened since the blockers step: refused now, nothing paused.
+        await refuseLateBlockers(from, flip.from, blockerPolicy(deps, ctx.blockers));
         findings.pauseStart = performance.now();
         await pointer.pause(Math.min(config.switchover.pauseTimeoutMs, ctx.deadline() - performance.now()));
       },

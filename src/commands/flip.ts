@@ -4,6 +4,7 @@
  * connections opened before anything is paused, the budget (switchover.timeoutMs, from the
  * guardrails to RESUME), the undo on any failure before RESUME, and the report.
  */
+import type { BlockerAction } from '../core/blockers.js';
 import type { StepResult } from '../core/report.js';
 import { advance, type FlipRecord, type Side } from '../core/state.js';
 import { cancelRunningQuery, type Client, withClient } from '../adapters/pg.js';
@@ -50,7 +51,7 @@ async function withSessions<T>(deps: Deps, flip: FlipDirection, fn: (sessions: F
   );
 }
 
-export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?: boolean; acceptDataLoss?: boolean }): Promise<FlipResult & { lostWrites?: LostWrites[] }> {
+export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?: boolean; acceptDataLoss?: boolean; blockers?: BlockerAction }): Promise<FlipResult & { lostWrites?: LostWrites[] }> {
   const { config, pointer, progress } = deps;
   const replicate = config.mode === 'replicate';
   const at = () => deps.clock.now().toISOString();
@@ -80,7 +81,7 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
         };
         const { main, after } = flipSteps(
           {
-            deps, flip, state, sessions, findings, acceptDataLoss: !!options.acceptDataLoss,
+            deps, flip, state, sessions, findings, acceptDataLoss: !!options.acceptDataLoss, blockers: options.blockers,
             // The budget starts with the guardrails: statistics and the schema carry before them are not part of the switch.
             startBudget: () => void (deadline = performance.now() + config.switchover.timeoutMs),
             deadline: () => deadline,

@@ -10,6 +10,7 @@ import { listTables } from '../adapters/catalog.js';
 import { findTool } from '../adapters/pg-binaries.js';
 import { availableExtensions, availableVersions, collationVersions, databaseExists, loginRoles, readCollation, readReplicationCapacity, readServerFacts } from '../adapters/database.js';
 import { readBlueFacts } from '../adapters/blue-facts.js';
+import { pauseBlockers } from '../adapters/sessions.js';
 import { canWriteDir } from '../adapters/state-store.js';
 import { withClient } from '../adapters/pg.js';
 import { sideTarget, targetOf } from '../adapters/pointer.js';
@@ -68,11 +69,16 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
     pointer = {
       ...pointer,
       warnings,
+      poolModes: await deps.pointer.poolModes(),
+      database: config.pointer.type === 'pgbouncer' ? config.pointer.database : undefined,
       pointsAt: sameTargetAs(current, sideTarget(config, 'blue')) ? 'blue' : sameTargetAs(current, sideTarget(config, 'green')) ? 'green' : 'elsewhere',
     };
   } catch (error) {
     pointer = { ...pointer, error: (error as Error).message.split('\n')[0] };
   }
+  const minAgeMs = config.switchover.blockers.minAgeMs;
+  const blockers = await capture(() => withClient(config.blue, (c) => pauseBlockers(c, minAgeMs), { ...conn(deps, 'blue', 'preflight'), connectTimeoutMs: 5000 }).then((sessions) => ({ sessions })));
+  const pauseBlockersFact = { minAgeMs, ...blockers };
   let dumpDirFreeBytes: number | undefined;
   let dir = config.dumpDir;
   while (!existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
@@ -111,6 +117,7 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
     greenResettable: greenResettable(state),
     tools,
     pointer,
+    pauseBlockers: pauseBlockersFact,
     dumpDirFreeBytes,
     streaming: config.clone.backup === 'none',
     dumpDir: config.dumpDir,

@@ -1,4 +1,7 @@
 /** `bluegreen status`: the phase, what really serves (read from the pointer), the window, the last flips. */
+import type { Blocker } from '../core/blockers.js';
+import { pauseBlockers } from '../adapters/sessions.js';
+import type { PoolMode } from '../adapters/pointer.js';
 import { adviceFor, type Phase } from '../core/phases.js';
 import { sameTargetAs } from '../core/pgbouncer-ini.js';
 import { type CutoverState, type FlipRecord, type ReplicationLink, type Side, windowLeftMs } from '../core/state.js';
@@ -70,6 +73,9 @@ export interface StatusResult {
   readonly versions?: { readonly blue?: string; readonly green?: string };
   /** Replicate mode, while replicating: what the next flip would carry and lose, read now. */
   readonly window?: WindowStatus;
+  /** Sessions on the serving side that would hold the next flip's pause now (or why they could not be read), and the pooler's mode. */
+  readonly pauseBlockers?: { readonly side: Side; readonly minAgeMs: number; readonly sessions?: ReadonlyArray<Blocker>; readonly error?: string };
+  readonly poolModes?: ReadonlyArray<PoolMode>;
   /** Schema changes made on each side since the last flip (or the clone), by anyone but pg-bluegreen. */
   readonly ddl: ReadonlyArray<{ readonly side: Side; readonly since: string; readonly entries: ReadonlyArray<DdlEntry> }>;
 }
@@ -150,6 +156,13 @@ export async function _status(deps: Deps): Promise<StatusResult> {
   if (window?.verdict === 'lossy' && !window.error) {
     advice = `The next ${window.next} would lose what is listed above: undo that change on ${state.serving} and run \`bluegreen sync-schema\`, or ${window.next} with --accept-data-loss to give it up. ${advice}`;
   }
+  const cutoverLive = !['finalized', 'aborted', 'idle'].includes(state.phase);
+  const minAgeMs = config.switchover.blockers.minAgeMs;
+  const blockers = cutoverLive
+    ? await withClient(state.serving === 'blue' ? config.blue : config.green, (c) => pauseBlockers(c, minAgeMs), conn(deps, state.serving, 'status'))
+        .then((sessions) => ({ side: state.serving, minAgeMs, sessions }), (error: Error) => ({ side: state.serving, minAgeMs, error: error.message.split('\n')[0] }))
+    : undefined;
+  const poolModes = cutoverLive ? await pointer.poolModes().catch(() => undefined) : undefined;
   const version = (side: Side) => withClient(side === 'blue' ? config.blue : config.green, serverVersion, conn(deps, side, 'status')).catch(() => undefined);
   const versions = { blue: await version('blue'), green: stored ? await version('green') : undefined };
   return {
@@ -173,6 +186,8 @@ export async function _status(deps: Deps): Promise<StatusResult> {
     lastError: state.lastError,
     replication: replicationWithCause,
     window,
+    pauseBlockers: blockers,
+    poolModes,
     ddl,
   };
 }

@@ -1,4 +1,5 @@
 /** `bluegreen switchover` and `bluegreen rollback`: the flip in each direction. */
+import type { BlockerAction } from '../core/blockers.js';
 import { _flip, type FlipResult, type LostWrites } from './flip.js';
 import type { Deps } from './context.js';
 
@@ -6,6 +7,8 @@ export interface SwitchoverOptions {
   readonly dryRun?: boolean;
   /** Switch over although DDL made on blue since the clone cannot be carried to green. */
   readonly acceptDataLoss?: boolean;
+  /** Sessions that would hold the pause: wait for them (then refuse), cancel their queries, or end them. */
+  readonly blockers?: BlockerAction;
 }
 
 export function _switchover(deps: Deps, options: SwitchoverOptions = {}): Promise<FlipResult> {
@@ -16,6 +19,7 @@ export interface RollbackOptions {
   readonly dryRun?: boolean;
   /** Roll back although something is lost: rows written on green (freeze mode), or what green's DDL made impossible to carry. */
   readonly acceptDataLoss?: boolean;
+  readonly blockers?: BlockerAction;
 }
 
 export function _rollback(deps: Deps, options: RollbackOptions = {}): Promise<FlipResult & { lostWrites?: LostWrites[] }> {

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import type { BlockerPolicy } from './blockers.js';
 import { type ConnInfo, formatConnString, normalizeConnString, parseConnString, parseHostPort, sameTarget, secretsOf } from './conninfo.js';
 import { parseDuration } from './duration.js';
 import { ConfigInvalidError, type ConfigProblem } from './errors.js';
@@ -94,8 +95,16 @@ export const configSchema = z.strictObject({
       pauseTimeoutMs: z.number().int().positive().optional(),
       maxLagBytes: z.number().int().positive().default(16 * 1024 * 1024),
       verify: z.boolean().default(false),
+      /** Sessions that would hold the pause (open transactions, long queries): wait for them, cancel their queries, or end them. */
+      blockers: z
+        .strictObject({
+          action: z.enum(['wait', 'cancel', 'terminate']).default('wait'),
+          waitMs: z.number().int().nonnegative().default(10_000),
+          minAgeMs: z.number().int().nonnegative().default(500),
+        })
+        .default({ action: 'wait', waitMs: 10_000, minAgeMs: 500 }),
     })
-    .default({ timeoutMs: 30_000, maxLagBytes: 16 * 1024 * 1024, verify: false }),
+    .default({ timeoutMs: 30_000, maxLagBytes: 16 * 1024 * 1024, verify: false, blockers: { action: 'wait', waitMs: 10_000, minAgeMs: 500 } }),
   /** backup: "dump" keeps the whole dump on this disk as the pre-migration backup; "none" streams the rows straight to green (replicate mode's default). */
   clone: z.strictObject({ backup: z.enum(['dump', 'none']).optional() }).default({}),
   stateDir: z.string().min(1).default('.bluegreen'),
@@ -135,7 +144,14 @@ export interface Config {
   readonly migrations?: { readonly dir: string } | { readonly command: string; readonly historyTables?: ReadonlyArray<string> };
   readonly pointer: PointerConfig;
   readonly rollbackWindowMs: number;
-  readonly switchover: { readonly timeoutMs: number; readonly pauseTimeoutMs: number; readonly maxLagBytes: number; readonly verify: boolean };
+  readonly switchover: {
+    readonly timeoutMs: number;
+    /** PAUSE's own budget: every client waits at most this long for a flip that cannot pause. */
+    readonly pauseTimeoutMs: number;
+    readonly maxLagBytes: number;
+    readonly verify: boolean;
+    readonly blockers: BlockerPolicy;
+  };
   readonly stateDir: string;
   readonly dumpDir: string;
   readonly clone: { readonly backup: 'dump' | 'none' };
@@ -233,7 +249,8 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
       problems.push({ path: raw.pointer.type === 'pgbouncer' && raw.pointer.instances ? `pointer.instances[${i}].admin` : 'pointer.admin', message: 'must connect to the "pgbouncer" admin database (…/pgbouncer)' });
     }
   });
-  const pauseTimeoutMs = raw.switchover.pauseTimeoutMs ?? Math.min(10_000, raw.switchover.timeoutMs);
+  // Short by default: while PAUSE waits for a transaction to end, every other client waits too.
+  const pauseTimeoutMs = raw.switchover.pauseTimeoutMs ?? Math.min(2_000, raw.switchover.timeoutMs);
   if (pauseTimeoutMs > raw.switchover.timeoutMs) {
     problems.push({ path: 'switchover.pauseTimeoutMs', message: 'must not exceed switchover.timeoutMs' });
   }
@@ -268,7 +285,7 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     migrations: raw.migrations && 'dir' in raw.migrations ? { dir: abs(raw.migrations.dir) } : raw.migrations,
     pointer,
     rollbackWindowMs: parseDuration(raw.rollbackWindow) ?? 86_400_000,
-    switchover: { timeoutMs: raw.switchover.timeoutMs, pauseTimeoutMs, maxLagBytes: raw.switchover.maxLagBytes, verify: raw.switchover.verify },
+    switchover: { timeoutMs: raw.switchover.timeoutMs, pauseTimeoutMs, maxLagBytes: raw.switchover.maxLagBytes, verify: raw.switchover.verify, blockers: raw.switchover.blockers },
     stateDir,
     // Replicate mode streams by default: blue, kept intact and in sync through the window, is the fallback.
     clone: { backup: raw.clone.backup ?? (raw.mode === 'replicate' ? 'none' : 'dump') },

@@ -2,6 +2,7 @@
  * Preflight: facts gathered from blue, green, the pointer and this machine go in; findings come out,
  * each `ok | warn | block` with the fix. Pure, so every rule is unit-tested without a database.
  */
+import { type Blocker, describeBlocker, poolModeRefusals } from './blockers.js';
 import type { Mode } from './phases.js';
 
 export type FindingStatus = 'ok' | 'warn' | 'block';
@@ -82,7 +83,17 @@ export interface PreflightFacts {
   /** The previous cutover ended with blue serving and green's database is ours: clone may re-create it. */
   readonly greenResettable: boolean;
   readonly tools: { readonly pgDump?: string; readonly error?: string };
-  readonly pointer: { readonly error?: string; readonly pointsAt?: 'blue' | 'green' | 'elsewhere'; readonly description: string; readonly warnings?: ReadonlyArray<string> };
+  readonly pointer: {
+    readonly error?: string;
+    readonly pointsAt?: 'blue' | 'green' | 'elsewhere';
+    readonly description: string;
+    readonly warnings?: ReadonlyArray<string>;
+    /** Each pooler instance's pool mode for the database, and the database's name there. */
+    readonly poolModes?: ReadonlyArray<{ readonly instance: string; readonly mode: string; readonly clients: number }>;
+    readonly database?: string;
+  };
+  /** Sessions on blue that would hold a switchover's PAUSE now, or why they could not be read. */
+  readonly pauseBlockers?: { readonly sessions?: ReadonlyArray<Blocker>; readonly minAgeMs: number; readonly error?: string };
   readonly dumpDirFreeBytes?: number;
   readonly dumpDir: string;
   /** clone.backup "none": rows stream to green, only the schema touches the dump folder. */
@@ -299,6 +310,18 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
     out.push({ check: 'pointer', status: 'ok', message: `pointer (${f.pointer.description}) serves blue` });
   }
   for (const w of f.pointer.warnings ?? []) out.push({ check: 'pointer-settings', status: 'warn', message: w });
+  for (const r of poolModeRefusals(f.pointer.poolModes ?? [], f.pointer.database ?? '')) out.push({ check: 'pool-mode', status: 'block', message: r.message, fix: r.fix });
+  const blockers = f.pauseBlockers;
+  if (blockers?.error) {
+    out.push({ check: 'pause-blockers', status: 'warn', message: `sessions that would hold the pause: unknown: ${blockers.error}` });
+  } else if (blockers?.sessions?.length) {
+    out.push({
+      check: 'pause-blockers',
+      status: 'warn',
+      message: `${blockers.sessions.length} session${blockers.sessions.length > 1 ? 's' : ''} on blue would hold a switchover's pause now (transaction or query older than ${blockers.minAgeMs} ms):\n${blockers.sessions.map((b) => `  ${describeBlocker(b)}`).join('\n')}`,
+      fix: 'At the switchover they are waited for, unpaused, then refused by name (switchover.blockers.action "wait"); "cancel" cancels their queries, "terminate" ends their sessions (or --blockers on the command).',
+    });
+  }
   for (const side of ['blue', 'green'] as const) {
     const problem = f.peers?.[side];
     if (problem === undefined) continue;

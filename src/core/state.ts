@@ -56,7 +56,7 @@ export interface AuditEntry {
   readonly by: string;
   readonly command: string;
   readonly cutover?: string;
-  readonly outcome: 'started' | 'ok' | 'failed' | 'blocked' | 'dry-run' | 'data-loss-accepted';
+  readonly outcome: 'started' | 'ok' | 'failed' | 'blocked' | 'dry-run' | 'data-loss-accepted' | 'query-cancelled' | 'session-ended';
   readonly detail?: string;
 }
 

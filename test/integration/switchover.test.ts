@@ -109,7 +109,8 @@ describe('switchover and rollback through PgBouncer (freeze mode)', () => {
     await holder.connect();
     await holder.query('BEGIN');
     await holder.query('SELECT count(*) FROM users'); // a transaction left open through PgBouncer
-    const slow = { ...rig.deps, config: { ...rig.deps.config, switchover: { ...rig.deps.config.switchover, timeoutMs: 5000, pauseTimeoutMs: 800 } } };
+    // Blockers are left to PAUSE here (a minimum age no transaction reaches): this test is about PAUSE's own budget.
+    const slow = { ...rig.deps, config: { ...rig.deps.config, switchover: { ...rig.deps.config.switchover, timeoutMs: 5000, pauseTimeoutMs: 800, blockers: { action: 'wait' as const, waitMs: 0, minAgeMs: 600_000 } } } };
     try {
       const result = await _switchover(slow);
       expect(result.ok).toBe(false);

@@ -1,0 +1,87 @@
+/**
+ * The flip's look at the application before it pauses: sessions on the side traffic leaves that
+ * would hold PgBouncer's PAUSE (a transaction open, a long query) are waited for unpaused, their
+ * queries cancelled, or their sessions ended, as configured; whatever is left is refused before
+ * anything is paused, naming each session. And the pooler's mode: only transaction pooling lets
+ * PAUSE hold clients between transactions.
+ */
+import { actOn, type Blocker, type BlockerAction, type BlockerPolicy, describeBlocker, poolModeRefusals } from '../core/blockers.js';
+import { BlockedError } from '../core/errors.js';
+import type { Side } from '../core/state.js';
+import type { Client } from '../adapters/pg.js';
+import { pauseBlockers, signalBackend } from '../adapters/sessions.js';
+import type { Deps } from './context.js';
+import type { PlanStep } from './plan.js';
+
+/** The configured policy, with the command's `--blockers` choice over the config's. */
+export function blockerPolicy(deps: Pick<Deps, 'config'>, action?: BlockerAction): BlockerPolicy {
+  return { ...deps.config.switchover.blockers, ...(action ? { action } : {}) };
+}
+
+const HINT = 'Let them finish, or run again with --blockers cancel (cancels their running queries) or --blockers terminate (ends their sessions: their open transactions roll back, nothing they were told was committed is lost). switchover.blockers in the config sets the default.';
+
+export function refusal(side: Side, found: ReadonlyArray<Blocker>, waitedMs: number, actions: ReadonlyArray<string>): BlockedError {
+  const list = found.map((b) => `  ${describeBlocker(b)}`).join('\n');
+  const did = actions.length ? `\n${actions.map((a) => `  (${a})`).join('\n')}` : '';
+  return new BlockedError(`${found.length} session${found.length > 1 ? 's' : ''} on ${side} would hold the pause (waited ${(waitedMs / 1000).toFixed(1)} s unpaused; nothing was paused):\n${list}${did}`, { hint: HINT });
+}
+
+/**
+ * Finds the blockers, acts on them as the policy says (each action reported to `onAction` as it is
+ * taken), and waits unpaused up to `waitMs` for the rest to end. Returns what it did.
+ */
+export async function clearBlockers(client: Client, side: Side, policy: BlockerPolicy, onAction: (line: string, how: 'cancel' | 'terminate') => Promise<void>): Promise<{ found: number; actions: string[]; waitedMs: number }> {
+  const start = performance.now();
+  const acted = new Set<number>();
+  const actions: string[] = [];
+  let seen = 0;
+  for (;;) {
+    const found = await pauseBlockers(client, policy.minAgeMs);
+    seen = Math.max(seen, found.length);
+    if (!found.length) return { found: seen, actions, waitedMs: Math.round(performance.now() - start) };
+    const { cancel, terminate } = actOn(found.filter((b) => !acted.has(b.pid)), policy);
+    for (const [how, list] of [['cancel', cancel], ['terminate', terminate]] as const) {
+      for (const b of list) {
+        acted.add(b.pid);
+        const ok = await signalBackend(client, b.pid, how);
+        const line = `${how === 'cancel' ? 'cancelled the query of' : 'ended the session of'} ${describeBlocker(b)}${ok ? '' : ' (it had already ended)'}`;
+        actions.push(line);
+        await onAction(line, how);
+      }
+    }
+    const waited = performance.now() - start;
+    if (waited >= policy.waitMs) throw refusal(side, found, waited, actions);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The plan step: before the guardrails and the budget, so waiting for a session costs clients nothing. */
+export function blockersStep(deps: Deps, side: Side, client: () => Client, action: BlockerAction | undefined, command: string): PlanStep {
+  const policy = blockerPolicy(deps, action);
+  return {
+    name: 'blockers',
+    title: `Looking for sessions on ${side} that would hold the pause`,
+    unbudgeted: true,
+    run: async () => {
+      const { found, actions, waitedMs } = await clearBlockers(client(), side, policy, async (line, how) => {
+        deps.progress.update(line);
+        // Acting on someone else's session is recorded as it happens, whatever the flip's outcome.
+        await deps.store.audit({ at: new Date().toISOString(), by: deps.who, command, outcome: how === 'cancel' ? 'query-cancelled' : 'session-ended', detail: line });
+      });
+      if (!found) return { skipped: `no transaction open longer than ${policy.minAgeMs} ms on ${side}` };
+      return `${actions.length ? `${actions.join('; ')}; ` : ''}${found} session${found > 1 ? 's' : ''} ended ${actions.length ? 'after that' : 'by themselves'} within ${waitedMs} ms`;
+    },
+  };
+}
+
+/** Right before PAUSE: a blocker that appeared since the step above is refused at once (PAUSE would wait for it). */
+export async function refuseLateBlockers(client: Client, side: Side, policy: BlockerPolicy): Promise<void> {
+  const late = await pauseBlockers(client, policy.minAgeMs);
+  if (late.length) throw refusal(side, late, 0, []);
+}
+
+/** Guardrail: a pooler in session or statement mode cannot be paused for a flip; refused before anything is paused. */
+export async function refusePoolModes(pointer: Pick<Deps['pointer'], 'poolModes'>, database: string): Promise<void> {
+  const refusals = poolModeRefusals(await pointer.poolModes(), database);
+  if (refusals.length) throw new BlockedError(refusals.map((r) => r.message).join('\n'), { hint: refusals[0].fix });
+}
