@@ -82,7 +82,7 @@ export function pgbench(sb, work, { tag, rate, seconds, clients = 8 }) {
           const cols = line.split(' '); // client_id transaction_no time script_no time_epoch time_us [schedule_lag]
           const latencyMs = Number(cols[2]) / 1000;
           const endMs = Number(cols[4]) * 1000 + Number(cols[5]) / 1000;
-          tx.push({ start: endMs - latencyMs, latencyMs });
+          tx.push({ client: Number(cols[0]), start: endMs - latencyMs, latencyMs });
         }
         rmSync(path.join(work, f));
       }

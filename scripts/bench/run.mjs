@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchCatchup, benchClone, benchCloneMemory, benchCompare, benchPause, benchPauseCell, prepareForFlips } from './sections.mjs';
 import { depsFor, seededSandbox } from './lib.mjs';
+import { benchAppView } from './app-view.mjs';
 
 const argv = process.argv.slice(2);
 const arg = (name, fallback) => {
@@ -19,7 +20,7 @@ const arg = (name, fallback) => {
   return i >= 0 ? argv[i + 1] : fallback;
 };
 const quick = argv.includes('--quick');
-// --only clone|compare|catchup|pause: one section (for a quick look at one figure; the record runs all).
+// --only clone|compare|catchup|pause|app-view: one section (for a quick look at one figure; the record runs all).
 const only = arg('only', undefined);
 const wants = (section) => !only || only === section;
 const sizes = (quick ? '5' : arg('size-mb', '200')).split(',').map(Number);
@@ -65,7 +66,10 @@ for (const sizeMb of rendering || grid ? [] : sizes) {
     process.stderr.write(`[bench] ${f(box.mb, 0)} MB: write pause\n`);
     if (wants('pause')) await prepareForFlips(deps);
     const pause = wants('pause') ? await benchPause(box, deps, { rate, seconds }) : [];
-    results.sizes.push({ sizeMb: box.mb, clone, compare, catchup, pause });
+    process.stderr.write(`[bench] ${f(box.mb, 0)} MB: the application's view (an idle transaction and a long query open)\n`);
+    if (only === 'app-view') await prepareForFlips(deps);
+    const appView = wants('app-view') ? await benchAppView(box, deps, { rate: Math.min(rate, 300), seconds: quick ? 5 : 8 }) : [];
+    results.sizes.push({ sizeMb: box.mb, clone, compare, catchup, pause, appView });
   } finally {
     await box.stop();
   }
@@ -89,6 +93,10 @@ for (const s of results.sizes) {
     `| write pause measured by the tool (PAUSE → RESUME) | ${p.switchoverPauseMs} ms | ${p.rollbackPauseMs} ms | — | ${p.barePgbouncerPauseMs} ms |`,
     `| longest wait of any pgbench transaction | ${f(p.longestWaitSwitchoverMs, 1)} ms | ${f(p.longestWaitRollbackMs, 1)} ms | ${f(p.longestWaitNoFlipMs, 1)} ms | ${f(p.longestWaitBarePgbouncerMs, 1)} ms |`,
     '', `Failed transactions: ${p.failedTransactions}; lost writes: ${p.lostWrites}; ${f(p.tps, 0)} tx/s.`);
+}
+for (const s of results.sizes.filter((x) => x.appView?.length)) {
+  out.push('', `| ${f(s.sizeMb, 0)} MB, pgbench through PgBouncer, one session idle in a transaction and one long query open | worst wait of any transaction | p99 of the worst client | outcome |`, '|---|---|---|---|');
+  for (const a of s.appView) out.push(`| ${a.approach} | ${f(a.worstWaitMs, 1)} ms | ${f(a.worstClientP99Ms, 1)} ms | ${a.detail} |`);
 }
 const memory = results.sizes.filter((s) => s.cloneMemory?.length);
 if (memory.length) {
