@@ -69,6 +69,16 @@ export function sideTarget(config: Pick<Config, 'addresses'>, side: 'blue' | 'gr
   return config.addresses[side].pooler;
 }
 
+/**
+ * The one answer to "which side does this target send traffic to": blue, green, or neither. Hosts
+ * compare as libpq would reach them (localhost, ::1 and 127.0.0.1 are one), then port and database.
+ */
+export function sideServedBy(config: Pick<Config, 'addresses'>, target: Target): 'blue' | 'green' | undefined {
+  if (sameTargetAs(target, sideTarget(config, 'blue'))) return 'blue';
+  if (sameTargetAs(target, sideTarget(config, 'green'))) return 'green';
+  return undefined;
+}
+
 /** Reads the file a pointer keeps its target in; a failure names the config key and what to do. */
 function readPointerFile(key: string, file: string, hint: string): string {
   try {

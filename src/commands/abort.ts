@@ -6,8 +6,7 @@
 import { advance } from '../core/state.js';
 import type { Report } from '../core/report.js';
 import { withClient } from '../adapters/pg.js';
-import { sideTarget } from '../adapters/pointer.js';
-import { sameTargetAs } from '../core/pgbouncer-ini.js';
+import { sideServedBy, sideTarget } from '../adapters/pointer.js';
 import { freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
 import { dropAllReplication } from './cleanup.js';
@@ -23,7 +22,7 @@ export async function _abort(deps: Deps, options: { dryRun?: boolean } = {}): Pr
       name: 'pointer-to-blue',
       title: 'Making sure the pointer serves blue',
       run: async () => {
-        if (sameTargetAs(await pointer.current(), sideTarget(config, 'blue'))) return 'already on blue';
+        if (sideServedBy(config, await pointer.current()) === 'blue') return 'already on blue';
         await pointer.flip(sideTarget(config, 'blue'), 'blue');
         return 'pointed back at blue';
       },

@@ -14,7 +14,7 @@ import { analyzeWhereMissing, listTables, presyncSequences, readSchema, refreshM
 import type { TableChanges } from '../adapters/change-counter.js';
 import { buildTableSpec, countRowsOf, keysWrittenSince, tableReader } from '../adapters/content.js';
 import type { Client } from '../adapters/pg.js';
-import { sideTarget } from '../adapters/pointer.js';
+import { sideServedBy, sideTarget } from '../adapters/pointer.js';
 import {
   advanceSlotToNow, beatHeartbeat, createPublication, createSlot, createSubscription, dropPublication, dropSlot, dropSubscription,
   slotLag, subscriptionHealth, waitForApplyWorker, watchHeartbeat,
@@ -157,8 +157,7 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
       run: async () => {
         ctx.startBudget();
         const currentTarget = await pointer.current();
-        const t = sideTarget(config, flip.from);
-        if (currentTarget.host !== t.host || currentTarget.port !== t.port || currentTarget.database !== t.database) {
+        if (sideServedBy(config, currentTarget) !== flip.from) {
           throw new BlockedError(`the pointer sends traffic to ${currentTarget.host}:${currentTarget.port}/${currentTarget.database}, not to ${flip.from}`, {
             hint: 'Someone changed the pointer by hand: check it before going on.',
           });

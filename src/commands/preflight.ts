@@ -5,7 +5,6 @@ import { withDatabase } from '../core/conninfo.js';
 import { BlockedError } from '../core/errors.js';
 import { type Finding, preflightFindings, type PreflightFacts } from '../core/preflight-rules.js';
 import type { CutoverState } from '../core/state.js';
-import { sameTargetAs } from '../core/pgbouncer-ini.js';
 import { listTables } from '../adapters/catalog.js';
 import { findTool } from '../adapters/pg-binaries.js';
 import { availableExtensions, availableVersions, collationVersions, databaseExists, loginRoles, readCollation, readReplicationCapacity, readServerFacts } from '../adapters/database.js';
@@ -13,7 +12,7 @@ import { readBlueFacts } from '../adapters/blue-facts.js';
 import { pauseBlockers } from '../adapters/sessions.js';
 import { canWriteDir } from '../adapters/state-store.js';
 import { withClient } from '../adapters/pg.js';
-import { sideTarget, targetOf } from '../adapters/pointer.js';
+import { sideServedBy, targetOf } from '../adapters/pointer.js';
 import { assertMigrationsReplicable, readMigrationPlan } from './migrate.js';
 import { conn, type Deps, loadState } from './context.js';
 
@@ -71,7 +70,7 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
       warnings,
       poolModes: await deps.pointer.poolModes(),
       database: config.pointer.type === 'pgbouncer' ? config.pointer.database : undefined,
-      pointsAt: sameTargetAs(current, sideTarget(config, 'blue')) ? 'blue' : sameTargetAs(current, sideTarget(config, 'green')) ? 'green' : 'elsewhere',
+      pointsAt: sideServedBy(config, current) ?? 'elsewhere',
     };
   } catch (error) {
     pointer = { ...pointer, error: (error as Error).message.split('\n')[0] };

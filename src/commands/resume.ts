@@ -10,7 +10,7 @@ import { sameTargetAs } from '../core/pgbouncer-ini.js';
 import type { Report } from '../core/report.js';
 import { advance, type CutoverState, type Side } from '../core/state.js';
 import { withClient } from '../adapters/pg.js';
-import { sideTarget } from '../adapters/pointer.js';
+import { sideServedBy, sideTarget } from '../adapters/pointer.js';
 import { enableSubscription, replicationNames, subscriptionHealth } from '../adapters/replication.js';
 import { unfreezeWrites } from '../adapters/write-guard.js';
 import { flipSteps } from './flip-plan.js';
@@ -41,7 +41,7 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
     const targets = all.flatMap((a) => (a.target ? [a.target] : []));
     if (targets.length === all.length && targets.some((t) => !sameTargetAs(t, targets[0]))) await pointer.flip(sideTarget(config, state.serving), state.serving);
     const current = await pointer.current();
-    const servingNow: Side | undefined = sameTargetAs(current, sideTarget(config, 'blue')) ? 'blue' : sameTargetAs(current, sideTarget(config, 'green')) ? 'green' : undefined;
+    const servingNow: Side | undefined = sideServedBy(config, current);
     if (!servingNow) {
       throw new BlueGreenError(`the pointer sends traffic to ${current.host}:${current.port}/${current.database}, neither blue nor green`, {
         hint: 'Point it back at one of them by hand, then run `bluegreen resume` again.',

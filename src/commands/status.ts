@@ -3,7 +3,6 @@ import type { Blocker } from '../core/blockers.js';
 import { pauseBlockers } from '../adapters/sessions.js';
 import type { PoolMode } from '../adapters/pointer.js';
 import { adviceFor, type Phase } from '../core/phases.js';
-import { sameTargetAs } from '../core/pgbouncer-ini.js';
 import { type CutoverState, type FlipRecord, type ReplicationLink, type Side, windowLeftMs } from '../core/state.js';
 import { type CarryAction, describeCarry, type Loss } from '../core/window.js';
 import { ddlSince, type DdlEntry } from '../adapters/ddl-log.js';
@@ -11,7 +10,7 @@ import { appendLagSamples } from '../adapters/state-store.js';
 import { assess, servingLink } from './sync-schema.js';
 import { serverVersion, withClient } from '../adapters/pg.js';
 import { slotLag, subscriptionHealth } from '../adapters/replication.js';
-import { sideTarget } from '../adapters/pointer.js';
+import { sideServedBy } from '../adapters/pointer.js';
 import type { Deps } from './context.js';
 import { conn, loadState } from './context.js';
 
@@ -117,13 +116,13 @@ export async function _status(deps: Deps): Promise<StatusResult> {
   let pointerError: string | undefined;
   try {
     const current = await pointer.current();
-    serving = sameTargetAs(current, sideTarget(config, 'blue')) ? 'blue' : sameTargetAs(current, sideTarget(config, 'green')) ? 'green' : 'unknown';
+    serving = sideServedBy(config, current) ?? 'unknown';
     if (serving === 'unknown') pointerError = `points at ${current.host}:${current.port}/${current.database}, neither blue nor green`;
   } catch (error) {
     pointerError = (error as Error).message.split('\n')[0];
   }
   const instances = await pointer.currentAll().catch(() => []);
-  const sideOf = (t?: { host: string; port: number; database: string }) => (!t ? 'unknown' : sameTargetAs(t, sideTarget(config, 'blue')) ? 'blue' : sameTargetAs(t, sideTarget(config, 'green')) ? 'green' : 'unknown');
+  const sideOf = (t?: { host: string; port: number; database: string }) => (!t ? 'unknown' : (sideServedBy(config, t) ?? 'unknown'));
   const pointerInstances = instances.length > 1 ? instances.map((i) => ({ instance: i.instance, serving: sideOf(i.target) as 'blue' | 'green' | 'unknown', ...(i.error ? { error: i.error } : {}) })) : undefined;
   const left = windowLeftMs(state, deps.clock.now().getTime());
   let advice = adviceFor(state.phase);

@@ -121,6 +121,18 @@ describe('sessions that would hold the pause, the pause budget, pool modes', () 
     expect(await missingOrders(rig.sandbox.blueUrl, [...stats.acknowledged, idle.id])).toEqual([]);
   });
 
+  it('a pointer written as localhost serves blue for status and the guardrail alike (one answer to "which side")', async () => {
+    const ini = rig.sandbox.pgbouncer.ini;
+    writeFileSync(ini, readFileSync(ini, 'utf8').replace(new RegExp(`^(${rig.sandbox.database}\\s*=.*)host=127\\.0\\.0\\.1`, 'm'), '$1host=localhost'));
+    expect(readFileSync(ini, 'utf8')).toMatch(/host=localhost/);
+    await sql(rig.sandbox.adminUrl, 'RELOAD');
+    expect((await _status(rig.deps)).serving).toBe('blue');
+    const result = await _switchover(rig.deps);
+    expect(result.error).toBeUndefined();
+    expect((await _rollback(rig.deps)).error).toBeUndefined();
+    expect((await _status(rig.deps)).serving).toBe('blue');
+  });
+
   it('session and statement pooling are refused before anything is paused, in preflight and at the switchover', async () => {
     const ini = rig.sandbox.pgbouncer.ini;
     const original = readFileSync(ini, 'utf8');

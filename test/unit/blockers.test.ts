@@ -30,3 +30,13 @@ describe('sessions that would hold the pause', () => {
     expect(refusals[0].fix).toMatch(/pool_mode=transaction/);
   });
 });
+
+describe('which side a target serves', () => {
+  it('gives one answer, whatever name the loopback host goes by', async () => {
+    const { sideServedBy } = await import('../../src/adapters/pointer.js');
+    const config = { addresses: { blue: { pooler: { host: '127.0.0.1', port: 5432, database: 'app' } }, green: { pooler: { host: '127.0.0.1', port: 5433, database: 'app' } } } } as unknown as Parameters<typeof sideServedBy>[0];
+    expect(sideServedBy(config, { host: 'localhost', port: 5432, database: 'app' })).toBe('blue');
+    expect(sideServedBy(config, { host: '::1', port: 5433, database: 'app' })).toBe('green');
+    expect(sideServedBy(config, { host: '127.0.0.1', port: 5433, database: 'other' })).toBeUndefined();
+  });
+});
