@@ -5,6 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# --system-only: the apt packages and server binaries, without npm ci and the build (a git worktree whose
+# node_modules is shared with another checkout must not have npm ci delete it).
+system_only=false
+[ "${1:-}" = "--system-only" ] && system_only=true
+
 say() { printf '[setup] %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -16,6 +21,12 @@ compgen -G '/usr/lib/postgresql/*/bin/pg_dump' >/dev/null || missing+=(postgresq
 command -v pgcopydb >/dev/null || missing+=(pgcopydb)
 # A headless browser loads `bluegreen report`'s page in the tests; the tool itself does not need it.
 { command -v chromium >/dev/null || [ -x /usr/bin/chromium ]; } || missing+=(chromium)
+# The Python stack the client and Alembic tests run (SQLAlchemy 1.4, psycopg2, Alembic), from Debian's
+# packages: they land in /usr/bin/python3's dist-packages, which a pyenv or venv python3 earlier on PATH
+# does not see, so the check asks Debian's interpreter and dpkg, not whatever `python3` is.
+for pkg in python3-sqlalchemy python3-psycopg2 python3-alembic; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
 
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing from apt: ${missing[*]}"
@@ -45,6 +56,12 @@ for version in 16.14.0-beta.17 17.10.0-beta.17 18.4.0-beta.17; do
   as_root chmod -R a+rX "$servers_dir"
   rm -rf "$tmp"
 done
+
+/usr/bin/python3 -c 'import sqlalchemy, psycopg2, alembic' || { say "Debian's /usr/bin/python3 cannot import sqlalchemy, psycopg2, alembic"; exit 1; }
+if [ "$system_only" = true ]; then
+  say "system packages ready (--system-only: npm ci and the build skipped)"
+  exit 0
+fi
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then

@@ -99,14 +99,22 @@ export async function runMigrationCommand(deps: Pick<Deps, 'config' | 'clock'>, 
   return { exitCode: result.exitCode ?? 1, output, logFile };
 }
 
+/** Alembic logs each revision before it runs it (`Running upgrade 0002 -> 0003, message`): the last one is the one that failed. */
+const ALEMBIC_REVISION = /Running (upgrade|downgrade) \S* ?-> \S+/;
+
 /**
  * The lines of a tool's output that carry PostgreSQL's error: the message with its SQLSTATE, detail,
  * hint, position and the migration the tool names, wherever the tool puts them. Never cut to the last few.
+ * Python tools (Alembic on SQLAlchemy and psycopg2) end in a traceback: its exception lines
+ * (`sqlalchemy.exc.ProgrammingError: (psycopg2.errors.UndefinedColumn) …`), SQLAlchemy's `[SQL: …]`
+ * and the revision file's frame (`upgrade()` outside site/dist-packages) are kept; the library frames and SQLAlchemy's help link are not.
  */
 export function postgresErrorLines(output: string): string[] {
-  const lines = output.split('\n');
-  const wanted = /\b(ERROR|FATAL|error|Error)\b|SQLSTATE|\b(DETAIL|HINT|POSITION|LINE \d+|QUERY|CONTEXT|WHERE)\b|\bcode:|\bposition:|\bdetail:|\bhint:|[Mm]igrat(ion|ing)\b.*\b(fail|\.sql|\.js|\.ts)|^\s*>|pq: /;
-  return lines.map((l) => l.trimEnd()).filter((l) => l.trim() && wanted.test(l)).slice(0, 40);
+  const lines = output.split('\n').map((l) => l.trimEnd());
+  const wanted = /\b(ERROR|FATAL|error|Error)\b|SQLSTATE|\b(DETAIL|HINT|POSITION|LINE \d+|QUERY|CONTEXT|WHERE)\b|\bcode:|\bposition:|\bdetail:|\bhint:|[Mm]igrat(ion|ing)\b.*\b(fail|\.sql|\.js|\.ts)|^\s*>|pq: |^[A-Za-z_]\w*(\.\w+)+: |^\[SQL: |^\s*File "(?!.*[/\\](site|dist)-packages[/\\]).*", line \d+, in (upgrade|downgrade)$/;
+  const noise = /^\(Background on this error at: https:\/\/sqlalche\.me\//;
+  const lastRevision = lines.reduce((last, l, i) => (ALEMBIC_REVISION.test(l) ? i : last), -1);
+  return lines.filter((l, i) => l.trim() && !noise.test(l) && (wanted.test(l) || i === lastRevision)).slice(0, 40);
 }
 
 /** The external command on the scratch copy: its effect as a whole. */
