@@ -16,7 +16,7 @@ import { buildTableSpec, countRowsOf, keysWrittenSince, tableReader } from '../a
 import type { Client } from '../adapters/pg.js';
 import { sideServedBy, sideTarget } from '../adapters/pointer.js';
 import {
-  advanceSlotToNow, beatHeartbeat, createPublication, createSlot, createSubscription, dropPublication, dropSlot, dropSubscription,
+  advanceSlotToNow, beatHeartbeat, createPublication, resetSubscriptionErrors, waitForHeartbeat, createSlot, createSubscription, dropPublication, dropSlot, dropSubscription,
   slotLag, subscriptionHealth, waitForApplyWorker, watchHeartbeat,
 } from '../adapters/replication.js';
 import { freezeInOneTrip, freezeWrites, openInOneTrip, unfreezeWrites } from '../adapters/write-guard.js';
@@ -369,7 +369,11 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
       });
     }
     const lag = await slotLag(from, current.slot);
-    if (health.applyErrors > 0 && lag.lagBytes > 0) {
+    // An error counted earlier (a restart of the other side, a repaired gap) says nothing if the worker
+    // applies now: a heartbeat through it within a moment proves it, and the count starts again.
+    if (health.applyErrors > 0 && lag.lagBytes > 0 && (await appliesNow(from, to, Math.min(3000, ctx.deadline() - performance.now())))) {
+      await resetSubscriptionErrors(to, current.subscription);
+    } else if (health.applyErrors > 0 && lag.lagBytes > 0) {
       throw new BlockedError(`replication ${flip.from} → ${flip.to} is failing: its apply worker on ${flip.to} has failed ${health.applyErrors} time${health.applyErrors > 1 ? 's' : ''} since the last repair and is ${lag.lagBytes} bytes behind`, {
         hint: `\`bluegreen status\` shows the likely cause; ${flip.to}'s log has the apply worker's error (a conflict, a missing column). Fix it (\`bluegreen sync-schema\` carries missing columns and tables), then retry.`,
       });
@@ -380,6 +384,16 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
       });
     }
     return `replication running, lag ${lag.lagBytes} bytes`;
+  }
+
+  async function appliesNow(publisher: Client, subscriber: Client, ms: number): Promise<boolean> {
+    if (ms <= 0) return false;
+    try {
+      await waitForHeartbeat(subscriber, await beatHeartbeat(publisher), performance.now() + ms, 'the apply worker');
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   return { main, after };
