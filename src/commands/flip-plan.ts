@@ -308,6 +308,8 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
     {
       name: 'resume',
       title: 'Resuming transactions',
+      // RESUME on any instance lets clients write to the new side: from here the flip only goes forward.
+      pointOfNoReturn: true,
       run: async () => {
         if (!pointer.canPause) {
           await pointer.confirm(sideTarget(config, flip.to));

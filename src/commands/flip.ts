@@ -11,7 +11,8 @@ import { cancelRunningQuery, type Client, withClient } from '../adapters/pg.js';
 import { replicationNames } from '../adapters/replication.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
 import { type FlipDirection, type FlipFindings, type FlipSessions, flipSteps } from './flip-plan.js';
-import { type Budget, runPlan } from './plan.js';
+import { type Budget, failedUndos, runPlan, undoSteps } from './plan.js';
+import { sideServedBy } from '../adapters/pointer.js';
 import { planOnly } from './steps.js';
 import { recordBaseline } from './sync-schema.js';
 import type { Report } from '../core/report.js';
@@ -93,10 +94,11 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
           kind: flip.direction, at: at(), by: deps.who, ok, writePauseMs: findings.pauseMs, steps: stepResults, error, ...(ok && findings.acceptedLosses ? { acceptedLosses: findings.acceptedLosses } : {}),
         });
 
-        if (!outcome.failed) {
+        /** Past RESUME: the `after` steps, the record, the report. `stoppedNote` when this finishes a flip forward after a failure. */
+        const finish = async (mainSteps: StepResult[], stoppedNote?: string) => {
           // Past RESUME traffic is on the new side: these steps cannot undo the flip; they are run, and reported, on their own.
           const post = await runPlan(after, { progress, secrets: config.secrets, undoOnFailure: false });
-          const allSteps = [...outcome.steps, ...post.steps];
+          const allSteps = [...mainSteps, ...post.steps];
           const now = at();
           const lastClone = state.history.filter((h) => h.event === 'clone-started').at(-1);
           const writesFrozenMs = !replicate && flip.direction === 'switchover' && lastClone ? Date.parse(now) - Date.parse(lastClone.at) : undefined;
@@ -104,7 +106,7 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
             serving: flip.to,
             blueFrozen: flip.to === 'green',
             flips: [...state.flips, record(true, allSteps)],
-            lastError: post.failed ? post.failed.error.message : undefined,
+            lastError: stoppedNote ?? (post.failed ? post.failed.error.message : undefined),
             ...(findings.greenXidAtSwitchover ? { greenXidAtSwitchover: findings.greenXidAtSwitchover } : {}),
             ...(replicate ? (flip.direction === 'switchover' ? { forward: undefined, reverse: next } : { forward: next, reverse: undefined }) : {}),
             ...(flip.direction === 'switchover' ? { switchedOverAt: now, rollbackWindowEndsAt: new Date(Date.parse(now) + config.rollbackWindowMs).toISOString() } : {}),
@@ -118,6 +120,9 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
             });
           }
           const base = { steps: allSteps, writePauseMs: findings.pauseMs, pausesMs: findings.pausesMs, serving: flip.to };
+          if (stoppedNote) {
+            return { ...base, ok: false, error: { code: 'finished-forward', exitCode: 1, message: stoppedNote, hint: `${flip.to} serves and takes writes. \`bluegreen status\` shows replication ${flip.to} → ${flip.from}; check what the failed step names.` } };
+          }
           if (post.failed) {
             const err = post.failed.error;
             return {
@@ -131,9 +136,53 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
             };
           }
           return { ...base, ok: true, writesFrozenMs, lostWrites: findings.lostWrites };
-        }
+        };
+        if (!outcome.failed) return finish(outcome.steps);
 
         const err = outcome.failed.error;
+        const notReached = after.map((s): StepResult => ({ name: s.name, status: 'skipped', ms: 0, detail: 'not reached' }));
+        let undone = outcome.undone;
+        let recovered = false;
+        if (!outcome.pastNoReturn && failedUndos(undone).length) {
+          // An undo failed and the chain stopped there: where the pointer sends traffic now decides the way.
+          const where = await pointer.current().then((t) => sideServedBy(config, t), () => undefined);
+          if (where === flip.to) {
+            if (pointer.canPause) await pointer.resume().catch(() => undefined);
+            return finish(outcome.steps, `${flip.direction} failed at ${outcome.failed.step} (${err.message.split('\n')[0]}) and the undo could not bring traffic back (${failedUndos(undone).join('; ')}): the pointer sends it to ${flip.to}, which was ready, so the ${flip.direction} was finished forward instead of undone.`);
+          }
+          if (where === flip.from) {
+            const rest = await undoSteps([...(outcome.notUndone ?? [])].reverse(), config.secrets);
+            undone = [...undone, ...rest.lines];
+            // The pointer is on the side we were leaving and everything after the failed undo was undone: that side serves.
+            recovered = !failedUndos(rest.lines).length;
+          } else if (pointer.canPause) await pointer.resume().catch(() => undefined); // never leave clients paused
+        }
+        const brokenUndos = failedUndos(undone);
+        if (outcome.pastNoReturn || (brokenUndos.length && !recovered)) {
+          // Not undone, or not wholly: the record stays in the flip's phase, for `resume` to finish or undo from what is true.
+          state = { ...state, flips: [...state.flips, record(false, outcome.steps, err.message)], lastError: err.message };
+          await deps.store.save(state);
+          if (outcome.pastNoReturn && pointer.canPause) await pointer.resume().catch(() => undefined);
+          return {
+            ok: false,
+            steps: [...outcome.steps, ...notReached],
+            writePauseMs: findings.pauseMs,
+            serving: outcome.pastNoReturn ? flip.to : flip.from,
+            error: outcome.pastNoReturn
+              ? {
+                  code: err.code,
+                  exitCode: 1,
+                  message: `${flip.direction} stopped after ${outcome.failed.step} began: ${err.message}\n  Traffic may already be on ${flip.to} (PgBouncer let clients through on some or all instances), so nothing was undone: undoing now could throw away writes made there.`,
+                  hint: `Run \`bluegreen resume\`: with the pointer on ${flip.to} it finishes the ${flip.direction} (the drain, the sequences and the new slot were done before the pause ended). If it cannot, check each PgBouncer (SHOW DATABASES; RESUME ${deps.config.pointer.type === 'pgbouncer' ? deps.config.pointer.database : '<db>'}) and decide which side serves; \`bluegreen status\` shows what the pointer says now.`,
+                }
+              : {
+                  code: err.code,
+                  exitCode: 1,
+                  message: `${flip.direction} failed at ${outcome.failed.step} and ${brokenUndos.length} of its undo steps FAILED:\n  ${brokenUndos.join('\n  ')}\n  (the failure: ${err.message.split('\n')[0]}; the undo: ${undone.join('; ')})`,
+                  hint: `What serves and whether writes are frozen is not known to be as before. Run \`bluegreen resume\`: it finishes or undoes the ${flip.direction} from what is true now and is safe to repeat; \`bluegreen status\` shows where the pointer sends traffic.`,
+                },
+          };
+        }
         state = advance(state, flip.direction === 'switchover' ? 'switchover-aborted' : 'rollback-aborted', at(), deps.who, {
           flips: [...state.flips, record(false, outcome.steps, err.message)],
           lastError: err.message,
@@ -143,15 +192,15 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
         const stillSynced = replicate && current ? ` Replication ${flip.from} → ${flip.to} keeps running.` : '';
         return {
           ok: false,
-          steps: [...outcome.steps, ...after.map((s): StepResult => ({ name: s.name, status: 'skipped', ms: 0, detail: 'not reached' }))],
+          steps: [...outcome.steps, ...notReached],
           writePauseMs: findings.pauseMs,
           serving: flip.from,
           lostWrites: findings.lostWrites,
           error: {
             code: err.code,
             exitCode: err.exitCode,
-            message: `${flip.direction} aborted at ${outcome.failed.step}: ${err.message}\n  undo: ${outcome.undone.length ? outcome.undone.join('; ') : 'nothing to undo'}`,
-            hint: `${err.hint ? `${err.hint} ` : ''}${flip.from} still serves${!replicate && flip.from === 'blue' ? ' (read-only, as since the clone)' : ''}; nothing was lost.${stillSynced} ${
+            message: `${brokenUndos.length ? `${flip.direction} aborted at ${outcome.failed.step}, and an undo FAILED: ${brokenUndos.join('; ')} (the pointer serves ${flip.from}, so the rest was undone)` : `${flip.direction} aborted at ${outcome.failed.step}`}: ${err.message}\n  undo: ${undone.length ? undone.join('; ') : 'nothing to undo'}`,
+            hint: `${err.hint ? `${err.hint} ` : ''}${flip.from} still serves${!replicate && flip.from === 'blue' ? ' (read-only, as since the clone)' : ''}${brokenUndos.length ? '; check what the failed undo left behind' : '; nothing was lost'}.${stillSynced} ${
               flip.direction === 'switchover' ? `Retry \`bluegreen switchover\`${replicate ? '' : ', or `bluegreen abort` to reopen blue for writes'}.` : 'Retry `bluegreen rollback`.'
             }`,
           },

@@ -31,6 +31,11 @@ export interface PlanStep {
   readonly together?: string;
   /** The step is outside the budget (before it starts, or after the point of no return). */
   readonly unbudgeted?: boolean;
+  /**
+   * Once this step has started, clients may have written to the new side (PgBouncer's RESUME): a
+   * failure from here on is not undone; the plan stops and says what the operator must decide.
+   */
+  readonly pointOfNoReturn?: boolean;
 }
 
 export interface PlanProgress {
@@ -52,6 +57,15 @@ export interface PlanOutcome {
   readonly failed?: { readonly step: string; readonly error: BlueGreenError };
   /** One line per undo tried: `what: done` or `what: FAILED (why)`. */
   readonly undone: string[];
+  /** The failure came at or after the point of no return: nothing was undone. */
+  readonly pastNoReturn?: boolean;
+  /** An undo failed: these steps were not undone (in undo order). */
+  readonly notUndone?: ReadonlyArray<PlanStep>;
+}
+
+/** Undo lines that failed: when there is one, "nothing was lost" cannot be said. */
+export function failedUndos(undone: ReadonlyArray<string>): string[] {
+  return undone.filter((line) => / FAILED \(/.test(line));
 }
 
 /** Races a step against what is left of the budget; on timeout, `onTimeout` runs before the step is reported failed. */
@@ -81,10 +95,16 @@ export function withinBudget<T>(promise: Promise<T>, budget: Budget, what: strin
   ]).finally(() => clearTimeout(timer));
 }
 
-/** Runs undos in reverse, each on its own: one failure does not stop the rest. A cancel left by a budget timeout gets one retry. */
-export async function undoSteps(steps: ReadonlyArray<PlanStep>, secrets: ReadonlyArray<string>): Promise<string[]> {
+/**
+ * Runs undos in reverse. A cancel left by a budget timeout gets one retry. The first undo that fails
+ * stops the chain: what is left undone (`remaining`, in the order it would be undone) may be what
+ * finishing forward needs, and which way to go is decided from what is true, not guessed here.
+ */
+export async function undoSteps(steps: ReadonlyArray<PlanStep>, secrets: ReadonlyArray<string>): Promise<{ lines: string[]; remaining: PlanStep[] }> {
   const lines: string[] = [];
-  for (const step of [...steps].reverse()) {
+  const queue = [...steps].reverse();
+  while (queue.length) {
+    const step = queue.shift()!;
     if (!step.undo) continue;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -95,11 +115,11 @@ export async function undoSteps(steps: ReadonlyArray<PlanStep>, secrets: Readonl
         // A budget timeout cancels what our sessions run; a session between queries gets the cancel on its next one.
         if (attempt === 0 && /canceling statement due to user request/.test((error as Error).message)) continue;
         lines.push(`${step.undone ?? `${step.name} undone`}: FAILED (${redact((error as Error).message.split('\n')[0], secrets)})`);
-        break;
+        return { lines, remaining: queue };
       }
     }
   }
-  return lines;
+  return { lines, remaining: [] };
 }
 
 /**
@@ -146,6 +166,8 @@ export async function runPlan(steps: ReadonlyArray<PlanStep>, options: { progres
   }
   const ordered = steps.map((s) => results.get(s.name) ?? { name: s.name, status: 'skipped' as const, ms: 0, detail: 'not reached' });
   if (!failed) return { steps: ordered, undone: [] };
-  const undone = options.undoOnFailure === false ? [] : await undoSteps(started, options.secrets);
-  return { steps: ordered, failed, undone };
+  if (started.some((s) => s.pointOfNoReturn)) return { steps: ordered, failed, undone: [], pastNoReturn: true };
+  if (options.undoOnFailure === false) return { steps: ordered, failed, undone: [] };
+  const { lines, remaining } = await undoSteps(started, options.secrets);
+  return { steps: ordered, failed, undone: lines, ...(remaining.length ? { notUndone: remaining } : {}) };
 }

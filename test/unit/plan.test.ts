@@ -45,11 +45,21 @@ describe('the plan runner', () => {
     expect(out.undone).toEqual(['drain undone: done', 'freeze undone: done', 'pause undone: done']);
   });
 
-  it('goes on undoing when one undo fails, and says which', async () => {
+  it('stops undoing at the first undo that fails, says which, and hands back what is left undone', async () => {
     const { log, step } = recorder();
     const out = await runPlan([step('a'), step('b', { undoFails: true }), step('c', { fail: true })], { progress: quiet, secrets: ['broke'] });
-    expect(log.filter((l) => l.startsWith('undo'))).toEqual(['undo c', 'undo b', 'undo a']);
-    expect(out.undone).toEqual(['c undone: done', 'b undone: FAILED (b undo ****)', 'a undone: done']);
+    expect(log.filter((l) => l.startsWith('undo'))).toEqual(['undo c', 'undo b']);
+    expect(out.undone).toEqual(['c undone: done', 'b undone: FAILED (b undo ****)']);
+    expect(out.notUndone?.map((s) => s.name)).toEqual(['a']);
+  });
+
+  it('undoes nothing once a point-of-no-return step has started', async () => {
+    const { log, step } = recorder();
+    const out = await runPlan([step('pause'), step('flip'), { ...step('resume', { fail: true }), pointOfNoReturn: true }], { progress: quiet, secrets: [] });
+    expect(out.failed?.step).toBe('resume');
+    expect(out.pastNoReturn).toBe(true);
+    expect(out.undone).toEqual([]);
+    expect(log.filter((l) => l.startsWith('undo'))).toEqual([]);
   });
 
   it('runs steps marked together at once', async () => {
