@@ -118,6 +118,7 @@ export function renderStatus(s: StatusResult, now: number): string {
     if (w.pending.length) lines.push(['to carry', w.pending.join('\n    ')]);
     for (const n of w.notes) lines.push(['note', n]);
   }
+  if (s.lost) lines.push([`${s.lost.side} lost`, s.lost.note]);
   const pb = s.pauseBlockers;
   if (pb?.error) lines.push(['pause blockers', `unknown (${pb.error})`]);
   else if (pb?.sessions?.length) lines.push(['pause blockers', `${pb.sessions.length} on ${pb.side} would hold the next flip's pause:${pb.sessions.map((b) => `\n    ${describeBlocker(b)}`).join('')}`]);

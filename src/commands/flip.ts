@@ -13,6 +13,7 @@ import { conn, controlled, type Deps, loadState } from './context.js';
 import { type FlipDirection, type FlipFindings, type FlipSessions, flipSteps } from './flip-plan.js';
 import { type Budget, failedUndos, runPlan, undoSteps } from './plan.js';
 import { sideServedBy } from '../adapters/pointer.js';
+import { greenUnreachable, rollbackWithoutGreen } from './rollback-without-green.js';
 import { planOnly } from './steps.js';
 import { recordBaseline } from './sync-schema.js';
 import type { Report } from '../core/report.js';
@@ -58,6 +59,11 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
   const at = () => deps.clock.now().toISOString();
   const started = flip.direction === 'switchover' ? 'switchover-started' : 'rollback-started';
   const initial = await loadState(deps);
+  // Green lost in the window (or lost during a rollback that then stopped): the way back needs only blue.
+  if (flip.direction === 'rollback' && !options.dryRun && (initial.phase === 'switched-over' || initial.phase === 'rolling-back')) {
+    const why = await greenUnreachable(deps);
+    if (why) return controlled(deps, 'rollback', async () => rollbackWithoutGreen(deps, await loadState(deps), why, !!options.acceptDataLoss));
+  }
   advance(initial, started, at(), deps.who); // throws with advice when the phase forbids it
   const next = replicationNames(initial.id, flip.direction === 'switchover' ? 'rev' : 'fwd');
   if (options.dryRun) {

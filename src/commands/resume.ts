@@ -18,6 +18,7 @@ import type { PlanStep } from './plan.js';
 import { dropAllReplication } from './cleanup.js';
 import { dropScratchCopies } from '../adapters/scratch.js';
 import { dropForwardReplication } from './clone.js';
+import { greenUnreachable } from './rollback-without-green.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
 import { runSteps, type Step } from './steps.js';
 
@@ -99,6 +100,12 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
 
     // A flip: the pointer says whether it got to the other side. The flip's own plan says how to finish or undo it.
     const direction = from === 'switching-over' ? 'switchover' : 'rollback';
+    const greenDown = direction === 'rollback' ? await greenUnreachable(deps) : undefined;
+    if (greenDown) {
+      throw new BlueGreenError(`the rollback cannot be finished or undone: green is unreachable (${greenDown})`, {
+        hint: 'Bring green back and run `bluegreen resume` again, or put traffic on blue without it: `bluegreen rollback` says what that gives up, and does it with --accept-data-loss.',
+      });
+    }
     const leaving: Side = direction === 'switchover' ? 'blue' : 'green';
     const going: Side = leaving === 'blue' ? 'green' : 'blue';
     const replicate = config.mode === 'replicate';

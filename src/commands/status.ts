@@ -1,6 +1,7 @@
 /** `bluegreen status`: the phase, what really serves (read from the pointer), the window, the last flips. */
 import type { Blocker } from '../core/blockers.js';
 import { pauseBlockers } from '../adapters/sessions.js';
+import { fenceLostSide } from './rollback-without-green.js';
 import type { PoolMode } from '../adapters/pointer.js';
 import { adviceFor, type Phase } from '../core/phases.js';
 import { type CutoverState, type FlipRecord, type ReplicationLink, type Side, windowLeftMs } from '../core/state.js';
@@ -75,6 +76,8 @@ export interface StatusResult {
   /** Sessions on the serving side that would hold the next flip's pause now (or why they could not be read), and the pooler's mode. */
   readonly pauseBlockers?: { readonly side: Side; readonly minAgeMs: number; readonly sessions?: ReadonlyArray<Blocker>; readonly error?: string };
   readonly poolModes?: ReadonlyArray<PoolMode>;
+  /** A side given up for lost (an emergency rollback without it), and whether it has been fenced since. */
+  readonly lost?: { readonly side: Side; readonly at: string; readonly fencedAt?: string; readonly note: string };
   /** Schema changes made on each side since the last flip (or the clone), by anyone but pg-bluegreen. */
   readonly ddl: ReadonlyArray<{ readonly side: Side; readonly since: string; readonly entries: ReadonlyArray<DdlEntry> }>;
 }
@@ -155,6 +158,8 @@ export async function _status(deps: Deps): Promise<StatusResult> {
   if (window?.verdict === 'lossy' && !window.error) {
     advice = `The next ${window.next} would lose what is listed above: undo that change on ${state.serving} and run \`bluegreen sync-schema\`, or ${window.next} with --accept-data-loss to give it up. ${advice}`;
   }
+  const lostNote = await fenceLostSide(deps, state);
+  const lost = lostNote && state.lost ? { side: state.lost.side, at: state.lost.at, fencedAt: (await loadState(deps)).lost?.fencedAt, note: lostNote } : undefined;
   const cutoverLive = !['finalized', 'aborted', 'idle'].includes(state.phase);
   const minAgeMs = config.switchover.blockers.minAgeMs;
   const blockers = cutoverLive
@@ -186,6 +191,7 @@ export async function _status(deps: Deps): Promise<StatusResult> {
     replication: replicationWithCause,
     window,
     pauseBlockers: blockers,
+    lost,
     poolModes,
     ddl,
   };

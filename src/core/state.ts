@@ -49,6 +49,11 @@ export interface CutoverState {
   readonly flips: ReadonlyArray<FlipRecord>;
   readonly history: ReadonlyArray<{ readonly at: string; readonly event: PhaseEvent; readonly phase: Phase; readonly by: string }>;
   readonly lastError?: string;
+  /**
+   * A side given up for lost (green unreachable at an emergency rollback): when it answers again it is
+   * fenced (frozen, our replication objects on it dropped) and never takes traffic or replicates.
+   */
+  readonly lost?: { readonly side: Side; readonly at: string; readonly why: string; readonly fencedAt?: string };
 }
 
 export interface AuditEntry {

@@ -1,0 +1,126 @@
+/**
+ * The way back when green is lost in the rollback window: green serves, then crashes and stays down.
+ * The ordinary rollback needs green (its drain, its sequences, its slot). This one needs only blue
+ * and the pointer: it states what may be lost (what green wrote that blue had not applied: the last
+ * reverse lag read, and when), refuses without --accept-data-loss, and otherwise opens blue, moves its
+ * sequences past every value its tables hold, detaches blue's subscription from green, and points
+ * traffic at blue. Green is recorded as lost: when it answers again it is fenced, never served.
+ */
+import { DataLossRefusedError } from '../core/errors.js';
+import type { CutoverState, FlipRecord } from '../core/state.js';
+import { advance } from '../core/state.js';
+import { advanceSequencesPastColumns } from '../adapters/sequence-repair.js';
+import { type Client, withClient } from '../adapters/pg.js';
+import { sideTarget } from '../adapters/pointer.js';
+import { dropPublication, dropSlot, dropSubscription, ourReplicationObjects } from '../adapters/replication.js';
+import { readLagSamples } from '../adapters/state-store.js';
+import { freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
+import { conn, type Deps } from './context.js';
+import type { FlipResult } from './flip.js';
+import { runSteps } from './steps.js';
+
+/** Green's answer to a short connection attempt: undefined when it answers, else why not. */
+export async function greenUnreachable(deps: Deps): Promise<string | undefined> {
+  try {
+    await withClient(deps.config.green, async () => undefined, { ...conn(deps, 'green', 'rollback'), connectTimeoutMs: 5000 });
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.split('\n')[0];
+  }
+}
+
+/** What a rollback without green gives up, from the last reading of replication green → blue. */
+export function lossStatement(deps: Pick<Deps, 'config'>, state: CutoverState): string {
+  if (deps.config.mode === 'freeze') return `every write green took since the switchover at ${state.switchedOverAt ?? '?'} (freeze mode keeps no copy of them on blue)`;
+  const last = readLagSamples(deps.config.stateDir, state.id).filter((x) => x.direction === 'green → blue').at(-1);
+  if (!last) return "green's writes blue had not applied when green was lost; no reading of replication green → blue was recorded (`bluegreen status` and `watch` record one each time), so how many is unknown";
+  const behind = last.lagBytes === undefined ? 'its lag unknown' : `${last.lagBytes} bytes${last.lagSeconds !== undefined ? ` / ${last.lagSeconds.toFixed(1)} s` : ''} behind`;
+  return `green's writes blue had not applied when green was lost: at the last reading (${last.at}) replication green → blue was ${last.running ? 'running' : 'NOT running'}, ${behind}; anything green took after that reading is unknown`;
+}
+
+export async function rollbackWithoutGreen(deps: Deps, state: CutoverState, why: string, acceptDataLoss: boolean): Promise<FlipResult> {
+  const { config, pointer } = deps;
+  const loss = lossStatement(deps, state);
+  if (!acceptDataLoss) {
+    throw new DataLossRefusedError(`green is unreachable (${why}); a rollback without it gives up ${loss}`, {
+      hint: 'Bring green back and run `bluegreen rollback` (lossless), or run `bluegreen rollback --accept-data-loss` to put traffic on blue now (what is given up is recorded).',
+    });
+  }
+  const at = () => deps.clock.now().toISOString();
+  let saved = state.phase === 'rolling-back' ? state : advance(state, 'rollback-started', at(), deps.who);
+  await deps.store.save(saved);
+  const outcome = await withClient(config.blue, async (blue: Client) => {
+    await pointer.open();
+    try {
+      return await runSteps(
+        [
+          { name: 'open-blue', title: 'Opening blue for writes', run: () => unfreezeWrites(blue) },
+          {
+            name: 'sequences',
+            title: "Moving blue's sequences past every value its tables hold",
+            // Green handed out values during the window; blue's sequences were never synced back.
+            run: async () => `${await advanceSequencesPastColumns(blue)} advanced; sequences no column owns are left as they are`,
+          },
+          {
+            name: 'detach-from-green',
+            title: "Dropping blue's subscription to green (its slot on green is left for the fence)",
+            run: async () => (state.reverse ? void (await dropSubscription(blue, state.reverse.subscription)) : { skipped: 'none recorded' }),
+          },
+          { name: 'flip', title: 'Pointing traffic at blue', run: async () => { await pointer.flip(sideTarget(config, 'blue'), 'blue'); return pointer.description; } },
+          {
+            name: 'resume',
+            title: 'Making sure traffic flows',
+            run: async () => {
+              if (pointer.canPause) await pointer.resume();
+              await pointer.confirm(sideTarget(config, 'blue'));
+            },
+          },
+        ],
+        deps.progress,
+        config.secrets,
+      );
+    } finally {
+      await pointer.close();
+    }
+  }, conn(deps, 'blue', 'rollback'));
+  const losses = [{ object: 'green', what: `lost (${why}): gave up ${loss}` }];
+  const record: FlipRecord = { kind: 'rollback', at: at(), by: deps.who, ok: !outcome.failed, steps: outcome.steps, error: outcome.failed?.error.message, ...(outcome.failed ? {} : { acceptedLosses: losses }) };
+  if (outcome.failed) {
+    saved = { ...saved, flips: [...saved.flips, record], lastError: outcome.failed.error.message };
+    await deps.store.save(saved);
+    const err = outcome.failed.error;
+    return { ok: false, steps: outcome.steps, serving: 'green', error: { code: err.code, exitCode: 1, message: `rollback without green failed at ${outcome.failed.step}: ${err.message}`, hint: 'Fix the cause and run `bluegreen rollback --accept-data-loss` again: each step is safe to repeat.' } };
+  }
+  saved = advance(saved, 'rollback-finished', at(), deps.who, {
+    serving: 'blue', blueFrozen: false, reverse: undefined, flips: [...saved.flips, record], lost: { side: 'green', at: at(), why },
+    lastError: `green lost (${why}); rolled back without it`,
+  });
+  await deps.store.save(saved);
+  await deps.store.audit({ at: at(), by: deps.who, command: 'rollback', cutover: saved.id, outcome: 'data-loss-accepted', detail: `green lost: ${loss}` });
+  return { ok: true, steps: outcome.steps, serving: 'blue' };
+}
+
+/**
+ * A side given up for lost that answers again is fenced at once: its writes frozen and every
+ * replication object of ours on it dropped, so it never takes traffic and never replicates its
+ * stale writes over the survivor's. Returns the line `status` shows.
+ */
+export async function fenceLostSide(deps: Deps, state: CutoverState): Promise<string | undefined> {
+  const lost = state.lost;
+  if (!lost) return undefined;
+  if (lost.fencedAt) return `${lost.side} was lost at ${lost.at} (${lost.why}) and fenced at ${lost.fencedAt} when it answered again: writes frozen, our replication objects on it dropped; it takes no traffic`;
+  try {
+    await withClient(lost.side === 'blue' ? deps.config.blue : deps.config.green, async (c) => {
+      const { subscriptions, slots, publications } = await ourReplicationObjects(c);
+      for (const s of subscriptions) await dropSubscription(c, s);
+      for (const s of slots) await dropSlot(c, s);
+      for (const p of publications) await dropPublication(c, p);
+      await freezeWrites(c, `lost at ${lost.at}; fenced by pg-bluegreen`);
+    }, { ...conn(deps, lost.side, 'status'), connectTimeoutMs: 3000 });
+  } catch (error) {
+    return `${lost.side} was lost at ${lost.at} (${lost.why}); still unreachable (${(error as Error).message.split('\n')[0]}): when it answers, the next \`bluegreen status\` fences it`;
+  }
+  const fencedAt = deps.clock.now().toISOString();
+  await deps.store.save({ ...state, lost: { ...lost, fencedAt } });
+  return `${lost.side} was lost at ${lost.at} (${lost.why}) and answered again: fenced now (writes frozen, our replication objects on it dropped); it takes no traffic. \`bluegreen finalize --force\` retires it`;
+}
