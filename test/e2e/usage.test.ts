@@ -21,6 +21,15 @@ describe('usage and config errors (exit 2, every problem listed, no stack trace)
     expect(r.stdout).toContain('Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 blocked');
   });
 
+  it('output into a pipe closed early ends quietly (no EPIPE stack trace), exit 0', async () => {
+    const { execa } = await import('execa');
+    const cli = path.resolve('dist/cli/main.js');
+    const r = await execa('bash', ['-o', 'pipefail', '-c', `node ${JSON.stringify(cli)} --help | head -1`], { reject: false });
+    expect(r.stdout).toBe('Usage: bluegreen [options] [command]');
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+  });
+
   it('an unknown command or option is a usage error', async () => {
     expect((await bluegreen(['swtichover'])).exitCode).toBe(2);
     const r = await bluegreen(['status', '--jsn']);
