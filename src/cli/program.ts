@@ -5,7 +5,8 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { z } from 'zod';
 import type { BlockerAction } from '../core/blockers.js';
 import type { Config } from '../core/config.js';
 import { BlueGreenError, ExitCode, UsageError, describeError } from '../core/errors.js';
@@ -35,6 +36,15 @@ import { _watch } from '../commands/watch.js';
 
 const DEFAULT_CONFIG = './bluegreen.config.json';
 const SECRET_ENV = /PASS|SECRET|TOKEN|KEY|CRED/i;
+
+/** A whole-number option checked with zod: a wrong value is a usage error naming the option (exit 2), never NaN. */
+function wholeNumber(min: number): (value: string) => number {
+  return (value) => {
+    const parsed = z.coerce.number().int().min(min).safeParse(value.trim() === '' ? Number.NaN : value);
+    if (!parsed.success) throw new InvalidArgumentError(`It must be a whole number of at least ${min}.`);
+    return parsed.data;
+  };
+}
 
 /** `--blockers`: sessions on the side traffic leaves that would hold the pause. */
 function blockersOption(): Option {
@@ -153,7 +163,7 @@ Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use 
   );
 
   command('clone', 'copy roles and the database from blue to green from one snapshot', { dryRun: true })
-    .option('--jobs <n>', 'parallel pg_dump / pg_restore jobs', (v) => Number(v), 2)
+    .option('--jobs <n>', 'parallel pg_dump / pg_restore jobs', wholeNumber(1), 2)
     .action((o: CommonOptions & { jobs: number }) =>
       execute(o, (deps) => _clone(deps, { dryRun: o.dryRun, jobs: o.jobs }), (r) => `${stepsReport(o.dryRun ? 'Clone plan' : `Cutover ${r.cutover}: clone`)(r)}${r.dump ? `\n\nBackup kept: ${r.dump.path} (${r.dump.tocEntries} entries)` : ''}${dryRunNote(o.dryRun)}`),
     );
@@ -303,8 +313,8 @@ Every minute into node_exporter's textfile folder (cron):
     );
 
   command('watch', 'refresh the status every second until interrupted (one line per reading when not on a terminal)')
-    .option('--interval <ms>', 'time between readings', (v) => Number(v), 1000)
-    .option('--count <n>', 'stop after this many readings', (v) => Number(v))
+    .option('--interval <ms>', 'time between readings', wholeNumber(100), 1000)
+    .option('--count <n>', 'stop after this many readings', wholeNumber(1))
     .action(async (o: CommonOptions & { interval: number; count?: number }) => {
       const stop = new AbortController();
       const onInt = () => stop.abort();
@@ -332,10 +342,10 @@ Every minute into node_exporter's textfile folder (cron):
     .command('demo')
     .description('a full cutover on a local sandbox (blue, green, PgBouncer), explained as it goes')
     .option('--keep', 'leave the sandbox running and print a config to try every command by hand')
-    .option('--scale <n>', 'data size: 1 is about 100k rows', (v) => Number(v), 1)
+    .option('--scale <n>', 'data size: 1 is about 100k rows', (v) => { const r = z.coerce.number().positive().safeParse(v); if (!r.success) throw new InvalidArgumentError('It must be a number above 0.'); return r.data; }, 1)
     .option('--stop <dir>', 'stop a sandbox left running by --keep')
     .option('--mode <mode>', 'replicate (zero downtime) or freeze', 'replicate')
-    .option('--green-major <n>', 'green on another PostgreSQL major (16, 17, 18: a major upgrade; servers from scripts/setup.sh)', (v) => Number(v))
+    .option('--green-major <n>', 'green on another PostgreSQL major (16, 17, 18: a major upgrade; servers from scripts/setup.sh)', wholeNumber(15))
     .action(async (o: { keep?: boolean; scale: number; stop?: string; mode: string; greenMajor?: number }) => {
       try {
         if (o.stop) {

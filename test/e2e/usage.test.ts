@@ -30,6 +30,13 @@ describe('usage and config errors (exit 2, every problem listed, no stack trace)
     expect(r.exitCode).toBe(0);
   });
 
+  it('a wrong option value is a usage error naming the option, never NaN', async () => {
+    const r = await bluegreen(['clone', '--jobs', 'abc']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("option '--jobs <n>' argument 'abc' is invalid. It must be a whole number of at least 1.");
+    expect((await bluegreen(['watch', '--count', '0'])).exitCode).toBe(2);
+  });
+
   it('an unknown command or option is a usage error', async () => {
     expect((await bluegreen(['swtichover'])).exitCode).toBe(2);
     const r = await bluegreen(['status', '--jsn']);
