@@ -1,6 +1,7 @@
 /**
- * pg_dump, pg_restore and pg_dumpall through execa. Passwords go in PGPASSWORD, never argv (where
- * `ps` would show them); a failure becomes our error with the tool's stderr, minus secrets.
+ * pg_dump, pg_restore and pg_dumpall through execa. The connection (password included) goes in a
+ * private service file named by PGSERVICEFILE, never in argv or the environment (where `ps` would
+ * show it); a failure becomes our error with the tool's stderr, minus secrets.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -137,7 +137,7 @@ A cutover, step by step:
   bluegreen preflight          check blue, green and the pointer; changes nothing
   bluegreen clone              copy blue to green (freeze mode: blue refuses writes from here)
   bluegreen migrate            apply migrations/ to green only
-  bluegreen compare            row counts, schema diff and integrity, blue vs green
+  bluegreen compare            every row's content, schema and integrity, blue vs green
   bluegreen switchover         pause, sync sequences, point traffic at green, resume
   bluegreen status             what serves, replication, DDL since the last flip, whether a flip is lossless
   bluegreen sync-schema        carry DDL made on the serving side to the other (every flip does it first)
@@ -242,7 +242,7 @@ Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use 
       ),
     );
 
-  command('compare', 'compare blue and green: exact row counts, schema diff, integrity on green', { json: true }).action((o: CommonOptions) =>
+  command('compare', 'compare blue and green: the content of every row (hashed), the schema, integrity on both sides, large objects', { json: true }).action((o: CommonOptions) =>
     execute(o, (deps) => _compare(deps), renderCompare),
   );
 

@@ -1,10 +1,11 @@
 /**
- * `bluegreen clone`: blue → green from one consistent snapshot, roles included. The dump is kept as
- * the pre-migration backup, checked readable, and its path recorded.
+ * `bluegreen clone`: blue → green from one consistent snapshot, roles included.
  *
  * Freeze mode: blue stops taking application writes before the snapshot and stays frozen until the
- * switchover or an abort, so the dump is the whole truth. (Replicate mode will take the snapshot from
- * a logical slot instead, with blue open.)
+ * switchover or an abort; the dump (kept as the pre-migration backup, checked readable, its path
+ * recorded) is the whole truth. Replicate mode: blue stays open; the snapshot is the one a logical
+ * slot exports, so replication continues exactly where the copy ends; by default the rows stream
+ * from that snapshot straight into green (clone.backup "none") and only the schema is dumped.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
