@@ -8,7 +8,7 @@
  */
 import { quoteIdent } from '../core/quote.js';
 import type { CarryAction } from '../core/window.js';
-import { catchUp, ownershipSql, partitionByClause, sqlName } from './schema-carry.js';
+import { catchUp, ownershipSql, partitionByClause, primaryKeyColumns, sqlName } from './schema-carry.js';
 import { withCatalogSearchPath } from './catalog.js';
 import { type Client, queryOne } from './pg.js';
 
@@ -68,13 +68,7 @@ async function rowKeys(client: Client, table: string, columns: ReadonlyArray<str
  * stayed on the serving side through both rounds.
  */
 export async function rowsNeverReplicated(from: Client, to: Client, table: string): Promise<number> {
-  const key = (
-    await from.query<{ name: string }>(
-      `SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
-        WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)`,
-      [sqlName(table)],
-    )
-  ).rows.map((r) => r.name);
+  const key = await primaryKeyColumns(from, table);
   const columns = key.length ? key : await storedColumns(from, table);
   const serving = await rowKeys(from, table, columns);
   if (!serving.size) return 0;

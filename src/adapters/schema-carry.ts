@@ -264,13 +264,7 @@ export async function waitForTableSync(client: Client, subscription: string, tim
  */
 export async function copyColumnsByKey(from: Client, to: Client, table: string, columns: ReadonlyArray<string>, options: { lock?: boolean; batch?: number } = {}): Promise<number> {
   const { lock = true, batch = 5000 } = options;
-  const key = (
-    await from.query<{ name: string }>(
-      `SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
-        WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)`,
-      [sqlName(table)],
-    )
-  ).rows.map((r) => r.name);
+  const key = await primaryKeyColumns(from, table);
   if (!key.length) throw new BlueGreenError(`${table} has no primary key: its values cannot be copied by key`, { hint: 'Add a primary key on both sides.' });
   const selected = [...key, ...columns].map(quoteIdent).join(', ');
   const set = columns.map((c) => `${quoteIdent(c)} = v.${quoteIdent(c)}`).join(', ');
@@ -281,21 +275,10 @@ export async function copyColumnsByKey(from: Client, to: Client, table: string, 
   try {
     await to.query('SET LOCAL session_replication_role = replica');
     if (lock) await to.query(`LOCK TABLE ${sqlName(table)} IN SHARE ROW EXCLUSIVE MODE`);
-    await from.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    try {
-      await from.query(`DECLARE bluegreen_copy NO SCROLL CURSOR FOR SELECT row_to_json(x)::text AS r FROM (SELECT ${selected} FROM ${sqlName(table)}) x`);
-      for (;;) {
-        const { rows } = await from.query<{ r: string }>(`FETCH ${batch} FROM bluegreen_copy`);
-        if (!rows.length) break;
-        const json = `[${rows.map((r) => r.r).join(',')}]`;
-        const res = await to.query(`UPDATE ${sqlName(table)} t SET ${set} FROM json_populate_recordset(NULL::${sqlName(table)}, $1::json) v WHERE ${match}`, [json]);
-        copied += res.rowCount ?? 0;
-      }
-      await from.query('COMMIT');
-    } catch (error) {
-      await from.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
+    await inBatches(from, `SELECT ${selected} FROM ${sqlName(table)}`, batch, async (json) => {
+      const res = await to.query(`UPDATE ${sqlName(table)} t SET ${set} FROM json_populate_recordset(NULL::${sqlName(table)}, $1::json) v WHERE ${match}`, [json]);
+      copied += res.rowCount ?? 0;
+    });
     await to.query('COMMIT');
   } catch (error) {
     await to.query('ROLLBACK').catch(() => undefined);
@@ -311,21 +294,38 @@ export async function copyColumnsByKey(from: Client, to: Client, table: string, 
 export async function copyRows(from: Client, to: Client, table: string, batch = 5000): Promise<number> {
   const columns = (await columnDefs(from, table)).filter((c) => c.generated === '').map((c) => quoteIdent(c.name)).join(', ');
   let copied = 0;
-  await from.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  await inBatches(from, `SELECT ${columns} FROM ${sqlName(table)}`, batch, async (json) => {
+    const res = await to.query(`INSERT INTO ${sqlName(table)} (${columns}) OVERRIDING SYSTEM VALUE SELECT ${columns} FROM json_populate_recordset(NULL::${sqlName(table)}, $1::json)`, [json]);
+    copied += res.rowCount ?? 0;
+  });
+  return copied;
+}
+
+/** The primary key's columns of a table, in key order (none when it has no primary key). */
+export async function primaryKeyColumns(client: Client, table: string): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
+      WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)`,
+    [sqlName(table)],
+  );
+  return rows.map((r) => r.name);
+}
+
+/** Reads `select` in one repeatable-read snapshot, `batch` rows at a time, each batch handed on as a JSON array. */
+async function inBatches(client: Client, select: string, batch: number, each: (json: string) => Promise<void>): Promise<void> {
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
-    await from.query(`DECLARE bluegreen_rows NO SCROLL CURSOR FOR SELECT row_to_json(x)::text AS r FROM (SELECT ${columns} FROM ${sqlName(table)}) x`);
+    await client.query(`DECLARE bluegreen_batches NO SCROLL CURSOR FOR SELECT row_to_json(x)::text AS r FROM (${select}) x`);
     for (;;) {
-      const { rows } = await from.query<{ r: string }>(`FETCH ${batch} FROM bluegreen_rows`);
+      const { rows } = await client.query<{ r: string }>(`FETCH ${batch} FROM bluegreen_batches`);
       if (!rows.length) break;
-      const res = await to.query(`INSERT INTO ${sqlName(table)} (${columns}) OVERRIDING SYSTEM VALUE SELECT ${columns} FROM json_populate_recordset(NULL::${sqlName(table)}, $1::json)`, [`[${rows.map((r) => r.r).join(',')}]`]);
-      copied += res.rowCount ?? 0;
+      await each(`[${rows.map((r) => r.r).join(',')}]`);
     }
-    await from.query('COMMIT');
+    await client.query('COMMIT');
   } catch (error) {
-    await from.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
-  return copied;
 }
 
 /** Waits until the standby has applied everything the serving side committed so far. */
