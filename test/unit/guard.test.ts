@@ -121,3 +121,14 @@ describe('guard config', () => {
       .toThrow(/guard\.interval[\s\S]*guard\.checks/);
   });
 });
+
+describe('Prometheus', () => {
+  it('exposes each check of the last round and the failures counted', async () => {
+    const { toPrometheus } = await import('../../src/core/prometheus.js');
+    const text = toPrometheus({ phase: 'switched-over', serving: 'green', replication: [], guard: { last: { failures: 2, checks: [{ name: 'web', ok: false }, { name: 'a"b', ok: true }] } } });
+    expect(text).toContain('bluegreen_guard_check_ok{check="web"} 0');
+    expect(text).toContain('bluegreen_guard_check_ok{check="a\\"b"} 1');
+    expect(text).toContain('bluegreen_guard_failures 2');
+    expect(text).toContain('# TYPE bluegreen_guard_failures gauge');
+  });
+});
