@@ -14,7 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { _clone } from '../../src/commands/clone.js';
 import { type Deps } from '../../src/commands/context.js';
 import { guard } from '../../src/commands/guard.js';
+import { _report } from '../../src/commands/report.js';
 import { _status } from '../../src/commands/status.js';
+import { toPrometheus } from '../../src/core/prometheus.js';
 import { _switchover } from '../../src/commands/switchover.js';
 import type { GuardConfig } from '../../src/core/config.js';
 import { readGuardRounds } from '../../src/adapters/guard-log.js';
@@ -213,5 +215,19 @@ describe('bluegreen guard: the window rolls itself back on the application\'s he
     expect(await phase()).toBe('switched-over');
     health.set('ok');
     expect(await missingOrders(rig.sandbox.greenUrl, load.acknowledged())).toEqual([]);
+  });
+
+  it('the report shows the guard\'s checks over time and the rollbacks it made; Prometheus its last round', async () => {
+    const out = path.join(rig.dir, 'report.html');
+    const { data } = await _report(rig.deps, { out });
+    expect(data.guard!.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['web', 'errors', 'api', 'replication', 'window']));
+    expect(data.guard!.decisions.filter((d) => d.decision === 'rolled-back')).toHaveLength(4);
+    expect(data.guard!.decisions.some((d) => d.decision === 'refused')).toBe(true);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('id="guard-chart"');
+    expect(html).toMatch(/rolled-back<\/td><td>guard /);
+    const prom = toPrometheus(await _status(rig.deps));
+    expect(prom).toMatch(/^bluegreen_guard_check_ok\{check="web"\} [01]$/m);
+    expect(prom).toMatch(/^bluegreen_guard_failures \d+$/m);
   });
 });

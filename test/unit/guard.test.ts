@@ -132,3 +132,28 @@ describe('Prometheus', () => {
     expect(text).toContain('# TYPE bluegreen_guard_failures gauge');
   });
 });
+
+describe('the report\'s guard section', () => {
+  it('folds many rounds into at most 300 columns, a column failing when any of its rounds failed; lists what the guard did', async () => {
+    const { buildGuardReport, renderGuardSection } = await import('../../src/core/guard-report.js');
+    const many = rounds({ api: `${'.'.repeat(899)}x` });
+    many[899] = { ...many[899], decision: 'rolled-back', detail: 'api failed 3 times in a row' };
+    const g = buildGuardReport(many)!;
+    expect(g.checks[0].columns).toHaveLength(300);
+    expect(g.checks[0].columns.at(-1)).toBe(false);
+    expect(g.checks[0].columns.filter((c) => c === false)).toHaveLength(1);
+    expect(g.decisions).toEqual([expect.objectContaining({ decision: 'rolled-back' })]);
+    expect(renderGuardSection(g)).toContain('id="guard-decisions"');
+    expect(buildGuardReport([])).toBeUndefined();
+  });
+});
+
+describe('README: Guarding the window', () => {
+  it('its config example is valid', async () => {
+    const { readFileSync } = await import('node:fs');
+    const json = /## Guarding the window[\s\S]*?```json\n([\s\S]*?)```/.exec(readFileSync('README.md', 'utf8'))![1];
+    const c = parseConfig(`{ "blue": "postgres://u@h:5432/a", "green": "postgres://u@h:5433/a", "pointer": { "type": "file", "path": "p", "variable": "DB" }, ${json} }`, '/x/c.json', {});
+    expect(c.guard).toMatchObject({ intervalMs: 5000, rollbackAfter: { failures: 3 } });
+    expect(c.guard!.checks.map((x) => x.name)).toEqual(['api', 'web', 'errors']);
+  });
+});
