@@ -20,6 +20,8 @@ import { toPrometheus } from '../../src/core/prometheus.js';
 import { _switchover } from '../../src/commands/switchover.js';
 import type { GuardConfig } from '../../src/core/config.js';
 import { readGuardRounds } from '../../src/adapters/guard-log.js';
+import { LOCK_NAMESPACE, LockKey } from '../../src/adapters/pg.js';
+import pg from 'pg';
 import { readAudit } from '../../src/adapters/state-store.js';
 import { startWriteLoad } from '../../src/sandbox/trading-app.js';
 import { bluegreen, CLI } from '../e2e/run-cli.js';
@@ -187,7 +189,7 @@ describe('bluegreen guard: the window rolls itself back on the application\'s he
     await noWriteLost();
   });
 
-  it('--once exits with its verdict: 0 healthy, 1 failing, 3 refused on a lossy window (notified, not acted on)', async () => {
+  it('--once exits with its verdict: 0 healthy, 1 failing, 3 refused on a lossy window (notified, not acted on) or deferred to a person\'s command', async () => {
     await switchover();
     const config = JSON.parse(readFileSync(rig.configFile, 'utf8'));
     const file = path.join(rig.dir, 'once.config.json');
@@ -212,6 +214,17 @@ describe('bluegreen guard: the window rolls itself back on the application\'s he
     const wouldAct = await bluegreen(['guard', '--config', file, '--once', '--dry-run'], { env: rig.env });
     expect(wouldAct.stdout).toMatch(/would roll back/);
     expect(wouldAct.exitCode).toBe(1);
+    // A person's command in flight (holding the controller lock) wins: the guard defers, exit 3.
+    const person = new pg.Client({ connectionString: rig.sandbox.blueUrl });
+    await person.connect();
+    try {
+      await person.query('SELECT pg_advisory_lock($1, $2)', [LOCK_NAMESPACE, LockKey.controller]);
+      const deferred = await once();
+      expect(deferred.exitCode, deferred.stderr).toBe(3);
+      expect(JSON.parse(deferred.stdout)).toMatchObject({ verdict: 'deferred', detail: expect.stringContaining('another bluegreen controller is running') });
+    } finally {
+      await person.end();
+    }
     expect(await phase()).toBe('switched-over');
     health.set('ok');
     expect(await missingOrders(rig.sandbox.greenUrl, load.acknowledged())).toEqual([]);
