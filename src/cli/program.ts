@@ -33,6 +33,7 @@ import { renderCompare, renderFindings, renderStatus, renderSteps, renderWatchFr
 import { toPrometheus } from '../core/prometheus.js';
 import { _report } from '../commands/report.js';
 import { _watch } from '../commands/watch.js';
+import { guard } from '../commands/guard.js';
 
 const DEFAULT_CONFIG = './bluegreen.config.json';
 const SECRET_ENV = /PASS|SECRET|TOKEN|KEY|CRED/i;
@@ -142,6 +143,7 @@ A cutover, step by step:
   bluegreen status             what serves, replication, DDL since the last flip, whether a flip is lossless
   bluegreen sync-schema        carry DDL made on the serving side to the other (every flip does it first)
   bluegreen rollback           back to blue within the rollback window
+  bluegreen guard              roll back on its own when the application's checks keep failing
   bluegreen finalize           close the window; blue is retired
   bluegreen watch / report     a live view of the window; an HTML page of the whole cutover
 Or all of preflight → switchover at once: bluegreen run.
@@ -325,6 +327,22 @@ Every minute into node_exporter's textfile folder (cron):
           () => '');
       } finally {
         process.off('SIGINT', onInt);
+      }
+    });
+
+  command('guard', 'watch the serving side during the rollback window; roll back (losslessly) when its checks keep failing', { json: true, dryRun: true })
+    .option('--once', 'evaluate one round and exit with its verdict: 0 healthy, 1 a check failing, 2 nothing to guard, 3 refused or deferred, 4 rolled back')
+    .option('--exit-after-action', 'exit (code 4) once it has rolled back, instead of guarding on')
+    .action(async (o: CommonOptions & { once?: boolean; exitAfterAction?: boolean }) => {
+      // A signal ends the loop between rounds: a rollback under way is finished, never cut.
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+      try {
+        await execute(o, (deps) => guard(deps, { once: o.once, dryRun: o.dryRun, exitAfterAction: o.exitAfterAction, signal: stop.signal }), (r) =>
+          `guard: ${r.verdict}${r.detail ? `: ${r.detail}` : ''}${r.last ? `\n${r.last.checks.map((c) => `  ${c.ok ? '✔' : '✖'} ${c.name}${c.builtin ? ' (built-in, alerts only)' : ''} ${c.ms} ms${c.detail ? `: ${c.detail}` : ''}`).join('\n')}` : ''}${dryRunNote(o.dryRun)}`);
+      } finally {
+        process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
       }
     });
 

@@ -127,6 +127,10 @@ export function renderStatus(s: StatusResult, now: number): string {
     if (!d.entries.length) continue;
     lines.push([`DDL on ${d.side}`, `${d.entries.length} since ${d.since}:${d.entries.map((e) => `\n    ${e.at} ${e.role}: ${e.command}${e.object ? ` ${e.object}` : ''}`).join('')}`]);
   }
+  if (s.guard) {
+    const g = s.guard.last;
+    lines.push(['guard', `${g.decision} at ${g.at}${g.detail ? ` (${g.detail})` : ''}${s.guard.rule ? `\n    rolls back after ${s.guard.rule}` : ''}${g.checks.map((c) => `\n    ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.builtin ? ' (alerts only)' : ''}${c.detail ? `: ${c.detail}` : ''}`).join('')}`]);
+  }
   if (s.lastFlip) lines.push(['last flip', `${s.lastFlip.kind} ${s.lastFlip.ok ? 'ok' : 'FAILED'} at ${s.lastFlip.at}${s.lastFlip.writePauseMs !== undefined ? `, writes paused ${s.lastFlip.writePauseMs} ms` : ''}`]);
   if (s.migrationsApplied.length) lines.push(['migrations', `${s.migrationsApplied.join(', ')} applied to green`]);
   if (s.dump) lines.push(['backup', s.dump]);

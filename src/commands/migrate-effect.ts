@@ -76,16 +76,19 @@ export interface CommandRun {
   readonly output: string;
   /** Where that output is kept. */
   readonly logFile: string;
+  /** Killed past its time limit (migrations.timeoutMs). */
+  readonly timedOut?: boolean;
 }
 
 /**
  * Runs the external migration command against `url`, in the config's folder, with the connection in
  * DATABASE_URL and PG* variables. Its whole output is kept, redacted, in the state folder.
  */
-export async function runMigrationCommand(deps: Pick<Deps, 'config' | 'clock'>, command: string, url: string, label: string): Promise<CommandRun> {
+export async function runMigrationCommand(deps: Pick<Deps, 'config' | 'clock'>, command: string, url: string, label: string, timeoutMs?: number): Promise<CommandRun> {
   const { config } = deps;
   const result = await execa(command, {
     shell: true,
+    timeout: timeoutMs,
     reject: false,
     all: true,
     cwd: path.dirname(config.file),
@@ -96,7 +99,7 @@ export async function runMigrationCommand(deps: Pick<Deps, 'config' | 'clock'>, 
   ensurePrivateDir(config.stateDir);
   const logFile = path.join(config.stateDir, `migrate-${label}-${deps.clock.now().toISOString().replace(/[:.]/g, '-')}.log`);
   writeFileSync(logFile, `$ ${redact(command, config.secrets)}\n${output}\n(exit ${result.exitCode ?? result.signal})\n`, { mode: 0o600 });
-  return { exitCode: result.exitCode ?? 1, output, logFile };
+  return { exitCode: result.exitCode ?? 1, output, logFile, timedOut: result.timedOut };
 }
 
 /** Alembic logs each revision before it runs it (`Running upgrade 0002 -> 0003, message`): the last one is the one that failed. */

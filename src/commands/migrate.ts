@@ -17,7 +17,7 @@ import { redact } from '../core/redact.js';
 import type { Report, StepResult } from '../core/report.js';
 import { advance } from '../core/state.js';
 import { splitStatements } from '../core/sql-split.js';
-import { type Client, LockKey, withAdvisoryLock, withClient, withTransaction } from '../adapters/pg.js';
+import { cancelRunningQuery, type Client, LockKey, withAdvisoryLock, withClient, withTransaction } from '../adapters/pg.js';
 import { allowOwnWrites, freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
 import { readSchema } from '../adapters/catalog.js';
 import { ensureHistory, forgetApplied, readHistory, recordApplied } from '../adapters/migration-history.js';
@@ -74,6 +74,30 @@ export async function runScript(client: Client, m: Migration, file: string, sql:
   } catch (error) {
     const inner = (error as { inner?: unknown }).inner;
     throw migrationFailure(m, file, sql, inner ? (error as { offset: number }).offset : 0, inner ?? error, secrets);
+  }
+}
+
+/**
+ * `migrations.timeoutMs`: past it the running migration's statement is cancelled from another session.
+ * A migration in a transaction is then rolled back whole, as any failure; the error says why.
+ */
+async function withTimeLimit(url: string, green: Client, timeoutMs: number | undefined, m: Migration, secrets: ReadonlyArray<string>, run: () => Promise<void>): Promise<void> {
+  if (!timeoutMs) return run();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void cancelRunningQuery(url, green, secrets);
+  }, timeoutMs);
+  try {
+    await run();
+  } catch (error) {
+    if (!timedOut) throw error;
+    throw new MigrationError(`${m.upFile} ran past migrations.timeoutMs (${timeoutMs} ms) and was cancelled: ${m.transactional ? 'nothing of it was applied' : 'it ran outside a transaction, so the statements that finished before stay applied'}`, {
+      hint: `${m.transactional ? 'Green is as it was before this migration. ' : ''}Find what made it slow (a lock held on green, a large table rewrite), or raise migrations.timeoutMs, then run \`bluegreen migrate\` again.`,
+      cause: error,
+    });
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -167,9 +191,11 @@ async function builtIn(deps: Deps, dir: string, options: MigrateOptions, migrati
           progress.start(`applying ${m.upFile}`);
           const start = performance.now();
           try {
-            await runScript(green, m, m.upFile, m.up, m.transactional, config.secrets, async () => {
-              await recordApplied(green, m, Math.round(performance.now() - start), deps.who, uncheckedReason(m.up));
-            });
+            await withTimeLimit(config.green, green, config.migrations?.timeoutMs, m, config.secrets, () =>
+              runScript(green, m, m.upFile, m.up, m.transactional, config.secrets, async () => {
+                await recordApplied(green, m, Math.round(performance.now() - start), deps.who, uncheckedReason(m.up));
+              }),
+            );
           } catch (error) {
             progress.fail(`${m.upFile} failed`);
             steps.push({ name: m.upFile, status: 'failed', ms: Math.round(performance.now() - start), detail: (error as Error).message.split('\n')[1]?.trim() });
@@ -213,14 +239,14 @@ async function external(deps: Deps, migrations: { readonly command: string; read
   progress.start(`running \`${command}\` against green`);
   const start = performance.now();
   try {
-    const run = await runMigrationCommand(deps, command, config.green, 'green');
+    const run = await runMigrationCommand(deps, command, config.green, 'green', config.migrations?.timeoutMs);
     const ms = Math.round(performance.now() - start);
     if (run.exitCode !== 0) {
       progress.fail(`migration command failed (exit ${run.exitCode})`);
       const left = leftApplied(before, await withClient(config.green, readSchema, conn(deps, 'green', 'migrate')));
       const errors = postgresErrorLines(run.output);
       throw new MigrationError(
-        `migration command failed (exit ${run.exitCode}): ${redact(command, config.secrets)}\n  ${(errors.length ? errors : run.output.trim().split('\n').slice(-10)).join('\n  ')}\n  left applied on green: ${left.length ? `\n    ${left.join('\n    ')}` : 'nothing (the schema is as before)'}`,
+        `migration command ${run.timedOut ? `ran past migrations.timeoutMs (${config.migrations?.timeoutMs} ms) and was stopped` : `failed (exit ${run.exitCode})`}: ${redact(command, config.secrets)}\n  ${(errors.length ? errors : run.output.trim().split('\n').slice(-10)).join('\n  ')}\n  left applied on green: ${left.length ? `\n    ${left.join('\n    ')}` : 'nothing (the schema is as before)'}`,
         { hint: `Its whole output is in ${run.logFile}. Green was not switched to; fix the migration and run \`bluegreen migrate\` again.` },
       );
     }

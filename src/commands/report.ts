@@ -8,6 +8,7 @@ import { UsageError } from '../core/errors.js';
 import { buildReport, type ReportData, renderReportHtml } from '../core/cutover-report.js';
 import { readHistoryDetails } from '../adapters/migration-history.js';
 import { withClient } from '../adapters/pg.js';
+import { readGuardRounds } from '../adapters/guard-log.js';
 import { loadCutover, readAudit, readLagSamples } from '../adapters/state-store.js';
 import { lastCompareResultFile } from './compare.js';
 import { conn, type Deps } from './context.js';
@@ -38,6 +39,7 @@ export async function _report(deps: Deps, options: ReportOptions = {}): Promise<
     migrations,
     verdict: status?.window && !status.window.error ? { next: status.window.next, verdict: status.window.verdict, losses: status.window.losses } : undefined,
     generatedAt: deps.clock.now().toISOString(),
+    guard: readGuardRounds(config.stateDir, id),
   });
   if (options.out) writeFileSync(options.out, renderReportHtml(data), { mode: 0o644 });
   return { ok: true, data, file: options.out };

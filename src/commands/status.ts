@@ -13,6 +13,8 @@ import { serverVersion, withClient } from '../adapters/pg.js';
 import { slotLag, subscriptionHealth } from '../adapters/replication.js';
 import { sideServedBy } from '../adapters/pointer.js';
 import type { Deps } from './context.js';
+import { describeRule, type GuardRound } from '../core/guard.js';
+import { readGuardRounds } from '../adapters/guard-log.js';
 import { conn, loadState } from './context.js';
 
 export interface ReplicationStatus {
@@ -80,9 +82,11 @@ export interface StatusResult {
   readonly lost?: { readonly side: Side; readonly at: string; readonly fencedAt?: string; readonly note: string };
   /** Schema changes made on each side since the last flip (or the clone), by anyone but pg-bluegreen. */
   readonly ddl: ReadonlyArray<{ readonly side: Side; readonly since: string; readonly entries: ReadonlyArray<DdlEntry> }>;
+  /** `bluegreen guard`'s last round (its checks, the failures counted, the condition) and its rule. */
+  readonly guard?: { readonly last: GuardRound; readonly rule?: string };
 }
 
-async function replicationStatus(deps: Deps, link: ReplicationLink, publisher: 'blue' | 'green'): Promise<ReplicationStatus> {
+export async function replicationStatus(deps: Deps, link: ReplicationLink, publisher: 'blue' | 'green'): Promise<ReplicationStatus> {
   const subscriber = publisher === 'blue' ? 'green' : 'blue';
   const url = (side: 'blue' | 'green') => (side === 'blue' ? deps.config.blue : deps.config.green);
   const base = { direction: publisher === 'blue' ? ('blue → green' as const) : ('green → blue' as const), subscription: link.subscription };
@@ -194,11 +198,17 @@ export async function _status(deps: Deps): Promise<StatusResult> {
     lost,
     poolModes,
     ddl,
+    guard: guardOf(deps, stored?.id),
   };
 }
 
+function guardOf(deps: Deps, cutover?: string): StatusResult['guard'] {
+  const last = cutover ? readGuardRounds(deps.config.stateDir, cutover).at(-1) : undefined;
+  return last && { last, rule: deps.config.guard && describeRule(deps.config.guard.rollbackAfter) };
+}
+
 /** The verdict on the next flip, as sync-schema would judge it now; undefined when nothing replicates. */
-async function windowStatus(deps: Deps, state: CutoverState): Promise<WindowStatus | undefined> {
+export async function windowStatus(deps: Deps, state: CutoverState): Promise<WindowStatus | undefined> {
   if (deps.config.mode !== 'replicate' || !servingLink(state) || !['ready', 'switched-over', 'rolled-back'].includes(state.phase)) return undefined;
   const from = state.serving;
   const to: Side = from === 'blue' ? 'green' : 'blue';

@@ -8,6 +8,7 @@ import type { BlockerPolicy } from './blockers.js';
 import { type ConnInfo, formatConnString, normalizeConnString, parseConnString, parseHostPort, sameTarget, secretsOf } from './conninfo.js';
 import { parseDuration } from './duration.js';
 import { ConfigInvalidError, type ConfigProblem } from './errors.js';
+import type { RollbackRule } from './guard.js';
 
 const connString = z.string().superRefine((value, ctx) => {
   try {
@@ -75,11 +76,31 @@ const filePointer = z.strictObject({
   notify: z.string().min(1).optional(),
 });
 
-const migrationsDir = z.strictObject({ dir: z.string().min(1) });
+/** Past it the running migration is cancelled: nothing of it applied, migrate fails saying so. */
+const migrationTimeout = z.number().int().positive().optional();
+const migrationsDir = z.strictObject({ dir: z.string().min(1), timeoutMs: migrationTimeout });
 const migrationsCommand = z.strictObject({
   command: z.string().min(1),
+  timeoutMs: migrationTimeout,
   /** Tables the tool keeps its history in, beyond the well-known ones: copied with their rows into the effect check's scratch copy. */
   historyTables: z.array(z.string().min(1)).optional(),
+});
+
+/** `bluegreen guard`: checks on the serving side, and when their failures roll the window back. */
+const guardCheck = z.union([
+  z.strictObject({ name: z.string().min(1), command: z.string().min(1), timeoutMs: z.number().int().positive().default(5000) }),
+  z.strictObject({ name: z.string().min(1), url: z.url(), timeoutMs: z.number().int().positive().default(5000) }),
+  z.strictObject({ name: z.string().min(1), sql: z.string().min(1), timeoutMs: z.number().int().positive().default(5000) }),
+]);
+const guardSchema = z.strictObject({
+  interval: duration.default('5s'),
+  checks: z.array(guardCheck).min(1).refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, 'check names must be unique'),
+  rollbackAfter: z.union([
+    z.strictObject({ failures: z.number().int().positive() }),
+    z.strictObject({ ratio: z.number().gt(0).max(1), within: duration }),
+  ]).default({ failures: 3 }),
+  /** Roll back automatically even when the window is lossy (what is given up is recorded). */
+  allowDataLoss: z.boolean().default(false),
 });
 
 export const configSchema = z.strictObject({
@@ -111,10 +132,18 @@ export const configSchema = z.strictObject({
   /** Runs on every phase change, flip and failure with the event as JSON on stdin. */
   notify: z.strictObject({ command: z.string().min(1), timeoutMs: z.number().int().positive().default(10_000) }).optional(),
   dumpDir: z.string().min(1).optional(),
+  guard: guardSchema.optional(),
   tools: z.strictObject({ binDir: z.string().min(1).optional() }).default({}),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
+export type GuardCheck = z.infer<typeof guardCheck>;
+export interface GuardConfig {
+  readonly intervalMs: number;
+  readonly checks: ReadonlyArray<GuardCheck>;
+  readonly rollbackAfter: RollbackRule;
+  readonly allowDataLoss: boolean;
+}
 /** A PgBouncer pointer, always as a fleet (one instance for the single form). */
 export interface PgbouncerPointerConfig {
   readonly type: 'pgbouncer';
@@ -141,7 +170,7 @@ export interface Config {
   readonly green: string;
   readonly addresses: { readonly blue: SideAddresses; readonly green: SideAddresses };
   readonly mode: 'freeze' | 'replicate';
-  readonly migrations?: { readonly dir: string } | { readonly command: string; readonly historyTables?: ReadonlyArray<string> };
+  readonly migrations?: ({ readonly dir: string } | { readonly command: string; readonly historyTables?: ReadonlyArray<string> }) & { readonly timeoutMs?: number };
   readonly pointer: PointerConfig;
   readonly rollbackWindowMs: number;
   readonly switchover: {
@@ -156,6 +185,7 @@ export interface Config {
   readonly dumpDir: string;
   readonly clone: { readonly backup: 'dump' | 'none' };
   readonly notify?: { readonly command: string; readonly timeoutMs: number };
+  readonly guard?: GuardConfig;
   readonly binDir?: string;
   /** Passwords and other secret values, for redaction; never printed. */
   readonly secrets: ReadonlyArray<string>;
@@ -282,7 +312,7 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     green: formatConnString(green),
     addresses: { blue: addresses(blue, raw.blue), green: addresses(green, raw.green) },
     mode: raw.mode,
-    migrations: raw.migrations && 'dir' in raw.migrations ? { dir: abs(raw.migrations.dir) } : raw.migrations,
+    migrations: raw.migrations && 'dir' in raw.migrations ? { dir: abs(raw.migrations.dir), timeoutMs: raw.migrations.timeoutMs } : raw.migrations,
     pointer,
     rollbackWindowMs: parseDuration(raw.rollbackWindow) ?? 86_400_000,
     switchover: { timeoutMs: raw.switchover.timeoutMs, pauseTimeoutMs, maxLagBytes: raw.switchover.maxLagBytes, verify: raw.switchover.verify, blockers: raw.switchover.blockers },
@@ -290,6 +320,12 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     // Replicate mode streams by default: blue, kept intact and in sync through the window, is the fallback.
     clone: { backup: raw.clone.backup ?? (raw.mode === 'replicate' ? 'none' : 'dump') },
     notify: raw.notify,
+    guard: raw.guard && {
+      intervalMs: parseDuration(raw.guard.interval)!,
+      checks: raw.guard.checks,
+      rollbackAfter: 'failures' in raw.guard.rollbackAfter ? raw.guard.rollbackAfter : { ratio: raw.guard.rollbackAfter.ratio, withinMs: parseDuration(raw.guard.rollbackAfter.within)! },
+      allowDataLoss: raw.guard.allowDataLoss,
+    },
     dumpDir: raw.dumpDir ? abs(raw.dumpDir) : path.join(stateDir, 'dumps'),
     binDir: raw.tools.binDir ? abs(raw.tools.binDir) : undefined,
     secrets: [...new Set(secrets)].filter((s) => s.length > 0),

@@ -7,6 +7,8 @@
  */
 import type { StepResult } from './report.js';
 import type { AuditEntry, CutoverState } from './state.js';
+import type { GuardRound } from './guard.js';
+import { buildGuardReport, GUARD_STYLE, type GuardReport, renderGuardSection } from './guard-report.js';
 
 export interface LagPoint {
   readonly at: string;
@@ -29,6 +31,8 @@ export interface ReportInput {
   /** The window's verdict as status reads it now, when something replicates. */
   readonly verdict?: { readonly next: string; readonly verdict: string; readonly losses: ReadonlyArray<{ readonly object: string; readonly what: string }> };
   readonly generatedAt: string;
+  /** `bluegreen guard`'s rounds in this cutover. */
+  readonly guard?: ReadonlyArray<GuardRound>;
 }
 
 export interface ReportData {
@@ -48,6 +52,7 @@ export interface ReportData {
   readonly migrations: ReportInput['migrations'];
   readonly rollbackWindowEndsAt?: string;
   readonly verdict?: ReportInput['verdict'];
+  readonly guard?: GuardReport;
 }
 
 /** Pairs each command's `started` entry with its ending to give its duration. */
@@ -82,6 +87,7 @@ export function buildReport(input: ReportInput): ReportData {
     migrations: input.migrations,
     rollbackWindowEndsAt: state.rollbackWindowEndsAt,
     verdict: input.verdict,
+    guard: buildGuardReport(input.guard ?? []),
   };
 }
 
@@ -172,7 +178,7 @@ export function renderReportHtml(d: ReportData): string {
     : '<p class="empty">No compare recorded for this cutover.</p>';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Cutover ${esc(d.cutover)}: pg-bluegreen report</title><style>${STYLE}</style></head>
+<title>Cutover ${esc(d.cutover)}: pg-bluegreen report</title><style>${STYLE}${GUARD_STYLE}</style></head>
 <body>
 <h1>Cutover ${esc(d.cutover)}</h1>
 <p class="meta">${esc(d.mode)} mode · phase <strong>${esc(d.phase)}</strong> · ${esc(d.serving)} serves · started ${esc(d.createdAt)} by ${esc(d.createdBy)}${d.rollbackWindowEndsAt ? ` · rollback window until ${esc(d.rollbackWindowEndsAt)}` : ''} · report made ${esc(d.generatedAt)}</p>
@@ -180,6 +186,7 @@ export function renderReportHtml(d: ReportData): string {
 <h2>Timeline</h2>${timelineSvg(d)}
 <table id="commands"><thead><tr><th>at</th><th>command</th><th>by</th><th>outcome</th><th>took</th></tr></thead><tbody>${d.commands.map((c) => `<tr><td>${esc(c.at)}</td><td>${esc(c.command)}</td><td>${esc(c.by)}</td><td class="${c.outcome === 'ok' ? 'ok' : 'bad'}">${esc(c.outcome)}${c.detail ? `: ${esc(c.detail)}` : ''}</td><td class="num">${esc(fmtMs(c.ms))}</td></tr>`).join('')}</tbody></table>
 <h2>Flips</h2>${d.flips.length ? d.flips.map((f, i) => `<h3>${esc(f.kind)} at ${esc(f.at)} by ${esc(f.by)}: ${f.ok ? '<span class="ok">done</span>' : '<span class="bad">undone</span>'}${f.writePauseMs !== undefined ? `, writes paused ${f.writePauseMs} ms` : ''}</h3>${f.error ? `<p class="bad">${esc(f.error)}</p>` : ''}${f.acceptedLosses?.length ? `<p class="bad">Accepted loss: ${f.acceptedLosses.map((l) => `<code>${esc(l.object)}</code>`).join(', ')}</p>` : ''}${flipSvg(f, i)}`).join('') : '<p class="empty">No flip yet.</p>'}
+<h2>Guard</h2>${renderGuardSection(d.guard)}
 <h2>Replication lag</h2>${lagSvg(d)}
 <h2>Last compare</h2>${compare}
 <h2>Migrations applied to green</h2>${d.migrations.length ? `<table id="migrations"><thead><tr><th>version</th><th>name</th><th>sha256</th><th>applied</th><th>by</th></tr></thead><tbody>${d.migrations.map((m) => `<tr><td>${esc(m.version)}</td><td>${esc(m.name)}${m.unchecked ? ` <em>(unchecked: ${esc(m.unchecked)})</em>` : ''}</td><td><code>${esc(m.checksum.slice(0, 16))}…</code></td><td>${esc(m.appliedAt ?? '')}</td><td>${esc(m.appliedBy ?? '')}</td></tr>`).join('')}</tbody></table>` : '<p class="empty">None recorded by the built-in runner.</p>'}

@@ -9,6 +9,8 @@ export const ExitCode = {
   failed: 1,
   usage: 2,
   blocked: 3,
+  /** `bluegreen guard --once` / `--exit-after-action`: the guard rolled back. */
+  guardRolledBack: 4,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -4,11 +4,13 @@
  * and from the audit log's entries.
  */
 import type { AuditEntry, CutoverState } from './state.js';
+import type { GuardEventType } from './guard.js';
 
 export type CutoverEvent =
   | { readonly type: 'phase'; readonly at: string; readonly cutover: string; readonly from: string; readonly to: string; readonly by: string; readonly event: string }
   | { readonly type: 'flip'; readonly at: string; readonly cutover: string; readonly kind: 'switchover' | 'rollback'; readonly ok: boolean; readonly writePauseMs?: number; readonly error?: string; readonly acceptedLosses?: ReadonlyArray<{ readonly object: string; readonly what: string }> }
-  | { readonly type: 'failure'; readonly at: string; readonly cutover?: string; readonly command: string; readonly outcome: 'failed' | 'blocked'; readonly detail?: string };
+  | { readonly type: 'failure'; readonly at: string; readonly cutover?: string; readonly command: string; readonly outcome: 'failed' | 'blocked'; readonly detail?: string }
+  | { readonly type: GuardEventType; readonly at: string; readonly cutover: string; readonly decision: string; readonly failures: number; readonly failing: ReadonlyArray<string>; readonly detail?: string };
 
 /** What changed between two versions of the record, in the order it happened. */
 export function eventsOfSave(before: CutoverState | undefined, after: CutoverState): CutoverEvent[] {

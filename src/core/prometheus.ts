@@ -11,6 +11,8 @@ export interface PrometheusInput {
   readonly lastFlip?: { readonly kind: string; readonly writePauseMs?: number; readonly ok: boolean };
   readonly rollbackWindowLeftMs?: number;
   readonly window?: { readonly verdict: string; readonly error?: string };
+  /** `bluegreen guard`'s last round. */
+  readonly guard?: { readonly last: { readonly failures: number; readonly checks: ReadonlyArray<{ readonly name: string; readonly ok: boolean }> } };
 }
 
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -35,5 +37,9 @@ export function toPrometheus(s: PrometheusInput): string {
   if (s.lastFlip?.writePauseMs !== undefined) metric('bluegreen_last_write_pause_seconds', 'The last flip\'s write pause (PgBouncer PAUSE to RESUME).', [[{ kind: s.lastFlip.kind }, s.lastFlip.writePauseMs / 1000]]);
   if (s.rollbackWindowLeftMs !== undefined) metric('bluegreen_rollback_window_seconds_left', 'Seconds left in the rollback window (negative once it has closed).', [[{}, Math.round(s.rollbackWindowLeftMs / 1000)]]);
   if (s.window && !s.window.error) metric('bluegreen_next_flip_lossless', 'Whether the next flip would lose nothing (1) or would refuse without --accept-data-loss (0).', [[{}, s.window.verdict === 'lossless' ? 1 : 0]]);
+  if (s.guard) {
+    metric('bluegreen_guard_check_ok', 'The guard\'s last round: whether each check passed (1) or failed (0).', s.guard.last.checks.map((c) => [{ check: c.name }, c.ok ? 1 : 0]));
+    metric('bluegreen_guard_failures', 'Failures the guard counts toward its rollback condition (in a row, or within the period).', [[{}, s.guard.last.failures]]);
+  }
   return `${out.join('\n')}\n`;
 }

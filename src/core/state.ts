@@ -1,6 +1,7 @@
 /** The durable record of one cutover: what phase it is in, who did what, and what was measured. */
 import { type Mode, type Phase, type PhaseEvent, next } from './phases.js';
 import type { StepResult } from './report.js';
+import type { GuardDecision } from './guard.js';
 
 export type Side = 'blue' | 'green';
 
@@ -61,7 +62,7 @@ export interface AuditEntry {
   readonly by: string;
   readonly command: string;
   readonly cutover?: string;
-  readonly outcome: 'started' | 'ok' | 'failed' | 'blocked' | 'dry-run' | 'data-loss-accepted' | 'query-cancelled' | 'session-ended';
+  readonly outcome: 'started' | 'ok' | 'failed' | 'blocked' | 'dry-run' | 'data-loss-accepted' | 'query-cancelled' | 'session-ended' | GuardDecision;
   readonly detail?: string;
 }
 
