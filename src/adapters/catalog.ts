@@ -492,13 +492,17 @@ export interface TableColumns {
   readonly columns: ReadonlyArray<string>;
 }
 
-/** Every user table with its stored (non-generated) columns, keyed by display name: for publication column lists. */
+/**
+ * Every user table that can be published with its stored (non-generated) columns, keyed by display
+ * name: for publication column lists. Unlogged tables are left out (PostgreSQL refuses to publish
+ * them: "cannot add relation ... to publication"); the flips copy their rows (flip-unlogged.ts).
+ */
 export async function tableColumns(client: Client): Promise<Map<string, TableColumns>> {
   const { rows } = await client.query<{ schema: string; name: string; columns: string[] }>(
     `SELECT n.nspname AS schema, c.relname AS name, array_agg(a.attname::text ORDER BY a.attnum) AS columns
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}
+      WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND NOT c.relispartition AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}
       GROUP BY 1, 2`,
   );
   return new Map(rows.map((r) => [displayName(r.schema, r.name), r]));
