@@ -27,6 +27,7 @@ import { carryAdditions } from './carry-additions.js';
 import { readLastCompare } from './compare.js';
 import { countGreenChanges, recountStep, startCountingStep, stopCountingStep } from './flip-freeze-changes.js';
 import { carryLargeObjectsInPauseStep, carryLargeObjectsStep, type LargeObjectsBeforePause } from './flip-large-objects.js';
+import { checkUnloggedStep, copyUnloggedStep, type UnloggedBeforePause } from './flip-unlogged.js';
 
 export interface FlipDirection {
   readonly direction: 'switchover' | 'rollback';
@@ -47,6 +48,8 @@ export interface FlipFindings {
   changeTotalBeforePause?: number;
   /** What the large objects' copy before the pause saw, for the check inside it. */
   largeObjects?: LargeObjectsBeforePause;
+  /** The unlogged tables the pause copies, as the check before it found them. */
+  unlogged?: UnloggedBeforePause;
   greenXidAtSwitchover?: string;
   /** Every sequence by oid with what the target holds, from before the pause. */
   sequencePlan?: SequencePlan;
@@ -146,6 +149,7 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
     },
     ...(freezeSwitchover ? [startCountingStep(ctx)] : []),
     carryLargeObjectsStep(ctx),
+    checkUnloggedStep(ctx),
     {
       name: 'guardrails',
       title: 'Checking guardrails',
@@ -269,6 +273,8 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
     ...(replicate && config.switchover.verify ? [verifyStep(ctx)] : []),
     // Logical replication does not carry large objects: what changed since the copy before the pause, the side we leave frozen.
     carryLargeObjectsInPauseStep(ctx),
+    // Unlogged tables are never published: their rows go now, the side we leave frozen (beside the steps after the drain).
+    copyUnloggedStep(ctx),
     ...(replicate
       ? [
           {

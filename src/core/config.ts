@@ -94,8 +94,9 @@ export const configSchema = z.strictObject({
       pauseTimeoutMs: z.number().int().positive().optional(),
       maxLagBytes: z.number().int().positive().default(16 * 1024 * 1024),
       verify: z.boolean().default(false),
+      unloggedCopyMaxRows: z.number().int().nonnegative().default(10_000),
     })
-    .default({ timeoutMs: 30_000, maxLagBytes: 16 * 1024 * 1024, verify: false }),
+    .default({ timeoutMs: 30_000, maxLagBytes: 16 * 1024 * 1024, verify: false, unloggedCopyMaxRows: 10_000 }),
   /** backup: "dump" keeps the whole dump on this disk as the pre-migration backup; "none" streams the rows straight to green (replicate mode's default). */
   clone: z.strictObject({ backup: z.enum(['dump', 'none']).optional() }).default({}),
   stateDir: z.string().min(1).default('.bluegreen'),
@@ -135,7 +136,7 @@ export interface Config {
   readonly migrations?: { readonly dir: string } | { readonly command: string; readonly historyTables?: ReadonlyArray<string> };
   readonly pointer: PointerConfig;
   readonly rollbackWindowMs: number;
-  readonly switchover: { readonly timeoutMs: number; readonly pauseTimeoutMs: number; readonly maxLagBytes: number; readonly verify: boolean };
+  readonly switchover: { readonly timeoutMs: number; readonly pauseTimeoutMs: number; readonly maxLagBytes: number; readonly verify: boolean; readonly unloggedCopyMaxRows: number };
   readonly stateDir: string;
   readonly dumpDir: string;
   readonly clone: { readonly backup: 'dump' | 'none' };
@@ -268,7 +269,7 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     migrations: raw.migrations && 'dir' in raw.migrations ? { dir: abs(raw.migrations.dir) } : raw.migrations,
     pointer,
     rollbackWindowMs: parseDuration(raw.rollbackWindow) ?? 86_400_000,
-    switchover: { timeoutMs: raw.switchover.timeoutMs, pauseTimeoutMs, maxLagBytes: raw.switchover.maxLagBytes, verify: raw.switchover.verify },
+    switchover: { timeoutMs: raw.switchover.timeoutMs, pauseTimeoutMs, maxLagBytes: raw.switchover.maxLagBytes, verify: raw.switchover.verify, unloggedCopyMaxRows: raw.switchover.unloggedCopyMaxRows },
     stateDir,
     // Replicate mode streams by default: blue, kept intact and in sync through the window, is the fallback.
     clone: { backup: raw.clone.backup ?? (raw.mode === 'replicate' ? 'none' : 'dump') },
