@@ -7,6 +7,7 @@ import { GUARD_SCHEMA, GUARD_TRIGGER } from './write-guard.js';
 import { type Client, queryOne } from './pg.js';
 import { aheadOf, furthest, isPast, type SequenceShape } from '../core/sequences.js';
 import { refreshPlan } from '../core/materialized-views.js';
+import { normaliseViewDefinition } from '../core/view-definition.js';
 
 export interface TableRef {
   readonly schema: string;
@@ -341,7 +342,8 @@ async function readObjects(client: Client): Promise<Record<string, string>> {
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind = 'm' AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}`,
   );
-  for (const r of matviews.rows) snapshot[`materialized view ${r.key}`] = r.def.replace(/\s+/g, ' ').trim();
+  // In 16's form on every major: 15 qualifies the columns of a query over one relation, 16 and later do not.
+  for (const r of matviews.rows) snapshot[`materialized view ${r.key}`] = normaliseViewDefinition(r.def.replace(/\s+/g, ' ').trim());
   return snapshot;
 }
 
