@@ -23,6 +23,7 @@ import { displayName, quoteIdent, quoteQualified } from '../../src/core/quote.js
 import { startWriteLoad } from '../../src/sandbox/trading-app.js';
 import { changeZoo, createZoo, ZOO_SCHEMA, ZOO_UNLOGGED } from '../support/zoo.js';
 import { missingEvents, startZooWriter } from '../support/zoo-witness.js';
+import { readCarriedTable } from '../support/zoo-kinds.js';
 import { missingOrders, type Rig, sql, startRig } from './helpers.js';
 
 const S = quoteIdent(ZOO_SCHEMA);
@@ -126,6 +127,13 @@ describe('the schema zoo, replicate mode: clone, migrate, compare, switchover, r
       expect(afterRollback.ok).toBe(true);
       const objects = `SELECT d.id, encode(lo_get(d.body), 'escape') AS body FROM ${q('documents')} d ORDER BY 1`;
       expect(await sql(rig.sandbox.blueUrl, objects)).toEqual(await sql(rig.sandbox.greenUrl, objects));
+
+      // What this test saw carried by the flips is what README's "What is carried" says of them.
+      const readme = readCarriedTable();
+      for (const kind of ['partitions made, attached or detached in the window', 'new tables and new columns', 'enums, domains, composite, range and multirange types', 'large objects', 'unlogged tables', 'sequences']) {
+        expect({ kind, flip: readme.get(kind)?.['a flip'] }).toEqual({ kind, flip: expect.stringMatching(/^carried/) });
+      }
+      expect(readme.get('partitions made, attached or detached in the window')?.["the window's sync-schema"]).toMatch(/^carried/);
 
       await new Promise((r) => setTimeout(r, 300));
       const again = await _switchover(rig.deps);

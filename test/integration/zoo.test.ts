@@ -16,6 +16,7 @@ import { startWriteLoad } from '../../src/sandbox/trading-app.js';
 import { changeZoo, createZoo, ZOO_COMMENTED_FOREIGN_KEY, ZOO_MATVIEWS, ZOO_PARTITIONS, ZOO_SCHEMA, ZOO_TABLES, ZOO_UNLOGGED } from '../support/zoo.js';
 import { missingOrders, type Rig, sql, startRig } from './helpers.js';
 import { missingEvents, startZooWriter, untilCaughtUp } from '../support/zoo-witness.js';
+import { cloneClaimsBrokenOn, readCarriedTable, ZOO_KINDS } from '../support/zoo-kinds.js';
 
 
 /** Every zoo table compare must have found equal on both sides (roots for partitioned tables: they hold their leaves' rows). */
@@ -59,6 +60,13 @@ async function expectSameSchema(rig: Rig): Promise<void> {
   const [blue, green] = [await schemaText(rig.sandbox.blueUrl), await schemaText(rig.sandbox.greenUrl)];
   expect(blue.length).toBeGreaterThan(100);
   expect({ onlyOnBlue: blue.filter((s) => !green.includes(s)), onlyOnGreen: green.filter((s) => !blue.includes(s)) }).toEqual({ onlyOnBlue: [], onlyOnGreen: [] });
+}
+
+/** README's "What is carried" for a clone path, checked kind by kind on the zoo (test/support/zoo-kinds.ts). */
+async function expectReadmeTrueFor(path: 'clone, streaming' | 'clone, dumping', rig: Rig): Promise<void> {
+  const { broken, checked } = await cloneClaimsBrokenOn(path, (side, probe) => sql(side === 'blue' ? rig.sandbox.blueUrl : rig.sandbox.greenUrl, probe, probe.includes('$1') ? [ZOO_SCHEMA] : []));
+  expect(broken).toEqual([]);
+  expect(checked).toBe(Object.keys(ZOO_KINDS).length);
 }
 
 /** Rows of each leaf partition, read on one side. */
@@ -117,6 +125,11 @@ describe('the schema zoo, replicate mode, streaming clone (clone.backup "none")'
     await logSchemaFindings('replicate, streaming clone', compare, rig);
   });
 
+  it('carries each kind of object as README\'s "What is carried" says for the streaming clone', async () => {
+    expect(run.clone.error).toBeUndefined();
+    await expectReadmeTrueFor('clone, streaming', rig);
+  });
+
   it('restores the comment of a foreign key the clone adds itself', async () => {
     expect(run.clone.error).toBeUndefined();
     const comment = `SELECT obj_description(k.oid, 'pg_constraint') AS c FROM pg_constraint k WHERE k.conname = $1 AND k.conrelid = $2::regclass`;
@@ -171,6 +184,10 @@ describe('the schema zoo, replicate mode, streaming clone (clone.backup "none")'
       expect({ table: name, status: t?.status }).toEqual({ table: name, status: displayName(ZOO_SCHEMA, name) === unlogged ? 'differs' : 'ok' });
     }
     expect(byName.get(unlogged)?.differences).toEqual([{ kind: 'differs', key: { k: 'k 1' }, columns: ['v'] }]);
+    // As README's "What is carried" says of replication until the switchover.
+    const readme = readCarriedTable();
+    expect(readme.get('unlogged tables')?.['replication to the switchover']).toMatch(/^not carried/);
+    for (const kind of ['rows of tables with a primary key', 'rows of tables without a primary key', 'partitioned tables (range, list, hash, two levels, default)']) expect(readme.get(kind)?.['replication to the switchover']).toMatch(/^carried/);
     expect(await leafCounts(rig.sandbox.greenUrl)).toEqual(await leafCounts(rig.sandbox.blueUrl));
   });
 });
@@ -197,6 +214,7 @@ describe('the schema zoo, freeze mode, dumping clone (clone.backup "dump")', () 
     expectZooTablesEqual(compare);
     await logSchemaFindings('freeze, dumping clone', compare, rig);
     await expectSameSchema(rig);
+    await expectReadmeTrueFor('clone, dumping', rig);
     // The dump carries what pg_restore restores: the foreign key's comment, the matviews' populated state, the unlogged rows.
     const views = `SELECT c.relname AS name, c.relispopulated AS populated FROM pg_class c WHERE c.relkind = 'm' AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1) ORDER BY 1`;
     expect(await sql(rig.sandbox.greenUrl, views, [ZOO_SCHEMA])).toEqual(await sql(rig.sandbox.blueUrl, views, [ZOO_SCHEMA]));
