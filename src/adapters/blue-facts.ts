@@ -1,6 +1,7 @@
 /** What preflight needs to know about blue: capacity for replication, tables, transactions, size, extensions. */
 import type { BlueFacts } from '../core/preflight-rules.js';
-import { listTables } from './catalog.js';
+import { quoteQualified } from '../core/quote.js';
+import { listTables, type TableRef } from './catalog.js';
 import { collationsInUse, loginRoles, readCollation, readServerFacts } from './database.js';
 import { type Client, queryOne } from './pg.js';
 
@@ -31,6 +32,7 @@ export async function readBlueFacts(client: Client): Promise<BlueFacts> {
     // An unlogged table is never published (PostgreSQL refuses it): it needs no replica identity.
     tablesWithoutKey: tables.filter((t) => !t.unlogged && !t.hasPrimaryKey && t.replicaIdentity !== 'f' && t.replicaIdentity !== 'i').map((t) => t.display),
     unloggedTables: tables.filter((t) => t.unlogged).map((t) => t.display),
+    unloggedRows: await unloggedRows(client, tables.filter((t) => t.unlogged)),
     longTransactions: long.rows,
     extensions: ext.rows.map((r) => r.extname),
     extensionVersions: Object.fromEntries(ext.rows.map((r) => [r.extname, r.extversion])),
@@ -38,4 +40,11 @@ export async function readBlueFacts(client: Client): Promise<BlueFacts> {
     collationsInUse: await collationsInUse(client),
     loginRoles: await loginRoles(client),
   };
+}
+
+/** Each unlogged table's rows now: whether a flip will copy it inside the pause or refuse (flip-unlogged.ts). */
+async function unloggedRows(client: Client, tables: ReadonlyArray<TableRef>): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of tables) out[t.display] = Number((await queryOne<{ n: string }>(client, `SELECT count(*) AS n FROM ${quoteQualified(t.schema, t.name)}`))!.n);
+  return out;
 }

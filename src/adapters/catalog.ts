@@ -7,6 +7,7 @@ import { GUARD_SCHEMA, GUARD_TRIGGER } from './write-guard.js';
 import { type Client, queryOne } from './pg.js';
 import { aheadOf, furthest, isPast, type SequenceShape } from '../core/sequences.js';
 import { refreshPlan } from '../core/materialized-views.js';
+import { normaliseViewDefinition } from '../core/view-definition.js';
 
 export interface TableRef {
   readonly schema: string;
@@ -341,7 +342,8 @@ async function readObjects(client: Client): Promise<Record<string, string>> {
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind = 'm' AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}`,
   );
-  for (const r of matviews.rows) snapshot[`materialized view ${r.key}`] = r.def.replace(/\s+/g, ' ').trim();
+  // In 16's form on every major: 15 qualifies the columns of a query over one relation, 16 and later do not.
+  for (const r of matviews.rows) snapshot[`materialized view ${r.key}`] = normaliseViewDefinition(r.def.replace(/\s+/g, ' ').trim());
   return snapshot;
 }
 
@@ -492,13 +494,17 @@ export interface TableColumns {
   readonly columns: ReadonlyArray<string>;
 }
 
-/** Every user table with its stored (non-generated) columns, keyed by display name: for publication column lists. */
+/**
+ * Every user table that can be published with its stored (non-generated) columns, keyed by display
+ * name: for publication column lists. Unlogged tables are left out (PostgreSQL refuses to publish
+ * them: "cannot add relation ... to publication"); the flips copy their rows (flip-unlogged.ts).
+ */
 export async function tableColumns(client: Client): Promise<Map<string, TableColumns>> {
   const { rows } = await client.query<{ schema: string; name: string; columns: string[] }>(
     `SELECT n.nspname AS schema, c.relname AS name, array_agg(a.attname::text ORDER BY a.attnum) AS columns
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}
+      WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND NOT c.relispartition AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}
       GROUP BY 1, 2`,
   );
   return new Map(rows.map((r) => [displayName(r.schema, r.name), r]));

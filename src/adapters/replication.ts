@@ -143,9 +143,34 @@ export interface PublishedTable {
   readonly columns?: ReadonlyArray<string>;
 }
 
+/**
+ * Tables with REPLICA IDENTITY FULL published without a column list when the list names every column
+ * they store: PostgreSQL 15 then refuses every UPDATE and DELETE on the table ("Column list used by
+ * the publication does not cover the replica identity"), even for a list of all its columns.
+ */
+export async function withoutListsOnFullIdentity<T extends PublishedTable>(client: Client, tables: ReadonlyArray<T>): Promise<T[]> {
+  const listed = tables.filter((t) => t.columns);
+  if (!listed.length) return [...tables];
+  const { rows } = await client.query<{ schema: string; name: string; columns: string[] }>(
+    `SELECT n.nspname AS schema, c.relname AS name, array_agg(a.attname::text) AS columns
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+      WHERE c.relreplident = 'f' AND (n.nspname, c.relname) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+      GROUP BY 1, 2`,
+    [listed.map((t) => t.schema), listed.map((t) => t.name)],
+  );
+  const full = new Map(rows.map((r) => [`${r.schema}.${r.name}`, r.columns]));
+  return tables.map((t) => {
+    const all = full.get(`${t.schema}.${t.name}`);
+    return all && t.columns && all.every((c) => t.columns!.includes(c)) ? { ...t, columns: undefined } : t;
+  });
+}
+
 export async function createPublication(client: Client, name: string, tables: ReadonlyArray<PublishedTable>): Promise<void> {
-  const list = [...tables, { schema: 'bluegreen', name: 'heartbeat' }]
-    .map((t) => `${quoteQualified(t.schema, t.name)}${'columns' in t && t.columns ? ` (${t.columns.map(quoteIdent).join(', ')})` : ''}`)
+  // ONLY: without it an inheritance parent brings its children in with its column list, and a child
+  // listed with its own is "conflicting or redundant column lists" (a partitioned table still brings its partitions).
+  const list = [...(await withoutListsOnFullIdentity(client, tables)), { schema: 'bluegreen', name: 'heartbeat' }]
+    .map((t) => `ONLY ${quoteQualified(t.schema, t.name)}${'columns' in t && t.columns ? ` (${t.columns.map(quoteIdent).join(', ')})` : ''}`)
     .join(', ');
   await client.query(`CREATE PUBLICATION ${quoteIdent(name)} FOR TABLE ${list} WITH (publish_via_partition_root = true)`);
 }

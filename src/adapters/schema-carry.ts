@@ -12,7 +12,7 @@ import { BlueGreenError } from '../core/errors.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../core/quote.js';
 import { withCatalogSearchPath, tableColumns } from './catalog.js';
 import { type Client, queryOne } from './pg.js';
-import { beatHeartbeat, HEARTBEAT_TABLE, waitForHeartbeat } from './replication.js';
+import { beatHeartbeat, HEARTBEAT_TABLE, waitForHeartbeat, withoutListsOnFullIdentity } from './replication.js';
 
 /** `public.orders` (format('%I.%I') text) as a quoted SQL name built by our own quoting. */
 export function sqlName(name: string): string {
@@ -211,7 +211,8 @@ export async function sharedColumns(from: Client, to: Client): Promise<Array<{ s
 
 /** Sets the publication to exactly `tables` (and the heartbeat), in one statement. */
 export async function setPublicationTables(client: Client, publication: string, tables: ReadonlyArray<{ schema: string; name: string; columns: ReadonlyArray<string> }>): Promise<void> {
-  const list = [...tables.map((t) => `${quoteQualified(t.schema, t.name)} (${t.columns.map(quoteIdent).join(', ')})`), HEARTBEAT_TABLE].join(', ');
+  // ONLY: an inheritance parent would otherwise bring its children in with its own column list (see createPublication).
+  const list = [...(await withoutListsOnFullIdentity(client, tables)).map((t) => `ONLY ${quoteQualified(t.schema, t.name)}${t.columns ? ` (${t.columns.map(quoteIdent).join(', ')})` : ''}`), HEARTBEAT_TABLE].join(', ');
   await client.query(`ALTER PUBLICATION ${quoteIdent(publication)} SET TABLE ${list}`);
 }
 

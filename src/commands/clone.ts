@@ -32,7 +32,7 @@ import { createPublication, createSlotWithSnapshot, createSubscription, dropPubl
 import { addForeignKeys, type CopyUnit, foreignKeys, planCopy, sessionPool, streamTables, tableObjects, validateForeignKey } from '../adapters/stream-copy.js';
 import { type PostDataRunner, postDataRunner } from './post-data-runner.js';
 import { cloneLargeObjects } from './flip-large-objects.js';
-import { describesAnObject, groupPostData, keysFirst, listWith, splitForeignKeys, tableKey } from '../core/post-data.js';
+import { describesAnObject, groupPostData, isForeignKeyLeftToRestore, keysFirst, listWith, splitForeignKeys, tableKey } from '../core/post-data.js';
 
 export interface CloneOptions {
   readonly dryRun?: boolean;
@@ -201,7 +201,8 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
       const sessions = keySessions;
       let n = 0;
       return postDataRunner(
-        { lines: active, early, foreignKeys: keys, afterKeys: active.filter(describesAnObject), jobs: Number(jobs) },
+        // After the rest: foreign keys pg_restore adds (once partitioned keys are whole), then comments (they may name a key).
+        { lines: active, early, foreignKeys: keys, afterKeys: active.filter((l) => isForeignKeyLeftToRestore(l, keys) || describesAnObject(l)), jobs: Number(jobs) },
         {
           restore: async (items, parallel) => {
             const list = `restore-post-data-${++n}.list`;

@@ -15,6 +15,7 @@ import type { Config } from '../core/config.js';
 import { beginReadAt, copyLargeObjects, largeObjectDifference, largeObjectOids, largeObjectsChangedSince, nameOids, readLargeObjects, rememberLargeObjects } from '../adapters/large-objects.js';
 import type { Client } from '../adapters/pg.js';
 import { ensurePrivateDir, writeFileAtomic } from '../adapters/state-store.js';
+import { countGreenChanges } from './flip-freeze-changes.js';
 import type { FlipContext } from './flip-plan.js';
 import type { PlanStep } from './plan.js';
 
@@ -74,6 +75,22 @@ function lossOf(ctx: FlipContext, changed: ReadonlyArray<string>, gone: Readonly
   });
 }
 
+/**
+ * Freeze mode's rollback refuses here before its guardrails count green's rows: the refusal names
+ * those too, so the operator sees everything --accept-data-loss would give up, not the large objects alone.
+ */
+async function withGreenChanges(ctx: FlipContext, refusal: DataLossRefusedError, changed: ReadonlyArray<string>, gone: ReadonlyArray<string>): Promise<DataLossRefusedError> {
+  try {
+    await countGreenChanges(ctx);
+  } catch (error) {
+    if (!(error instanceof DataLossRefusedError)) throw error;
+    const what = [changed.length ? `created or changed: ${nameOids(changed)}` : '', gone.length ? `unlinked: ${nameOids(gone)}` : ''].filter(Boolean).join('; ');
+    return new DataLossRefusedError(`${error.message}
+  large objects: ${what}`, { hint: refusal.hint });
+  }
+  return refusal;
+}
+
 /** Before the pause: carry every difference (or, freeze mode's rollback, refuse), then remember the state the pause checks against. */
 export function carryLargeObjectsStep(ctx: FlipContext): PlanStep {
   const { deps, flip, state, sessions, findings } = ctx;
@@ -96,7 +113,7 @@ export function carryLargeObjectsStep(ctx: FlipContext): PlanStep {
         if (!source.size && !target.size) return { skipped: 'no large objects on either side (checked again inside the pause)' };
         if (refusing(ctx)) {
           const refusal = lossOf(ctx, changed, gone);
-          if (refusal) throw refusal;
+          if (refusal) throw await withGreenChanges(ctx, refusal, changed, gone);
           return changed.length || gone.length ? `ACCEPTED LOSS of green's changes to ${changed.length + gone.length} large objects` : `${source.size} large objects, none changed on ${flip.from}`;
         }
         const bytes = await copyLargeObjects(from, to, changed, gone);

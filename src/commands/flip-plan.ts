@@ -29,6 +29,7 @@ import type { BlockerAction } from '../core/blockers.js';
 import { readLastCompare } from './compare.js';
 import { countGreenChanges, recountStep, startCountingStep, stopCountingStep } from './flip-freeze-changes.js';
 import { carryLargeObjectsInPauseStep, carryLargeObjectsStep, type LargeObjectsBeforePause } from './flip-large-objects.js';
+import { checkUnloggedStep, copyUnloggedStep, type UnloggedBeforePause } from './flip-unlogged.js';
 
 export interface FlipDirection {
   readonly direction: 'switchover' | 'rollback';
@@ -49,6 +50,8 @@ export interface FlipFindings {
   changeTotalBeforePause?: number;
   /** What the large objects' copy before the pause saw, for the check inside it. */
   largeObjects?: LargeObjectsBeforePause;
+  /** The unlogged tables the pause copies, as the check before it found them. */
+  unlogged?: UnloggedBeforePause;
   greenXidAtSwitchover?: string;
   /** Every sequence by oid with what the target holds, from before the pause. */
   sequencePlan?: SequencePlan;
@@ -150,6 +153,7 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
     },
     ...(freezeSwitchover ? [startCountingStep(ctx)] : []),
     carryLargeObjectsStep(ctx),
+    checkUnloggedStep(ctx),
     blockersStep(deps, flip.from, () => from, ctx.blockers, flip.direction),
     {
       name: 'guardrails',
@@ -270,6 +274,8 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
     ...(replicate && config.switchover.verify ? [verifyStep(ctx)] : []),
     // Logical replication does not carry large objects: what changed since the copy before the pause, the side we leave frozen.
     carryLargeObjectsInPauseStep(ctx),
+    // Unlogged tables are never published: their rows go now, the side we leave frozen (beside the steps after the drain).
+    copyUnloggedStep(ctx),
     ...(replicate
       ? [
           {

@@ -121,6 +121,7 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
     streaming: config.clone.backup === 'none',
     dumpDir: config.dumpDir,
     migrations,
+    unloggedCopyMaxRows: config.switchover.unloggedCopyMaxRows,
   };
 }
 

@@ -124,8 +124,9 @@ export const configSchema = z.strictObject({
           minAgeMs: z.number().int().nonnegative().default(500),
         })
         .default({ action: 'wait', waitMs: 10_000, minAgeMs: 500 }),
+      unloggedCopyMaxRows: z.number().int().nonnegative().default(10_000),
     })
-    .default({ timeoutMs: 30_000, maxLagBytes: 16 * 1024 * 1024, verify: false, blockers: { action: 'wait', waitMs: 10_000, minAgeMs: 500 } }),
+    .default({ timeoutMs: 30_000, maxLagBytes: 16 * 1024 * 1024, verify: false, blockers: { action: 'wait', waitMs: 10_000, minAgeMs: 500 }, unloggedCopyMaxRows: 10_000 }),
   /** backup: "dump" keeps the whole dump on this disk as the pre-migration backup; "none" streams the rows straight to green (replicate mode's default). */
   clone: z.strictObject({ backup: z.enum(['dump', 'none']).optional() }).default({}),
   stateDir: z.string().min(1).default('.bluegreen'),
@@ -180,6 +181,8 @@ export interface Config {
     readonly maxLagBytes: number;
     readonly verify: boolean;
     readonly blockers: BlockerPolicy;
+    /** Unlogged tables copied inside the pause up to this many rows each; a larger one refuses the flip. */
+    readonly unloggedCopyMaxRows: number;
   };
   readonly stateDir: string;
   readonly dumpDir: string;
@@ -315,7 +318,7 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     migrations: raw.migrations && 'dir' in raw.migrations ? { dir: abs(raw.migrations.dir), timeoutMs: raw.migrations.timeoutMs } : raw.migrations,
     pointer,
     rollbackWindowMs: parseDuration(raw.rollbackWindow) ?? 86_400_000,
-    switchover: { timeoutMs: raw.switchover.timeoutMs, pauseTimeoutMs, maxLagBytes: raw.switchover.maxLagBytes, verify: raw.switchover.verify, blockers: raw.switchover.blockers },
+    switchover: { timeoutMs: raw.switchover.timeoutMs, pauseTimeoutMs, maxLagBytes: raw.switchover.maxLagBytes, verify: raw.switchover.verify, blockers: raw.switchover.blockers, unloggedCopyMaxRows: raw.switchover.unloggedCopyMaxRows },
     stateDir,
     // Replicate mode streams by default: blue, kept intact and in sync through the window, is the fallback.
     clone: { backup: raw.clone.backup ?? (raw.mode === 'replicate' ? 'none' : 'dump') },

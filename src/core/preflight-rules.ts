@@ -47,6 +47,8 @@ export interface BlueFacts extends ServerFacts {
   readonly maxSlotWalKeepSize?: string;
   readonly tablesWithoutKey?: ReadonlyArray<string>;
   readonly unloggedTables?: ReadonlyArray<string>;
+  /** Rows in each unlogged table now, by its display name: whether a flip will copy it or refuse. */
+  readonly unloggedRows?: Readonly<Record<string, number>>;
   readonly largeObjects?: number;
   readonly longTransactions?: ReadonlyArray<{ readonly pid: number; readonly seconds: number; readonly who: string }>;
   readonly sizeBytes?: number;
@@ -101,11 +103,32 @@ export interface PreflightFacts {
   /** Why the dump folder cannot be written, when it cannot. */
   readonly dumpDirProblem?: string;
   readonly migrations: { readonly error?: string; readonly pending?: number };
+  /** switchover.unloggedCopyMaxRows: the largest unlogged table a flip copies inside its pause. */
+  readonly unloggedCopyMaxRows?: number;
   /** A side's peer address (the one the other database replicates from) when it differs from the controller's: why it could not be reached, or '' when it could. */
   readonly peers?: Readonly<Partial<Record<'blue' | 'green', string>>>;
 }
 
 const LONG_TRANSACTION_SECONDS = 300;
+
+/** What happens to each unlogged table, at its size now: copied at every flip, or the flip refuses before its pause. */
+function unloggedFinding(f: PreflightFacts): Finding {
+  const names = f.blue.unloggedTables ?? [];
+  const rows = f.blue.unloggedRows ?? {};
+  const max = f.unloggedCopyMaxRows ?? 10_000;
+  const sized = (t: string) => (rows[t] === undefined ? t : `${t} (${rows[t].toLocaleString('en-US')} row${rows[t] === 1 ? '' : 's'})`);
+  const over = names.filter((t) => (rows[t] ?? 0) > max);
+  const message = `unlogged tables: ${names.map(sized).join(', ')}`;
+  if (f.mode === 'freeze') {
+    return { check: 'unlogged-tables', status: 'warn', message, fix: "The clone copies their rows, blue frozen, so the copy is exact. A rollback gives up green's writes to them with its other writes: it refuses without --accept-data-loss, naming them." };
+  }
+  const limit = `switchover.unloggedCopyMaxRows (${max.toLocaleString('en-US')})`;
+  const copied = `PostgreSQL cannot publish an unlogged table, so replication does not carry their writes: the clone copies their rows, and every switchover and rollback copies their current rows from the side traffic leaves to the side it goes to inside the pause, after the freeze (exact; the copy lengthens the pause), for each table of at most ${limit} rows.`;
+  const refused = over.length
+    ? ` At their size now, ${over.join(', ')} ${over.length > 1 ? 'are' : 'is'} over it: each flip will refuse before the pause, naming ${over.length > 1 ? 'them' : 'it'}, unless --accept-data-loss (recorded as given up); raise the bound, empty ${over.length > 1 ? 'them' : 'it'}, or ALTER TABLE … SET LOGGED before the clone.`
+    : ' A table over it when a flip runs makes the flip refuse before the pause, naming it, unless --accept-data-loss (recorded as given up).';
+  return { check: 'unlogged-tables', status: 'warn', message, fix: `${copied}${refused} Between flips the standby side's copy is not kept current: compare reports it as differing.` };
+}
 const GB = 1024 ** 3;
 
 function fmtBytes(n: number): string {
@@ -223,16 +246,7 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
     } else {
       out.push({ check: 'primary-keys', status: 'ok', message: 'every table has a primary key or replica identity' });
     }
-    if (b.unloggedTables?.length) {
-      out.push({
-        check: 'unlogged-tables',
-        status: 'warn',
-        message: `unlogged tables: ${b.unloggedTables.join(', ')}`,
-        fix: f.mode === 'replicate'
-          ? 'Their rows are copied once by the clone; they are not replicated after the clone (PostgreSQL cannot publish an unlogged table), so writes to them after the clone are not on green.'
-          : 'Their rows are copied once by the clone, as of the freeze.',
-      });
-    }
+    if (b.unloggedTables?.length) out.push(unloggedFinding(f));
     if (b.largeObjects) {
       out.push({
         check: 'large-objects',

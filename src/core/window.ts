@@ -253,7 +253,9 @@ export function assessWindow(input: WindowInputs): WindowVerdict {
   }
   if (published) {
     for (const table of tablesFrom) {
-      if (tablesTo.has(table) && !published.has(table) && !shape(fromNow, table)?.partitionOf) carry.push({ kind: 'republish', table });
+      // An unlogged table is never published (PostgreSQL refuses it): the flips copy its rows instead (flip-unlogged.ts).
+      const unpublishable = shape(fromNow, table)?.core.includes('(unlogged)');
+      if (tablesTo.has(table) && !published.has(table) && !shape(fromNow, table)?.partitionOf && !unpublishable) carry.push({ kind: 'republish', table });
     }
   }
   for (const k of entries(fromNow, 'constraint')) {

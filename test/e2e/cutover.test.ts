@@ -92,7 +92,7 @@ describe('a cutover driven through the built CLI', () => {
     const json = JSON.parse(ok.stdout);
     expect(json).toMatchObject({ ok: true, serving: 'blue' });
     expect(json.writePauseMs).toEqual(expect.any(Number));
-    expect(json.steps.map((s: { name: string }) => s.name)).toEqual(['analyze-blue', 'refresh-materialized-views', 'carry-large-objects', 'blockers', 'guardrails', 'pause', 'freeze-green', 'recount-changes-on-green', 'sync-sequences', 'carry-large-objects-changed', 'open-blue', 'flip', 'resume', 'stop-counting-on-green']);
+    expect(json.steps.map((s: { name: string }) => s.name)).toEqual(['analyze-blue', 'refresh-materialized-views', 'carry-large-objects', 'check-unlogged-tables', 'blockers', 'guardrails', 'pause', 'freeze-green', 'recount-changes-on-green', 'sync-sequences', 'carry-large-objects-changed', 'copy-unlogged-tables', 'open-blue', 'flip', 'resume', 'stop-counting-on-green']);
   });
 
   it('status reads like a report', async () => {

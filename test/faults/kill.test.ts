@@ -124,7 +124,7 @@ describe('kill the controller at every step, then resume', () => {
 
   it('switchover and rollback: killed after each step, resume finishes or undoes; nothing lost', async () => {
     const steps = await stepsOf('switchover');
-    expect(steps).toBe(19);
+    expect(steps).toBe(21);
     for (let k = 0; k < steps; k++) {
       await killAfter(['switchover', '--config', rig.configFile], env, k);
       expect((await cli('resume')).exitCode).toBe(0);

@@ -38,7 +38,7 @@ describe('switchover and rollback through PgBouncer (freeze mode)', () => {
       expect(result.error).toBeUndefined();
       expect(result.ok).toBe(true);
       expect(result.steps.map((s) => `${s.name}:${s.status}`)).toEqual([
-        'analyze-green:ok', 'refresh-materialized-views:skipped', 'count-changes-on-green:ok', 'carry-large-objects:skipped', 'blockers:skipped', 'guardrails:ok', 'pause:ok', 'freeze-blue:ok', 'sync-sequences:ok', 'carry-large-objects-changed:ok', 'open-green:ok', 'flip:ok', 'resume:ok',
+        'analyze-green:ok', 'refresh-materialized-views:skipped', 'count-changes-on-green:ok', 'carry-large-objects:skipped', 'check-unlogged-tables:skipped', 'blockers:skipped', 'guardrails:ok', 'pause:ok', 'freeze-blue:ok', 'sync-sequences:ok', 'carry-large-objects-changed:ok', 'copy-unlogged-tables:skipped', 'open-green:ok', 'flip:ok', 'resume:ok',
       ]);
       expect(result.writePauseMs).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, 400));

@@ -13,49 +13,11 @@ import type { CompareResult } from '../../src/core/compare-model.js';
 import { displayName, quoteQualified } from '../../src/core/quote.js';
 import { runPgTool } from '../../src/adapters/pg-tools.js';
 import { startWriteLoad } from '../../src/sandbox/trading-app.js';
-import { changeZoo, createZoo, ZOO_COMMENTED_FOREIGN_KEY, ZOO_EVENTS, ZOO_MATVIEWS, ZOO_PARTITIONS, ZOO_SCHEMA, ZOO_TABLES, ZOO_UNLOGGED } from '../support/zoo.js';
+import { changeZoo, createZoo, ZOO_COMMENTED_FOREIGN_KEY, ZOO_MATVIEWS, ZOO_PARTITIONS, ZOO_SCHEMA, ZOO_TABLES, ZOO_UNLOGGED } from '../support/zoo.js';
 import { missingOrders, type Rig, sql, startRig } from './helpers.js';
+import { missingEvents, startZooWriter, untilCaughtUp } from '../support/zoo-witness.js';
+import { cloneClaimsBrokenOn, readCarriedTable, ZOO_KINDS } from '../support/zoo-kinds.js';
 
-const EVENTS = quoteQualified(ZOO_EVENTS.schema, ZOO_EVENTS.name);
-
-/**
- * A writer into the zoo's partitioned table (through its root, with its triggers), recording the key
- * of every insert the database acknowledged, from `url` (the application's, through PgBouncer).
- */
-function startZooWriter(url: string): { stop(): Promise<{ acknowledged: string[]; refused: number; firstRefusal?: string }> } {
-  const acknowledged: string[] = [];
-  let refused = 0;
-  let firstRefusal: string | undefined;
-  let running = true;
-  const done = (async () => {
-    const client = new pg.Client({ connectionString: url });
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
-      for (let i = 0; running; i++) {
-        try {
-          // Into each level of the partition tree in turn: a plain leaf, a sub-partition, the default.
-          const at = ['2025-06-01', '2026-06-01', '2031-01-01'][i % 3];
-          const { rows } = await client.query<{ id: string }>(`INSERT INTO ${EVENTS} (at, region, customer_id) VALUES ($1, $2, 1) RETURNING id`, [at, i % 2 ? 'eu' : 'us']);
-          acknowledged.push(rows[0].id);
-        } catch (error) {
-          refused++;
-          firstRefusal ??= (error as Error).message;
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await done;
-      return { acknowledged, refused, firstRefusal };
-    },
-  };
-}
 
 /** Every zoo table compare must have found equal on both sides (roots for partitioned tables: they hold their leaves' rows). */
 function expectZooTablesEqual(compare: CompareResult): void {
@@ -100,30 +62,18 @@ async function expectSameSchema(rig: Rig): Promise<void> {
   expect({ onlyOnBlue: blue.filter((s) => !green.includes(s)), onlyOnGreen: green.filter((s) => !blue.includes(s)) }).toEqual({ onlyOnBlue: [], onlyOnGreen: [] });
 }
 
+/** README's "What is carried" for a clone path, checked kind by kind on the zoo (test/support/zoo-kinds.ts). */
+async function expectReadmeTrueFor(path: 'clone, streaming' | 'clone, dumping', rig: Rig): Promise<void> {
+  const { broken, checked } = await cloneClaimsBrokenOn(path, (side, probe) => sql(side === 'blue' ? rig.sandbox.blueUrl : rig.sandbox.greenUrl, probe, probe.includes('$1') ? [ZOO_SCHEMA] : []));
+  expect(broken).toEqual([]);
+  expect(checked).toBe(Object.keys(ZOO_KINDS).length);
+}
+
 /** Rows of each leaf partition, read on one side. */
 async function leafCounts(url: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const leaf of ZOO_PARTITIONS) out[leaf] = Number((await sql<{ n: string }>(url, `SELECT count(*) AS n FROM ONLY ${quoteQualified(ZOO_SCHEMA, leaf)}`))[0].n);
   return out;
-}
-
-/** Waits until every acknowledged key is on green (replication catches up), or a deadline. */
-async function missingEvents(url: string, ids: ReadonlyArray<string>, waitMs = 20_000): Promise<string[]> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const rows = await sql<{ id: string }>(url, `SELECT unnest($1::bigint[]) AS id EXCEPT SELECT id FROM ${EVENTS}`, [ids]);
-    if (!rows.length || Date.now() > deadline) return rows.map((r) => r.id);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function untilCaughtUp(check: () => Promise<number[]>, waitMs = 20_000): Promise<number[]> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const missing = await check();
-    if (!missing.length || Date.now() > deadline) return missing;
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** Runs the clone under both writers; returns it with what they acknowledged. */
@@ -153,13 +103,14 @@ describe('the schema zoo, replicate mode, streaming clone (clone.backup "none")'
   });
   afterAll(() => rig?.stop());
 
-  it('preflight says the unlogged table is copied once by the clone and not replicated after it', async () => {
+  it('preflight says the clone copies the unlogged table and every flip copies its rows inside the pause (40 rows, under the bound)', async () => {
     expect(preflight.findings.filter((f) => f.status === 'block')).toEqual([]);
     const finding = preflight.findings.find((f) => f.check === 'unlogged-tables');
     expect(finding?.status).toBe('warn');
-    expect(finding?.message).toContain(displayName(ZOO_UNLOGGED.schema, ZOO_UNLOGGED.name));
-    expect(finding?.fix).toMatch(/copied once by the clone/);
-    expect(finding?.fix).toMatch(/not replicated after the clone/);
+    expect(finding?.message).toBe(`unlogged tables: ${displayName(ZOO_UNLOGGED.schema, ZOO_UNLOGGED.name)} (40 rows)`);
+    expect(finding?.fix).toMatch(/the clone copies their rows, and every switchover and rollback copies their current rows from the side traffic leaves to the side it goes to inside the pause/);
+    expect(finding?.fix).toMatch(/at most switchover.unloggedCopyMaxRows \(10,000\) rows/);
+    expect(finding?.fix).not.toMatch(/At their size now/);
   });
 
   it('clones the zoo; every table equal on both sides; every acknowledged write on green', async () => {
@@ -172,6 +123,11 @@ describe('the schema zoo, replicate mode, streaming clone (clone.backup "none")'
     const compare = await _compare(rig.deps);
     expectZooTablesEqual(compare);
     await logSchemaFindings('replicate, streaming clone', compare, rig);
+  });
+
+  it('carries each kind of object as README\'s "What is carried" says for the streaming clone', async () => {
+    expect(run.clone.error).toBeUndefined();
+    await expectReadmeTrueFor('clone, streaming', rig);
   });
 
   it('restores the comment of a foreign key the clone adds itself', async () => {
@@ -228,6 +184,10 @@ describe('the schema zoo, replicate mode, streaming clone (clone.backup "none")'
       expect({ table: name, status: t?.status }).toEqual({ table: name, status: displayName(ZOO_SCHEMA, name) === unlogged ? 'differs' : 'ok' });
     }
     expect(byName.get(unlogged)?.differences).toEqual([{ kind: 'differs', key: { k: 'k 1' }, columns: ['v'] }]);
+    // As README's "What is carried" says of replication until the switchover.
+    const readme = readCarriedTable();
+    expect(readme.get('unlogged tables')?.['replication to the switchover']).toMatch(/^not carried/);
+    for (const kind of ['rows of tables with a primary key', 'rows of tables without a primary key', 'partitioned tables (range, list, hash, two levels, default)']) expect(readme.get(kind)?.['replication to the switchover']).toMatch(/^carried/);
     expect(await leafCounts(rig.sandbox.greenUrl)).toEqual(await leafCounts(rig.sandbox.blueUrl));
   });
 });
@@ -254,6 +214,7 @@ describe('the schema zoo, freeze mode, dumping clone (clone.backup "dump")', () 
     expectZooTablesEqual(compare);
     await logSchemaFindings('freeze, dumping clone', compare, rig);
     await expectSameSchema(rig);
+    await expectReadmeTrueFor('clone, dumping', rig);
     // The dump carries what pg_restore restores: the foreign key's comment, the matviews' populated state, the unlogged rows.
     const views = `SELECT c.relname AS name, c.relispopulated AS populated FROM pg_class c WHERE c.relkind = 'm' AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1) ORDER BY 1`;
     expect(await sql(rig.sandbox.greenUrl, views, [ZOO_SCHEMA])).toEqual(await sql(rig.sandbox.blueUrl, views, [ZOO_SCHEMA]));

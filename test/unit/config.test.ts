@@ -31,7 +31,7 @@ describe('parseConfig', () => {
     expect(config.stateDir).toBe('/srv/.bluegreen');
     expect(config.dumpDir).toBe('/srv/.bluegreen/dumps');
     expect(config.rollbackWindowMs).toBe(86_400_000);
-    expect(config.switchover).toEqual({ timeoutMs: 30000, pauseTimeoutMs: 2000, maxLagBytes: 16 * 1024 * 1024, verify: false, blockers: { action: 'wait', waitMs: 10000, minAgeMs: 500 } });
+    expect(config.switchover).toEqual({ timeoutMs: 30000, pauseTimeoutMs: 2000, maxLagBytes: 16 * 1024 * 1024, verify: false, blockers: { action: 'wait', waitMs: 10000, minAgeMs: 500 }, unloggedCopyMaxRows: 10_000 });
     expect(config.secrets).toEqual(expect.arrayContaining(['s3cret-app', 's3cret-pgb']));
   });
 

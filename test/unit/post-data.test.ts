@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describesAnObject, type ForeignKey, groupPostData, listWith, splitForeignKeys, tableKey, type TableObject } from '../../src/core/post-data.js';
+import { describesAnObject, type ForeignKey, groupPostData, isForeignKeyLeftToRestore, listWith, splitForeignKeys, tableKey, type TableObject } from '../../src/core/post-data.js';
 import { foreignKeySql } from '../../src/adapters/stream-copy.js';
 
 // As `pg_restore --list` prints them (pg_dump 15), post-data section of a schema like the demo's plus hostile names.
@@ -71,6 +71,11 @@ describe('foreign keys taken from pg_restore', () => {
     expect([...foreignKeys.entries()]).toEqual([[FK_LINES[0], keys[0]], [FK_LINES[1], keys[1]]]);
     // Ambiguous, on a partitioned table (not in the catalog's list), and not a foreign key: pg_restore's.
     expect(rest).toEqual([FK_LINES[2], FK_LINES[3], FK_LINES[4]]);
+  });
+
+  it('leaves the keys pg_restore adds (a partitioned table\'s) for after the rest, not the other constraints', () => {
+    const { foreignKeys } = splitForeignKeys(FK_LINES, [key('public', 'trades', 'trades_order_id_fkey'), key('my schema', 'order lines', 'fk one')]);
+    expect(FK_LINES.filter((l) => isForeignKeyLeftToRestore(l, foreignKeys))).toEqual([FK_LINES[2], FK_LINES[3]]);
   });
 
   it('adds a validated key NOT VALID and checks it after; a key blue never validated stays so', () => {

@@ -22,12 +22,20 @@ describe('preflight rules', () => {
     expect(blocked(findings)).toBe(false);
     expect(findings.find((f) => f.check === 'versions')?.message).toBe('major upgrade 15 → 16');
   });
-  it('says an unlogged table is copied once by the clone and not replicated after it, and never blocks on it', () => {
-    const facts: PreflightFacts = { ...healthy, mode: 'replicate', blue: { ...healthy.blue, walLevel: 'logical', unloggedTables: ['public.cache'] } };
+  it('says which unlogged tables every flip copies inside its pause and which make it refuse, at their size now; never blocks', () => {
+    const facts: PreflightFacts = {
+      ...healthy, mode: 'replicate', unloggedCopyMaxRows: 100,
+      blue: { ...healthy.blue, walLevel: 'logical', unloggedTables: ['public.cache', 'public.sessions'], unloggedRows: { 'public.cache': 40, 'public.sessions': 101 } },
+    };
     const finding = preflightFindings(facts).find((f) => f.check === 'unlogged-tables');
-    expect(finding).toMatchObject({ status: 'warn', message: 'unlogged tables: public.cache' });
-    expect(finding?.fix).toMatch(/copied once by the clone.*not replicated after the clone/);
+    expect(finding).toMatchObject({ status: 'warn', message: 'unlogged tables: public.cache (40 rows), public.sessions (101 rows)' });
+    expect(finding?.fix).toMatch(/clone copies their rows, and every switchover and rollback copies their current rows .* inside the pause, after the freeze .* at most switchover.unloggedCopyMaxRows \(100\) rows/);
+    expect(finding?.fix).toMatch(/At their size now, public.sessions is over it: each flip will refuse before the pause, naming it, unless --accept-data-loss/);
     expect(blocked(preflightFindings(facts))).toBe(false);
+    const small = preflightFindings({ ...facts, unloggedCopyMaxRows: 1000 }).find((f) => f.check === 'unlogged-tables');
+    expect(small?.fix).not.toMatch(/At their size now/);
+    const freeze = preflightFindings({ ...facts, mode: 'freeze' }).find((f) => f.check === 'unlogged-tables');
+    expect(freeze?.fix).toMatch(/clone copies their rows, blue frozen/);
   });
   it('blocks each thing that would break a cutover, with a fix', () => {
     const cases: Array<[Partial<PreflightFacts>, string]> = [

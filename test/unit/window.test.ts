@@ -69,6 +69,11 @@ describe('the window verdict', () => {
     expect(judge(base, base, new Map([['public.users', ['id', 'email']]])).carry).toEqual([{ kind: 'column', table: 'public.users', column: 'name', add: false }]);
   });
 
+  it('never publishes an unlogged table again (PostgreSQL refuses it; the flips copy its rows)', () => {
+    const unlogged = { ...base, 'table public.users': 'table (unlogged)' };
+    expect(judge(unlogged, unlogged, new Map()).carry).toEqual([]);
+  });
+
   it('treats what only the standby has (a migration\'s column on green before the switchover) as no loss', () => {
     const v = assessWindow({ from: 'blue', to: 'green', fromBaseline: base, fromNow: base, toNow: { ...base, 'column public.users.leverage': 'numeric not null default 1' }, published });
     expect(v).toMatchObject({ carry: [], losses: [] });
