@@ -21,6 +21,8 @@ export async function readBlueFacts(client: Client): Promise<BlueFacts> {
        FROM pg_stat_activity WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()
       ORDER BY xact_start LIMIT 10`,
   );
+  // Ours are named bluegreen_… (replicationNames): everything else is the application's.
+  const publications = await client.query<{ name: string }>(`SELECT quote_ident(pubname) AS name FROM pg_publication WHERE pubname NOT LIKE 'bluegreen\\_%' ORDER BY 1`);
   const ext = await client.query<{ extname: string; extversion: string }>(`SELECT extname, extversion FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1`);
   return {
     ...base,
@@ -32,6 +34,7 @@ export async function readBlueFacts(client: Client): Promise<BlueFacts> {
     // An unlogged table is never published (PostgreSQL refuses it): it needs no replica identity.
     tablesWithoutKey: tables.filter((t) => !t.unlogged && !t.hasPrimaryKey && t.replicaIdentity !== 'f' && t.replicaIdentity !== 'i').map((t) => t.display),
     unloggedTables: tables.filter((t) => t.unlogged).map((t) => t.display),
+    publications: publications.rows.map((r) => r.name),
     unloggedRows: await unloggedRows(client, tables.filter((t) => t.unlogged)),
     longTransactions: long.rows,
     extensions: ext.rows.map((r) => r.extname),

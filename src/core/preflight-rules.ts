@@ -47,6 +47,8 @@ export interface BlueFacts extends ServerFacts {
   readonly maxSlotWalKeepSize?: string;
   readonly tablesWithoutKey?: ReadonlyArray<string>;
   readonly unloggedTables?: ReadonlyArray<string>;
+  /** The application's own publications on blue (ours left out): neither clone copies them. */
+  readonly publications?: ReadonlyArray<string>;
   /** Rows in each unlogged table now, by its display name: whether a flip will copy it or refuse. */
   readonly unloggedRows?: Readonly<Record<string, number>>;
   readonly largeObjects?: number;
@@ -247,6 +249,14 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
       out.push({ check: 'primary-keys', status: 'ok', message: 'every table has a primary key or replica identity' });
     }
     if (b.unloggedTables?.length) out.push(unloggedFinding(f));
+    if (b.publications?.length) {
+      out.push({
+        check: 'publications',
+        status: 'warn',
+        message: `blue has publication${b.publications.length > 1 ? 's' : ''} of its own: ${b.publications.join(', ')}; neither clone copies them (the dump leaves every publication out, so that ours is not copied with them)`,
+        fix: 'Create them on green (CREATE PUBLICATION … FOR TABLE …) before the switchover if anything subscribes to them; their subscribers must then be pointed at green.',
+      });
+    }
     if (b.largeObjects) {
       out.push({
         check: 'large-objects',

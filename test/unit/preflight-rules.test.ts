@@ -37,6 +37,12 @@ describe('preflight rules', () => {
     const freeze = preflightFindings({ ...facts, mode: 'freeze' }).find((f) => f.check === 'unlogged-tables');
     expect(freeze?.fix).toMatch(/clone copies their rows, blue frozen/);
   });
+  it("names the application's own publications, which neither clone copies; never blocks", () => {
+    const findings = preflightFindings({ ...healthy, blue: { ...healthy.blue, publications: ['orders_feed', '"Audit Feed"'] } });
+    expect(findings.find((f) => f.check === 'publications')).toMatchObject({ status: 'warn', message: expect.stringMatching(/^blue has publications of its own: orders_feed, "Audit Feed"; neither clone copies them/) });
+    expect(blocked(findings)).toBe(false);
+    expect(preflightFindings(healthy).find((f) => f.check === 'publications')).toBeUndefined();
+  });
   it('blocks each thing that would break a cutover, with a fix', () => {
     const cases: Array<[Partial<PreflightFacts>, string]> = [
       [{ blue: { error: 'connection refused' } }, 'blue-reachable'],
