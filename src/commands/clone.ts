@@ -467,9 +467,11 @@ export async function _clone(deps: Deps, options: CloneOptions = {}): Promise<Cl
     return { ok: true, cutover: draft.id, steps: planOnly(cloneSteps(deps, () => draft, async () => {}, options, resetGreen).steps) };
   }
   // Preflight first: it only reads, and an unreachable blue or a wrong password is a finding (exit 3), not a crash at the lock.
-  assertNotBlocked(preflightFindings(await gatherFacts(deps, previous)));
+  const facts = await gatherFacts(deps, previous);
+  assertNotBlocked(preflightFindings(facts));
   return controlled(deps, 'clone', async () => {
-    let state: CutoverState = { ...draft, greenDatabaseCreated: resetGreen };
+    // The privilege plan is kept: status and the switchover read what the rollback can promise from it.
+    let state: CutoverState = { ...draft, greenDatabaseCreated: resetGreen, privileges: facts.privileges?.plan };
     await deps.store.save(state);
     const update = async (changes: Partial<CutoverState>) => {
       state = { ...state, ...changes, updatedAt: at() };

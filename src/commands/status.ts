@@ -1,4 +1,5 @@
 /** `bluegreen status`: the phase, what really serves (read from the pointer), the window, the last flips. */
+import type { PrivilegePlan } from '../core/privileges.js';
 import type { Blocker } from '../core/blockers.js';
 import { pauseBlockers } from '../adapters/sessions.js';
 import { fenceLostSide } from './rollback-without-green.js';
@@ -80,6 +81,8 @@ export interface StatusResult {
   readonly lost?: { readonly side: Side; readonly at: string; readonly fencedAt?: string; readonly note: string };
   /** Schema changes made on each side since the last flip (or the clone), by anyone but pg-bluegreen. */
   readonly ddl: ReadonlyArray<{ readonly side: Side; readonly since: string; readonly entries: ReadonlyArray<DdlEntry> }>;
+  /** Without a superuser: the strategy per capability and what the rollback can promise, as the clone's preflight found them. */
+  readonly privileges?: PrivilegePlan;
 }
 
 async function replicationStatus(deps: Deps, link: ReplicationLink, publisher: 'blue' | 'green'): Promise<ReplicationStatus> {
@@ -194,6 +197,7 @@ export async function _status(deps: Deps): Promise<StatusResult> {
     lost,
     poolModes,
     ddl,
+    privileges: state.privileges,
   };
 }
 
