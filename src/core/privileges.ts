@@ -111,7 +111,12 @@ function publication(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollback'
   };
 }
 
-function subscription(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollback'): CapabilityPlan {
+function subscription(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollback', ownsNewDatabase = false): CapabilityPlan {
+  // Before the clone green's database does not exist, so the probe ran in another one where the role may
+  // lack CREATE; in the database clone creates the role is owner, and 16+ asks pg_create_subscription and CREATE.
+  if (!f.trials.subscription.ok && ownsNewDatabase && !f.createOnDatabase && f.major >= 16 && member(f, 'pg_create_subscription')) {
+    return { side, capability: 'subscription', status: 'ok', strategy: 'CREATE SUBSCRIPTION through pg_create_subscription, as owner of the database clone creates (inferred: the probe ran in another database)' };
+  }
   if (f.trials.subscription.ok) return { side, capability: 'subscription', status: 'ok', strategy: f.superuser ? 'CREATE SUBSCRIPTION as superuser' : 'CREATE SUBSCRIPTION as the configured role' };
   const fix =
     f.major >= 16
@@ -231,7 +236,7 @@ export function privilegePlan(inputs: PrivilegePlanInputs): PrivilegePlan {
   caps.push(...roles(b, g, inputs, withoutPassword));
   for (const [side, f] of [['blue', b], ['green', g]] as const) caps.push(endSessions(side, f), writeGuard(side, f), ddlGuard(side, f), ddlLog(side, f), replicaRole(side, f));
   if (inputs.mode === 'replicate') {
-    caps.push(replicationSlot('blue', b, 'clone'), publication('blue', b, 'clone'), subscription('green', g, 'clone'));
+    caps.push(replicationSlot('blue', b, 'clone'), publication('blue', b, 'clone'), subscription('green', g, 'clone', !inputs.greenDatabaseExists && g.createdb));
     caps.push(replicationSlot('green', g, 'rollback'), subscription('blue', b, 'rollback'));
   }
   const reverse = caps.filter((c) => c.status !== 'ok' && inputs.mode === 'replicate' && ((c.side === 'green' && c.capability === 'replication-slot') || (c.side === 'blue' && c.capability === 'subscription')));

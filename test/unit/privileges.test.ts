@@ -131,3 +131,15 @@ describe('the privilege plan', () => {
     expect(plan.capabilities.filter((c) => c.status === 'block')).toEqual([]);
   });
 });
+
+describe('green before the clone', () => {
+  it('probed in another database, its subscription right is inferred from pg_create_subscription and the database clone will create as its owner', () => {
+    const blue = admin('admin', SERVICES['vanilla 15 managed-like']);
+    const green: PrivilegeFacts = { ...admin('admin', SERVICES['vanilla 17 managed-like']), createOnDatabase: false, trials: { ...admin('admin', SERVICES['vanilla 17 managed-like']).trials, subscription: denied('for database postgres') } };
+    expect(status(privilegePlan(inputs(blue, green)), 'green', 'subscription')).toBe('ok');
+    // A database that exists already is probed itself: a refusal there is the answer.
+    expect(status(privilegePlan(inputs(blue, green, { greenDatabaseExists: true })), 'green', 'subscription')).toBe('block');
+    // Without pg_create_subscription there is nothing to infer from.
+    expect(status(privilegePlan(inputs(blue, { ...green, memberships: ['pg_signal_backend'] })), 'green', 'subscription')).toBe('block');
+  });
+});
