@@ -5,6 +5,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
+import { quoteIdent, quoteLiteral } from '../core/quote.js';
+import type { Client } from './pg.js';
 
 export interface RolePasswordSource {
   readonly passwordsFile?: string;
@@ -37,4 +39,19 @@ export function rolePasswords(source: RolePasswordSource, env: Readonly<Record<s
     }
   }
   return out;
+}
+
+/**
+ * Gives each role just created on green its password from the operator. ALTER ROLE takes no parameters,
+ * so the value goes through the one literal-quoting helper; it never reaches our output.
+ */
+export async function setRolePasswords(client: Client, roles: ReadonlyArray<string>, passwords: ReadonlyMap<string, string>): Promise<number> {
+  let set = 0;
+  for (const role of roles) {
+    const password = passwords.get(role);
+    if (password === undefined) continue;
+    await client.query(`ALTER ROLE ${quoteIdent(role)} PASSWORD ${quoteLiteral(password)}`);
+    set++;
+  }
+  return set;
 }

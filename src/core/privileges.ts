@@ -81,6 +81,8 @@ export interface PrivilegePlan {
   readonly rollbackLoss?: string;
   /** Login roles clone would create on green without a password: the application could not log in as them. */
   readonly rolesWithoutPassword: ReadonlyArray<string>;
+  /** How clone copies roles: passwords from blue's pg_authid or from the operator; attributes only a superuser may set kept or left out. */
+  readonly roleCopy: { readonly passwords: 'from-blue' | 'from-operator'; readonly superuserAttributes: boolean };
 }
 
 const member = (f: PrivilegeFacts, role: string) => f.superuser || f.memberships.includes(role);
@@ -241,7 +243,13 @@ export function privilegePlan(inputs: PrivilegePlanInputs): PrivilegePlan {
   }
   const reverse = caps.filter((c) => c.status !== 'ok' && inputs.mode === 'replicate' && ((c.side === 'green' && c.capability === 'replication-slot') || (c.side === 'blue' && c.capability === 'subscription')));
   const rollbackLoss = reverse.length ? `no reverse replication (${reverse.map((c) => c.detail).join('; ')}): a rollback after the switchover loses every write made on green` : undefined;
-  return { capabilities: caps, rollbackLossless: !rollbackLoss, rollbackLoss, rolesWithoutPassword: withoutPassword };
+  return {
+    capabilities: caps,
+    rollbackLossless: !rollbackLoss,
+    rollbackLoss,
+    rolesWithoutPassword: withoutPassword,
+    roleCopy: { passwords: b.trials.readAuthid.ok ? 'from-blue' : 'from-operator', superuserAttributes: g.superuser },
+  };
 }
 
 /** Preflight's lines for the plan: ok stays ok, a cost is a warning, a block blocks. */

@@ -4,10 +4,14 @@
  * upgrading its major version. Preflight must say, per capability, what the cutover will do there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { _clone } from '../../src/commands/clone.js';
 import { _preflight } from '../../src/commands/preflight.js';
+import { _status } from '../../src/commands/status.js';
+import { _switchover } from '../../src/commands/switchover.js';
+import { startWriteLoad } from '../../src/sandbox/trading-app.js';
 import { createDeps } from '../../src/commands/context.js';
 import { silentProgress } from '../../src/adapters/progress.js';
-import { type Rig, sql, startRig } from './helpers.js';
+import { missingOrders, type Rig, sql, startRig } from './helpers.js';
 
 describe('managed profile: blue 15 → green 17 as an admin without SUPERUSER', () => {
   let rig: Rig;
@@ -52,5 +56,40 @@ describe('managed profile: blue 15 → green 17 as an admin without SUPERUSER', 
     } finally {
       delete process.env.BG_TEST_ROLE_PASSWORD_app;
     }
+  });
+});
+
+describe('managed profile: the cutover as far as the role allows', () => {
+  let rig: Rig;
+  beforeAll(async () => {
+    rig = await startRig({ blueMajor: 15, greenMajor: 17, managed: true, config: { mode: 'replicate' } });
+    process.env.BG_TEST_ROLE_PASSWORD_app = rig.sandbox.appPassword;
+  });
+  afterAll(async () => {
+    delete process.env.BG_TEST_ROLE_PASSWORD_app;
+    await rig?.stop();
+  });
+
+  it('clones as the admin with a writer running; the switchover refuses a lossy rollback before pausing anything', async () => {
+    const deps = createDeps({ ...rig.config, roles: { passwordsEnv: 'BG_TEST_ROLE_PASSWORD_' } }, silentProgress);
+    const load = startWriteLoad(rig.sandbox.appUrl, 100, 2);
+    try {
+      const clone = await _clone(deps);
+      expect(clone.error).toBeUndefined();
+      expect(clone.steps.find((s) => s.name === 'copy-roles')?.detail).toMatch(/1 passwords from the operator/);
+      // The application's role logs in on green with the password the operator named.
+      const greenAsApp = `postgres://app:${encodeURIComponent(rig.sandbox.appPassword)}@127.0.0.1:${rig.sandbox.green.port}/app`;
+      expect(await sql(greenAsApp, 'SELECT count(*) FROM orders')).toHaveLength(1);
+      const state = await deps.store.load();
+      expect(state?.privileges?.rollbackLossless).toBe(false);
+      await expect(_switchover(deps)).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/rollback after this switchover would not be lossless/) });
+      // Refused before the pause: blue still serves and takes writes.
+      expect((await _status(deps)).serving).toBe('blue');
+    } finally {
+      await load.stop();
+    }
+    const acknowledged = load.acknowledged();
+    expect(acknowledged.length).toBeGreaterThan(0);
+    expect(await missingOrders(rig.sandbox.blueUrl, acknowledged)).toEqual([]);
   });
 });

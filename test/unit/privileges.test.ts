@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Capability, type PrivilegeFacts, type PrivilegePlanInputs, privilegeFindings, privilegePlan, type Trial } from '../../src/core/privileges.js';
+import { forNonSuperuser, parseRolesScript } from '../../src/core/roles.js';
 
 const allowed: Trial = { ok: true };
 const denied = (what: string): Trial => ({ ok: false, error: `42501 permission denied ${what}` });
@@ -141,5 +142,28 @@ describe('green before the clone', () => {
     expect(status(privilegePlan(inputs(blue, green, { greenDatabaseExists: true })), 'green', 'subscription')).toBe('block');
     // Without pg_create_subscription there is nothing to infer from.
     expect(status(privilegePlan(inputs(blue, { ...green, memberships: ['pg_signal_backend'] })), 'green', 'subscription')).toBe('block');
+  });
+});
+
+describe('roles copied by a role without SUPERUSER', () => {
+  it('leaves out the attributes only a superuser may name, keeps the rest, and says what was dropped', () => {
+    const script = [
+      'CREATE ROLE app;',
+      'ALTER ROLE app WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS;',
+      'CREATE ROLE "replication";',
+      'ALTER ROLE "replication" WITH NOSUPERUSER REPLICATION NOBYPASSRLS VALID UNTIL \'2030-01-01 NOREPLICATION\';',
+      'ALTER ROLE app SET search_path TO replication;',
+      'GRANT app TO reporting WITH INHERIT TRUE GRANTED BY postgres;',
+    ].join('\n');
+    const { statements, dropped } = forNonSuperuser(parseRolesScript(script));
+    expect(statements.map((s) => s.sql)).toEqual([
+      'CREATE ROLE app;',
+      'ALTER ROLE app WITH INHERIT NOCREATEROLE NOCREATEDB LOGIN;',
+      'CREATE ROLE "replication";',
+      'ALTER ROLE "replication" WITH VALID UNTIL \'2030-01-01 NOREPLICATION\';',
+      'ALTER ROLE app SET search_path TO replication;',
+      'GRANT app TO reporting WITH INHERIT TRUE;',
+    ]);
+    expect(dropped).toEqual([{ role: 'replication', attribute: 'REPLICATION' }]);
   });
 });
