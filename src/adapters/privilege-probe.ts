@@ -90,3 +90,16 @@ export async function probePrivileges(client: Client): Promise<PrivilegeFacts> {
     trials: tried,
   };
 }
+
+/**
+ * Whether this role may read large objects' pages (pg_largeobject: superusers only), and how many large
+ * objects the database has (pg_largeobject_metadata: readable by all). Without a superuser and without
+ * large objects there is nothing to carry; with them, nothing can carry them.
+ */
+export async function largeObjectAccess(client: Client): Promise<{ readable: boolean; count: number }> {
+  const row = await queryOne<{ readable: boolean; count: number }>(
+    client,
+    `SELECT has_table_privilege('pg_catalog.pg_largeobject', 'SELECT') AS readable, (SELECT count(*) FROM pg_largeobject_metadata)::int AS count`,
+  );
+  return row!;
+}

@@ -70,7 +70,7 @@ describe('managed profile: the cutover as far as the role allows', () => {
     await rig?.stop();
   });
 
-  it('clones as the admin with a writer running; the switchover refuses a lossy rollback before pausing anything', async () => {
+  it('clones as the admin with a writer running; the switchover refuses a lossy rollback before pausing anything, then runs when it is accepted: every acknowledged write kept', async () => {
     const deps = createDeps({ ...rig.config, roles: { passwordsEnv: 'BG_TEST_ROLE_PASSWORD_' } }, silentProgress);
     const load = startWriteLoad(rig.sandbox.appUrl, 100, 2);
     try {
@@ -85,11 +85,19 @@ describe('managed profile: the cutover as far as the role allows', () => {
       await expect(_switchover(deps)).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/rollback after this switchover would not be lossless/) });
       // Refused before the pause: blue still serves and takes writes.
       expect((await _status(deps)).serving).toBe('blue');
+      // The operator gives up the lossless rollback knowingly: the switchover runs without a reverse direction.
+      const flip = await _switchover(deps, { acceptDataLoss: true });
+      expect(flip.error).toBeUndefined();
+      expect(flip.steps.map((s) => s.name)).not.toContain('subscribe-reverse');
+      const status = await _status(deps);
+      expect(status.serving).toBe('green');
+      expect(status.privileges?.rollbackLossless).toBe(false);
     } finally {
       await load.stop();
     }
     const acknowledged = load.acknowledged();
     expect(acknowledged.length).toBeGreaterThan(0);
-    expect(await missingOrders(rig.sandbox.blueUrl, acknowledged)).toEqual([]);
+    // Every write the application saw acknowledged, on blue before the flip or on green after, is on green.
+    expect(await missingOrders(rig.sandbox.greenUrl, acknowledged)).toEqual([]);
   });
 });
