@@ -167,8 +167,8 @@ function ddlGuard(side: Side, f: PrivilegeFacts): CapabilityPlan {
     side,
     capability: 'ddl-guard',
     status: 'cost',
-    strategy: 'catalog snapshot before and after the pause',
-    detail: 'DDL during the freeze is not refused; a table created meanwhile has no guard trigger. The schema is compared before RESUME, so such DDL is found, not prevented',
+    strategy: 'no DDL guard; the window verdict\'s catalog snapshots (next flip, status) see such DDL afterwards',
+    detail: 'DDL during the freeze is not refused, and a table created meanwhile has no guard trigger until the next install: writes to it are not held',
     fix: 'a role allowed CREATE EVENT TRIGGER (RDS master user, Cloud SQL cloudsqlsuperuser, Neon neon_superuser, Supabase postgres)',
   };
 }
