@@ -115,15 +115,19 @@ export async function readReplicationCapacity(client: Client): Promise<{ walLeve
 
 export interface LoginRole {
   readonly canLogin: boolean;
-  readonly hasPassword: boolean;
+  /** Undefined where pg_authid is not readable (no superuser): pg_roles hides whether a password is set. */
+  readonly hasPassword?: boolean;
 }
 
-/** Every role with whether it can log in and has a password (pg_authid: superusers only). */
+/** Every role with whether it can log in and, where pg_authid is readable, whether it has a password. */
 export async function loginRoles(client: Client): Promise<Record<string, LoginRole>> {
-  const { rows } = await client.query<{ name: string; can_login: boolean; has_password: boolean }>(
-    `SELECT rolname AS name, rolcanlogin AS can_login, rolpassword IS NOT NULL AS has_password FROM pg_authid WHERE rolname NOT LIKE 'pg\\_%'`,
+  const readable = await queryOne<{ ok: boolean }>(client, `SELECT has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS ok`);
+  const { rows } = await client.query<{ name: string; can_login: boolean; has_password: boolean | null }>(
+    readable?.ok
+      ? `SELECT rolname AS name, rolcanlogin AS can_login, rolpassword IS NOT NULL AS has_password FROM pg_authid WHERE rolname NOT LIKE 'pg\\_%'`
+      : `SELECT rolname AS name, rolcanlogin AS can_login, NULL::boolean AS has_password FROM pg_roles WHERE rolname NOT LIKE 'pg\\_%'`,
   );
-  return Object.fromEntries(rows.map((r) => [r.name, { canLogin: r.can_login, hasPassword: r.has_password }]));
+  return Object.fromEntries(rows.map((r) => [r.name, { canLogin: r.can_login, ...(r.has_password === null ? {} : { hasPassword: r.has_password }) }]));
 }
 
 /** The default collation's provider and library version, as the server sees it now. */

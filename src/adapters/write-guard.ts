@@ -9,7 +9,7 @@
  * appear). The flag flips without DDL (no table locks at freeze time), and logical replication's
  * apply workers run with session_replication_role = replica, so ordinary triggers do not fire for
  * them: replication keeps applying into a frozen database. Our own sessions pass by setting
- * `bluegreen.allow_writes`, which the triggers honour only for superusers.
+ * `bluegreen.allow_writes`, which the triggers honour only for superusers and the guard's installer.
  */
 import { quoteIdent, quoteLiteral, quoteQualified } from '../core/quote.js';
 import { type Client, APPLICATION_NAME } from './pg.js';
@@ -42,8 +42,11 @@ BEGIN
   IF NOT coalesce(guard.frozen, false) THEN
     RETURN NULL;
   END IF;
+  -- Who may write through: superusers, and the role that installed the guard (SECURITY DEFINER makes
+  -- current_user that role here), so a managed service's admin without SUPERUSER passes too. Not an
+  -- application role, unless the application logs in as the installer itself.
   IF coalesce(current_setting('bluegreen.allow_writes', true), '') = 'on'
-     AND (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) THEN
+     AND (session_user = current_user OR (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)) THEN
     RETURN NULL;
   END IF;
   RETURN coalesce(guard.reason, 'frozen');
@@ -78,6 +81,10 @@ DO $do$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = '${DDL_GUARD_TRIGGER}') THEN
     CREATE EVENT TRIGGER ${DDL_GUARD_TRIGGER} ON ddl_command_start EXECUTE FUNCTION ${GUARD_SCHEMA}.${DDL_GUARD_FUNCTION}();
   END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+  -- Without a superuser (vanilla, Azure): no DDL guard. Preflight's privilege plan declared it, and the
+  -- schema is compared by catalog snapshots instead.
+  NULL;
 END $do$;
 `;
 

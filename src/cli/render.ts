@@ -119,6 +119,10 @@ export function renderStatus(s: StatusResult, now: number): string {
     for (const n of w.notes) lines.push(['note', n]);
   }
   if (s.lost) lines.push([`${s.lost.side} lost`, s.lost.note]);
+  // Only what differs from a superuser's cutover: a strategy with a cost, and a rollback that cannot be lossless.
+  const costs = (s.privileges?.capabilities ?? []).filter((c) => c.status !== 'ok');
+  if (costs.length) lines.push(['privileges', costs.map((c) => `${c.side} ${c.capability}: ${c.strategy}${c.detail ? ` (${c.detail})` : ''}`).join('\n    ')]);
+  if (s.privileges && !s.privileges.rollbackLossless) lines.push(['rollback', `NOT LOSSLESS: ${s.privileges.rollbackLoss} (the switchover refuses without --accept-data-loss)`]);
   const pb = s.pauseBlockers;
   if (pb?.error) lines.push(['pause blockers', `unknown (${pb.error})`]);
   else if (pb?.sessions?.length) lines.push(['pause blockers', `${pb.sessions.length} on ${pb.side} would hold the next flip's pause:${pb.sessions.map((b) => `\n    ${describeBlocker(b)}`).join('')}`]);

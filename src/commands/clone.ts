@@ -14,7 +14,8 @@ import { displayName } from '../core/quote.js';
 import { BlueGreenError } from '../core/errors.js';
 import { advance, newCutover, type CutoverState } from '../core/state.js';
 import type { Report } from '../core/report.js';
-import { parseRolesScript, planRoles } from '../core/roles.js';
+import { forNonSuperuser, parseRolesScript, planRoles } from '../core/roles.js';
+import { rolePasswords, setRolePasswords } from '../adapters/role-passwords.js';
 import { listTables, materializedViews, readSchema, refreshMaterializedViews, syncSequences } from '../adapters/catalog.js';
 import { applyRoleStatements, createDatabaseLike, databaseExists, readDatabaseProps, roleNames, updateExtensions } from '../adapters/database.js';
 import { type Client, serverMajor, withClient } from '../adapters/pg.js';
@@ -332,11 +333,16 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
       name: 'copy-roles',
       title: 'Copying roles to green',
       run: async () => {
-        const script = await runPgTool({ tool: 'pg_dumpall', args: ['--roles-only'], url: withDatabase(config.blue, 'postgres'), serverMajor: blueMajor, binDir: config.binDir, secrets: config.secrets });
+        // Without a superuser (the privilege plan): pg_roles instead of pg_authid, passwords from the operator.
+        const copy = state().privileges?.roleCopy ?? { passwords: 'from-blue', superuserAttributes: true };
+        const args = ['--roles-only', ...(copy.passwords === 'from-operator' ? ['--no-role-passwords'] : [])];
+        const script = await runPgTool({ tool: 'pg_dumpall', args, url: withDatabase(config.blue, 'postgres'), serverMajor: blueMajor, binDir: config.binDir, secrets: config.secrets });
         return onGreen(async (green) => {
           const plan = planRoles(parseRolesScript(script), await roleNames(green));
-          const { grantsSkipped } = await applyRoleStatements(green, plan.statements);
-          return `${plan.create.length} created${plan.skip.length ? `, ${plan.skip.length} already there` : ''}${grantsSkipped ? `, ${grantsSkipped} grants skipped` : ''}`;
+          const adapted = copy.superuserAttributes ? { statements: [...plan.statements], dropped: [] } : forNonSuperuser(plan.statements);
+          const { grantsSkipped } = await applyRoleStatements(green, adapted.statements);
+          const passwords = copy.passwords === 'from-operator' ? await setRolePasswords(green, plan.create, rolePasswords(config.roles)) : undefined;
+          return `${plan.create.length} created${plan.skip.length ? `, ${plan.skip.length} already there` : ''}${grantsSkipped ? `, ${grantsSkipped} grants skipped` : ''}${passwords !== undefined ? `, ${passwords} passwords from the operator` : ''}${adapted.dropped.length ? `; left out (superuser only): ${adapted.dropped.map((d) => `${d.role} ${d.attribute}`).join(', ')}` : ''}`;
         }, greenAdmin);
       },
     },
@@ -469,9 +475,11 @@ export async function _clone(deps: Deps, options: CloneOptions = {}): Promise<Cl
     return { ok: true, cutover: draft.id, steps: planOnly(cloneSteps(deps, () => draft, async () => {}, options, resetGreen).steps) };
   }
   // Preflight first: it only reads, and an unreachable blue or a wrong password is a finding (exit 3), not a crash at the lock.
-  assertNotBlocked(preflightFindings(await gatherFacts(deps, previous)));
+  const facts = await gatherFacts(deps, previous);
+  assertNotBlocked(preflightFindings(facts));
   return controlled(deps, 'clone', async () => {
-    let state: CutoverState = { ...draft, greenDatabaseCreated: resetGreen };
+    // The privilege plan is kept: status and the switchover read what the rollback can promise from it.
+    let state: CutoverState = { ...draft, greenDatabaseCreated: resetGreen, privileges: facts.privileges?.plan };
     await deps.store.save(state);
     const update = async (changes: Partial<CutoverState>) => {
       state = { ...state, ...changes, updatedAt: at() };

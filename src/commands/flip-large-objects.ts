@@ -10,10 +10,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DataLossRefusedError } from '../core/errors.js';
+import { BlockedError, DataLossRefusedError } from '../core/errors.js';
 import type { Config } from '../core/config.js';
 import { beginReadAt, copyLargeObjects, largeObjectDifference, largeObjectOids, largeObjectsChangedSince, nameOids, readLargeObjects, rememberLargeObjects } from '../adapters/large-objects.js';
 import type { Client } from '../adapters/pg.js';
+import { largeObjectAccess } from '../adapters/privilege-probe.js';
 import { ensurePrivateDir, writeFileAtomic } from '../adapters/state-store.js';
 import { countGreenChanges } from './flip-freeze-changes.js';
 import type { FlipContext } from './flip-plan.js';
@@ -100,6 +101,14 @@ export function carryLargeObjectsStep(ctx: FlipContext): PlanStep {
     title: refusing(ctx) ? `Checking ${flip.from}'s large objects against ${flip.to}'s` : `Copying large objects ${flip.from} → ${flip.to} that differ`,
     unbudgeted: true,
     run: async () => {
+      // Without a superuser pg_largeobject is unreadable: with none to carry the step has nothing to do.
+      const access = [await largeObjectAccess(from), await largeObjectAccess(to)];
+      if (access.some((a) => !a.readable)) {
+        if (access.every((a) => a.count === 0)) return { skipped: 'no large objects on either side (pg_largeobject is not readable to this role)' };
+        throw new BlockedError(`${access[0].count + access[1].count} large objects, and pg_largeobject is not readable to the configured role: they cannot be carried`, {
+          hint: 'Connect as a role that may read pg_largeobject (a superuser), or move the large objects into bytea columns first.',
+        });
+      }
       await beginReadAt(from);
       try {
         const [source, target] = [await readLargeObjects(from), await readLargeObjects(to)];

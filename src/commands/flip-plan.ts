@@ -92,6 +92,9 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
   const { config, pointer } = deps;
   const { from, to } = sessions;
   const replicate = config.mode === 'replicate';
+  // Without a superuser a 15 blue cannot subscribe: preflight declared the rollback lossy and the switchover
+  // was accepted so (--accept-data-loss); no reverse direction is prepared that could never be subscribed.
+  const reverse = replicate && !(flip.direction === 'switchover' && state.privileges?.rollbackLossless === false);
   const current = flip.direction === 'switchover' ? state.forward : state.reverse;
   // Freeze mode: blue keeps no copy of green's writes, so green counts them from the switchover on.
   const freezeSwitchover = !replicate && flip.direction === 'switchover';
@@ -172,7 +175,7 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
         return `pointer serves ${flip.from}`;
       },
     },
-    ...(replicate
+    ...(reverse
       ? [
           {
             name: 'prepare-reverse',
@@ -276,7 +279,7 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
     carryLargeObjectsInPauseStep(ctx),
     // Unlogged tables are never published: their rows go now, the side we leave frozen (beside the steps after the drain).
     copyUnloggedStep(ctx),
-    ...(replicate
+    ...(reverse
       ? [
           {
             name: 'start-reverse-slot',
@@ -348,19 +351,23 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
             return `${current.subscription} dropped`;
           },
         },
-        {
-          name: 'subscribe-reverse',
-          title: `Subscribing ${flip.from} to ${flip.to}'s writes`,
-          run: async () => {
-            if (!(await subscriptionHealth(from, next.subscription)).exists) await createSubscription(from, next, config.addresses[flip.to].peer);
-            if (!(await waitForApplyWorker(from, next.subscription, 15_000))) {
-              throw new BlueGreenError(`the apply worker of ${next.subscription} on ${flip.from} did not start within 15 s`, {
-                hint: `See ${flip.from}'s log for why; ${flip.to}'s slot keeps every write until it runs.`,
-              });
-            }
-            return `${flip.from} now follows ${flip.to}'s writes`;
-          },
-        },
+        ...(reverse
+          ? [
+              {
+                name: 'subscribe-reverse',
+                title: `Subscribing ${flip.from} to ${flip.to}'s writes`,
+                run: async () => {
+                  if (!(await subscriptionHealth(from, next.subscription)).exists) await createSubscription(from, next, config.addresses[flip.to].peer);
+                  if (!(await waitForApplyWorker(from, next.subscription, 15_000))) {
+                    throw new BlueGreenError(`the apply worker of ${next.subscription} on ${flip.from} did not start within 15 s`, {
+                      hint: `See ${flip.from}'s log for why; ${flip.to}'s slot keeps every write until it runs.`,
+                    });
+                  }
+                  return `${flip.from} now follows ${flip.to}'s writes`;
+                },
+              },
+            ]
+          : []),
       ]
     : freezeRollback
       ? [stopCountingStep(ctx)]

@@ -114,7 +114,7 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
             flips: [...state.flips, record(true, allSteps)],
             lastError: stoppedNote ?? (post.failed ? post.failed.error.message : undefined),
             ...(findings.greenXidAtSwitchover ? { greenXidAtSwitchover: findings.greenXidAtSwitchover } : {}),
-            ...(replicate ? (flip.direction === 'switchover' ? { forward: undefined, reverse: next } : { forward: next, reverse: undefined }) : {}),
+            ...(replicate ? (flip.direction === 'switchover' ? { forward: undefined, reverse: state.privileges?.rollbackLossless === false ? undefined : next } : { forward: next, reverse: undefined }) : {}),
             ...(flip.direction === 'switchover' ? { switchedOverAt: now, rollbackWindowEndsAt: new Date(Date.parse(now) + config.rollbackWindowMs).toISOString() } : {}),
           });
           await deps.store.save(state);

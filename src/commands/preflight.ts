@@ -3,7 +3,7 @@ import { statfsSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { withDatabase } from '../core/conninfo.js';
 import { BlockedError } from '../core/errors.js';
-import { type Finding, preflightFindings, type PreflightFacts } from '../core/preflight-rules.js';
+import { type BlueFacts, type Finding, type GreenFacts, preflightFindings, type PreflightFacts } from '../core/preflight-rules.js';
 import type { CutoverState } from '../core/state.js';
 import { listTables } from '../adapters/catalog.js';
 import { findTool } from '../adapters/pg-binaries.js';
@@ -15,6 +15,7 @@ import { withClient } from '../adapters/pg.js';
 import { sideServedBy, targetOf } from '../adapters/pointer.js';
 import { assertMigrationsReplicable, readMigrationPlan } from './migrate.js';
 import { conn, type Deps, loadState } from './context.js';
+import { readPrivilegePlan } from './privilege-facts.js';
 
 /** Whether the last cutover left green's database ours to drop and re-create (blue serving, green filled by us). */
 export function greenResettable(state: CutoverState): boolean {
@@ -106,7 +107,9 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
       migrations = { error: (error as Error).message };
     }
   }
+  const privileges = await readPrivilegePlan(deps, blue as BlueFacts, green as GreenFacts);
   return {
+    privileges,
     dumpDirProblem: canWriteDir(config.dumpDir),
     peers,
     mode: config.mode,

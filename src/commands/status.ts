@@ -1,4 +1,5 @@
 /** `bluegreen status`: the phase, what really serves (read from the pointer), the window, the last flips. */
+import type { PrivilegePlan } from '../core/privileges.js';
 import type { Blocker } from '../core/blockers.js';
 import { pauseBlockers } from '../adapters/sessions.js';
 import { fenceLostSide } from './rollback-without-green.js';
@@ -84,6 +85,8 @@ export interface StatusResult {
   readonly ddl: ReadonlyArray<{ readonly side: Side; readonly since: string; readonly entries: ReadonlyArray<DdlEntry> }>;
   /** `bluegreen guard`'s last round (its checks, the failures counted, the condition) and its rule. */
   readonly guard?: { readonly last: GuardRound; readonly rule?: string };
+  /** Without a superuser: the strategy per capability and what the rollback can promise, as the clone's preflight found them. */
+  readonly privileges?: PrivilegePlan;
 }
 
 export async function replicationStatus(deps: Deps, link: ReplicationLink, publisher: 'blue' | 'green'): Promise<ReplicationStatus> {
@@ -199,6 +202,7 @@ export async function _status(deps: Deps): Promise<StatusResult> {
     poolModes,
     ddl,
     guard: guardOf(deps, stored?.id),
+    privileges: state.privileges,
   };
 }
 

@@ -2,6 +2,7 @@
 import type { BlockerAction } from '../core/blockers.js';
 import { _flip, type FlipResult, type LostWrites } from './flip.js';
 import type { Deps } from './context.js';
+import { BlockedError } from '../core/errors.js';
 
 export interface SwitchoverOptions {
   readonly dryRun?: boolean;
@@ -11,7 +12,17 @@ export interface SwitchoverOptions {
   readonly blockers?: BlockerAction;
 }
 
-export function _switchover(deps: Deps, options: SwitchoverOptions = {}): Promise<FlipResult> {
+export async function _switchover(deps: Deps, options: SwitchoverOptions = {}): Promise<FlipResult> {
+  // Declared by preflight at the clone, refused here before anything pauses: never found after the flip.
+  const privileges = (await deps.store.load())?.privileges;
+  if (privileges && !privileges.rollbackLossless && !options.dryRun) {
+    if (!options.acceptDataLoss) {
+      throw new BlockedError(`the rollback after this switchover would not be lossless: ${privileges.rollbackLoss}`, {
+        hint: 'Grant the privilege preflight names (then clone again), or switch over with --accept-data-loss to give up a lossless rollback.',
+      });
+    }
+    await deps.store.audit({ at: deps.clock.now().toISOString(), by: deps.who, command: 'switchover', outcome: 'data-loss-accepted', detail: `no lossless rollback: ${privileges.rollbackLoss}` });
+  }
   return _flip(deps, { direction: 'switchover', from: 'blue', to: 'green' }, options);
 }
 

@@ -135,6 +135,13 @@ export const configSchema = z.strictObject({
   dumpDir: z.string().min(1).optional(),
   guard: guardSchema.optional(),
   tools: z.strictObject({ binDir: z.string().min(1).optional() }).default({}),
+  /** Without a superuser pg_authid is unreadable: login roles' passwords for green come from here (names → passwords). */
+  roles: z
+    .strictObject({
+      passwordsFile: z.string().min(1).optional(),
+      passwordsEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable prefix').optional(),
+    })
+    .default({}),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -190,6 +197,8 @@ export interface Config {
   readonly notify?: { readonly command: string; readonly timeoutMs: number };
   readonly guard?: GuardConfig;
   readonly binDir?: string;
+  /** Where role passwords come from when pg_authid cannot be read: a JSON file (role → password) and/or `<PREFIX><ROLE>` variables. */
+  readonly roles: { readonly passwordsFile?: string; readonly passwordsEnv?: string };
   /** Passwords and other secret values, for redaction; never printed. */
   readonly secrets: ReadonlyArray<string>;
 }
@@ -331,6 +340,7 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     },
     dumpDir: raw.dumpDir ? abs(raw.dumpDir) : path.join(stateDir, 'dumps'),
     binDir: raw.tools.binDir ? abs(raw.tools.binDir) : undefined,
+    roles: { passwordsFile: raw.roles.passwordsFile ? abs(raw.roles.passwordsFile) : undefined, passwordsEnv: raw.roles.passwordsEnv },
     secrets: [...new Set(secrets)].filter((s) => s.length > 0),
   };
 }

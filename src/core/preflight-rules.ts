@@ -4,6 +4,7 @@
  */
 import { type Blocker, describeBlocker, poolModeRefusals } from './blockers.js';
 import type { Mode } from './phases.js';
+import { type PrivilegePlan, privilegeFindings } from './privileges.js';
 
 export type FindingStatus = 'ok' | 'warn' | 'block';
 
@@ -39,7 +40,7 @@ function missingPrivileges(side: 'blue' | 'green', facts: ServerFacts): string[]
 }
 
 export interface BlueFacts extends ServerFacts {
-  readonly loginRoles?: Readonly<Record<string, { readonly canLogin: boolean; readonly hasPassword: boolean }>>;
+  readonly loginRoles?: Readonly<Record<string, { readonly canLogin: boolean; readonly hasPassword?: boolean }>>;
   readonly walLevel?: string;
   readonly freeReplicationSlots?: number;
   readonly freeWalSenders?: number;
@@ -64,7 +65,7 @@ export interface BlueFacts extends ServerFacts {
 }
 
 export interface GreenFacts extends ServerFacts {
-  readonly loginRoles?: Readonly<Record<string, { readonly canLogin: boolean; readonly hasPassword: boolean }>>;
+  readonly loginRoles?: Readonly<Record<string, { readonly canLogin: boolean; readonly hasPassword?: boolean }>>;
   readonly walLevel?: string;
   readonly freeReplicationSlots?: number;
   readonly freeWalSenders?: number;
@@ -107,6 +108,8 @@ export interface PreflightFacts {
   readonly migrations: { readonly error?: string; readonly pending?: number };
   /** switchover.unloggedCopyMaxRows: the largest unlogged table a flip copies inside its pause. */
   readonly unloggedCopyMaxRows?: number;
+  /** What the configured roles may do and the strategy for each capability (the privilege probe), or why it could not be read. */
+  readonly privileges?: { readonly plan?: PrivilegePlan; readonly error?: string };
   /** A side's peer address (the one the other database replicates from) when it differs from the controller's: why it could not be reached, or '' when it could. */
   readonly peers?: Readonly<Partial<Record<'blue' | 'green', string>>>;
 }
@@ -137,10 +140,11 @@ function fmtBytes(n: number): string {
   return n >= GB ? `${(n / GB).toFixed(1)} GB` : `${Math.round(n / 1024 ** 2)} MB`;
 }
 
-function server(side: 'blue' | 'green', facts: ServerFacts): Finding[] {
+function server(side: 'blue' | 'green', facts: ServerFacts, probed = false): Finding[] {
   if (facts.error) return [{ check: `${side}-reachable`, status: 'block', message: `${side}: ${facts.error}`, fix: 'Fix the connection string or start the server.' }];
   const out: Finding[] = [{ check: `${side}-reachable`, status: 'ok', message: `${side}: PostgreSQL ${facts.version}` }];
-  if (facts.superuser === false) {
+  // With the probe's plan, each capability is its own finding (strategy, cost or block): no blanket verdict.
+  if (facts.superuser === false && !probed) {
     out.push({
       check: `${side}-privileges`,
       status: 'block',
@@ -152,7 +156,8 @@ function server(side: 'blue' | 'green', facts: ServerFacts): Finding[] {
 }
 
 export function preflightFindings(f: PreflightFacts): Finding[] {
-  const out: Finding[] = [...server('blue', f.blue), ...server('green', f.green)];
+  const plan = f.privileges?.plan;
+  const out: Finding[] = [...server('blue', f.blue, !!plan), ...server('green', f.green, !!plan), ...(plan ? privilegeFindings(plan) : [])];
   const b = f.blue;
   const g = f.green;
   if (!b.error && !g.error) {
@@ -176,7 +181,7 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
     // Clone keeps roles green already has as they are: one that cannot log in there would lock the
     // application out after the switchover (PgBouncer then refuses logins for server_login_retry).
     const lockedOut = Object.entries(b.loginRoles ?? {})
-      .filter(([name, role]) => role.canLogin && g.loginRoles?.[name] && (!g.loginRoles[name].canLogin || (role.hasPassword && !g.loginRoles[name].hasPassword)))
+      .filter(([name, role]) => role.canLogin && g.loginRoles?.[name] && (!g.loginRoles[name].canLogin || (role.hasPassword && g.loginRoles[name].hasPassword === false)))
       .map(([name]) => name);
     if (lockedOut.length) {
       out.push({

@@ -50,3 +50,33 @@ export function planRoles(statements: ReadonlyArray<RoleStatement>, existingOnGr
     statements: statements.filter((s) => (s.role === undefined ? s.kind === 'grant' : creating.has(s.role))),
   };
 }
+
+/** Role attributes only a superuser may give or even name (NOSUPERUSER too, on a non-superuser's ALTER ROLE). */
+const SUPERUSER_ONLY = /\b(NO)?(SUPERUSER|REPLICATION|BYPASSRLS)\b/gi;
+
+/**
+ * The statements as a role without SUPERUSER may run them: SUPERUSER, REPLICATION and BYPASSRLS (and
+ * their NO forms, the defaults anyway) left out of CREATE/ALTER ROLE, GRANTED BY left out of grants
+ * (the grantor must be the current role). Returns which roles lost which attribute.
+ */
+export function forNonSuperuser(statements: ReadonlyArray<RoleStatement>): { statements: RoleStatement[]; dropped: Array<{ role: string; attribute: string }> } {
+  const dropped: Array<{ role: string; attribute: string }> = [];
+  const out = statements.map((s) => {
+    if (s.kind === 'grant') return { ...s, sql: s.sql.replace(/\s+GRANTED BY\s+("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)/i, '') };
+    if (s.kind !== 'create' && s.kind !== 'alter') return s;
+    // Only the attribute list is rewritten: not the role's name, not a setting (ALTER ROLE … SET), and
+    // nothing from the first literal on (PASSWORD '…', VALID UNTIL '…').
+    const name = new RegExp(`^(CREATE|ALTER) ROLE ${IDENT}`, 'i').exec(s.sql)![0];
+    if (/^\s+(SET|RESET|IN\s+DATABASE)\b/i.test(s.sql.slice(name.length))) return s;
+    const quote = s.sql.indexOf("'");
+    const head = s.sql.slice(name.length, quote < 0 ? undefined : quote);
+    const tail = quote < 0 ? '' : s.sql.slice(quote);
+    const cleaned = head.replace(SUPERUSER_ONLY, (word: string, no?: string) => {
+      if (!no) dropped.push({ role: s.role!, attribute: word.toUpperCase() });
+      return '';
+    });
+    const sql = (name + cleaned.replace(/\s+WITH\s*;?\s*$/i, (m) => (m.includes(';') ? ';' : '')).replace(/[ \t]{2,}/g, ' ') + tail).replace(/\s+;$/, ';');
+    return { ...s, sql };
+  });
+  return { statements: out, dropped };
+}

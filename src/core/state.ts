@@ -1,5 +1,6 @@
 /** The durable record of one cutover: what phase it is in, who did what, and what was measured. */
 import { type Mode, type Phase, type PhaseEvent, next } from './phases.js';
+import type { PrivilegePlan } from './privileges.js';
 import type { StepResult } from './report.js';
 import type { GuardDecision } from './guard.js';
 
@@ -50,6 +51,8 @@ export interface CutoverState {
   readonly flips: ReadonlyArray<FlipRecord>;
   readonly history: ReadonlyArray<{ readonly at: string; readonly event: PhaseEvent; readonly phase: Phase; readonly by: string }>;
   readonly lastError?: string;
+  /** What the configured roles may do and the strategy per capability, as the clone's preflight found it. */
+  readonly privileges?: PrivilegePlan;
   /**
    * A side given up for lost (green unreachable at an emergency rollback): when it answers again it is
    * fenced (frozen, our replication objects on it dropped) and never takes traffic or replicates.

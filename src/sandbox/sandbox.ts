@@ -12,6 +12,7 @@ import { quoteIdent, quoteLiteral } from '../core/quote.js';
 import { type ClusterInfo, clusterUrl, startCluster, stopCluster, writeFileAs } from './cluster.js';
 import { serverUser, type OsUser } from './os-user.js';
 import { type BouncerInfo, startPgbouncer, stopPgbouncer } from './pgbouncer.js';
+import { createManagedAdmin, requirePasswords } from './managed.js';
 import { makeTls } from './tls.js';
 
 export interface SandboxOptions {
@@ -33,6 +34,8 @@ export interface SandboxOptions {
   readonly pgbouncers?: number;
   /** The host name PgBouncer's [databases] entry uses for blue (default 127.0.0.1): another address than the controller's. */
   readonly poolerHost?: string;
+  /** A managed service's shape: the tool connects as an admin role without SUPERUSER, passwords required everywhere. */
+  readonly managed?: boolean;
 }
 
 export interface Sandbox {
@@ -56,6 +59,8 @@ export interface Sandbox {
   /** What the application uses: the database through PgBouncer, as the app role. */
   readonly appUrl: string;
   readonly adminUrl: string;
+  /** Managed profile: the admin role on each side (same name, own password) and its URLs of the application database. */
+  readonly managedAdmin?: { readonly user: string; readonly bluePassword: string; readonly greenPassword: string; readonly blueUrl: string; readonly greenUrl: string };
   stop(): Promise<void>;
 }
 
@@ -88,6 +93,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     started.push(blue, green);
     await setupAppDatabase(blue, database, appUser, appPassword, true);
     if (options.createGreenDatabase) await setupAppDatabase(green, database, appUser, appPassword, false);
+    const managed = options.managed ? await managedProfile(blue, green, database, user, !!tls) : undefined;
     for (let i = 0; i < (options.pgbouncers ?? 1); i++) {
       bouncers.push(
         await startPgbouncer({
@@ -118,6 +124,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       greenUrl: `${clusterUrl(green, database)}${urlParams}`,
       appUrl: `postgres://${encodeURIComponent(appUser)}:${encodeURIComponent(appPassword)}@127.0.0.1:${pgbouncer.port}/${encodeURIComponent(database)}${urlParams}`,
       adminUrl: `postgres://${pgbouncer.adminUser}:${encodeURIComponent(pgbouncer.adminPassword)}@127.0.0.1:${pgbouncer.port}/pgbouncer${urlParams}`,
+      managedAdmin: managed && {
+        user: managed.blue.user,
+        bluePassword: managed.blue.password,
+        greenPassword: managed.green.password,
+        blueUrl: `${clusterUrl({ ...blue, superuser: managed.blue.user }, database, managed.blue.password)}${urlParams}`,
+        greenUrl: `${clusterUrl({ ...green, superuser: managed.green.user }, database, managed.green.password)}${urlParams}`,
+      },
       stop,
     };
     // Enough to stop it again later (`bluegreen demo --stop DIR`); no secrets in it.
@@ -146,6 +159,13 @@ export async function stopSandboxDir(dir: string): Promise<void> {
   await Promise.all((saved.pgbouncerPidFiles ?? [saved.pgbouncerPidFile]).map((f) => stopPgbouncer(f)));
   await Promise.all(saved.clusters.map((c) => stopCluster(c, user)));
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** The managed profile on both clusters: the admin roles, then passwords required everywhere. */
+async function managedProfile(blue: ClusterInfo, green: ClusterInfo, database: string, user: OsUser | undefined, tls: boolean) {
+  const admins = { blue: await createManagedAdmin(blue, database), green: await createManagedAdmin(green, undefined) };
+  await Promise.all([requirePasswords(blue, user, tls), requirePasswords(green, user, tls)]);
+  return admins;
 }
 
 async function setupAppDatabase(cluster: ClusterInfo, database: string, appUser: string, appPassword: string, createRole: boolean) {

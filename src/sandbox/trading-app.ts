@@ -3,6 +3,7 @@
  * default, and a write load that goes through PgBouncer the way the app's own traffic would.
  */
 import pg from 'pg';
+import { quoteIdent } from '../core/quote.js';
 
 /** The v2.5 schema. The migrations in migrations/ take it to v2.6. */
 export const TRADING_SCHEMA = `
@@ -58,7 +59,7 @@ CREATE TABLE api_keys (
  * Seeds the schema with `scale` × about 100k rows (users 5k, accounts 10k, positions 20k, orders 40k,
  * trades 20k, api_keys 5k at scale 1), generated server side.
  */
-export async function seedTradingApp(url: string, scale = 1, owner?: string): Promise<void> {
+export async function seedTradingApp(url: string, scale = 1, owner?: string, writer?: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -85,6 +86,11 @@ export async function seedTradingApp(url: string, scale = 1, owner?: string): Pr
         [owner],
       );
       for (const r of rows) await client.query(r.sql);
+    }
+    // The managed profile: an admin owns the tables, the application role only reads and writes them.
+    if (writer) {
+      await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${quoteIdent(writer)}`);
+      await client.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${quoteIdent(writer)}`);
     }
     await client.query('ANALYZE');
   } finally {

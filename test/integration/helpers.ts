@@ -32,14 +32,21 @@ export interface RigOptions extends SandboxOptions {
 export async function startRig(options: RigOptions = {}): Promise<Rig> {
   const sandbox = await startSandbox({ fast: true, ...options });
   try {
-    if (options.seed !== false) await seedTradingApp(sandbox.blueUrl, options.scale ?? 0.1, sandbox.appUser);
+    const managed = sandbox.managedAdmin;
+    // Managed profile: the admin owns the tables and the tool connects as it; the app role only writes.
+    if (options.seed !== false) await seedTradingApp(sandbox.blueUrl, options.scale ?? 0.1, managed?.user ?? sandbox.appUser, managed ? sandbox.appUser : undefined);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bluegreen-test-'));
     const migrationsDir = path.join(dir, 'migrations');
     cpSync(DEMO_MIGRATIONS, migrationsDir, { recursive: true });
-    const env = { TEST_BLUE_PASSWORD: sandbox.blue.password, TEST_GREEN_PASSWORD: sandbox.green.password, TEST_PGB_PASSWORD: sandbox.pgbouncer.adminPassword };
+    const env = {
+      TEST_BLUE_PASSWORD: managed?.bluePassword ?? sandbox.blue.password,
+      TEST_GREEN_PASSWORD: managed?.greenPassword ?? sandbox.green.password,
+      TEST_PGB_PASSWORD: sandbox.pgbouncer.adminPassword,
+    };
+    const role = managed?.user ?? 'postgres';
     const json = {
-      blue: `postgres://postgres:\${TEST_BLUE_PASSWORD}@127.0.0.1:${sandbox.blue.port}/${sandbox.database}${sandbox.urlParams}`,
-      green: `postgres://postgres:\${TEST_GREEN_PASSWORD}@127.0.0.1:${sandbox.green.port}/${sandbox.database}${sandbox.urlParams}`,
+      blue: `postgres://${role}:\${TEST_BLUE_PASSWORD}@127.0.0.1:${sandbox.blue.port}/${sandbox.database}${sandbox.urlParams}`,
+      green: `postgres://${role}:\${TEST_GREEN_PASSWORD}@127.0.0.1:${sandbox.green.port}/${sandbox.database}${sandbox.urlParams}`,
       mode: 'freeze',
       migrations: { dir: 'migrations' },
       pointer: { type: 'pgbouncer', admin: `postgres://pgbadmin:\${TEST_PGB_PASSWORD}@127.0.0.1:${sandbox.pgbouncer.port}/pgbouncer${sandbox.urlParams}`, ini: sandbox.pgbouncer.ini, database: sandbox.database },

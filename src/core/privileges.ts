@@ -1,0 +1,267 @@
+/**
+ * Without a superuser: what the configured role may do on each side (read by the privilege probe) goes
+ * in; out comes, per capability the cutover needs, the strategy it will use, what that strategy costs,
+ * or a block naming the grant or the service setting that gives it. Pure, so each managed service's set
+ * of permissions is a unit test.
+ */
+import type { Side } from './state.js';
+
+/** The outcome of a statement tried inside a transaction that was rolled back. */
+export interface Trial {
+  readonly ok: boolean;
+  /** SQLSTATE and PostgreSQL's message when it failed (`42501 permission denied …`). */
+  readonly error?: string;
+}
+
+/** What the probe read on one side. */
+export interface PrivilegeFacts {
+  readonly major: number;
+  readonly user: string;
+  readonly superuser: boolean;
+  readonly createrole: boolean;
+  readonly createdb: boolean;
+  /** REPLICATION, or a service role that gives it (RDS's rds_replication). */
+  readonly replication: boolean;
+  /** Roles the user is a member of, among those that matter here (pg_signal_backend, rds_superuser, …). */
+  readonly memberships: ReadonlyArray<string>;
+  /** Application tables (schema.table) the user neither owns nor is a member of the owner of. */
+  readonly tablesNotOwned: ReadonlyArray<string>;
+  /** CREATE on the database (a publication, the bluegreen schema). */
+  readonly createOnDatabase: boolean;
+  readonly trials: {
+    readonly eventTrigger: Trial;
+    readonly subscription: Trial;
+    readonly sessionReplicationRole: Trial;
+    readonly readAuthid: Trial;
+  };
+}
+
+export type Capability =
+  | 'replication-slot'
+  | 'publication'
+  | 'subscription'
+  | 'end-sessions'
+  | 'write-guard'
+  | 'ddl-guard'
+  | 'ddl-log'
+  | 'replica-role'
+  | 'roles'
+  | 'create-database';
+
+export interface CapabilityPlan {
+  readonly side: Side;
+  readonly capability: Capability;
+  /** ok: as with a superuser; cost: a strategy that works with a stated limit; block: nothing replaces it. */
+  readonly status: 'ok' | 'cost' | 'block';
+  readonly strategy: string;
+  /** What the strategy gives up (cost), or what is missing (block). */
+  readonly detail?: string;
+  /** The grant or the service setting that gives the capability. */
+  readonly fix?: string;
+}
+
+export interface PrivilegePlanInputs {
+  readonly mode: 'freeze' | 'replicate';
+  readonly blue: PrivilegeFacts;
+  readonly green: PrivilegeFacts;
+  readonly greenDatabaseExists: boolean;
+  /** Blue's roles that can log in (pg_roles: readable by anyone). */
+  readonly blueLoginRoles: ReadonlyArray<string>;
+  /** Roles green has already, with whether each can log in. */
+  readonly greenRoles: Readonly<Record<string, { readonly canLogin: boolean }>>;
+  /** Roles the operator gave a password for (names only: the values never reach the plan). */
+  readonly passwordsGiven: ReadonlyArray<string>;
+}
+
+export interface PrivilegePlan {
+  readonly capabilities: ReadonlyArray<CapabilityPlan>;
+  /** Whether a rollback after the switchover can keep green's writes (reverse replication possible). */
+  readonly rollbackLossless: boolean;
+  /** Why not, in an operator's words, when it cannot. */
+  readonly rollbackLoss?: string;
+  /** Login roles clone would create on green without a password: the application could not log in as them. */
+  readonly rolesWithoutPassword: ReadonlyArray<string>;
+  /** How clone copies roles: passwords from blue's pg_authid or from the operator; attributes only a superuser may set kept or left out. */
+  readonly roleCopy: { readonly passwords: 'from-blue' | 'from-operator'; readonly superuserAttributes: boolean };
+}
+
+const member = (f: PrivilegeFacts, role: string) => f.superuser || f.memberships.includes(role);
+
+function replicationSlot(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollback'): CapabilityPlan {
+  if (f.replication || f.superuser) return { side, capability: 'replication-slot', status: 'ok', strategy: 'logical replication slot as the configured role' };
+  return {
+    side,
+    capability: 'replication-slot',
+    status: needed === 'clone' ? 'block' : 'cost',
+    strategy: 'none',
+    detail: needed === 'clone' ? "no logical replication slot: the clone's consistent snapshot and the forward replication need one" : 'no reverse replication slot: green cannot replicate to blue after the switchover',
+    fix: `ALTER ROLE ${f.user} REPLICATION (Amazon RDS: GRANT rds_replication TO ${f.user}; Cloud SQL: ALTER USER ${f.user} WITH REPLICATION)`,
+  };
+}
+
+function publication(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollback'): CapabilityPlan {
+  const missing = [...(f.createOnDatabase || f.superuser ? [] : ['CREATE on the database']), ...(f.superuser ? [] : f.tablesNotOwned.map((t) => `ownership of ${t}`))];
+  if (missing.length === 0) return { side, capability: 'publication', status: 'ok', strategy: f.superuser ? 'FOR TABLE list' : 'FOR TABLE list, as owner of every table' };
+  const shown = missing.length > 5 ? [...missing.slice(0, 5), `${missing.length - 5} more`] : missing;
+  return {
+    side,
+    capability: 'publication',
+    status: needed === 'clone' ? 'block' : 'cost',
+    strategy: 'none',
+    detail: `a publication FOR TABLE needs ${shown.join(', ')}`,
+    fix: `ALTER TABLE … OWNER TO ${f.user} (or GRANT the owning role TO ${f.user}); GRANT CREATE ON DATABASE … TO ${f.user}`,
+  };
+}
+
+function subscription(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollback', ownsNewDatabase = false): CapabilityPlan {
+  // Before the clone green's database does not exist, so the probe ran in another one where the role may
+  // lack CREATE; in the database clone creates the role is owner, and 16+ asks pg_create_subscription and CREATE.
+  if (!f.trials.subscription.ok && ownsNewDatabase && !f.createOnDatabase && f.major >= 16 && member(f, 'pg_create_subscription')) {
+    return { side, capability: 'subscription', status: 'ok', strategy: 'CREATE SUBSCRIPTION through pg_create_subscription, as owner of the database clone creates (inferred: the probe ran in another database)' };
+  }
+  if (f.trials.subscription.ok) return { side, capability: 'subscription', status: 'ok', strategy: f.superuser ? 'CREATE SUBSCRIPTION as superuser' : 'CREATE SUBSCRIPTION as the configured role' };
+  const fix =
+    f.major >= 16
+      ? `GRANT pg_create_subscription TO ${f.user}; GRANT CREATE ON DATABASE … TO ${f.user}`
+      : `PostgreSQL ${f.major} lets only superusers subscribe; Amazon RDS, Cloud SQL, Azure and Neon allow their admin role; elsewhere run this side on 16+ and GRANT pg_create_subscription`;
+  return {
+    side,
+    capability: 'subscription',
+    status: needed === 'clone' ? 'block' : 'cost',
+    strategy: 'none',
+    detail: `${needed === 'clone' ? 'green cannot subscribe to blue' : 'blue cannot host the reverse subscription'} (${f.trials.subscription.error ?? 'refused'})`,
+    fix,
+  };
+}
+
+function endSessions(side: Side, f: PrivilegeFacts): CapabilityPlan {
+  if (member(f, 'pg_signal_backend')) return { side, capability: 'end-sessions', status: 'ok', strategy: 'pg_terminate_backend through pg_signal_backend' + (f.superuser ? ' (superuser)' : '; superusers\' sessions cannot be ended') };
+  return {
+    side,
+    capability: 'end-sessions',
+    status: 'block',
+    strategy: 'none',
+    detail: 'transactions open when writes freeze cannot be ended: one opened before the freeze could still commit on the side traffic leaves',
+    fix: `GRANT pg_signal_backend TO ${f.user}`,
+  };
+}
+
+/** The write freeze: a trigger the table owner installs; who may write through it depends on superuser. */
+function writeGuard(side: Side, f: PrivilegeFacts): CapabilityPlan {
+  if (f.superuser) return { side, capability: 'write-guard', status: 'ok', strategy: 'guard trigger on every table; only superusers write through it' };
+  if (f.tablesNotOwned.length) {
+    return { side, capability: 'write-guard', status: 'block', strategy: 'none', detail: `the guard trigger needs ownership of ${f.tablesNotOwned.slice(0, 5).join(', ')}${f.tablesNotOwned.length > 5 ? ' …' : ''}`, fix: `ALTER TABLE … OWNER TO ${f.user}` };
+  }
+  return {
+    side,
+    capability: 'write-guard',
+    status: 'cost',
+    strategy: `guard trigger installed as table owner; sessions of ${f.user} write through it`,
+    detail: `the freeze holds against every other role; an application that logs in as ${f.user} itself is not held`,
+  };
+}
+
+function ddlGuard(side: Side, f: PrivilegeFacts): CapabilityPlan {
+  if (f.trials.eventTrigger.ok) return { side, capability: 'ddl-guard', status: 'ok', strategy: 'event trigger refusing DDL while frozen' };
+  return {
+    side,
+    capability: 'ddl-guard',
+    status: 'cost',
+    strategy: 'no DDL guard; the window verdict\'s catalog snapshots (next flip, status) see such DDL afterwards',
+    detail: 'DDL during the freeze is not refused, and a table created meanwhile has no guard trigger until the next install: writes to it are not held',
+    fix: 'a role allowed CREATE EVENT TRIGGER (RDS master user, Cloud SQL cloudsqlsuperuser, Neon neon_superuser, Supabase postgres)',
+  };
+}
+
+function ddlLog(side: Side, f: PrivilegeFacts): CapabilityPlan {
+  if (f.trials.eventTrigger.ok) return { side, capability: 'ddl-log', status: 'ok', strategy: 'event trigger recording every schema change' };
+  return {
+    side,
+    capability: 'ddl-log',
+    status: 'cost',
+    strategy: 'catalog snapshots (at each flip, sync-schema and status)',
+    detail: 'the window verdict compares schemas, which is what it judges anyway; lost: who made a change and when, and a change undone between two snapshots (a column added then dropped) is not seen',
+    fix: 'a role allowed CREATE EVENT TRIGGER',
+  };
+}
+
+function replicaRole(side: Side, f: PrivilegeFacts): CapabilityPlan {
+  if (f.trials.sessionReplicationRole.ok) return { side, capability: 'replica-role', status: 'ok', strategy: 'SET session_replication_role = replica while copying rows' };
+  return {
+    side,
+    capability: 'replica-role',
+    status: 'cost',
+    strategy: 'none',
+    detail: "sync-schema's copy of rows into new columns and tables and the partition carry set session_replication_role and fail here; additive DDL in the window then blocks the flip instead of being carried",
+    fix: `Amazon RDS and Supabase let the admin set it; Cloud SQL and Neon do not (${f.trials.sessionReplicationRole.error ?? 'refused'})`,
+  };
+}
+
+function roles(f: PrivilegeFacts, g: PrivilegeFacts, inputs: PrivilegePlanInputs, withoutPassword: ReadonlyArray<string>): CapabilityPlan[] {
+  const out: CapabilityPlan[] = [];
+  const toCreate = inputs.blueLoginRoles.filter((r) => !inputs.greenRoles[r]);
+  if (toCreate.length && !g.createrole && !g.superuser) {
+    out.push({ side: 'green', capability: 'roles', status: 'block', strategy: 'none', detail: `roles ${toCreate.join(', ')} are missing on green and the role cannot create them`, fix: `ALTER ROLE ${g.user} CREATEROLE, or create them on green first` });
+  }
+  if (f.trials.readAuthid.ok) {
+    out.push({ side: 'blue', capability: 'roles', status: 'ok', strategy: 'pg_dumpall --roles-only, passwords included' });
+  } else if (withoutPassword.length) {
+    out.push({
+      side: 'blue',
+      capability: 'roles',
+      status: 'block',
+      strategy: 'pg_roles and pg_auth_members, without passwords',
+      detail: `pg_authid is not readable, so passwords cannot be copied; login roles that would have none on green: ${withoutPassword.join(', ')}`,
+      fix: 'name a password for each (roles.passwordsFile, a JSON object of role → password, mode 0600; or roles.passwordsEnv, a prefix: <PREFIX><ROLE>), or create them on green with their passwords first',
+    });
+  } else {
+    out.push({ side: 'blue', capability: 'roles', status: 'cost', strategy: 'pg_roles and pg_auth_members, without passwords', detail: 'passwords come from the operator or roles already on green; attributes a non-superuser may not give (SUPERUSER, BYPASSRLS, REPLICATION) are left out' });
+  }
+  return out;
+}
+
+/** Login roles clone would create on green with no password: neither given by the operator nor already there. */
+export function rolesWithoutPassword(inputs: PrivilegePlanInputs): string[] {
+  if (inputs.blue.trials.readAuthid.ok) return [];
+  const given = new Set(inputs.passwordsGiven);
+  return inputs.blueLoginRoles.filter((r) => !given.has(r) && !inputs.greenRoles[r]?.canLogin);
+}
+
+/** The plan: one entry per side and capability, and what the rollback can promise. */
+export function privilegePlan(inputs: PrivilegePlanInputs): PrivilegePlan {
+  const { blue: b, green: g } = inputs;
+  const withoutPassword = rolesWithoutPassword(inputs);
+  const caps: CapabilityPlan[] = [];
+  if (!inputs.greenDatabaseExists && !g.createdb && !g.superuser) {
+    caps.push({ side: 'green', capability: 'create-database', status: 'block', strategy: 'none', detail: "green's database does not exist and the role cannot create it", fix: `ALTER ROLE ${g.user} CREATEDB, or create the database owned by ${g.user}` });
+  }
+  caps.push(...roles(b, g, inputs, withoutPassword));
+  for (const [side, f] of [['blue', b], ['green', g]] as const) caps.push(endSessions(side, f), writeGuard(side, f), ddlGuard(side, f), ddlLog(side, f), replicaRole(side, f));
+  if (inputs.mode === 'replicate') {
+    caps.push(replicationSlot('blue', b, 'clone'), publication('blue', b, 'clone'), subscription('green', g, 'clone', !inputs.greenDatabaseExists && g.createdb));
+    caps.push(replicationSlot('green', g, 'rollback'), subscription('blue', b, 'rollback'));
+  }
+  const reverse = caps.filter((c) => c.status !== 'ok' && inputs.mode === 'replicate' && ((c.side === 'green' && c.capability === 'replication-slot') || (c.side === 'blue' && c.capability === 'subscription')));
+  const rollbackLoss = reverse.length ? `no reverse replication (${reverse.map((c) => c.detail).join('; ')}): a rollback after the switchover loses every write made on green` : undefined;
+  return {
+    capabilities: caps,
+    rollbackLossless: !rollbackLoss,
+    rollbackLoss,
+    rolesWithoutPassword: withoutPassword,
+    roleCopy: { passwords: b.trials.readAuthid.ok ? 'from-blue' : 'from-operator', superuserAttributes: g.superuser },
+  };
+}
+
+/** Preflight's lines for the plan: ok stays ok, a cost is a warning, a block blocks. */
+export function privilegeFindings(plan: PrivilegePlan): Array<{ check: string; status: 'ok' | 'warn' | 'block'; message: string; fix?: string }> {
+  const out = plan.capabilities.map((c) => ({
+    check: `${c.side}-${c.capability}`,
+    status: c.status === 'cost' ? ('warn' as const) : c.status,
+    message: `${c.side} ${c.capability}: ${c.strategy}${c.detail ? ` — ${c.detail}` : ''}`,
+    ...(c.fix && c.status !== 'ok' ? { fix: c.fix } : {}),
+  }));
+  if (!plan.rollbackLossless) {
+    out.push({ check: 'rollback-lossless', status: 'warn', message: `the rollback will not be lossless: ${plan.rollbackLoss}`, fix: 'The switchover refuses without --accept-data-loss; grant the missing privilege above to keep a lossless rollback.' });
+  }
+  return out;
+}
