@@ -94,7 +94,7 @@ export function renderStatus(s: StatusResult, now: number): string {
   ];
   if (s.rollbackWindowEndsAt) {
     const left = Date.parse(s.rollbackWindowEndsAt) - now;
-    lines.push(['rollback window', s.phase === 'switched-over' ? (left > 0 ? `${formatDuration(left)} left (until ${s.rollbackWindowEndsAt})` : `closed at ${s.rollbackWindowEndsAt}: finalize when ready`) : `ended (${s.phase})`]);
+    lines.push(['rollback window', s.phase === 'switched-over' || s.phase === 'rolling-back' ? (left > 0 ? `${formatDuration(left)} left (until ${s.rollbackWindowEndsAt})` : `closed at ${s.rollbackWindowEndsAt}: finalize when ready`) : `ended (${s.phase})`]);
   }
   const mb = (n?: number) => (n === undefined ? '?' : n < 1024 * 1024 ? `${(n / 1024).toFixed(0)} kB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
   for (const r of s.replication) {
@@ -138,7 +138,8 @@ export function renderStatus(s: StatusResult, now: number): string {
   if (s.lastFlip) lines.push(['last flip', `${s.lastFlip.kind} ${s.lastFlip.ok ? 'ok' : 'FAILED'} at ${s.lastFlip.at}${s.lastFlip.writePauseMs !== undefined ? `, writes paused ${s.lastFlip.writePauseMs} ms` : ''}`]);
   if (s.migrationsApplied.length) lines.push(['migrations', `${s.migrationsApplied.join(', ')} applied to green`]);
   if (s.dump) lines.push(['backup', s.dump]);
-  if (s.lastError) lines.push(['last error', s.lastError.split('\n')[0]]);
+  // The whole message (a refusal names what it refuses on the lines after its first), a few lines at most.
+  if (s.lastError) lines.push(['last error', s.lastError.split('\n').slice(0, 6).map((l) => l.trim()).join('\n    ')]);
   const width = Math.max(...lines.map(([k]) => k.length));
   // Continuation lines of a value start under the value, a little further in.
   const indent = (v: string) => v.replace(/\n {4}/g, `\n${' '.repeat(width + 4)}`);

@@ -6,7 +6,7 @@
  * PAUSE hold clients between transactions.
  */
 import { actOn, type Blocker, type BlockerAction, type BlockerPolicy, describeBlocker, poolModeRefusals } from '../core/blockers.js';
-import { BlockedError } from '../core/errors.js';
+import { BlockedError, TimeoutError } from '../core/errors.js';
 import type { Side } from '../core/state.js';
 import type { Client } from '../adapters/pg.js';
 import { pauseBlockers, signalBackend } from '../adapters/sessions.js';
@@ -20,10 +20,17 @@ export function blockerPolicy(deps: Pick<Deps, 'config'>, action?: BlockerAction
 
 const HINT = 'Let them finish, or run again with --blockers cancel (cancels their running queries) or --blockers terminate (ends their sessions: their open transactions roll back, nothing they were told was committed is lost). switchover.blockers in the config sets the default.';
 
-export function refusal(side: Side, found: ReadonlyArray<Blocker>, waitedMs: number, actions: ReadonlyArray<string>): BlockedError {
+export function refusal(side: Side, found: ReadonlyArray<Blocker>, waitedMs: number, actions: ReadonlyArray<string>, action: BlockerAction = 'wait'): BlockedError {
   const list = found.map((b) => `  ${describeBlocker(b)}`).join('\n');
   const did = actions.length ? `\n${actions.map((a) => `  (${a})`).join('\n')}` : '';
-  return new BlockedError(`${found.length} session${found.length > 1 ? 's' : ''} on ${side} would hold the pause (waited ${(waitedMs / 1000).toFixed(1)} s unpaused; nothing was paused):\n${list}${did}`, { hint: HINT });
+  // A cancel stops a running query; a session idle in a transaction runs none, so only ending it (or its own commit) clears it.
+  const idle = found.some((b) => b.state.startsWith('idle in transaction'));
+  const hint = action === 'cancel' && idle
+    ? 'A cancel cannot end a session idle in a transaction (it runs no query): let it commit, or run again with --blockers terminate (ends the session; its open transaction rolls back, nothing its client was told was committed is lost).'
+    : action === 'terminate'
+      ? 'These began after the sessions ended here, or could not be ended: find them in pg_stat_activity, then retry.'
+      : HINT;
+  return new BlockedError(`${found.length} session${found.length > 1 ? 's' : ''} on ${side} would hold the pause (waited ${(waitedMs / 1000).toFixed(1)} s unpaused; nothing was paused):\n${list}${did}`, { hint });
 }
 
 /**
@@ -50,26 +57,38 @@ export async function clearBlockers(client: Client, side: Side, policy: BlockerP
       }
     }
     const waited = performance.now() - start;
-    if (waited >= policy.waitMs) throw refusal(side, found, waited, actions);
+    if (waited >= policy.waitMs) throw refusal(side, found, waited, actions, policy.action);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-/** The plan step: before the guardrails and the budget, so waiting for a session costs clients nothing. */
-export function blockersStep(deps: Deps, side: Side, client: () => Client, action: BlockerAction | undefined, command: string): PlanStep {
+/**
+ * The plan step: before the guardrails and the budget, so waiting for a session costs clients nothing.
+ * In replicate mode the side traffic goes to is looked at too: a transaction open there holds the new
+ * direction's slot (PostgreSQL waits for it to end to build the slot's snapshot). It is only waited
+ * for and named, never acted on: no application uses that side yet.
+ */
+export function blockersStep(deps: Deps, side: Side, client: () => Client, action: BlockerAction | undefined, command: string, other?: { side: Side; client: () => Client }): PlanStep {
   const policy = blockerPolicy(deps, action);
   return {
     name: 'blockers',
-    title: `Looking for sessions on ${side} that would hold the pause`,
+    title: `Looking for sessions on ${side} that would hold the pause${other ? ` (and on ${other.side}, the new slot)` : ''}`,
     unbudgeted: true,
     run: async () => {
+      if (other) {
+        await clearBlockers(other.client(), other.side, { ...policy, action: 'wait' }, async () => undefined).catch((error: Error) => {
+          throw new BlockedError(error.message.replace('would hold the pause', `would hold the ${other.side} → ${side} slot this flip makes`), {
+            hint: `They are not the application's (${other.side} takes no traffic yet): end them (pg_stat_activity on ${other.side}), then retry.`,
+          });
+        });
+      }
       const { found, actions, waitedMs } = await clearBlockers(client(), side, policy, async (line, how) => {
         deps.progress.update(line);
         // Acting on someone else's session is recorded as it happens, whatever the flip's outcome.
         await deps.store.audit({ at: new Date().toISOString(), by: deps.who, command, outcome: how === 'cancel' ? 'query-cancelled' : 'session-ended', detail: line });
       });
       if (!found) return { skipped: `no transaction open longer than ${policy.minAgeMs} ms on ${side}` };
-      return `${actions.length ? `${actions.join('; ')}; ` : ''}${found} session${found > 1 ? 's' : ''} ended ${actions.length ? 'after that' : 'by themselves'} within ${waitedMs} ms`;
+      return `${actions.length ? `${actions.join('; ')}; ` : ''}${found} session${found > 1 ? 's' : ''} no longer holding the pause ${actions.length ? 'after that' : '(their transactions ended by themselves)'} within ${waitedMs} ms`;
     },
   };
 }
@@ -84,4 +103,18 @@ export async function refuseLateBlockers(client: Client, side: Side, policy: Blo
 export async function refusePoolModes(pointer: Pick<Deps['pointer'], 'poolModes'>, database: string): Promise<void> {
   const refusals = poolModeRefusals(await pointer.poolModes(), database);
   if (refusals.length) throw new BlockedError(refusals.map((r) => r.message).join('\n'), { hint: refusals[0].fix });
+}
+
+/**
+ * PAUSE ran out of its budget: the sessions then in a transaction on the side traffic leaves are
+ * named (PgBouncer was resumed already, so they are read right after), with what to change.
+ */
+export async function namePauseHolders(client: Client, side: Side, error: Error, budgetMs: number): Promise<Error> {
+  if (!/could not pause/.test(error.message)) return error;
+  const open = await pauseBlockers(client, 0).catch(() => undefined);
+  const list = open === undefined ? 'unknown (they could not be read)' : open.length ? `\n${open.map((b) => `  ${describeBlocker(b)}`).join('\n')}` : 'none left (they ended just after)';
+  return new TimeoutError(`${error.message.split('\n')[0]}; in a transaction on ${side} when it gave up: ${list}`, {
+    hint: `Every client waited up to ${budgetMs} ms and the flip was undone. Transactions that start right before PAUSE and last longer than switchover.pauseTimeoutMs hold it: retry at a quieter moment, or raise switchover.pauseTimeoutMs to their length (every client may wait that long).`,
+    cause: error,
+  });
 }

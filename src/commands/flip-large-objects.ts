@@ -86,8 +86,9 @@ async function withGreenChanges(ctx: FlipContext, refusal: DataLossRefusedError,
   } catch (error) {
     if (!(error instanceof DataLossRefusedError)) throw error;
     const what = [changed.length ? `created or changed: ${nameOids(changed)}` : '', gone.length ? `unlinked: ${nameOids(gone)}` : ''].filter(Boolean).join('; ');
+    // Rows and large objects together: the rows' own advice (export them, or accept) comes first.
     return new DataLossRefusedError(`${error.message}
-  large objects: ${what}`, { hint: refusal.hint });
+  large objects: ${what}`, { hint: `${error.hint ?? ''} Large objects: export them with lo_export first.`.trim() });
   }
   return refusal;
 }

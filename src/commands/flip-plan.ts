@@ -24,7 +24,7 @@ import type { Deps } from './context.js';
 import type { PlanStep } from './plan.js';
 import { assess, carry, lossRefusal } from './sync-schema.js';
 import { carryAdditions } from './carry-additions.js';
-import { blockerPolicy, blockersStep, refuseLateBlockers, refusePoolModes } from './flip-blockers.js';
+import { blockerPolicy, blockersStep, namePauseHolders, refuseLateBlockers, refusePoolModes } from './flip-blockers.js';
 import type { BlockerAction } from '../core/blockers.js';
 import { readLastCompare } from './compare.js';
 import { countGreenChanges, recountStep, startCountingStep, stopCountingStep } from './flip-freeze-changes.js';
@@ -157,7 +157,7 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
     ...(freezeSwitchover ? [startCountingStep(ctx)] : []),
     carryLargeObjectsStep(ctx),
     checkUnloggedStep(ctx),
-    blockersStep(deps, flip.from, () => from, ctx.blockers, flip.direction),
+    blockersStep(deps, flip.from, () => from, ctx.blockers, flip.direction, reverse ? { side: flip.to, client: () => to } : undefined),
     {
       name: 'guardrails',
       title: 'Checking guardrails',
@@ -214,7 +214,9 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
         // PAUSE would wait for a transaction opened since the blockers step: refused now, nothing paused.
         await refuseLateBlockers(from, flip.from, blockerPolicy(deps, ctx.blockers));
         findings.pauseStart = performance.now();
-        await pointer.pause(Math.min(config.switchover.pauseTimeoutMs, ctx.deadline() - performance.now()));
+        await pointer.pause(Math.min(config.switchover.pauseTimeoutMs, ctx.deadline() - performance.now())).catch(async (error: Error) => {
+          throw await namePauseHolders(from, flip.from, error, config.switchover.pauseTimeoutMs);
+        });
       },
       // Last of the undos: the side we leave is open again before PgBouncer lets transactions go.
       undone: 'transactions resumed',

@@ -3,6 +3,9 @@ import type { PrivilegePlan } from '../core/privileges.js';
 import type { Blocker } from '../core/blockers.js';
 import { pauseBlockers } from '../adapters/sessions.js';
 import { fenceLostSide } from './rollback-without-green.js';
+import { splitUnlogged } from './flip-unlogged.js';
+import { changesSinceSwitchover } from '../adapters/change-counter.js';
+import { readUnloggedTables } from '../adapters/unlogged-tables.js';
 import type { PoolMode } from '../adapters/pointer.js';
 import { adviceFor, type Phase } from '../core/phases.js';
 import { type CutoverState, type FlipRecord, type ReplicationLink, type Side, windowLeftMs } from '../core/state.js';
@@ -163,7 +166,9 @@ export async function _status(deps: Deps): Promise<StatusResult> {
       })))
     : [];
   if (window?.verdict === 'lossy' && !window.error) {
-    advice = `The next ${window.next} would lose what is listed above: undo that change on ${state.serving} and run \`bluegreen sync-schema\`, or ${window.next} with --accept-data-loss to give it up. ${advice}`;
+    advice = state.mode === 'freeze'
+      ? `A rollback would give up what green took since the switchover, listed above (freeze mode keeps no copy on blue): export it first, or roll back with --accept-data-loss. ${advice}`
+      : `The next ${window.next} would lose what is listed above: undo that change on ${state.serving} and run \`bluegreen sync-schema\`, or ${window.next} with --accept-data-loss to give it up. ${advice}`;
   }
   const lostNote = await fenceLostSide(deps, state);
   const lost = lostNote && state.lost ? { side: state.lost.side, at: state.lost.at, fencedAt: (await loadState(deps)).lost?.fencedAt, note: lostNote } : undefined;
@@ -189,7 +194,7 @@ export async function _status(deps: Deps): Promise<StatusResult> {
     blueFrozen: state.blueFrozen,
     switchedOverAt: state.switchedOverAt,
     rollbackWindowEndsAt: state.rollbackWindowEndsAt,
-    rollbackWindowLeftMs: state.phase === 'switched-over' ? left : undefined,
+    rollbackWindowLeftMs: state.phase === 'switched-over' || state.phase === 'rolling-back' ? left : undefined,
     lastFlip: state.flips.at(-1),
     dump: state.dump?.path,
     migrationsApplied: state.migrationsApplied,
@@ -213,15 +218,35 @@ function guardOf(deps: Deps, cutover?: string): StatusResult['guard'] {
 
 /** The verdict on the next flip, as sync-schema would judge it now; undefined when nothing replicates. */
 export async function windowStatus(deps: Deps, state: CutoverState): Promise<WindowStatus | undefined> {
+  if (deps.config.mode === 'freeze' && state.phase === 'switched-over') return freezeRollbackVerdict(deps);
   if (deps.config.mode !== 'replicate' || !servingLink(state) || !['ready', 'switched-over', 'rolled-back'].includes(state.phase)) return undefined;
   const from = state.serving;
   const to: Side = from === 'blue' ? 'green' : 'blue';
   const next = from === 'blue' ? 'switchover' : 'rollback';
   const url = (side: Side) => (side === 'blue' ? deps.config.blue : deps.config.green);
   try {
-    const v = await withClient(url(from), (f) => withClient(url(to), (t) => assess(deps, state, f, t, from), conn(deps, to, 'status')), conn(deps, from, 'status'));
+    const v = await withClient(url(from), (f) => withClient(url(to), async (t) => {
+      const verdict = await assess(deps, state, f, t, from);
+      // The flip's own check of unlogged tables (too large to copy inside the pause): the same verdict here.
+      const { left } = splitUnlogged(await readUnloggedTables(f, t), deps.config.switchover.unloggedCopyMaxRows);
+      const unlogged = left.map((u) => ({ object: `unlogged table ${u.display}`, what: `${u.why}: the ${next} would leave its current rows behind (it refuses unless --accept-data-loss)` }));
+      return { ...verdict, losses: [...verdict.losses, ...unlogged] };
+    }, conn(deps, to, 'status')), conn(deps, from, 'status'));
     return { next, verdict: v.losses.length ? 'lossy' : 'lossless', losses: v.losses, pending: v.carry.map(describeCarry), notes: v.notes, carry: v.carry };
   } catch (error) {
     return { next, verdict: 'lossy', losses: [], pending: [], notes: [], carry: [], error: `could not be judged: ${(error as Error).message.split('\n')[0]}` };
+  }
+}
+
+/** Freeze mode keeps no copy of green's writes on blue: the rollback's verdict is what green's change counters hold. */
+async function freezeRollbackVerdict(deps: Deps): Promise<WindowStatus> {
+  const empty = { next: 'rollback' as const, pending: [], notes: [], carry: [] };
+  try {
+    const counted = await withClient(deps.config.green, changesSinceSwitchover, conn(deps, 'green', 'status'));
+    if (!counted) return { ...empty, verdict: 'lossy', losses: [{ object: 'green', what: 'no change counters on green: every change it took since the switchover is given up by a rollback' }] };
+    const losses = counted.filter((c) => c.written > 0).map((c) => ({ object: `table ${c.table}`, what: `${c.written} row change${c.written === 1 ? '' : 's'} on green since the switchover, given up by a rollback (freeze mode keeps no copy on blue)` }));
+    return { ...empty, verdict: losses.length ? 'lossy' : 'lossless', losses };
+  } catch (error) {
+    return { ...empty, verdict: 'lossy', losses: [], error: `could not be judged: ${(error as Error).message.split('\n')[0]}` };
   }
 }

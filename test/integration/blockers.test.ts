@@ -70,7 +70,7 @@ describe('sessions that would hold the pause, the pause budget, pool modes', () 
     await commit;
     await idle.client.end();
     expect(result.error).toBeUndefined();
-    expect(result.steps.find((s) => s.name === 'blockers')?.detail).toMatch(/^1 session ended by themselves within \d+ ms$/);
+    expect(result.steps.find((s) => s.name === 'blockers')?.detail).toMatch(/^1 session no longer holding the pause \(their transactions ended by themselves\) within \d+ ms$/);
     expect(await missingOrders(rig.sandbox.greenUrl, [idle.id])).toEqual([]);
     expect((await _rollback(rig.deps)).error).toBeUndefined();
   });
@@ -109,7 +109,7 @@ describe('sessions that would hold the pause, the pause budget, pool modes', () 
       // Blockers left to PAUSE (a minimum age nothing reaches): what is measured is PAUSE's own budget.
       const result = await _switchover(withBlockers({ action: 'wait', waitMs: 0, minAgeMs: 600_000 }, 800));
       expect(result.ok).toBe(false);
-      expect(result.error?.message).toMatch(/could not pause "app" within \d+ ms/);
+      expect(result.error?.message).toMatch(/could not pause "app" within \d+ ms.*; in a transaction on blue when it gave up: \n {2}pid \d+ \S+ "billing-worker"/s);
       expect(result.serving).toBe('blue');
       expect(result.writePauseMs).toBeLessThanOrEqual(900);
     } finally {

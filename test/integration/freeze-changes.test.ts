@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { _clone } from '../../src/commands/clone.js';
 import { _compare } from '../../src/commands/compare.js';
 import { _rollback, _switchover } from '../../src/commands/switchover.js';
+import { _status } from '../../src/commands/status.js';
 import { count, type Rig, sql, startRig } from './helpers.js';
 
 describe('freeze mode: a rollback sees every change green made since the switchover', () => {
@@ -47,6 +48,12 @@ describe('freeze mode: a rollback sees every change green made since the switcho
   it('rollback refuses without --accept-data-loss, naming each table and what was done to it', async () => {
     const keysOnBlue = await count(rig.sandbox.blueUrl, 'api_keys');
     expect(keysOnBlue).toBeGreaterThan(0);
+    // status says it first, from the same counters: the rollback would give these up.
+    const status = await _status(rig.deps);
+    expect(status.window).toMatchObject({ next: 'rollback', verdict: 'lossy' });
+    expect(status.window!.losses.map((l) => `${l.object}: ${l.what.split(' on green')[0]}`)).toEqual([
+      `table public.api_keys: ${keysOnBlue} row changes`, 'table public.positions: 7 row changes', 'table public.users: 3 row changes',
+    ]);
     const refused = await _rollback(rig.deps);
     expect(refused.ok).toBe(false);
     expect(refused.error).toMatchObject({ code: 'data_loss_refused', exitCode: 3 });

@@ -105,21 +105,24 @@ describe('replicate mode: a drain that cannot finish aborts back to blue', () =>
   });
   afterAll(() => rig?.stop());
 
-  it('an open transaction on green that holds up the reverse slot times out before anything is paused', async () => {
+  it('an open transaction on green that would hold up the reverse slot is refused by name before anything is paused', async () => {
     // A transaction with an xid on green: creating a logical slot there waits for it to end.
-    const holder = new pg.Client({ connectionString: rig.sandbox.greenUrl });
+    const holder = new pg.Client({ connectionString: rig.sandbox.greenUrl, application_name: 'dba-console' });
     await holder.connect();
     await holder.query('BEGIN');
     await holder.query('SELECT * FROM accounts WHERE id = 2 FOR UPDATE');
+    await new Promise((r) => setTimeout(r, 600));
     let result;
     try {
-      result = await _switchover(rig.deps);
+      result = await _switchover({ ...rig.deps, config: { ...rig.deps.config, switchover: { ...rig.deps.config.switchover, blockers: { action: 'terminate', waitMs: 1000, minAgeMs: 500 } } } });
     } finally {
       await holder.query('ROLLBACK');
       await holder.end();
     }
     expect(result.ok).toBe(false);
-    expect(result.error?.message).toMatch(/^switchover aborted at prepare-reverse: switchover\.timeoutMs \(2500 ms\) ran out during preparing replication green → blue/);
+    expect(result.error?.exitCode).toBe(3);
+    // Never acted on (terminate is for the application's sessions on blue), only named.
+    expect(result.error?.message).toMatch(/^switchover aborted at blockers: 1 session on green would hold the green → blue slot this flip makes \(waited 1\.\d s unpaused; nothing was paused\):\n {2}pid \d+ postgres "dba-console"/);
     expect(result.steps.find((s) => s.name === 'pause')?.status).toBe('skipped');
     expect(await replicationObjects(rig.sandbox.greenUrl)).toEqual([expect.stringMatching(/^subscription bluegreen_fwd_/)]);
   });
