@@ -63,6 +63,10 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
   if (flip.direction === 'rollback' && !options.dryRun && (initial.phase === 'switched-over' || initial.phase === 'rolling-back')) {
     const why = await greenUnreachable(deps);
     if (why) return controlled(deps, 'rollback', async () => rollbackWithoutGreen(deps, await loadState(deps), why, !!options.acceptDataLoss));
+    // A switchover that gave up reverse replication (declared, accepted): blue never got green's writes.
+    if (replicate && initial.phase === 'switched-over' && !initial.reverse) {
+      return controlled(deps, 'rollback', async () => rollbackWithoutGreen(deps, await loadState(deps), undefined, !!options.acceptDataLoss));
+    }
   }
   advance(initial, started, at(), deps.who); // throws with advice when the phase forbids it
   const next = replicationNames(initial.id, flip.direction === 'switchover' ? 'rev' : 'fwd');

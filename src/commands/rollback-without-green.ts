@@ -31,6 +31,7 @@ export async function greenUnreachable(deps: Deps): Promise<string | undefined> 
 
 /** What a rollback without green gives up, from the last reading of replication green → blue. */
 export function lossStatement(deps: Pick<Deps, 'config'>, state: CutoverState): string {
+  if (deps.config.mode === 'replicate' && !state.reverse && !state.lost) return `every write green took since the switchover at ${state.switchedOverAt ?? '?'} (the switchover gave up replication green → blue, as declared then)`;
   if (deps.config.mode === 'freeze') return `every write green took since the switchover at ${state.switchedOverAt ?? '?'} (freeze mode keeps no copy of them on blue)`;
   const last = readLagSamples(deps.config.stateDir, state.id).filter((x) => x.direction === 'green → blue').at(-1);
   if (!last) return "green's writes blue had not applied when green was lost; no reading of replication green → blue was recorded (`bluegreen status` and `watch` record one each time), so how many is unknown";
@@ -38,12 +39,19 @@ export function lossStatement(deps: Pick<Deps, 'config'>, state: CutoverState): 
   return `green's writes blue had not applied when green was lost: at the last reading (${last.at}) replication green → blue was ${last.running ? 'running' : 'NOT running'}, ${behind}; anything green took after that reading is unknown`;
 }
 
-export async function rollbackWithoutGreen(deps: Deps, state: CutoverState, why: string, acceptDataLoss: boolean): Promise<FlipResult> {
+/**
+ * Traffic back on blue alone. `why` is why green is unreachable; undefined when green answers but
+ * nothing replicated its writes back (a switchover that gave that up): green is then frozen first, so
+ * it takes nothing more, and kept (not fenced) as the side that may serve again after a new clone.
+ */
+export async function rollbackWithoutGreen(deps: Deps, state: CutoverState, why: string | undefined, acceptDataLoss: boolean): Promise<FlipResult> {
   const { config, pointer } = deps;
   const loss = lossStatement(deps, state);
   if (!acceptDataLoss) {
-    throw new DataLossRefusedError(`green is unreachable (${why}); a rollback without it gives up ${loss}`, {
-      hint: 'Bring green back and run `bluegreen rollback` (lossless), or run `bluegreen rollback --accept-data-loss` to put traffic on blue now (what is given up is recorded).',
+    throw new DataLossRefusedError(why ? `green is unreachable (${why}); a rollback without it gives up ${loss}` : `rolling back gives up ${loss}`, {
+      hint: why
+        ? 'Bring green back and run `bluegreen rollback` (lossless), or run `bluegreen rollback --accept-data-loss` to put traffic on blue now (what is given up is recorded).'
+        : 'Export what green took that you need, or run `bluegreen rollback --accept-data-loss` to put traffic on blue (what is given up is recorded).',
     });
   }
   const at = () => deps.clock.now().toISOString();
@@ -54,6 +62,7 @@ export async function rollbackWithoutGreen(deps: Deps, state: CutoverState, why:
     try {
       return await runSteps(
         [
+          ...(why ? [] : [{ name: 'freeze-green', title: 'Freezing green (it takes nothing more)', run: () => withClient(config.green, (g) => freezeWrites(g, 'rollback to blue without reverse replication').then(() => undefined), conn(deps, 'green', 'rollback')) }]),
           { name: 'open-blue', title: 'Opening blue for writes', run: () => unfreezeWrites(blue) },
           {
             name: 'sequences',
@@ -83,7 +92,7 @@ export async function rollbackWithoutGreen(deps: Deps, state: CutoverState, why:
       await pointer.close();
     }
   }, conn(deps, 'blue', 'rollback'));
-  const losses = [{ object: 'green', what: `lost (${why}): gave up ${loss}` }];
+  const losses = [{ object: 'green', what: why ? `lost (${why}): gave up ${loss}` : `gave up ${loss}` }];
   const record: FlipRecord = { kind: 'rollback', at: at(), by: deps.who, ok: !outcome.failed, steps: outcome.steps, error: outcome.failed?.error.message, ...(outcome.failed ? {} : { acceptedLosses: losses }) };
   if (outcome.failed) {
     saved = { ...saved, flips: [...saved.flips, record], lastError: outcome.failed.error.message };
@@ -92,11 +101,11 @@ export async function rollbackWithoutGreen(deps: Deps, state: CutoverState, why:
     return { ok: false, steps: outcome.steps, serving: 'green', error: { code: err.code, exitCode: 1, message: `rollback without green failed at ${outcome.failed.step}: ${err.message}`, hint: 'Fix the cause and run `bluegreen rollback --accept-data-loss` again: each step is safe to repeat.' } };
   }
   saved = advance(saved, 'rollback-finished', at(), deps.who, {
-    serving: 'blue', blueFrozen: false, reverse: undefined, flips: [...saved.flips, record], lost: { side: 'green', at: at(), why },
-    lastError: `green lost (${why}); rolled back without it`,
+    serving: 'blue', blueFrozen: false, reverse: undefined, flips: [...saved.flips, record], ...(why ? { lost: { side: 'green' as const, at: at(), why } } : {}),
+    lastError: why ? `green lost (${why}); rolled back without it` : 'rolled back without reverse replication: green\'s writes since the switchover given up (accepted)',
   });
   await deps.store.save(saved);
-  await deps.store.audit({ at: at(), by: deps.who, command: 'rollback', cutover: saved.id, outcome: 'data-loss-accepted', detail: `green lost: ${loss}` });
+  await deps.store.audit({ at: at(), by: deps.who, command: 'rollback', cutover: saved.id, outcome: 'data-loss-accepted', detail: why ? `green lost: ${loss}` : `no reverse replication: ${loss}` });
   return { ok: true, steps: outcome.steps, serving: 'blue' };
 }
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { _clone } from '../../src/commands/clone.js';
 import { _preflight } from '../../src/commands/preflight.js';
 import { _status } from '../../src/commands/status.js';
-import { _switchover } from '../../src/commands/switchover.js';
+import { _rollback, _switchover } from '../../src/commands/switchover.js';
 import { startWriteLoad } from '../../src/sandbox/trading-app.js';
 import { createDeps } from '../../src/commands/context.js';
 import { silentProgress } from '../../src/adapters/progress.js';
@@ -99,5 +99,19 @@ describe('managed profile: the cutover as far as the role allows', () => {
     expect(acknowledged.length).toBeGreaterThan(0);
     // Every write the application saw acknowledged, on blue before the flip or on green after, is on green.
     expect(await missingOrders(rig.sandbox.greenUrl, acknowledged)).toEqual([]);
+  });
+
+  it('after a switchover that gave up reverse replication, rollback says what it gives up, refuses, then puts traffic on blue with green frozen', async () => {
+    const deps = createDeps({ ...rig.config, roles: { passwordsEnv: 'BG_TEST_ROLE_PASSWORD_' } }, silentProgress);
+    await expect(_rollback(deps)).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/^rolling back gives up every write green took since the switchover at \d{4}-.* \(the switchover gave up replication green → blue/) });
+    const back = await _rollback(deps, { acceptDataLoss: true });
+    expect(back.error).toBeUndefined();
+    expect(back.steps.map((s) => `${s.name}:${s.status}`)).toEqual(['freeze-green:ok', 'open-blue:ok', 'sequences:ok', 'detach-from-green:skipped', 'flip:ok', 'resume:ok']);
+    expect((await _status(deps)).serving).toBe('blue');
+    // Blue takes the application's writes again (its sequences past every id it holds); green takes none.
+    const blueAsApp = `postgres://app:${encodeURIComponent(rig.sandbox.appPassword)}@127.0.0.1:${rig.sandbox.pgbouncer.port}/app`;
+    expect(await sql(blueAsApp, `INSERT INTO orders (account_id, symbol, side, quantity) VALUES (1, 'BACK', 'buy', 1) RETURNING id`)).toHaveLength(1);
+    const greenAsApp = `postgres://app:${encodeURIComponent(rig.sandbox.appPassword)}@127.0.0.1:${rig.sandbox.green.port}/app`;
+    await expect(sql(greenAsApp, `INSERT INTO orders (account_id, symbol, side, quantity) VALUES (1, 'STALE', 'buy', 1)`)).rejects.toThrow(/frozen/);
   });
 });
