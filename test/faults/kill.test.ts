@@ -136,7 +136,7 @@ describe('kill the controller at every step, then resume', () => {
       const back = await invariants(`rollback killed after step ${k}`);
       if (back.phase !== 'rolled-back') expect((await cli('rollback')).exitCode).toBe(0);
     }
-  });
+  }, 480_000);
 
   it('finalize: killed after its first step, resume completes it and nothing of ours is left', async () => {
     expect((await cli('switchover')).exitCode).toBe(0);
