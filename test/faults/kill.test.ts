@@ -3,6 +3,7 @@
  * rollback and finalize (every step, not a sample), then `bluegreen resume` runs. After each: traffic
  * points at exactly one database, it takes writes, PgBouncer is not paused, every write acknowledged
  * through PgBouncer is there, and exactly the replication objects the phase needs exist.
+ * Durable clusters (fsync, synchronous_commit, full_page_writes on) wherever a writer's acknowledgements are checked (the matrix); fast clusters for the finalize kills (no durability asserted there).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -78,7 +79,7 @@ describe('kill the controller at every step, then resume', () => {
   }
 
   beforeAll(async () => {
-    rig = await startRig({ config: { mode: 'replicate', switchover: { timeoutMs: 20000 } } });
+    rig = await startRig({ fast: false, config: { mode: 'replicate', switchover: { timeoutMs: 20000 } } });
     env = rig.env;
     load = startWriteLoad(rig.sandbox.appUrl, 40, 1);
   });
