@@ -1,8 +1,10 @@
 /**
  * The DDL log: an event trigger on each side records every schema change (time, role, application,
  * command tag, object, statement) into bluegreen.ddl_log, so `status` can say what a deploy did
- * during the rollback window as it happens. It never makes the application's DDL fail: a problem
- * recording it becomes a WARNING.
+ * during the rollback window as it happens. A change it cannot record is never silent: the trigger
+ * records a marker row instead (`MISSED_COMMAND`, with PostgreSQL's reason), which `status` reports as
+ * "the DDL log missed something"; when even the marker cannot be written, the DDL fails with our error.
+ * A deploy's DDL failing is the lesser harm: a change nobody sees is what makes a rollback lossy unseen.
  */
 import { GUARD_SCHEMA } from './write-guard.js';
 import type { Client } from './pg.js';
@@ -11,6 +13,8 @@ export const DDL_LOG_TABLE = 'ddl_log';
 const RECORD_FUNCTION = 'record_ddl';
 const END_TRIGGER = 'bluegreen_ddl_log_end';
 const DROP_TRIGGER = 'bluegreen_ddl_log_drop';
+/** The command of a marker row: a schema change happened that the log could not record. */
+export const MISSED_COMMAND = 'bluegreen: not recorded';
 
 const INSTALL = `
 CREATE SCHEMA IF NOT EXISTS ${GUARD_SCHEMA};
@@ -43,7 +47,17 @@ BEGIN
     END LOOP;
   END IF;
 EXCEPTION WHEN OTHERS THEN
-  RAISE WARNING 'pg-bluegreen could not record this DDL in its log: %', SQLERRM;
+  -- The failed insert was rolled back with this block's subtransaction: leave a marker in its place. If
+  -- the marker fails too, its error ends the statement (the DDL fails loudly rather than going unseen).
+  DECLARE
+    why text := format('%s (SQLSTATE %s, during %s)', SQLERRM, SQLSTATE, tg_tag);
+  BEGIN
+    INSERT INTO ${GUARD_SCHEMA}.${DDL_LOG_TABLE} (command, statement) VALUES ('${MISSED_COMMAND}', left(why || ': ' || current_query(), 2000));
+    RAISE WARNING 'pg-bluegreen could not record this DDL in its log (a marker says so in status): %', why;
+  EXCEPTION WHEN OTHERS THEN
+    RAISE EXCEPTION 'pg-bluegreen could not record this DDL in its log, nor a marker (%): %', why, SQLERRM
+      USING HINT = 'The DDL was refused so the rollback window cannot miss it unseen: repair ${GUARD_SCHEMA}.${DDL_LOG_TABLE} (or run bluegreen finalize) and run it again.';
+  END;
 END
 $fn$;
 DO $do$ BEGIN

@@ -10,11 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { withDatabase } from '../core/conninfo.js';
 import type { DataChange } from '../core/migration-effect.js';
-import { quoteIdent, quoteQualified } from '../core/quote.js';
+import { quoteIdent, quoteLiteral, quoteQualified } from '../core/quote.js';
 import type { SchemaSnapshot } from '../core/schema-diff.js';
 import { listTables, readSchema } from './catalog.js';
 import { createDatabaseLike, readDatabaseProps } from './database.js';
-import { type Client, serverMajor, withClient } from './pg.js';
+import { type Client, serverMajor, withClient, withTransaction } from './pg.js';
 import { runPgTool } from './pg-tools.js';
 import { findTool } from './pg-binaries.js';
 import { disableSubscription, enableSubscription } from './replication.js';
@@ -131,23 +131,66 @@ export async function withScratchCopy<T>(options: ScratchOptions, run: (scratch:
   }
 }
 
-/** Drops every scratch copy left on green's server (a controller killed during the effect check). */
+/**
+ * Drops every scratch copy left on green's server and re-enables the subscriptions an effect check
+ * disabled for its copy (a controller killed during the effect check, which resume calls this for).
+ * Returns how many copies it dropped.
+ */
 export async function dropScratchCopies(options: Pick<ScratchOptions, 'greenUrl' | 'secrets'>): Promise<number> {
+  const label = { label: 'green', secrets: options.secrets };
+  await withClient(options.greenUrl, reenableDisabledByUs, label);
   return withClient(withDatabase(options.greenUrl, 'postgres'), async (admin) => {
     const { rows } = await admin.query<{ d: string }>(`SELECT datname AS d FROM pg_database WHERE datname LIKE 'bluegreen\\_scratch\\_%'`);
     for (const r of rows) await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(r.d)} WITH (FORCE)`);
     return rows.length;
-  }, { label: 'green', secrets: options.secrets });
+  }, label);
+}
+
+/**
+ * The mark an effect check leaves on a subscription it disabled: a comment, written in the same
+ * transaction as the DISABLE, so no moment exists where one is true without the other (a record kept
+ * elsewhere, the state file, would leave such a moment between the two writes).
+ */
+const DISABLED_MARK = 'pg-bluegreen: disabled by the effect check while it copies green';
+
+/** Subscriptions of green's database our effect check disabled: enabled again, the mark removed. */
+export async function reenableDisabledByUs(green: Client): Promise<string[]> {
+  const { rows } = await green.query<{ s: string }>(
+    // A subscription's comment lives in its database's pg_description (PostgreSQL keeps only databases',
+    // tablespaces' and roles' comments in the shared catalog).
+    `SELECT subname AS s FROM pg_subscription
+      WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND obj_description(oid, 'pg_subscription') = $1`,
+    [DISABLED_MARK],
+  );
+  for (const r of rows) {
+    await withTransaction(green, async () => {
+      await enableSubscription(green, r.s);
+      await green.query(`COMMENT ON SUBSCRIPTION ${quoteIdent(r.s)} IS NULL`);
+    });
+  }
+  return rows.map((r) => r.s);
+}
+
+/** Disables green's enabled subscriptions, each marked as ours in the same transaction; returns their names. */
+async function disableMarked(green: Client): Promise<string[]> {
+  const subscriptions = (await green.query<{ s: string }>(`SELECT subname AS s FROM pg_subscription WHERE subenabled AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows.map((r) => r.s);
+  for (const s of subscriptions) {
+    await withTransaction(green, async () => {
+      await green.query(`COMMENT ON SUBSCRIPTION ${quoteIdent(s)} IS ${quoteLiteral(DISABLED_MARK)}`);
+      await green.query(`ALTER SUBSCRIPTION ${quoteIdent(s)} DISABLE`);
+    });
+    // Committed: now wait for its apply worker to stop (the template copy needs it gone).
+    await disableSubscription(green, s);
+  }
+  return subscriptions;
 }
 
 /** CREATE DATABASE … TEMPLATE green's database, with green's subscriptions disabled for the moment of the copy. */
 async function copyAsTemplate(options: ScratchOptions, admin: string, name: string, label: { label: string; secrets: ReadonlyArray<string>; applicationName: string }): Promise<void> {
   const source = (await withClient(options.greenUrl, async (g) => (await g.query<{ d: string }>('SELECT current_database() AS d')).rows[0].d, label));
-  const subscriptions = await withClient(options.greenUrl, async (g) =>
-    (await g.query<{ s: string }>(`SELECT subname AS s FROM pg_subscription WHERE subenabled AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows.map((r) => r.s), label);
-  await withClient(options.greenUrl, async (g) => {
-    for (const s of subscriptions) await disableSubscription(g, s);
-  }, label);
+  // Marked before anything else can happen: a controller killed from here on leaves the mark, and
+  // resume (dropScratchCopies) enables what carries it.
+  await withClient(options.greenUrl, disableMarked, label);
   try {
     await withClient(admin, async (c) => {
       for (let attempt = 0; ; attempt++) {
@@ -162,8 +205,6 @@ async function copyAsTemplate(options: ScratchOptions, admin: string, name: stri
       }
     }, label);
   } finally {
-    await withClient(options.greenUrl, async (g) => {
-      for (const s of subscriptions) await enableSubscription(g, s);
-    }, label);
+    await withClient(options.greenUrl, reenableDisabledByUs, label);
   }
 }

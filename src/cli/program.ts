@@ -225,8 +225,15 @@ Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use 
         o,
         async (deps) => {
           const m = deps.config.migrations;
-          if (!m || !('dir' in m)) return { ok: true, migrations: [] as Array<{ version: string; name: string; status: string }>, note: 'migrations.command: the external tool keeps its own history' };
-          const applied = await withClient(deps.config.green, readHistory, conn(deps, 'green', 'migrations status')).catch(() => []);
+          if (!m || !('dir' in m)) return { ok: true, migrations: [] as Array<{ version: string; name: string; status: string }>, note: 'migrations.command: the external tool keeps its own history', error: undefined as Report['error'] };
+          let applied: Awaited<ReturnType<typeof readHistory>>;
+          try {
+            applied = await withClient(deps.config.green, readHistory, conn(deps, 'green', 'migrations status'));
+          } catch (error) {
+            // Without green's history nothing is known to be pending: listing every file as pending would read as data.
+            const why = `unknown: ${describeError(error).split('\n')[0]}`;
+            return { ok: false, migrations: [], note: `Migrations on green: ${why}`, error: { code: 'reading_failed', exitCode: ExitCode.failed, message: `migrations on green: ${why}`, hint: (error as BlueGreenError).hint } };
+          }
           const plan = await readMigrationPlan(m.dir, applied);
           const changed = new Set(plan.changed.map((c) => c.version));
           const rows = [
@@ -238,7 +245,7 @@ Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use 
             })),
             ...plan.pending.map((p) => ({ version: p.version, name: p.name, status: 'pending' })),
           ];
-          return { ok: plan.changed.length === 0, migrations: rows, note: undefined as string | undefined };
+          return { ok: plan.changed.length === 0, migrations: rows, note: undefined as string | undefined, error: undefined as Report['error'] };
         },
         (r) => r.note ?? (r.migrations.length ? table(['version', 'name', 'status'], r.migrations.map((m) => [m.version, m.name, m.status])) : 'No migrations.'),
       ),

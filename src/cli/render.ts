@@ -89,8 +89,8 @@ export function renderStatus(s: StatusResult, now: number): string {
     ['phase', s.phase],
     ['serving', s.serving === 'unknown' ? `unknown (${s.pointerError ?? 'pointer unreadable'})` : s.serving],
     ['pointer', `${s.pointer}${s.pointerInstances ? s.pointerInstances.map((i) => `\n    ${i.instance}: ${i.error ? `unreadable (${i.error})` : i.serving}`).join('') : ''}`],
-    ['blue', `${s.blueFrozen ? 'frozen (reads only)' : 'open for writes'}${s.versions?.blue ? `, PostgreSQL ${s.versions.blue}` : ''}`],
-    ...(s.versions?.green ? ([['green', `PostgreSQL ${s.versions.green}`]] as Array<[string, string]>) : []),
+    ['blue', `${s.blueFrozen ? 'frozen (reads only)' : 'open for writes'}${s.versions?.blue ? `, PostgreSQL ${s.versions.blue}` : ''}${s.versions?.blueError ? `; ${s.versions.blueError}` : ''}`],
+    ...(s.versions?.green || s.versions?.greenError ? ([['green', s.versions.green ? `PostgreSQL ${s.versions.green}` : s.versions.greenError!]] as Array<[string, string]>) : []),
   ];
   if (s.rollbackWindowEndsAt) {
     const left = Date.parse(s.rollbackWindowEndsAt) - now;
@@ -126,8 +126,13 @@ export function renderStatus(s: StatusResult, now: number): string {
   const pb = s.pauseBlockers;
   if (pb?.error) lines.push(['pause blockers', `unknown (${pb.error})`]);
   else if (pb?.sessions?.length) lines.push(['pause blockers', `${pb.sessions.length} on ${pb.side} would hold the next flip's pause:${pb.sessions.map((b) => `\n    ${describeBlocker(b)}`).join('')}`]);
+  if (s.poolModesError) lines.push(['pool mode', s.poolModesError]);
+  if (s.pointerInstancesError) lines.push(['pointer fleet', s.pointerInstancesError]);
   for (const m of s.poolModes ?? []) if (m.mode !== 'transaction') lines.push(['pool mode', `${m.instance}: ${m.mode} (${m.clients} clients): a flip cannot pause it; \`bluegreen preflight\` says what to change`]);
   for (const d of s.ddl) {
+    // A log that could not be read is not a log with nothing in it.
+    if (d.error) lines.push([`DDL on ${d.side}`, `${d.error} (since ${d.since})`]);
+    if (d.missed?.length) lines.push([`DDL on ${d.side}`, `the DDL log MISSED ${d.missed.length} change${d.missed.length > 1 ? 's' : ''}: compare the schemas before a flip:${d.missed.map((m) => `\n    ${m.at} ${m.reason.split('\n')[0]}`).join('')}`]);
     if (!d.entries.length) continue;
     lines.push([`DDL on ${d.side}`, `${d.entries.length} since ${d.since}:${d.entries.map((e) => `\n    ${e.at} ${e.role}: ${e.command}${e.object ? ` ${e.object}` : ''}`).join('')}`]);
   }
@@ -170,7 +175,12 @@ export function renderWatchFrame(s: StatusResult, history: ReadonlyMap<string, R
 /** `watch` into a pipe or a log: one line per reading. */
 export function renderWatchLine(s: StatusResult, now: number): string {
   const parts = [new Date(now).toISOString(), `phase=${s.phase}`, `serving=${s.serving}`];
-  for (const r of s.replication) parts.push(`${r.direction.replace(' → ', '->')}=${r.running ? 'running' : 'NOT-RUNNING'} lag=${kb(r.lagBytes)}/${(r.lagSeconds ?? 0).toFixed(1)}s retained=${kb(r.retainedBytes)}`);
+  for (const r of s.replication) {
+    // A direction that could not be read is unknown, not "not running, lag 0".
+    if (r.error) parts.push(`${r.direction.replace(' → ', '->')}=unknown`);
+    else parts.push(`${r.direction.replace(' → ', '->')}=${r.running ? 'running' : 'NOT-RUNNING'} lag=${kb(r.lagBytes)}/${r.lagSeconds === undefined ? '?' : r.lagSeconds.toFixed(1)}s retained=${kb(r.retainedBytes)}`);
+  }
+  for (const d of s.ddl) if (d.error || d.missed?.length) parts.push(`ddl_${d.side}=${d.error ? 'unknown' : 'missed'}`);
   if (s.rollbackWindowLeftMs !== undefined) parts.push(`window_left=${Math.max(0, Math.round(s.rollbackWindowLeftMs / 1000))}s`);
   if (s.window) parts.push(`${s.window.next}=${s.window.error ? 'unknown' : s.window.verdict}`);
   return parts.join(' ');

@@ -451,17 +451,26 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
 
 /** Drops the blue → green replication objects of a cutover, wherever they got to. Returns a note for the message. */
 export async function dropForwardReplication(deps: Deps, state: CutoverState): Promise<string> {
-  const names = state.forward;
-  if (!names) return '';
+  return (await dropForwardLink(deps, state.forward)).note;
+}
+
+/**
+ * As dropForwardReplication, saying whether anything is left: `left` is true when a drop failed, and
+ * the caller must then keep the names in the record (abort and the next clone drop them by those names).
+ */
+export async function dropForwardLink(deps: Deps, names: CutoverState['forward']): Promise<{ note: string; left: boolean }> {
+  if (!names) return { note: '', left: false };
   const notes: string[] = [];
   await withClient(deps.config.green, (g) => dropSubscription(g, names.subscription), conn(deps, 'green', 'cleanup')).catch((error: Error) => {
-    if (!/does not exist/.test(error.message)) notes.push(`subscription on green: ${error.message.split('\n')[0]}`);
+    if (!/does not exist/.test(error.message)) notes.push(`subscription ${names.subscription} on green: ${error.message.split('\n')[0]}`);
   });
   await withClient(deps.config.blue, async (b) => {
     await dropSlot(b, names.slot);
     await dropPublication(b, names.publication);
-  }, conn(deps, 'blue', 'cleanup')).catch((error: Error) => notes.push(`slot on blue: ${error.message.split('\n')[0]}`));
-  return notes.length ? ` Replication cleanup left work: ${notes.join('; ')}.` : ' The replication slot and publication on blue were dropped.';
+  }, conn(deps, 'blue', 'cleanup')).catch((error: Error) => notes.push(`slot ${names.slot} and publication ${names.publication} on blue: ${error.message.split('\n')[0]}`));
+  return notes.length
+    ? { note: ` Replication cleanup left work (kept in the record; \`bluegreen abort\` drops them once the side answers; blue keeps WAL for the slot until then): ${notes.join('; ')}.`, left: true }
+    : { note: ' The replication slot and publication on blue were dropped.', left: false };
 }
 
 export async function _clone(deps: Deps, options: CloneOptions = {}): Promise<CloneResult> {
@@ -478,6 +487,9 @@ export async function _clone(deps: Deps, options: CloneOptions = {}): Promise<Cl
   const facts = await gatherFacts(deps, previous);
   assertNotBlocked(preflightFindings(facts));
   return controlled(deps, 'clone', async () => {
+    // A failed clone whose slot could not be dropped left its names: drop them before the record is replaced.
+    const leftover = previous.phase === 'aborted' ? await dropForwardLink(deps, previous.forward) : { left: false, note: '' };
+    if (leftover.left) throw new BlueGreenError(`the previous cutover's replication objects could not be dropped:${leftover.note}`, { hint: 'Make blue and green reachable, then run `bluegreen abort` or `bluegreen clone` again.' });
     // The privilege plan is kept: status and the switchover read what the rollback can promise from it.
     let state: CutoverState = { ...draft, greenDatabaseCreated: resetGreen, privileges: facts.privileges?.plan };
     await deps.store.save(state);
@@ -497,8 +509,10 @@ export async function _clone(deps: Deps, options: CloneOptions = {}): Promise<Cl
     }
     // Undo what stops blue from serving (the freeze) and what would keep WAL on blue (the slot). Green
     // keeps its partial copy for inspection; the next clone re-creates it.
-    let unfrozen = await dropForwardReplication(deps, state);
-    state = { ...state, forward: undefined };
+    // The names stay in the record until the objects are really gone: abort (or the next clone) needs them.
+    const dropped = await dropForwardLink(deps, state.forward);
+    let unfrozen = dropped.note;
+    state = { ...state, forward: dropped.left ? state.forward : undefined };
     if (state.blueFrozen) {
       try {
         await withClient(config.blue, unfreezeWrites, conn(deps, 'blue', 'clone'));

@@ -12,7 +12,7 @@ import { readGuardRounds } from '../adapters/guard-log.js';
 import { loadCutover, readAudit, readLagSamples } from '../adapters/state-store.js';
 import { lastCompareResultFile } from './compare.js';
 import { conn, type Deps } from './context.js';
-import { _status } from './status.js';
+import { _status, unknown } from './status.js';
 
 export interface ReportOptions {
   readonly cutover?: string;
@@ -29,14 +29,30 @@ export async function _report(deps: Deps, options: ReportOptions = {}): Promise<
   const compareFile = lastCompareResultFile(config.stateDir, id);
   // The live parts (migrations on green, the verdict) only for the current cutover, and only when green answers.
   const live = id === current?.id;
-  const migrations = live ? await withClient(config.green, readHistoryDetails, conn(deps, 'green', 'report')).catch(() => []) : [];
-  const status = live ? await _status(deps).catch(() => undefined) : undefined;
+  // A part that cannot be read is said to be unknown on the page, never drawn as empty.
+  let migrationsError: string | undefined;
+  let verdictError: string | undefined;
+  const migrations = live
+    ? await withClient(config.green, readHistoryDetails, conn(deps, 'green', 'report')).catch((error: unknown) => {
+        migrationsError = unknown(error);
+        return [];
+      })
+    : [];
+  const status = live
+    ? await _status(deps).catch((error: unknown) => {
+        verdictError = unknown(error);
+        return undefined;
+      })
+    : undefined;
+  if (status?.window?.error) verdictError = `unknown: the next ${status.window.next} ${status.window.error}`;
   const data = buildReport({
     state,
     audit: readAudit(config.stateDir, id),
     lag: readLagSamples(config.stateDir, id),
     compare: existsSync(compareFile) ? JSON.parse(readFileSync(compareFile, 'utf8')) : undefined,
     migrations,
+    migrationsError,
+    verdictError,
     verdict: status?.window && !status.window.error ? { next: status.window.next, verdict: status.window.verdict, losses: status.window.losses } : undefined,
     generatedAt: deps.clock.now().toISOString(),
     guard: readGuardRounds(config.stateDir, id),

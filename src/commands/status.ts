@@ -10,7 +10,7 @@ import type { PoolMode } from '../adapters/pointer.js';
 import { adviceFor, type Phase } from '../core/phases.js';
 import { type CutoverState, type FlipRecord, type ReplicationLink, type Side, windowLeftMs } from '../core/state.js';
 import { type CarryAction, describeCarry, type Loss } from '../core/window.js';
-import { ddlSince, type DdlEntry } from '../adapters/ddl-log.js';
+import { ddlSince, type DdlEntry, MISSED_COMMAND } from '../adapters/ddl-log.js';
 import { appendLagSamples } from '../adapters/state-store.js';
 import { assess, servingLink } from './sync-schema.js';
 import { serverVersion, withClient } from '../adapters/pg.js';
@@ -76,7 +76,7 @@ export interface StatusResult {
   /** Replicate mode: each direction that is replicating, with its lag and retained WAL. */
   readonly replication: ReadonlyArray<ReplicationStatus>;
   /** Each side's server version, when it answers (a major upgrade shows here). */
-  readonly versions?: { readonly blue?: string; readonly green?: string };
+  readonly versions?: { readonly blue?: string; readonly green?: string; readonly blueError?: string; readonly greenError?: string };
   /** Replicate mode, while replicating: what the next flip would carry and lose, read now. */
   readonly window?: WindowStatus;
   /** Sessions on the serving side that would hold the next flip's pause now (or why they could not be read), and the pooler's mode. */
@@ -84,12 +84,41 @@ export interface StatusResult {
   readonly poolModes?: ReadonlyArray<PoolMode>;
   /** A side given up for lost (an emergency rollback without it), and whether it has been fenced since. */
   readonly lost?: { readonly side: Side; readonly at: string; readonly fencedAt?: string; readonly note: string };
-  /** Schema changes made on each side since the last flip (or the clone), by anyone but pg-bluegreen. */
-  readonly ddl: ReadonlyArray<{ readonly side: Side; readonly since: string; readonly entries: ReadonlyArray<DdlEntry> }>;
   /** `bluegreen guard`'s last round (its checks, the failures counted, the condition) and its rule. */
   readonly guard?: { readonly last: GuardRound; readonly rule?: string };
   /** Without a superuser: the strategy per capability and what the rollback can promise, as the clone's preflight found them. */
   readonly privileges?: PrivilegePlan;
+  /** "unknown: why" when the pooler's modes could not be read. */
+  readonly poolModesError?: string;
+  /** "unknown: why" when the fleet's instances could not be read one by one. */
+  readonly pointerInstancesError?: string;
+  /** Schema changes made on each side since the last flip (or the clone), by anyone but pg-bluegreen. */
+  readonly ddl: ReadonlyArray<DdlStatus>;
+}
+
+/**
+ * One side's DDL since the last flip. `error` ("unknown: why") when the log could not be read: the
+ * entries are then unknown, not none. `missed`: changes the log's trigger could not record (its markers).
+ */
+export interface DdlStatus {
+  readonly side: Side;
+  readonly since: string;
+  readonly entries: ReadonlyArray<DdlEntry>;
+  readonly missed?: ReadonlyArray<{ readonly at: string; readonly reason: string }>;
+  readonly error?: string;
+}
+
+/** A reading that failed, as status shows it: never an empty list or a default in its place. */
+export const unknown = (error: unknown): string => `unknown: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+
+async function ddlStatus(deps: Deps, side: Side, since: string): Promise<DdlStatus> {
+  try {
+    const all = await withClient(side === 'blue' ? deps.config.blue : deps.config.green, (c) => ddlSince(c, since), conn(deps, side, 'status'));
+    const missed = all.filter((e) => e.command === MISSED_COMMAND).map((e) => ({ at: e.at, reason: e.statement ?? '(no reason recorded)' }));
+    return { side, since, entries: all.filter((e) => e.command !== MISSED_COMMAND), ...(missed.length ? { missed } : {}) };
+  } catch (error) {
+    return { side, since, entries: [], error: unknown(error) };
+  }
 }
 
 export async function replicationStatus(deps: Deps, link: ReplicationLink, publisher: 'blue' | 'green'): Promise<ReplicationStatus> {
@@ -134,7 +163,11 @@ export async function _status(deps: Deps): Promise<StatusResult> {
   } catch (error) {
     pointerError = (error as Error).message.split('\n')[0];
   }
-  const instances = await pointer.currentAll().catch(() => []);
+  let pointerInstancesError: string | undefined;
+  const instances = await pointer.currentAll().catch((error: unknown) => {
+    pointerInstancesError = unknown(error);
+    return [];
+  });
   const sideOf = (t?: { host: string; port: number; database: string }) => (!t ? 'unknown' : (sideServedBy(config, t) ?? 'unknown'));
   const pointerInstances = instances.length > 1 ? instances.map((i) => ({ instance: i.instance, serving: sideOf(i.target) as 'blue' | 'green' | 'unknown', ...(i.error ? { error: i.error } : {}) })) : undefined;
   const left = windowLeftMs(state, deps.clock.now().getTime());
@@ -159,11 +192,7 @@ export async function _status(deps: Deps): Promise<StatusResult> {
   const replicationWithCause = replication.map((r) => (r === live ? { ...r, cause, ...(uncoveredTables.length ? { uncoveredTables } : {}) } : r));
   const since = state.flips.filter((f) => f.ok).at(-1)?.at ?? state.history.find((h) => h.event === 'clone-finished')?.at;
   const ddl = since && state.phase !== 'finalized' && state.phase !== 'aborted'
-    ? await Promise.all((['blue', 'green'] as const).map(async (side) => ({
-        side,
-        since,
-        entries: await withClient(side === 'blue' ? config.blue : config.green, (c) => ddlSince(c, since), conn(deps, side, 'status')).catch(() => []),
-      })))
+    ? await Promise.all((['blue', 'green'] as const).map((side) => ddlStatus(deps, side, since)))
     : [];
   if (window?.verdict === 'lossy' && !window.error) {
     advice = state.mode === 'freeze'
@@ -178,9 +207,23 @@ export async function _status(deps: Deps): Promise<StatusResult> {
     ? await withClient(state.serving === 'blue' ? config.blue : config.green, (c) => pauseBlockers(c, minAgeMs), conn(deps, state.serving, 'status'))
         .then((sessions) => ({ side: state.serving, minAgeMs, sessions }), (error: Error) => ({ side: state.serving, minAgeMs, error: error.message.split('\n')[0] }))
     : undefined;
-  const poolModes = cutoverLive ? await pointer.poolModes().catch(() => undefined) : undefined;
-  const version = (side: Side) => withClient(side === 'blue' ? config.blue : config.green, serverVersion, conn(deps, side, 'status')).catch(() => undefined);
-  const versions = { blue: await version('blue'), green: stored ? await version('green') : undefined };
+  let poolModes: ReadonlyArray<PoolMode> | undefined;
+  let poolModesError: string | undefined;
+  if (cutoverLive) {
+    try {
+      poolModes = await pointer.poolModes();
+    } catch (error) {
+      poolModesError = unknown(error);
+    }
+  }
+  const versions: { blue?: string; green?: string; blueError?: string; greenError?: string } = {};
+  for (const side of stored ? (['blue', 'green'] as const) : (['blue'] as const)) {
+    try {
+      versions[side] = await withClient(side === 'blue' ? config.blue : config.green, serverVersion, conn(deps, side, 'status'));
+    } catch (error) {
+      versions[`${side}Error`] = unknown(error);
+    }
+  }
   return {
     cutover: stored?.id,
     versions,
@@ -191,6 +234,7 @@ export async function _status(deps: Deps): Promise<StatusResult> {
     pointer: pointer.description,
     pointerError,
     pointerInstances,
+    ...(pointerInstancesError ? { pointerInstancesError } : {}),
     blueFrozen: state.blueFrozen,
     switchedOverAt: state.switchedOverAt,
     rollbackWindowEndsAt: state.rollbackWindowEndsAt,
@@ -205,6 +249,7 @@ export async function _status(deps: Deps): Promise<StatusResult> {
     pauseBlockers: blockers,
     lost,
     poolModes,
+    ...(poolModesError ? { poolModesError } : {}),
     ddl,
     guard: guardOf(deps, stored?.id),
     privileges: state.privileges,

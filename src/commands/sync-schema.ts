@@ -73,11 +73,10 @@ async function withRowCounts(to: Client, losses: ReadonlyArray<Loss>): Promise<L
   for (const l of losses) {
     const m = /^column (.+)$/.exec(l.object);
     if (m && /^dropped on/.test(l.what)) {
-      const n = await countValues(to, tableOf(m[1]), lastPart(m[1])).catch(() => undefined);
-      if (n !== undefined) {
-        out.push({ ...l, what: `${l.what} (${n} non-null value${n === 1 ? '' : 's'} there now)` });
-        continue;
-      }
+      // The loss stands either way; its figure, if it cannot be read, is said to be unknown rather than left out.
+      const n = await countValues(to, tableOf(m[1]), lastPart(m[1])).catch((error: Error) => `unknown: ${error.message.split('\n')[0]}`);
+      out.push({ ...l, what: typeof n === 'number' ? `${l.what} (${n} non-null value${n === 1 ? '' : 's'} there now)` : `${l.what} (values there now: ${n})` });
+      continue;
     }
     out.push(l);
   }

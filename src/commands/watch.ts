@@ -28,6 +28,8 @@ export async function _watch(deps: Deps, options: WatchOptions): Promise<{ ok: t
     const status = await _status(deps);
     readings++;
     for (const r of status.replication) {
+      // An unreadable direction is a gap, not a zero lag.
+      if (r.error) continue;
       const h = history.get(r.direction) ?? [];
       h.push(r.lagBytes ?? 0);
       history.set(r.direction, h.slice(-40));

@@ -30,6 +30,10 @@ export interface ReportInput {
   readonly migrations: ReadonlyArray<{ readonly version: string; readonly name: string; readonly checksum: string; readonly appliedAt?: string; readonly appliedBy?: string; readonly unchecked?: string }>;
   /** The window's verdict as status reads it now, when something replicates. */
   readonly verdict?: { readonly next: string; readonly verdict: string; readonly losses: ReadonlyArray<{ readonly object: string; readonly what: string }> };
+  /** "unknown: why" when green's migration history could not be read (the list is then unknown, not empty). */
+  readonly migrationsError?: string;
+  /** "unknown: why" when the verdict could not be judged now. */
+  readonly verdictError?: string;
   readonly generatedAt: string;
   /** `bluegreen guard`'s rounds in this cutover. */
   readonly guard?: ReadonlyArray<GuardRound>;
@@ -53,6 +57,8 @@ export interface ReportData {
   readonly rollbackWindowEndsAt?: string;
   readonly verdict?: ReportInput['verdict'];
   readonly guard?: GuardReport;
+  readonly migrationsError?: string;
+  readonly verdictError?: string;
 }
 
 /** Pairs each command's `started` entry with its ending to give its duration. */
@@ -88,6 +94,8 @@ export function buildReport(input: ReportInput): ReportData {
     rollbackWindowEndsAt: state.rollbackWindowEndsAt,
     verdict: input.verdict,
     guard: buildGuardReport(input.guard ?? []),
+    ...(input.migrationsError ? { migrationsError: input.migrationsError } : {}),
+    ...(input.verdictError ? { verdictError: input.verdictError } : {}),
   };
 }
 
@@ -170,7 +178,9 @@ th{background:#f3f5f8;font-weight:600}td.num{text-align:right;font-variant-numer
 export function renderReportHtml(d: ReportData): string {
   const verdict = d.verdict
     ? `<div class="verdict ${d.verdict.verdict === 'lossless' ? '' : 'lossy'}" id="verdict"><strong>${esc(d.verdict.next)}: ${esc(d.verdict.verdict)}</strong>${d.verdict.losses.length ? `<ul>${d.verdict.losses.map((l) => `<li><code>${esc(l.object)}</code>: ${esc(l.what)}</li>`).join('')}</ul>` : ''}</div>`
-    : '<p class="empty" id="verdict">Nothing replicates now: no rollback verdict.</p>';
+    : d.verdictError
+      ? `<div class="verdict lossy" id="verdict"><strong>${esc(d.verdictError)}</strong></div>`
+      : '<p class="empty" id="verdict">Nothing replicates now: no rollback verdict.</p>';
   const compare = d.compare
     ? `<p class="meta">At ${esc(d.compare.at)}: ${d.compare.ok ? '<span class="ok">no difference</span>' : '<span class="bad">differences found</span>'}.</p><table id="compare"><thead><tr><th>table</th><th>blue rows</th><th>green rows</th><th>status</th><th>differing keys</th></tr></thead><tbody>${d.compare.tables
         .map((t) => `<tr><td><code>${esc(t.table)}</code></td><td class="num">${esc(t.blueRows ?? '—')}</td><td class="num">${esc(t.greenRows ?? '—')}</td><td class="${esc(t.status)}">${esc(t.status)}</td><td>${(t.differences ?? []).map((x) => `<code>${esc(Object.entries(x.key).map(([k, v]) => `${k}=${v}`).join(', '))}</code> ${esc(x.kind)}${x.columns?.length ? ` (${esc(x.columns.join(', '))})` : ''}`).join('<br>')}</td></tr>`)
@@ -189,7 +199,7 @@ export function renderReportHtml(d: ReportData): string {
 <h2>Guard</h2>${renderGuardSection(d.guard)}
 <h2>Replication lag</h2>${lagSvg(d)}
 <h2>Last compare</h2>${compare}
-<h2>Migrations applied to green</h2>${d.migrations.length ? `<table id="migrations"><thead><tr><th>version</th><th>name</th><th>sha256</th><th>applied</th><th>by</th></tr></thead><tbody>${d.migrations.map((m) => `<tr><td>${esc(m.version)}</td><td>${esc(m.name)}${m.unchecked ? ` <em>(unchecked: ${esc(m.unchecked)})</em>` : ''}</td><td><code>${esc(m.checksum.slice(0, 16))}…</code></td><td>${esc(m.appliedAt ?? '')}</td><td>${esc(m.appliedBy ?? '')}</td></tr>`).join('')}</tbody></table>` : '<p class="empty">None recorded by the built-in runner.</p>'}
+<h2>Migrations applied to green</h2>${d.migrations.length ? `<table id="migrations"><thead><tr><th>version</th><th>name</th><th>sha256</th><th>applied</th><th>by</th></tr></thead><tbody>${d.migrations.map((m) => `<tr><td>${esc(m.version)}</td><td>${esc(m.name)}${m.unchecked ? ` <em>(unchecked: ${esc(m.unchecked)})</em>` : ''}</td><td><code>${esc(m.checksum.slice(0, 16))}…</code></td><td>${esc(m.appliedAt ?? '')}</td><td>${esc(m.appliedBy ?? '')}</td></tr>`).join('')}</tbody></table>` : d.migrationsError ? `<p class="empty" id="migrations">${esc(d.migrationsError)}</p>` : '<p class="empty">None recorded by the built-in runner.</p>'}
 <h2>Phases</h2><table id="phases"><thead><tr><th>at</th><th>event</th><th>phase</th><th>by</th></tr></thead><tbody>${d.phases.map((p) => `<tr><td>${esc(p.at)}</td><td>${esc(p.event)}</td><td>${esc(p.phase)}</td><td>${esc(p.by)}</td></tr>`).join('')}</tbody></table>
 </body></html>
 `;

@@ -63,7 +63,8 @@ const TRANSITIONS: Readonly<Record<Phase, Row>> = {
   },
   finalizing: { 'finalize-started': 'finalizing', 'finalize-finished': 'finalized' },
   finalized: NEW_CUTOVER,
-  aborted: NEW_CUTOVER,
+  // Abort again: cleanup a failed clone could not finish (a slot on a blue that was down) is still abort's to do.
+  aborted: { ...NEW_CUTOVER, abort: 'aborted' },
 };
 
 /** What each event is called in a message, in the command an operator types. */

@@ -7,7 +7,9 @@ import { PHASES } from './phases.js';
 export interface PrometheusInput {
   readonly phase: string;
   readonly serving: 'blue' | 'green' | 'unknown';
-  readonly replication: ReadonlyArray<{ readonly direction: string; readonly running: boolean; readonly lagBytes?: number; readonly lagSeconds?: number; readonly retainedBytes?: number }>;
+  readonly replication: ReadonlyArray<{ readonly direction: string; readonly running: boolean; readonly lagBytes?: number; readonly lagSeconds?: number; readonly retainedBytes?: number; readonly error?: string }>;
+  readonly ddl?: ReadonlyArray<{ readonly side: string; readonly error?: string; readonly missed?: ReadonlyArray<unknown> }>;
+  readonly pointerError?: string;
   readonly lastFlip?: { readonly kind: string; readonly writePauseMs?: number; readonly ok: boolean };
   readonly rollbackWindowLeftMs?: number;
   readonly window?: { readonly verdict: string; readonly error?: string };
@@ -41,5 +43,15 @@ export function toPrometheus(s: PrometheusInput): string {
     metric('bluegreen_guard_check_ok', 'The guard\'s last round: whether each check passed (1) or failed (0).', s.guard.last.checks.map((c) => [{ check: c.name }, c.ok ? 1 : 0]));
     metric('bluegreen_guard_failures', 'Failures the guard counts toward its rollback condition (in a row, or within the period).', [[{}, s.guard.last.failures]]);
   }
+  // A reading that failed shows as 0 here, so an alert can tell "unknown" from "fine" or "stopped".
+  const readings: Array<[Record<string, string>, number]> = [
+    [{ reading: 'pointer' }, s.serving === 'unknown' ? 0 : 1],
+    ...s.replication.map((r): [Record<string, string>, number] => [{ reading: `replication_${dir(r.direction)}` }, r.error ? 0 : 1]),
+    ...(s.window ? [[{ reading: 'next_flip_verdict' }, s.window.error ? 0 : 1] as [Record<string, string>, number]] : []),
+    ...(s.ddl ?? []).map((d): [Record<string, string>, number] => [{ reading: `ddl_log_${d.side}` }, d.error ? 0 : 1]),
+  ];
+  metric('bluegreen_reading_ok', 'Whether a reading succeeded (1) or failed and its figures are unknown (0).', readings);
+  const missed = (s.ddl ?? []).filter((d) => !d.error);
+  metric('bluegreen_ddl_log_missed', 'Schema changes the DDL log could not record since the last flip (each side).', missed.map((d) => [{ side: d.side }, d.missed?.length ?? 0]));
   return `${out.join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 /**
  * Bad input, each case the message a user sees from the built CLI, its exit code, no stack trace,
  * and nothing changed on blue (no guard, no slot, no publication, no frozen flag).
+ * Fast clusters: no durability asserted.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -2,6 +2,7 @@
  * Names that break naive tools: quotes, spaces, dots, unicode, mixed case, reserved words, 63-byte
  * names and an injection attempt, on schemas, tables, columns, sequences, indexes and roles, carried
  * through clone, migrate, compare, switchover and rollback in replicate mode.
+ * Fast clusters: no durability asserted.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';

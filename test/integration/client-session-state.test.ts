@@ -7,6 +7,7 @@
  * One client alone, so before the flip it keeps landing on the same server connection (PgBouncer
  * reuses the last one released) and its session state is visibly there: the flip is what takes it.
  * Fast clusters (fsync off): nothing here is about durability.
+ * Fast clusters: no durability asserted.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,3 +1,4 @@
+/** Fast clusters: no durability asserted. */
 import { existsSync, statSync } from 'node:fs';
 import { execa } from 'execa';
 import { findTool } from '../../src/adapters/pg-binaries.js';

@@ -4,6 +4,7 @@
  * child whose parent gained a column later (pg_dump restores it in the parent's column order),
  * NOT VALID constraints, invalid indexes and an identity sequence behind its column, all of which
  * blue has too. Compare must report only true differences, with true reasons.
+ * Fast clusters: no durability asserted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { _clone } from '../../src/commands/clone.js';

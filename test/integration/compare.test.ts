@@ -1,3 +1,4 @@
+/** Fast clusters: no durability asserted. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { _clone } from '../../src/commands/clone.js';
 import { _compare } from '../../src/commands/compare.js';

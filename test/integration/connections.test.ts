@@ -3,6 +3,7 @@
  * only, verify-full), a superuser password with every character that needs escaping, the password only
  * in a passfile, a controller that reaches blue at another address than PgBouncer does, three PgBouncers
  * behind one pointer, and a command pointer. Each with a writer through PgBouncer counting its writes.
+ * Durable clusters (fsync, synchronous_commit, full_page_writes on) wherever a writer's acknowledgements are checked; fast clusters for the command pointer (no durability asserted there).
  */
 import { chownSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -62,7 +63,7 @@ async function cutoverWithWriter(sandbox: Sandbox, deps: Deps): Promise<{ acknow
 describe('TLS with verify-full and a password that needs escaping everywhere', () => {
   let sandbox: Sandbox;
   beforeAll(async () => {
-    sandbox = await startSandbox({ fast: true, tls: true, superuserPassword: HOSTILE });
+    sandbox = await startSandbox({ fast: false, tls: true, superuserPassword: HOSTILE });
     await seedTradingApp(sandbox.blueUrl, 0.1, sandbox.appUser);
   });
   afterAll(() => sandbox?.stop());
@@ -105,7 +106,7 @@ describe('the password only in a passfile, and a controller address other than t
   let sandbox: Sandbox;
   beforeAll(async () => {
     // PgBouncer names blue "localhost"; the controller uses 127.0.0.1.
-    sandbox = await startSandbox({ fast: true, tls: true, poolerHost: 'localhost' });
+    sandbox = await startSandbox({ fast: false, tls: true, poolerHost: 'localhost' });
     await seedTradingApp(sandbox.blueUrl, 0.1, sandbox.appUser);
   });
   afterAll(() => sandbox?.stop());
@@ -142,7 +143,7 @@ describe('the password only in a passfile, and a controller address other than t
 describe('three PgBouncers behind one pointer', () => {
   let sandbox: Sandbox;
   beforeAll(async () => {
-    sandbox = await startSandbox({ fast: true, pgbouncers: 3 });
+    sandbox = await startSandbox({ fast: false, pgbouncers: 3 });
     await seedTradingApp(sandbox.blueUrl, 0.1, sandbox.appUser);
   });
   afterAll(() => sandbox?.stop());

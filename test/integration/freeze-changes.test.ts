@@ -2,6 +2,7 @@
  * Freeze mode: blue keeps no copy of what green does after the switchover, so a rollback must name
  * every change green made, deletes and truncates included (issue 21: an xmin count saw none of them,
  * and the rollback restored deleted rows without a word). The dumping clone also carries large objects.
+ * Fast clusters: no durability asserted.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -3,6 +3,7 @@
  * the switchover went through and green's rows pointed at large objects that did not exist. Now the
  * clone copies them, every flip carries what changed (before the pause, and inside it what changed
  * after that), and compare names each one that differs.
+ * Durable clusters (fsync, synchronous_commit, full_page_writes on) wherever a writer's acknowledgements are checked.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +26,7 @@ const bodyOf = async (url: string, id: number) => (await sql<{ body: string }>(u
 describe('large objects in replicate mode: cloned, carried at every flip, compared', () => {
   let rig: Rig;
   beforeAll(async () => {
-    rig = await startRig({ scale: 0.02, config: { mode: 'replicate' } });
+    rig = await startRig({ fast: false, scale: 0.02, config: { mode: 'replicate' } });
     const blue = rig.sandbox.blueUrl;
     await sql(blue, `CREATE TABLE documents (id int PRIMARY KEY, body oid)`);
     await sql(blue, `GRANT ALL ON documents TO ${rig.sandbox.appUser}`);

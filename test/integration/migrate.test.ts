@@ -1,3 +1,4 @@
+/** Fast clusters: no durability asserted. */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

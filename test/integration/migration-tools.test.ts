@@ -2,6 +2,7 @@
  * Every migration's effect is checked on a scratch copy of green before green changes, whatever runs
  * it: the built-in runner (a DO block no parser can see into) and two real tools from npm,
  * node-pg-migrate and dbmate, each succeeding, failing, and attempting an unsafe change.
+ * Fast clusters: no durability asserted.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -3,6 +3,7 @@
  * database acknowledged, for the whole sequence clone → migrate → switchover → writes on green →
  * rollback → switchover → finalize. At the end every acknowledged write is in the serving
  * database, no transaction failed (they only waited), and nothing of ours is left replicating.
+ * Durable clusters (fsync, synchronous_commit, full_page_writes on) wherever a writer's acknowledgements are checked (the first block); fast clusters for the others (no durability asserted there).
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -33,7 +34,7 @@ const direct = (rig: Rig, side: 'blue' | 'green') =>
 describe('replicate mode: a cutover under live writes loses nothing', () => {
   let rig: Rig;
   beforeAll(async () => {
-    rig = await startRig({ config: { mode: 'replicate' } });
+    rig = await startRig({ fast: false, config: { mode: 'replicate' } });
     await sql(rig.sandbox.blueUrl, `CREATE SEQUENCE invoice_numbers START 1000`);
   });
   afterAll(() => rig?.stop());

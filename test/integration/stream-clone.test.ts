@@ -2,6 +2,7 @@
  * clone.backup "none": the rows stream from blue's exported snapshot straight into green, several at
  * once, a large table split into block ranges; nothing but the schema on the controller's disk. Compare
  * (typed row hashes) proves every row and value arrived, under a writer.
+ * Fast clusters: no durability asserted.
  */
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';

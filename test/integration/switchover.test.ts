@@ -1,3 +1,4 @@
+/** Durable clusters (fsync, synchronous_commit, full_page_writes on) wherever a writer's acknowledgements are checked (PgBouncer, freeze mode); fast clusters for the file pointer (no durability asserted there). */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -22,15 +23,15 @@ async function persistentClient(url: string) {
 describe('switchover and rollback through PgBouncer (freeze mode)', () => {
   let rig: Rig;
   beforeAll(async () => {
-    rig = await startRig();
+    rig = await startRig({ fast: false });
   });
   afterAll(() => rig?.stop());
 
   it('a client keeps its PgBouncer connection and lands on green; every acknowledged write is there', async () => {
     const app = await persistentClient(rig.sandbox.appUrl);
+    const load = startWriteLoad(rig.sandbox.appUrl, 60);
     try {
       expect(await app.port()).toBe(rig.sandbox.blue.port);
-      const load = startWriteLoad(rig.sandbox.appUrl, 60);
       await new Promise((r) => setTimeout(r, 300));
       expect((await _clone(rig.deps)).ok).toBe(true);
       await _migrate(rig.deps);
@@ -51,6 +52,8 @@ describe('switchover and rollback through PgBouncer (freeze mode)', () => {
       expect(Number(rows[0].id)).toBeGreaterThan(Math.max(...stats.acknowledged));
       console.log(`switchover write pause: ${result.writePauseMs} ms; writes acknowledged ${stats.acknowledged.length}, refused while frozen ${stats.refused}`);
     } finally {
+      // A writer left running after a failure would write into every later test's figures.
+      await load.stop();
       await app.client.end();
     }
   });

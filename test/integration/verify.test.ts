@@ -1,4 +1,7 @@
-/** Content verification: the differences counts miss, named by key; awkward types; exactness under live writes. */
+/**
+ * Content verification: the differences counts miss, named by key; awkward types; exactness under live writes.
+ * Fast clusters: no durability asserted.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { _clone } from '../../src/commands/clone.js';
 import { _compare } from '../../src/commands/compare.js';

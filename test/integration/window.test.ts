@@ -3,6 +3,7 @@
  * PgBouncer records every acknowledged order throughout; DDL is made the way a deploy makes it, as
  * the application's role on the serving side; each flip must either carry it (additive) or refuse
  * before anything is paused (destructive), and `status` must say which at any moment.
+ * Durable clusters (fsync, synchronous_commit, full_page_writes on) wherever a writer's acknowledgements are checked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { _clone } from '../../src/commands/clone.js';
@@ -20,7 +21,7 @@ const asApp = (rig: Rig, side: 'blue' | 'green') =>
 describe('the rollback window: DDL on the serving side is carried, or the flip refuses', () => {
   let rig: Rig;
   beforeAll(async () => {
-    rig = await startRig({ config: { mode: 'replicate' } });
+    rig = await startRig({ fast: false, config: { mode: 'replicate' } });
     // A materialized view over orders, with a unique index (refreshed concurrently), made before the clone.
     await sql(rig.sandbox.blueUrl, `CREATE MATERIALIZED VIEW order_totals AS SELECT account_id, count(*) AS n FROM orders GROUP BY account_id;
       CREATE UNIQUE INDEX ON order_totals (account_id); ALTER MATERIALIZED VIEW order_totals OWNER TO ${rig.sandbox.appUser}`);
@@ -126,7 +127,7 @@ describe('the rollback window: DDL on the serving side is carried, or the flip r
 describe('the rollback window: DDL on blue after the clone, replication health, database settings', () => {
   let rig: Rig;
   beforeAll(async () => {
-    rig = await startRig({ config: { mode: 'replicate' } });
+    rig = await startRig({ fast: false, config: { mode: 'replicate' } });
     const db = rig.sandbox.database;
     await sql(rig.sandbox.blueUrl, `CREATE SCHEMA app; CREATE ROLE reporting LOGIN PASSWORD 'r3port'; CREATE ROLE locked_out LOGIN PASSWORD 'l0cked';
       ALTER DATABASE ${db} SET search_path = app, public; ALTER DATABASE ${db} SET work_mem = '8MB';

@@ -3,6 +3,7 @@
  * and freeze mode with the dumping clone, each under writers that record every acknowledgement. Compare
  * proves every table's rows equal; the clone's own regressions (a foreign key's comment, materialized
  * views in dependency order with one left unpopulated, the unlogged table) are checked on green.
+ * Durable clusters (fsync, synchronous_commit, full_page_writes on) wherever a writer's acknowledgements are checked.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,7 +97,7 @@ describe('the schema zoo, replicate mode, streaming clone (clone.backup "none")'
   let run: Awaited<ReturnType<typeof cloneUnderWriters>>;
   let preflight: PreflightResult;
   beforeAll(async () => {
-    rig = await startRig({ config: { mode: 'replicate', clone: { backup: 'none' } } });
+    rig = await startRig({ fast: false, config: { mode: 'replicate', clone: { backup: 'none' } } });
     await createZoo(rig.sandbox.blueUrl, { appUser: rig.sandbox.appUser });
     preflight = await _preflight(rig.deps);
     run = await cloneUnderWriters(rig);
@@ -196,7 +197,7 @@ describe('the schema zoo, freeze mode, dumping clone (clone.backup "dump")', () 
   let rig: Rig;
   let run: Awaited<ReturnType<typeof cloneUnderWriters>>;
   beforeAll(async () => {
-    rig = await startRig({ config: { mode: 'freeze' } });
+    rig = await startRig({ fast: false, config: { mode: 'freeze' } });
     await createZoo(rig.sandbox.blueUrl, { appUser: rig.sandbox.appUser });
     run = await cloneUnderWriters(rig);
   });
@@ -227,7 +228,7 @@ describe('the schema zoo, replicate mode, dumping clone (clone.backup "dump")', 
   let rig: Rig;
   let run: Awaited<ReturnType<typeof cloneUnderWriters>>;
   beforeAll(async () => {
-    rig = await startRig({ config: { mode: 'replicate', clone: { backup: 'dump' } } });
+    rig = await startRig({ fast: false, config: { mode: 'replicate', clone: { backup: 'dump' } } });
     await createZoo(rig.sandbox.blueUrl, { appUser: rig.sandbox.appUser });
     run = await cloneUnderWriters(rig);
   });
