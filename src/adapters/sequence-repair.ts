@@ -6,15 +6,26 @@
 import { quoteIdent, quoteQualified } from '../core/quote.js';
 import type { Client } from './pg.js';
 
-/** Every sequence a column owns (serial or identity): set past its column's furthest value. Returns how many moved. */
+/**
+ * Every sequence a column uses, owned (serial, identity) or named in its default (nextval('s') without
+ * OWNED BY, a sequence shared by several tables): set past the furthest value those columns hold.
+ * Returns how many moved. A sequence only the application calls by name is left: nothing says which
+ * values it handed out.
+ */
 export async function advanceSequencesPastColumns(client: Client): Promise<number> {
   const { rows } = await client.query<{ seq: string; sschema: string; sname: string; tschema: string; tname: string; col: string; increment: string }>(
-    `SELECT format('%I.%I', sn.nspname, s.relname) AS seq, sn.nspname AS sschema, s.relname AS sname, tn.nspname AS tschema, t.relname AS tname, a.attname AS col, q.seqincrement::text AS increment
-       FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
+    `WITH uses AS (
+       SELECT d.objid AS seq, d.refobjid AS tbl, d.refobjsubid AS attnum FROM pg_depend d
+        WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+       UNION
+       SELECT d.refobjid, ad.adrelid, ad.adnum FROM pg_depend d JOIN pg_attrdef ad ON ad.oid = d.objid
+        WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'n')
+     SELECT format('%I.%I', sn.nspname, s.relname) AS seq, sn.nspname AS sschema, s.relname AS sname, tn.nspname AS tschema, t.relname AS tname, a.attname AS col, q.seqincrement::text AS increment
+       FROM uses u JOIN pg_class s ON s.oid = u.seq AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
        JOIN pg_sequence q ON q.seqrelid = s.oid
-       JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
-       JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
-      WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') AND t.relkind IN ('r', 'p')`,
+       JOIN pg_class t ON t.oid = u.tbl JOIN pg_namespace tn ON tn.oid = t.relnamespace
+       JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = u.attnum
+      WHERE t.relkind IN ('r', 'p') AND NOT t.relispartition`,
   );
   let moved = 0;
   for (const r of rows) {

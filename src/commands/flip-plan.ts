@@ -138,7 +138,7 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
             title: `Carrying what ${flip.to} adds to ${flip.from}, so replication back never stops on it`,
             unbudgeted: true,
             run: async () => {
-              const carried = await carryAdditions(to, from, { going: flip.to, leaving: flip.from });
+              const carried = await carryAdditions(to, from, { going: flip.to, leaving: flip.from }, { stateDir: config.stateDir, cutoverId: state.id });
               return carried.length ? carried.join('; ') : { skipped: `${flip.from} has everything ${flip.to} adds` };
             },
           } satisfies PlanStep,

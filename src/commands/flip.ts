@@ -161,11 +161,19 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
             return finish(outcome.steps, `${flip.direction} failed at ${outcome.failed.step} (${err.message.split('\n')[0]}) and the undo could not bring traffic back (${failedUndos(undone).join('; ')}): the pointer sends it to ${flip.to}, which was ready, so the ${flip.direction} was finished forward instead of undone.`);
           }
           if (where === flip.from) {
+            // The pointer is on the side we were leaving: the failed undo is tried once more, then the rest.
+            const again = outcome.undoFailed ? await undoSteps([outcome.undoFailed], config.secrets) : { lines: [] };
             const rest = await undoSteps([...(outcome.notUndone ?? [])].reverse(), config.secrets);
-            undone = [...undone, ...rest.lines];
-            // The pointer is on the side we were leaving and everything after the failed undo was undone: that side serves.
-            recovered = !failedUndos(rest.lines).length;
-          } else if (pointer.canPause) await pointer.resume().catch(() => undefined); // never leave clients paused
+            undone = [...undone, ...again.lines.map((l) => `retried: ${l}`), ...rest.lines];
+            recovered = !failedUndos([...again.lines, ...rest.lines]).length;
+          } else {
+            // The pointer cannot be read (or the instances disagree): the side we were going to is frozen
+            // again before anyone is let through, so no client can write on both sides.
+            const reopened = outcome.notUndone?.find((st) => st.name === `open-${flip.to}`);
+            if (reopened) undone = [...undone, ...(await undoSteps([reopened], config.secrets)).lines];
+          }
+          // Never leave clients paused, whatever else failed.
+          if (pointer.canPause) await pointer.resume().catch(() => undefined);
         }
         const brokenUndos = failedUndos(undone);
         if (outcome.pastNoReturn || (brokenUndos.length && !recovered)) {

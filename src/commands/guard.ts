@@ -5,6 +5,7 @@
  * only a lossless window (or with `allowDataLoss`, recorded); a person's command in flight wins; a
  * second guard finds the phase moved on and stands aside; a guard started again counts from the log.
  */
+import { greenUnreachable } from './rollback-without-green.js';
 import path from 'node:path';
 import { z } from 'zod';
 import type { GuardConfig } from '../core/config.js';
@@ -81,6 +82,10 @@ async function builtinChecks(deps: Deps, state: CutoverState): Promise<{ checks:
 
 /** Runs the rollback; what happened, in the guard's words. */
 async function act(deps: Deps, acceptDataLoss: boolean): Promise<{ decision: GuardDecision; detail?: string }> {
+  // Green not answering is not a verdict the guard may act on: a rollback without green gives up its
+  // last writes and fences it for good, and a green restarting for a few seconds must not cost that.
+  const greenDown = await greenUnreachable(deps).catch(() => undefined);
+  if (greenDown) return { decision: 'refused', detail: `green is unreachable (${greenDown}): the guard never rolls back without green; \`bluegreen rollback\` says what that gives up, and a person decides` };
   try {
     const result = await _rollback(deps, { acceptDataLoss });
     if (result.ok) return { decision: 'rolled-back', detail: `blue serves; write pause ${result.writePauseMs ?? '?'} ms` };

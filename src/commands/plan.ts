@@ -61,6 +61,8 @@ export interface PlanOutcome {
   readonly pastNoReturn?: boolean;
   /** An undo failed: these steps were not undone (in undo order). */
   readonly notUndone?: ReadonlyArray<PlanStep>;
+  /** The step whose undo failed. */
+  readonly undoFailed?: PlanStep;
 }
 
 /** Undo lines that failed: when there is one, "nothing was lost" cannot be said. */
@@ -100,7 +102,7 @@ export function withinBudget<T>(promise: Promise<T>, budget: Budget, what: strin
  * stops the chain: what is left undone (`remaining`, in the order it would be undone) may be what
  * finishing forward needs, and which way to go is decided from what is true, not guessed here.
  */
-export async function undoSteps(steps: ReadonlyArray<PlanStep>, secrets: ReadonlyArray<string>): Promise<{ lines: string[]; remaining: PlanStep[] }> {
+export async function undoSteps(steps: ReadonlyArray<PlanStep>, secrets: ReadonlyArray<string>): Promise<{ lines: string[]; remaining: PlanStep[]; failed?: PlanStep }> {
   const lines: string[] = [];
   const queue = [...steps].reverse();
   while (queue.length) {
@@ -115,7 +117,7 @@ export async function undoSteps(steps: ReadonlyArray<PlanStep>, secrets: Readonl
         // A budget timeout cancels what our sessions run; a session between queries gets the cancel on its next one.
         if (attempt === 0 && /canceling statement due to user request/.test((error as Error).message)) continue;
         lines.push(`${step.undone ?? `${step.name} undone`}: FAILED (${redact((error as Error).message.split('\n')[0], secrets)})`);
-        return { lines, remaining: queue };
+        return { lines, remaining: queue, failed: step };
       }
     }
   }
@@ -168,6 +170,6 @@ export async function runPlan(steps: ReadonlyArray<PlanStep>, options: { progres
   if (!failed) return { steps: ordered, undone: [] };
   if (started.some((s) => s.pointOfNoReturn)) return { steps: ordered, failed, undone: [], pastNoReturn: true };
   if (options.undoOnFailure === false) return { steps: ordered, failed, undone: [] };
-  const { lines, remaining } = await undoSteps(started, options.secrets);
-  return { steps: ordered, failed, undone: lines, ...(remaining.length ? { notUndone: remaining } : {}) };
+  const { lines, remaining, failed: undoFailed } = await undoSteps(started, options.secrets);
+  return { steps: ordered, failed, undone: lines, ...(remaining.length ? { notUndone: remaining } : {}), ...(undoFailed ? { undoFailed } : {}) };
 }

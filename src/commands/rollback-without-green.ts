@@ -7,6 +7,7 @@
  * traffic at blue. Green is recorded as lost: when it answers again it is fenced, never served.
  */
 import { DataLossRefusedError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
 import type { CutoverState, FlipRecord } from '../core/state.js';
 import { advance } from '../core/state.js';
 import { advanceSequencesPastColumns } from '../adapters/sequence-repair.js';
@@ -19,14 +20,27 @@ import { conn, type Deps } from './context.js';
 import type { FlipResult } from './flip.js';
 import { runSteps } from './steps.js';
 
-/** Green's answer to a short connection attempt: undefined when it answers, else why not. */
+/** A connection failure that says the server is not there (as opposed to refusing us: too many clients, a password). */
+const SERVER_GONE = /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|connection refused|timeout expired|timed out|Connection terminated|the database system is (shutting down|starting up|in recovery mode)/i;
+
+/**
+ * Whether green is gone: undefined when it answers. Two tries a moment apart, and only an error that
+ * says the server is not there counts; any other (too many clients, authentication) is thrown as it
+ * is, so a busy green is never taken for a lost one.
+ */
 export async function greenUnreachable(deps: Deps): Promise<string | undefined> {
-  try {
-    await withClient(deps.config.green, async () => undefined, { ...conn(deps, 'green', 'rollback'), connectTimeoutMs: 5000 });
-    return undefined;
-  } catch (error) {
-    return (error as Error).message.split('\n')[0];
+  let last: Error | undefined;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await withClient(deps.config.green, async () => undefined, { ...conn(deps, 'green', 'rollback'), connectTimeoutMs: 5000 });
+      return undefined;
+    } catch (error) {
+      last = error as Error;
+      if (!SERVER_GONE.test(last.message) && !SERVER_GONE.test(String((last as { code?: string }).code ?? ''))) throw error;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
+  return redact(last!.message.split('\n')[0], deps.config.secrets);
 }
 
 /** What a rollback without green gives up, from the last reading of replication green → blue. */

@@ -4,7 +4,7 @@
  * replication to them and copies the values written before that, so the next flip loses nothing;
  * and says what cannot be carried (the losses). Every flip runs it before its pause.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { BlueGreenError, DataLossRefusedError, UsageError } from '../core/errors.js';
 import type { Report, StepResult } from '../core/report.js';
@@ -100,10 +100,16 @@ export async function carry(deps: Pick<Deps, 'config' | 'progress'>, state: Cuto
   const lossyTables = new Set(verdict.losses.map((l) => tableOf(l.object.replace(/^(column|table|constraint) /, ''))));
   const held = verdict.carry.filter((a) => a.kind === 'republish' && !acceptDataLoss && lossyTables.has(a.table));
   const actions: CarryAction[] = verdict.carry.filter((a) => !held.includes(a));
-  if (!actions.length) return { verdict, carried: [], held: held.map(describeCarry) };
+  // Partitions made or attached on the standby whose rows are still to be checked (written down before
+  // they are made: a run cut short before its check leaves the partition there and nothing to carry).
+  const checksFile = path.join(deps.config.stateDir, `${state.id}.partition-checks-${verdict.to}.json`);
+  const owedChecks: string[] = existsSync(checksFile) ? JSON.parse(readFileSync(checksFile, 'utf8')) : [];
+  if (!actions.length && !owedChecks.length) return { verdict, carried: [], held: held.map(describeCarry) };
   const schemaActions = actions.filter((a) => a.kind !== 'republish');
-  const outcome = await carrySchemaInOrder(from, to, schemaActions);
   const partitions = schemaActions.filter(isPartitionAction);
+  const toCheck = [...new Set([...owedChecks, ...partitions.filter((a) => a.kind !== 'detach').map((a) => a.table)])];
+  if (toCheck.length) writeFileAtomic(checksFile, JSON.stringify(toCheck));
+  const outcome = await carrySchemaInOrder(from, to, schemaActions);
   const copiedAfresh: string[] = [];
   // New tables on the serving side must be frozen with the rest when traffic leaves it.
   await installWriteGuard(from, { lockTimeout: '5s' });
@@ -130,9 +136,9 @@ export async function carry(deps: Pick<Deps, 'config' | 'progress'>, state: Cuto
     // A table attached with rows in it on the serving side: those rows were never published. Its
     // root is copied afresh (PostgreSQL's table sync, race-free with the stream), never left short.
     const roots = new Set<string>();
-    for (const p of partitions.filter((a) => a.kind !== 'detach')) {
-      deps.progress.update(`Checking that ${p.table}'s rows reached ${verdict.to}`);
-      if ((await rowsNeverReplicated(from, to, p.table)) > 0) roots.add(await partitionRoot(from, p.table));
+    for (const table of toCheck) {
+      deps.progress.update(`Checking that ${table}'s rows reached ${verdict.to}`);
+      if ((await rowsNeverReplicated(from, to, table)) > 0) roots.add(await partitionRoot(from, table));
     }
     for (const root of roots) {
       deps.progress.update(`Copying ${root} afresh: a partition's rows were never replicated`);
@@ -144,6 +150,7 @@ export async function carry(deps: Pick<Deps, 'config' | 'progress'>, state: Cuto
       await waitForTableSync(to, link.subscription, 10 * 60_000, (n) => deps.progress.update(`Copying ${n} table${n > 1 ? 's' : ''} by table sync`));
       copiedAfresh.push(`copy ${root} afresh (a partition attached on ${verdict.from} held rows that were never replicated)`);
     }
+    rmSync(checksFile, { force: true });
     for (const t of [...republish, ...roots]) {
       if ((await hasRows(from, t)) && !(await hasRows(to, t))) {
         throw new BlueGreenError(`${t} was copied afresh to ${verdict.to} but is empty there while ${verdict.from} has rows`, {

@@ -114,6 +114,17 @@ describe('partitioned tables in replicate mode', () => {
       for (const t of ['fills', 'events']) expect(await sql(rig.sandbox.blueUrl, placed(t)), t).toEqual(await sql(rig.sandbox.greenUrl, placed(t)));
       expect((await sql<{ n: number }>(rig.sandbox.blueUrl, `SELECT count(*)::int AS n FROM fills_2026_12_h0`))[0].n).toBeGreaterThan(0);
 
+      // A sync cut short after making a partition on green, before checking its rows (as a killed controller
+      // leaves it): the partition is on both sides, so nothing is left to carry, but the check is owed.
+      await sql(blue, `CREATE TABLE events_nz (id bigint NOT NULL DEFAULT nextval('events_id_seq'), region text NOT NULL, payload jsonb, PRIMARY KEY (id, region));
+        INSERT INTO events_nz (region, payload) SELECT 'nz', jsonb_build_object('nz', i) FROM generate_series(1, 9) i;
+        ALTER TABLE events ATTACH PARTITION events_nz FOR VALUES IN ('nz')`);
+      await sql(rig.sandbox.greenUrl, `SET bluegreen.allow_writes = on; CREATE TABLE events_nz PARTITION OF events FOR VALUES IN ('nz')`);
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(`${rig.config.stateDir}/${(await rig.deps.store.load())!.id}.partition-checks-green.json`, JSON.stringify(['public.events_nz']));
+      expect((await _syncSchema(rig.deps)).carried).toEqual(['copy public.events afresh (a partition attached on blue held rows that were never replicated)']);
+      expect(await sql(rig.sandbox.greenUrl, placed('events'))).toEqual(await sql(rig.sandbox.blueUrl, placed('events')));
+
       const stats = await load.stop();
       expect(stats.refused).toBe(0);
       expect(await missingOrders(rig.sandbox.blueUrl, stats.acknowledged)).toEqual([]);

@@ -12,6 +12,7 @@ import { _migrate } from '../../src/commands/migrate.js';
 import { _status } from '../../src/commands/status.js';
 import { _rollback, _switchover } from '../../src/commands/switchover.js';
 import { startWriteLoad } from '../../src/sandbox/trading-app.js';
+import { withClient } from '../../src/adapters/pg.js';
 import { missingOrders, type Rig, sql, startRig } from './helpers.js';
 
 describe('green\'s additions carried to blue at the switchover', () => {
@@ -69,5 +70,21 @@ GRANT SELECT, INSERT, UPDATE ON price_alerts TO ${rig.sandbox.appUser}; GRANT US
     } finally {
       await load.stop();
     }
+  });
+
+  it('a carry cut short after making a table but before its rows were copied is finished by the next run', async () => {
+    // As a killed controller leaves it: the table made on blue, empty, and the copy written down as owed.
+    await sql(rig.sandbox.greenUrl, `SET bluegreen.allow_writes = on; CREATE TABLE coupons (id bigint PRIMARY KEY, code text NOT NULL);
+      INSERT INTO coupons SELECT i, 'C' || i FROM generate_series(1, 12) i`);
+    await sql(rig.sandbox.blueUrl, `CREATE TABLE coupons (id bigint PRIMARY KEY, code text NOT NULL); INSERT INTO coupons VALUES (1, 'C1')`);
+    writeFileSync(path.join(rig.config.stateDir, `${(await rig.deps.store.load())!.id}.carry-to-blue.json`), JSON.stringify({ tables: ['public.coupons'], columns: [] }));
+    const { carryAdditions } = await import('../../src/commands/carry-additions.js');
+    const state = (await rig.deps.store.load())!;
+    const lines = await withClient(rig.sandbox.greenUrl, (green) => withClient(rig.sandbox.blueUrl, (blue) => carryAdditions(green, blue, { going: 'green', leaving: 'blue' }, { stateDir: rig.config.stateDir, cutoverId: state.id })));
+    expect(lines).toEqual(['finished what an earlier run left half-copied (public.coupons)', '12 rows of public.coupons']);
+    const rows = `SELECT id::int, code FROM coupons ORDER BY id`;
+    expect(await sql(rig.sandbox.blueUrl, rows)).toEqual(await sql(rig.sandbox.greenUrl, rows));
+    // Written down no more: the next run owes nothing.
+    expect(await withClient(rig.sandbox.greenUrl, (green) => withClient(rig.sandbox.blueUrl, (blue) => carryAdditions(green, blue, { going: 'green', leaving: 'blue' }, { stateDir: rig.config.stateDir, cutoverId: state.id })))).toEqual([]);
   });
 });
