@@ -3,11 +3,11 @@
  * config's folder with a timeout, its output redacted), a URL (passes on a 2xx answer within the
  * timeout), a SQL query (passes when its one value is true, in a read-only transaction).
  */
-import { execa } from 'execa';
 import type { GuardCheck } from '../core/config.js';
 import type { CheckOutcome } from '../core/guard.js';
 import { redact } from '../core/redact.js';
 import { withClient, withTransaction } from './pg.js';
+import { runShell } from './shell.js';
 
 export interface CheckContext {
   /** The controller's connection to the side that serves. */
@@ -20,7 +20,7 @@ export interface CheckContext {
 const firstLine = (text: string, secrets: ReadonlyArray<string>) => redact(text, secrets).trim().split('\n').filter(Boolean).slice(-1)[0]?.slice(0, 200);
 
 async function commandCheck(check: { command: string; timeoutMs: number }, ctx: CheckContext): Promise<Omit<CheckOutcome, 'name' | 'ms'>> {
-  const result = await execa(check.command, { shell: true, reject: false, all: true, cwd: ctx.cwd, timeout: check.timeoutMs, stdin: 'ignore' });
+  const result = await runShell(check.command, { cwd: ctx.cwd, timeoutMs: check.timeoutMs });
   if (result.timedOut) return { ok: false, detail: `no answer within ${check.timeoutMs} ms` };
   if (result.exitCode === 0) return { ok: true };
   return { ok: false, detail: `exit ${result.exitCode ?? result.signal}${result.all ? `: ${firstLine(String(result.all), ctx.secrets)}` : ''}` };

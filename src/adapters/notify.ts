@@ -3,7 +3,7 @@
  * JSON on stdin and BLUEGREEN_EVENT set to its type, in the config's folder, with a timeout. A hook that
  * fails is reported, never fatal, and its output is redacted.
  */
-import { execa } from 'execa';
+import { runShell } from './shell.js';
 import { type CutoverEvent, eventOfAudit, eventsOfSave } from '../core/events.js';
 import { redact } from '../core/redact.js';
 import type { StateStore } from './state-store.js';
@@ -19,10 +19,8 @@ export interface NotifyConfig {
 
 export async function runNotify(config: NotifyConfig, event: CutoverEvent): Promise<void> {
   const payload = redact(JSON.stringify(event), config.secrets);
-  const result = await execa(config.command, {
-    shell: true, reject: false, all: true, cwd: config.cwd, timeout: config.timeoutMs, input: payload,
-    env: { BLUEGREEN_EVENT: event.type },
-  }).catch((error: Error) => ({ exitCode: 1, all: error.message, timedOut: false }));
+  const result = await runShell(config.command, { cwd: config.cwd, timeoutMs: config.timeoutMs, input: payload, env: { BLUEGREEN_EVENT: event.type } })
+    .catch((error: Error) => ({ exitCode: 1, all: error.message, timedOut: false }));
   if (result.timedOut || result.exitCode !== 0) {
     config.warn(`notify hook failed on a ${event.type} event (${result.timedOut ? `no answer within ${config.timeoutMs} ms` : `exit ${result.exitCode}`}): ${redact(String(result.all ?? ''), config.secrets).trim().split('\n').slice(-3).join(' | ')}`);
   }

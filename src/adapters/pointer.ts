@@ -7,6 +7,7 @@
 import { readFileSync, statSync, chownSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { runShell } from './shell.js';
 import pg from 'pg';
 import type { CommandPointerConfig, Config, FilePointerConfig, PgbouncerPointerConfig } from '../core/config.js';
 import { parseConnString, formatConnString } from '../core/conninfo.js';
@@ -379,7 +380,7 @@ export function parseTargetLine(line: string): Target | undefined {
 
 function commandPointer(config: CommandPointerConfig, secrets: ReadonlyArray<string>, cwd: string): Pointer {
   const run = async (which: 'current' | 'flip', env: Record<string, string> = {}) => {
-    const result = await execa(config[which], { shell: true, reject: false, all: true, cwd, timeout: config.timeoutMs, stdin: 'ignore', env });
+    const result = await runShell(config[which], { cwd, timeoutMs: config.timeoutMs, env });
     const output = redact(String(result.all ?? ''), secrets);
     if (result.timedOut) throw new TimeoutError(`pointer.${which} did not finish within ${config.timeoutMs} ms`, { hint: `Raise pointer.timeoutMs, or make \`${which}\` faster.` });
     if (result.exitCode !== 0) {

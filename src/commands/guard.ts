@@ -127,6 +127,10 @@ export async function guardRound(deps: GuardDeps, guard: GuardConfig, options: P
   const state = await deps.store.load();
   if (!state || state.phase !== 'switched-over') {
     const carried = state && !options.dryRun ? await carryOn(deps, state) : undefined;
+    // A flip in flight (a person's rollback, another guard's) is not "nothing to guard": the guard stands aside.
+    if (!carried && state && (state.phase === 'rolling-back' || state.phase === 'switching-over')) {
+      return { verdict: 'deferred', detail: `a ${state.phase === 'rolling-back' ? 'rollback' : 'switchover'} is in progress (phase ${state.phase}): standing aside` };
+    }
     return { verdict: 'idle', detail: carried ?? `nothing to guard: the phase is ${state?.phase ?? 'idle'} (the guard acts between a switchover and finalize)` };
   }
   const ctx = { servingUrl: state.serving === 'blue' ? deps.config.blue : deps.config.green, cwd: path.dirname(deps.config.file), secrets: deps.config.secrets, applicationName: conn(deps, state.serving, 'guard').applicationName };
@@ -134,7 +138,7 @@ export async function guardRound(deps: GuardDeps, guard: GuardConfig, options: P
   const [user, builtin] = await Promise.all([Promise.all(guard.checks.map((c) => runCheck(c, ctx))), builtinChecks(deps, state)]);
   const checks = [...user, ...builtin.checks];
   const kept = [...readGuardRounds(deps.config.stateDir, state.id), ...unkept];
-  const counted = countedRounds(kept, state.id, state.serving, state.switchedOverAt);
+  const counted = countedRounds(kept, state.id, state.serving, state.switchedOverAt, guard.intervalMs);
   const condition = rollbackCondition([...counted, { at, checks }], guard.rollbackAfter, Date.parse(at));
   const plan = planAction({ condition, anyFailing: checks.some((c) => !c.ok), lossless: builtin.lossless, losses: builtin.losses, allowDataLoss: guard.allowDataLoss, dryRun: !!options.dryRun });
   const outcome = plan.act ? await act(deps, plan.acceptDataLoss) : { decision: plan.decision, detail: plan.detail };
@@ -169,13 +173,14 @@ export async function _guard(deps: GuardDeps, options: GuardOptions = {}): Promi
     last = await guardRound(own, guard, options, unkept);
     rounds++;
     if (last.round) own.progress.info(`guard: ${last.round.checks.map((c) => `${c.name} ${c.ok ? 'ok' : 'FAIL'}`).join(', ')}: ${last.verdict}${last.detail ? ` (${last.detail})` : ''}`);
-    if (options.once || (options.exitAfterAction && last.verdict === 'rolled-back')) break;
+    // --dry-run says what one round would do: it never loops (it keeps no round to count from anyway).
+    if (options.once || options.dryRun || (options.exitAfterAction && last.verdict === 'rolled-back')) break;
     await sleep(Math.max(0, guard.intervalMs - (performance.now() - started)), options.signal);
   }
   const code = EXIT[last.verdict];
   const base = { verdict: last.verdict, rounds, last: last.round, detail: last.detail };
   // Only --once and --exit-after-action end on a verdict; a guard stopped by a signal ends well.
-  if (!options.once && !(options.exitAfterAction && last.verdict === 'rolled-back')) return { ok: true, ...base };
+  if (!options.once && !options.dryRun && !(options.exitAfterAction && last.verdict === 'rolled-back')) return { ok: true, ...base };
   return code === ExitCode.ok ? { ok: true, ...base } : { ok: false, ...base, error: { code: `guard_${last.verdict}`, exitCode: code, message: `guard: ${last.verdict}${last.detail ? `: ${last.detail}` : ''}` } };
 }
 

@@ -86,11 +86,21 @@ export function rollbackCondition(rounds: ReadonlyArray<Pick<GuardRound, 'at' | 
   return { holds, failures: failed, description: `${failed} of ${results.length} check${results.length === 1 ? '' : 's'} failed in the last ${period} (${Math.round(share * 100)}%; rollbackAfter: ${Math.round(rule.ratio * 100)}% within ${period})` };
 }
 
-/** The rounds the condition is judged on: this cutover, the side serving now, after the last action the guard took. */
-export function countedRounds(rounds: ReadonlyArray<GuardRound>, cutover: string, serving: 'blue' | 'green', servingSince?: string): GuardRound[] {
+/**
+ * The rounds the condition is judged on: this cutover, the side serving now, after the last action the
+ * guard took; and at most one per interval (rounds at least 0.8 × interval apart, counted back from the
+ * latest), so two guards or a `--once` beside a running guard do not make "3 in a row" come early.
+ */
+export function countedRounds(rounds: ReadonlyArray<GuardRound>, cutover: string, serving: 'blue' | 'green', servingSince?: string, intervalMs = 0): GuardRound[] {
   const mine = rounds.filter((r) => r.cutover === cutover && r.serving === serving && (!servingSince || r.at >= servingSince));
   const lastAction = mine.map((r) => r.decision).lastIndexOf('rollback-failed');
-  return mine.slice(lastAction + 1);
+  const since = mine.slice(lastAction + 1);
+  const spaced: GuardRound[] = [];
+  for (let i = since.length - 1; i >= 0; i--) {
+    const kept = spaced.at(-1);
+    if (!kept || Date.parse(kept.at) - Date.parse(since[i].at) >= 0.8 * intervalMs) spaced.push(since[i]);
+  }
+  return spaced.reverse();
 }
 
 export type GuardPlan =
@@ -121,7 +131,8 @@ export type GuardEventType = 'guard.failing' | 'guard.rolled-back' | 'guard.refu
  */
 export function guardEventOf(previous: GuardRound | undefined, round: GuardRound): GuardEventType | undefined {
   if (round.decision === 'rolled-back') return 'guard.rolled-back';
-  if (round.decision === 'refused') return previous?.decision === 'refused' && previous.detail === round.detail ? undefined : 'guard.refused';
+  // Refused again (its detail counts the failures, so it changes every round): told once, not each round.
+  if (round.decision === 'refused') return previous?.decision === 'refused' ? undefined : 'guard.refused';
   const failing = (r?: GuardRound) => (r?.checks ?? []).filter((c) => !c.ok).map((c) => c.name).sort().join(',');
   const now = failing(round);
   if (now && now !== failing(previous)) return 'guard.failing';

@@ -157,3 +157,16 @@ describe('README: Guarding the window', () => {
     expect(c.guard!.checks.map((x) => x.name)).toEqual(['api', 'web', 'errors']);
   });
 });
+
+describe('rounds from two guards at once', () => {
+  it('count at most one per interval, so "3 in a row" is not reached twice as fast', async () => {
+    const { countedRounds, rollbackCondition } = await import('../../src/core/guard.js');
+    const round = (ms: number, ok: boolean) => ({ at: new Date(Date.parse('2026-12-06T10:00:00Z') + ms).toISOString(), cutover: 'c', serving: 'green' as const, decision: 'failing' as const, failures: 0, checks: [{ name: 'web', ok, ms: 1 }] });
+    // Two guards with a 1 s interval, half a second apart: failing at 0, 0.5, 1.0 s.
+    const rounds = [round(-1000, true), round(0, false), round(500, false), round(1000, false)];
+    const counted = countedRounds(rounds as never, 'c', 'green', undefined, 1000);
+    expect(counted.map((r) => r.at.slice(17, 23))).toEqual(['59.000', '00.000', '01.000']);
+    expect(rollbackCondition(counted, { failures: 3 }, Date.parse('2026-12-06T10:00:01Z'))).toMatchObject({ holds: false, failures: 2 });
+    expect(countedRounds(rounds as never, 'c', 'green', undefined, 0)).toHaveLength(4);
+  });
+});
