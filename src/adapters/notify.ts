@@ -19,8 +19,8 @@ export interface NotifyConfig {
 
 export async function runNotify(config: NotifyConfig, event: CutoverEvent): Promise<void> {
   const payload = redact(JSON.stringify(event), config.secrets);
-  const result = await runShell(config.command, { cwd: config.cwd, timeoutMs: config.timeoutMs, input: payload, env: { BLUEGREEN_EVENT: event.type } })
-    .catch((error: Error) => ({ exitCode: 1, all: error.message, timedOut: false }));
+  const options = { cwd: config.cwd, timeoutMs: config.timeoutMs, input: payload, env: { BLUEGREEN_EVENT: event.type } };
+  const result = await runShell(config.command, options).catch((error: Error) => ({ exitCode: 1, all: error.message, timedOut: false }));
   if (result.timedOut || result.exitCode !== 0) {
     config.warn(`notify hook failed on a ${event.type} event (${result.timedOut ? `no answer within ${config.timeoutMs} ms` : `exit ${result.exitCode}`}): ${redact(String(result.all ?? ''), config.secrets).trim().split('\n').slice(-3).join(' | ')}`);
   }

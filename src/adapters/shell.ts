@@ -15,7 +15,14 @@ export interface ShellResult {
   readonly stdout: string;
 }
 
-export async function runShell(command: string, options: { cwd: string; timeoutMs: number; input?: string; env?: Record<string, string> }): Promise<ShellResult> {
+export interface ShellOptions {
+  readonly cwd: string;
+  readonly timeoutMs: number;
+  readonly input?: string;
+  readonly env?: Record<string, string>;
+}
+
+export async function runShell(command: string, options: ShellOptions): Promise<ShellResult> {
   const child = execa(command, {
     shell: true, reject: false, all: true, cwd: options.cwd, detached: true, env: options.env,
     ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),

@@ -129,7 +129,8 @@ export async function guardRound(deps: GuardDeps, guard: GuardConfig, options: P
     const carried = state && !options.dryRun ? await carryOn(deps, state) : undefined;
     // A flip in flight (a person's rollback, another guard's) is not "nothing to guard": the guard stands aside.
     if (!carried && state && (state.phase === 'rolling-back' || state.phase === 'switching-over')) {
-      return { verdict: 'deferred', detail: `a ${state.phase === 'rolling-back' ? 'rollback' : 'switchover'} is in progress (phase ${state.phase}): standing aside` };
+      const flip = state.phase === 'rolling-back' ? 'rollback' : 'switchover';
+      return { verdict: 'deferred', detail: `a ${flip} is in progress (phase ${state.phase}): standing aside` };
     }
     return { verdict: 'idle', detail: carried ?? `nothing to guard: the phase is ${state?.phase ?? 'idle'} (the guard acts between a switchover and finalize)` };
   }
