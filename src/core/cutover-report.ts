@@ -71,7 +71,10 @@ export function buildReport(input: ReportInput): ReportData {
       open.push(e);
       continue;
     }
-    const i = open.findIndex((s) => s.command === e.command && s.by === e.by);
+    // The latest start of the same command by the same hand: an earlier one whose process was killed
+    // stays open (interrupted) instead of taking this ending and shifting every later one.
+    let i = open.length - 1;
+    while (i >= 0 && !(open[i].command === e.command && open[i].by === e.by)) i--;
     const start = i >= 0 ? open.splice(i, 1)[0] : undefined;
     commands.push({ at: start?.at ?? e.at, by: e.by, command: e.command, outcome: e.outcome, ms: start ? Date.parse(e.at) - Date.parse(start.at) : undefined, detail: e.detail });
   }

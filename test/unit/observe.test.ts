@@ -53,6 +53,19 @@ describe('observability, pure parts', () => {
     expect(html).toContain('@media print');
   });
 
+  it('pairs an ending with the latest start of its command: one killed before it stays interrupted', () => {
+    const audit: AuditEntry[] = [
+      { at: at(1), by: 'guard ops', command: 'rollback', cutover: state.id, outcome: 'started' },
+      { at: at(4), by: 'guard ops', command: 'rollback', cutover: state.id, outcome: 'started' },
+      { at: at(6), by: 'guard ops', command: 'rollback', cutover: state.id, outcome: 'ok' },
+    ];
+    const data = buildReport({ state: afterClone, audit, lag: [], migrations: [], generatedAt: at(9) });
+    expect(data.commands).toEqual([
+      { at: at(1), by: 'guard ops', command: 'rollback', outcome: 'interrupted' },
+      { at: at(4), by: 'guard ops', command: 'rollback', outcome: 'ok', ms: 2000, detail: undefined },
+    ]);
+  });
+
   it('prints Prometheus text a strict reader accepts, with the figures status has', () => {
     const text = toPrometheus({
       phase: 'switched-over', serving: 'green',
