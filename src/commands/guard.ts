@@ -142,7 +142,11 @@ export async function guardRound(deps: GuardDeps, guard: GuardConfig, options: P
   const counted = countedRounds(kept, state.id, state.serving, state.switchedOverAt, guard.intervalMs);
   const condition = rollbackCondition([...counted, { at, checks }], guard.rollbackAfter, Date.parse(at));
   const plan = planAction({ condition, anyFailing: checks.some((c) => !c.ok), lossless: builtin.lossless, losses: builtin.losses, allowDataLoss: guard.allowDataLoss, dryRun: !!options.dryRun });
-  const outcome = plan.act ? await act(deps, plan.acceptDataLoss) : { decision: plan.decision, detail: plan.detail };
+  // Only a built-in check failing is an alert, not the application failing: said so, not "every check passes".
+  const alerts = builtin.checks.filter((c) => !c.ok).map((c) => c.name);
+  const onlyAlerts = !plan.act && plan.decision === 'failing' && user.every((c) => c.ok) && alerts.length > 0;
+  const alerting = onlyAlerts ? `alert from ${alerts.join(', ')} (built-in: alerts only, never rolls back); your checks pass` : undefined;
+  const outcome = plan.act ? await act(deps, plan.acceptDataLoss) : { decision: plan.decision, detail: alerting ?? plan.detail };
   const detail = plan.act ? `${plan.detail}: ${outcome.detail ?? outcome.decision}${plan.acceptDataLoss ? ' (loss accepted: guard.allowDataLoss)' : ''}` : outcome.detail;
   const round: GuardRound = { at, cutover: state.id, serving: state.serving, by: deps.who, checks, failures: condition.failures, condition: condition.holds, decision: outcome.decision, detail };
   if (options.dryRun) unkept.push(round);
