@@ -117,6 +117,7 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
     blue,
     green,
     greenResettable: greenResettable(state),
+    ...(['idle', 'aborted', 'finalized'].includes(state.phase) ? {} : { cutoverUnderWay: { phase: state.phase, id: state.id } }),
     tools,
     pointer,
     pauseBlockers: pauseBlockersFact,

@@ -87,6 +87,8 @@ export interface PreflightFacts {
   readonly green: GreenFacts;
   /** The previous cutover ended with blue serving and green's database is ours: clone may re-create it. */
   readonly greenResettable: boolean;
+  /** A cutover under way (its phase and since when): preflight's findings are for starting one, not for it. */
+  readonly cutoverUnderWay?: { readonly phase: string; readonly id: string };
   readonly tools: { readonly pgDump?: string; readonly error?: string };
   readonly pointer: {
     readonly error?: string;
@@ -158,6 +160,14 @@ function server(side: 'blue' | 'green', facts: ServerFacts, probed = false): Fin
 export function preflightFindings(f: PreflightFacts): Finding[] {
   const plan = f.privileges?.plan;
   const out: Finding[] = [...server('blue', f.blue, !!plan), ...server('green', f.green, !!plan), ...(plan ? privilegeFindings(plan) : [])];
+  if (f.cutoverUnderWay) {
+    out.unshift({
+      check: 'cutover',
+      status: 'warn',
+      message: `cutover ${f.cutoverUnderWay.id} is under way (phase ${f.cutoverUnderWay.phase}): these checks are for starting one, so green's data and the pointer on green read as problems here`,
+      fix: '`bluegreen status` is the view of this cutover; preflight matters again once it is finalized or aborted.',
+    });
+  }
   const b = f.blue;
   const g = f.green;
   if (!b.error && !g.error) {

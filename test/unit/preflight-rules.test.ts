@@ -37,6 +37,11 @@ describe('preflight rules', () => {
     const freeze = preflightFindings({ ...facts, mode: 'freeze' }).find((f) => f.check === 'unlogged-tables');
     expect(freeze?.fix).toMatch(/clone copies their rows, blue frozen/);
   });
+  it('says when a cutover is under way, so its own findings are not read as problems to fix', () => {
+    const findings = preflightFindings({ ...healthy, cutoverUnderWay: { phase: 'switched-over', id: 'c1' } });
+    expect(findings[0]).toMatchObject({ check: 'cutover', status: 'warn', message: expect.stringMatching(/^cutover c1 is under way \(phase switched-over\)/) });
+    expect(preflightFindings(healthy).some((f) => f.check === 'cutover')).toBe(false);
+  });
   it("names the application's own publications, which neither clone copies; never blocks", () => {
     const findings = preflightFindings({ ...healthy, blue: { ...healthy.blue, publications: ['orders_feed', '"Audit Feed"'] } });
     expect(findings.find((f) => f.check === 'publications')).toMatchObject({ status: 'warn', message: expect.stringMatching(/^blue has publications of its own: orders_feed, "Audit Feed"; neither clone copies them/) });
