@@ -7,7 +7,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { libpqEnv, parseConnString } from '../core/conninfo.js';
 import { BlockedError, MigrationError } from '../core/errors.js';
 import { type DataChange, describeEffectFinding, type EffectFinding, judgeEffect } from '../core/migration-effect.js';
@@ -19,6 +18,7 @@ import { describeDifference, diffSchemas, type SchemaSnapshot } from '../core/sc
 import { withClient } from '../adapters/pg.js';
 import { withScratchCopy } from '../adapters/scratch.js';
 import { ensurePrivateDir } from '../adapters/state-store.js';
+import { runShell } from '../adapters/shell.js';
 import type { Deps } from './context.js';
 import { runScript } from './migrate.js';
 
@@ -84,15 +84,15 @@ export interface CommandRun {
  * Runs the external migration command against `url`, in the config's folder, with the connection in
  * DATABASE_URL and PG* variables. Its whole output is kept, redacted, in the state folder.
  */
+/** No limit unless migrations.timeoutMs sets one (a day: a migration runs as long as it runs). */
+const NO_LIMIT_MS = 24 * 3600 * 1000;
+
 export async function runMigrationCommand(deps: Pick<Deps, 'config' | 'clock'>, command: string, url: string, label: string, timeoutMs?: number): Promise<CommandRun> {
   const { config } = deps;
-  const result = await execa(command, {
-    shell: true,
-    timeout: timeoutMs,
-    reject: false,
-    all: true,
+  // Its own process group, killed whole at the limit: a tool's children (npx → node) outlive a killed shell.
+  const result = await runShell(command, {
     cwd: path.dirname(config.file),
-    stdin: 'ignore',
+    timeoutMs: timeoutMs ?? NO_LIMIT_MS,
     env: { DATABASE_URL: url, ...libpqEnv(parseConnString(url)) },
   });
   const output = redact(String(result.all ?? ''), config.secrets);
@@ -125,7 +125,15 @@ export async function checkCommandEffect(deps: Deps, command: string, historyTab
   const { config } = deps;
   const start = performance.now();
   return withScratchCopy({ greenUrl: config.green, binDir: config.binDir, secrets: config.secrets, historyTables }, async (scratch) => {
-    const run = await runMigrationCommand(deps, command, scratch.url, 'scratch');
+    // migrations.timeoutMs bounds the run on the scratch copy too: a migration that hangs there would hang migrate.
+    const limit = config.migrations?.timeoutMs;
+    const run = await runMigrationCommand(deps, command, scratch.url, 'scratch', limit);
+    if (run.timedOut) {
+      const what = `the migration command ran past migrations.timeoutMs (${limit} ms) on a scratch copy of green and was stopped`;
+      throw new MigrationError(`${what}, before anything ran on green itself: nothing was applied`, {
+        hint: `Its output so far is in ${run.logFile}. Find what made it slow, or raise migrations.timeoutMs.`,
+      });
+    }
     if (run.exitCode !== 0) {
       throw new MigrationError(`the migration command failed on a scratch copy of green (exit ${run.exitCode}), before anything ran on green itself: nothing was applied\n  ${postgresErrorLines(run.output).join('\n  ') || run.output.trim().split('\n').slice(-10).join('\n  ')}`, {
         hint: `Its whole output is in ${run.logFile}. Fix the migration and run \`bluegreen migrate\` again.`,

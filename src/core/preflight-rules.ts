@@ -157,17 +157,27 @@ function server(side: 'blue' | 'green', facts: ServerFacts, probed = false): Fin
   return out;
 }
 
+/** Each side's server findings, blue first. */
+function bothServers(f: PreflightFacts, probed: boolean): Finding[] {
+  return [...server('blue', f.blue, probed), ...server('green', f.green, probed)];
+}
+
+/** A cutover under way: its own state (green filled, the pointer on green) is not a problem to fix. */
+function cutoverFinding(f: PreflightFacts): Finding[] {
+  const c = f.cutoverUnderWay;
+  if (!c) return [];
+  return [{
+    check: 'cutover',
+    status: 'warn',
+    message: `cutover ${c.id} is under way (phase ${c.phase}): these checks are for starting one, `
+      + "so green's data and the pointer on green read as problems here",
+    fix: '`bluegreen status` is the view of this cutover; preflight matters again once it is finalized or aborted.',
+  }];
+}
+
 export function preflightFindings(f: PreflightFacts): Finding[] {
   const plan = f.privileges?.plan;
-  const out: Finding[] = [...server('blue', f.blue, !!plan), ...server('green', f.green, !!plan), ...(plan ? privilegeFindings(plan) : [])];
-  if (f.cutoverUnderWay) {
-    out.unshift({
-      check: 'cutover',
-      status: 'warn',
-      message: `cutover ${f.cutoverUnderWay.id} is under way (phase ${f.cutoverUnderWay.phase}): these checks are for starting one, so green's data and the pointer on green read as problems here`,
-      fix: '`bluegreen status` is the view of this cutover; preflight matters again once it is finalized or aborted.',
-    });
-  }
+  const out: Finding[] = [...cutoverFinding(f), ...bothServers(f, !!plan), ...(plan ? privilegeFindings(plan) : [])];
   const b = f.blue;
   const g = f.green;
   if (!b.error && !g.error) {
