@@ -120,3 +120,11 @@ export function readLagSamples(dir: string, cutover: string): LagSample[] {
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LagSample).filter((x) => x.cutover === cutover);
 }
+
+/**
+ * Where green's schema is recorded right after the clone and after each migrate run: compare tells
+ * the migrations' changes from drift and from changes made on green by hand with them.
+ */
+export function schemaFile(stateDir: string, cutoverId: string, when: 'at-clone' | 'after-migrations'): string {
+  return path.join(stateDir, `${cutoverId}.schema-${when}.json`);
+}

@@ -20,7 +20,7 @@ import { listTables, materializedViews, readSchema, refreshMaterializedViews, sy
 import { applyRoleStatements, createDatabaseLike, databaseExists, readDatabaseProps, roleNames, updateExtensions } from '../adapters/database.js';
 import { type Client, serverMajor, withClient } from '../adapters/pg.js';
 import { runPgTool } from '../adapters/pg-tools.js';
-import { ensurePrivateDir, writeFileAtomic } from '../adapters/state-store.js';
+import { ensurePrivateDir, schemaFile, writeFileAtomic } from '../adapters/state-store.js';
 import { applyDatabaseLevel, readDatabaseLevel } from '../adapters/database-level.js';
 import { installDdlLog, isDdlLogTocLine } from '../adapters/ddl-log.js';
 import { allowOwnWrites, freezeWrites, installWriteGuard, isGuardTocLine, unfreezeWrites } from '../adapters/write-guard.js';
@@ -46,13 +46,6 @@ export interface CloneResult extends Report {
   readonly dump?: CutoverState['dump'];
 }
 
-/**
- * Where green's schema is recorded right after the clone and after each migrate run: compare tells
- * the migrations' changes from drift and from changes made on green by hand with them.
- */
-export function schemaFile(stateDir: string, cutoverId: string, when: 'at-clone' | 'after-migrations'): string {
-  return path.join(stateDir, `${cutoverId}.schema-${when}.json`);
-}
 
 function dirBytes(dir: string): number {
   return readdirSync(dir).reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);

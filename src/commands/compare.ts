@@ -22,7 +22,7 @@ import { buildTableSpec, multisetWindow, type Sides, tableReader } from '../adap
 import { ensurePrivateDir, writeFileAtomic } from '../adapters/state-store.js';
 import { type Client, queryOne, withClient } from '../adapters/pg.js';
 import { beatHeartbeat, waitForHeartbeat } from '../adapters/replication.js';
-import { schemaFile } from './clone.js';
+import { schemaFile } from '../adapters/state-store.js';
 import { conn, type Deps, loadState } from './context.js';
 
 /** Where the last clean compare is recorded (the serving side's xid when it began), for switchover.verify. */

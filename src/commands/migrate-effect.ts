@@ -20,7 +20,7 @@ import { withScratchCopy } from '../adapters/scratch.js';
 import { ensurePrivateDir } from '../adapters/state-store.js';
 import { runShell } from '../adapters/shell.js';
 import type { Deps } from './context.js';
-import { runScript } from './migrate.js';
+import { runScript } from '../adapters/migration-script.js';
 
 export interface EffectReport {
   /** What the migrations change, per file (or for the command), as `+ / - / ~` lines. */

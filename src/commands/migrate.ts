@@ -11,18 +11,17 @@ import { describeLintFinding, type LintFinding, lintMigrations, uncheckedReason 
 import { parseScript } from '../adapters/sql-parser.js';
 import { describeEffectFinding } from '../core/migration-effect.js';
 import { assertEffectSafe, checkBuiltInEffect, checkCommandEffect, type EffectReport, leftApplied, postgresErrorLines, runMigrationCommand } from './migrate-effect.js';
-import { type AppliedMigration, findMigrations, lineAndColumn, loadMigration, type Migration, type MigrationPlan, planMigrations } from '../core/migrations.js';
+import { type AppliedMigration, findMigrations, loadMigration, type Migration, type MigrationPlan, planMigrations } from '../core/migrations.js';
 export { readHistory } from '../adapters/migration-history.js';
 import { redact } from '../core/redact.js';
 import type { Report, StepResult } from '../core/report.js';
 import { advance } from '../core/state.js';
-import { splitStatements } from '../core/sql-split.js';
-import { cancelRunningQuery, type Client, LockKey, withAdvisoryLock, withClient, withTransaction } from '../adapters/pg.js';
+import { cancelRunningQuery, type Client, LockKey, withAdvisoryLock, withClient } from '../adapters/pg.js';
 import { allowOwnWrites, freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
 import { readSchema } from '../adapters/catalog.js';
 import { ensureHistory, forgetApplied, readHistory, recordApplied } from '../adapters/migration-history.js';
-import { writeFileAtomic } from '../adapters/state-store.js';
-import { schemaFile } from './clone.js';
+import { schemaFile, writeFileAtomic } from '../adapters/state-store.js';
+import { runScript } from '../adapters/migration-script.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
 
 /** Reads the migration files of a folder and plans them against what is applied. */
@@ -34,47 +33,6 @@ export async function readMigrationPlan(dir: string, applied: ReadonlyArray<Appl
     loadMigration(m, readFileSync(path.join(dir, m.upFile), 'utf8'), m.downFile ? readFileSync(path.join(dir, m.downFile), 'utf8') : undefined),
   );
   return planMigrations(loaded, applied);
-}
-
-/** The message a failing statement earns: file, line, column, PostgreSQL's message, detail and hint. */
-function migrationFailure(m: Migration, file: string, sql: string, offset: number, error: unknown, secrets: ReadonlyArray<string>): MigrationError {
-  const pgError = ((error as Error).cause ?? error) as { message?: string; code?: string; position?: string; detail?: string; hint?: string };
-  let where = '';
-  const position = pgError.position ? Number(pgError.position) : undefined;
-  if (position) {
-    const { line, column } = lineAndColumn(sql, offset + position);
-    const text = sql.split('\n')[line - 1]?.trim();
-    where = ` at line ${line}, column ${column}${text ? `:\n    ${text}` : ''}`;
-  }
-  const lines = [`migration ${file} failed${where}`, `  ${redact(pgError.message ?? String(error), secrets)}${pgError.code ? ` (SQLSTATE ${pgError.code})` : ''}`];
-  if (pgError.detail) lines.push(`  detail: ${redact(pgError.detail, secrets)}`);
-  return new MigrationError(lines.join('\n'), {
-    hint: `${pgError.hint ? `${pgError.hint}. ` : ''}${m.transactional ? 'It was rolled back: green is as it was before this migration.' : 'It ran outside a transaction: statements before the failing one stay applied.'} Fix the file and run \`bluegreen migrate\` again.`,
-    cause: error,
-  });
-}
-
-export async function runScript(client: Client, m: Migration, file: string, sql: string, transactional: boolean, secrets: ReadonlyArray<string>, record: () => Promise<void>) {
-  try {
-    if (transactional) {
-      await withTransaction(client, async () => {
-        await client.query(sql);
-        await record();
-      });
-    } else {
-      for (const s of splitStatements(sql)) {
-        try {
-          await client.query(s.sql);
-        } catch (error) {
-          throw Object.assign(new Error('statement failed'), { inner: error, offset: s.offset });
-        }
-      }
-      await record();
-    }
-  } catch (error) {
-    const inner = (error as { inner?: unknown }).inner;
-    throw migrationFailure(m, file, sql, inner ? (error as { offset: number }).offset : 0, inner ?? error, secrets);
-  }
 }
 
 /**

@@ -22,7 +22,7 @@ import { quoteQualified } from '../core/quote.js';
 import { resetSubscriptionErrors } from '../adapters/replication.js';
 import { installWriteGuard } from '../adapters/write-guard.js';
 import { lastPart, tableOf } from '../core/window.js';
-import { schemaFile } from './clone.js';
+import { schemaFile } from '../adapters/state-store.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
 
 /** Where the serving side's schema is recorded when it starts serving: the baseline its later DDL is judged against. */
