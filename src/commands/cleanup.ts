@@ -9,11 +9,12 @@ import { conn, type Deps } from './context.js';
  * a controller died before recording what it made. A side that does not exist (green's database
  * after a failed clone) has nothing to drop. Returns how many objects were dropped.
  */
-export async function dropAllReplication(deps: Deps): Promise<number> {
+export async function dropAllReplication(deps: Deps, only?: ReadonlyArray<'blue' | 'green'>): Promise<number> {
+  // `only`: the sides that answer (a side lost for good keeps its objects until it is fenced on return).
   const sides = [
     { url: deps.config.blue, label: 'blue' as const },
     { url: deps.config.green, label: 'green' as const },
-  ];
+  ].filter((s) => !only || only.includes(s.label));
   let dropped = 0;
   const each = async (fn: (client: Parameters<Parameters<typeof withClient>[1]>[0]) => Promise<number>) => {
     for (const side of sides) {

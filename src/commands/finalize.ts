@@ -15,6 +15,7 @@ import { removeChangeCounter } from '../adapters/change-counter.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
 import { dropAllReplication } from './cleanup.js';
 import { planOnly, runSteps, type Step } from './steps.js';
+import { sideUnreachable } from './rollback-without-green.js';
 
 export interface FinalizeOptions {
   readonly dryRun?: boolean;
@@ -37,23 +38,26 @@ export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Prom
   };
   const serving = initial.serving;
   const retired = serving === 'green' ? 'blue' : 'green';
+  // The side being retired may be gone for good (blue lost in the window): finalize goes on without it,
+  // and it is fenced (frozen, our replication objects dropped) when it answers again.
+  let retiredGone: string | undefined;
   const steps: Step[] = [
     {
       name: `retire-${retired}`,
       title: `Retiring ${retired} (kept frozen, marked retired, not dropped)`,
-      run: () =>
-        withClient(serving === 'green' ? config.blue : config.green, async (c) => {
-          await freezeWrites(c, `retired by cutover ${initial.id}`);
-          await commentOnCurrentDatabase(c, `retired by pg-bluegreen cutover ${initial.id} at ${at()}; drop it when you no longer need it`);
-          return 'drop it yourself once you no longer need it';
-        }, conn(deps, retired, 'finalize')),
+      run: async () => {
+        retiredGone = await sideUnreachable(deps, retired);
+        if (retiredGone) return { skipped: `${retired} is unreachable (${retiredGone}): recorded as lost; it is fenced (frozen, our replication objects on it dropped) when it answers again` };
+        return retire();
+      },
     },
     {
       name: 'drop-replication',
       title: 'Dropping every replication slot, publication and subscription of ours, on both sides',
       run: async () => {
-        const dropped = await dropAllReplication(deps);
-        return dropped ? `${dropped} dropped: no slot of ours retains WAL` : { skipped: 'none' };
+        const dropped = await dropAllReplication(deps, retiredGone ? [serving] : undefined);
+        const where = retiredGone ? ` on ${serving} (${retired}'s wait for its fence)` : '';
+        return dropped ? `${dropped} dropped${where}: no slot of ours retains WAL` : { skipped: 'none' };
       },
     },
     {
@@ -68,6 +72,13 @@ export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Prom
         }, conn(deps, serving, 'finalize')),
     },
   ];
+  function retire(): Promise<string> {
+    return withClient(serving === 'green' ? config.blue : config.green, async (c) => {
+      await freezeWrites(c, `retired by cutover ${initial.id}`);
+      await commentOnCurrentDatabase(c, `retired by pg-bluegreen cutover ${initial.id} at ${at()}; drop it when you no longer need it`);
+      return 'drop it yourself once you no longer need it';
+    }, conn(deps, retired, 'finalize'));
+  }
   if (options.dryRun) {
     refuseInsideWindow();
     return { ok: true, steps: planOnly(steps) };
@@ -83,7 +94,10 @@ export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Prom
       const err = outcome.failed.error;
       return { ok: false, steps: outcome.steps, error: { code: err.code, exitCode: err.exitCode, message: `finalize failed at ${outcome.failed.step}: ${err.message}`, hint: `${serving} still serves. Fix the cause and run \`bluegreen finalize\` again.` } };
     }
-    state = advance(state, 'finalize-finished', at(), deps.who, { blueFrozen: serving === 'green', forward: undefined, reverse: undefined });
+    state = advance(state, 'finalize-finished', at(), deps.who, {
+      blueFrozen: serving === 'green', forward: undefined, reverse: undefined,
+      ...(retiredGone ? { lost: { side: retired, at: at(), why: retiredGone } } : {}),
+    });
     await deps.store.save(state);
     return { ok: true, steps: outcome.steps };
   });

@@ -8,7 +8,7 @@
  */
 import { DataLossRefusedError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
-import type { CutoverState, FlipRecord } from '../core/state.js';
+import type { CutoverState, FlipRecord, Side } from '../core/state.js';
 import { advance } from '../core/state.js';
 import { advanceSequencesPastColumns } from '../adapters/sequence-repair.js';
 import { type Client, withClient } from '../adapters/pg.js';
@@ -29,10 +29,16 @@ const SERVER_GONE = /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|c
  * is, so a busy green is never taken for a lost one.
  */
 export async function greenUnreachable(deps: Deps): Promise<string | undefined> {
+  return sideUnreachable(deps, 'green');
+}
+
+/** The same for either side: undefined when it answers, else why it is gone (redacted). */
+export async function sideUnreachable(deps: Deps, side: Side): Promise<string | undefined> {
   let last: Error | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      await withClient(deps.config.green, async () => undefined, { ...conn(deps, 'green', 'rollback'), connectTimeoutMs: 5000 });
+      const url = side === 'blue' ? deps.config.blue : deps.config.green;
+      await withClient(url, async () => undefined, { ...conn(deps, side, 'check'), connectTimeoutMs: 5000 });
       return undefined;
     } catch (error) {
       last = error as Error;
