@@ -13,6 +13,7 @@ import { conn, controlled, type Deps, loadState } from './context.js';
 import { type FlipDirection, type FlipFindings, type FlipSessions, flipSteps } from './flip-plan.js';
 import { type Budget, failedUndos, runPlan, undoSteps } from './plan.js';
 import { sideServedBy } from '../adapters/pointer.js';
+import { windowStatus, type WindowStatus } from './status.js';
 import { greenUnreachable, rollbackWithoutGreen } from './rollback-without-green.js';
 import { planOnly } from './steps.js';
 import { recordBaseline } from './sync-schema.js';
@@ -73,7 +74,10 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
   if (options.dryRun) {
     // The plan's steps, not run: their closures touch no session until they do.
     const { main, after } = flipSteps({ deps, flip, state: initial, sessions: {} as FlipSessions, acceptDataLoss: false, findings: {}, startBudget: () => undefined, deadline: () => 0 }, next);
-    return { ok: true, steps: planOnly([...main, ...after]), serving: initial.serving };
+    // What the flip would carry and whether it would lose anything, read now (the same verdict status shows).
+    const window = initial.serving === flip.from ? await windowStatus(deps, initial) : undefined;
+    const verdict: StepResult[] = window ? [{ name: 'verdict', status: 'skipped', ms: 0, detail: describeVerdict(window) }] : [];
+    return { ok: true, steps: [...verdict, ...planOnly([...main, ...after])], serving: initial.serving };
   }
 
   return controlled(deps, flip.direction, async () => {
@@ -228,4 +232,12 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
       await pointer.close();
     }
   });
+}
+
+/** The window's verdict in one line, for a flip's --dry-run. */
+function describeVerdict(w: WindowStatus): string {
+  if (w.error) return `whether it would lose anything: ${w.error}`;
+  const losses = w.losses.map((l) => `${l.object} (${l.what})`).join('; ');
+  const carry = w.pending.length ? `; sync-schema would carry first: ${w.pending.join('; ')}` : '';
+  return `${w.verdict === 'lossless' ? 'lossless' : `WOULD LOSE: ${losses}; refused unless --accept-data-loss`}${carry}`;
 }

@@ -55,6 +55,9 @@ describe('freeze mode: a rollback sees every change green made since the switcho
     expect(status.window!.losses.map((l) => `${l.object}: ${l.what.split(' on green')[0]}`)).toEqual([
       `table public.api_keys: ${keysOnBlue} row changes`, 'table public.positions: 7 row changes', 'table public.users: 3 row changes',
     ]);
+    // --dry-run says it too, before anything runs.
+    const plan = await _rollback(rig.deps, { dryRun: true });
+    expect(plan.steps[0]).toMatchObject({ name: 'verdict', detail: expect.stringMatching(/^WOULD LOSE: table public\.api_keys .*refused unless --accept-data-loss/) });
     const refused = await _rollback(rig.deps);
     expect(refused.ok).toBe(false);
     expect(refused.error).toMatchObject({ code: 'data_loss_refused', exitCode: 3 });
