@@ -104,7 +104,11 @@ export async function carry(deps: Pick<Deps, 'config' | 'progress'>, state: Cuto
   // they are made: a run cut short before its check leaves the partition there and nothing to carry).
   const checksFile = path.join(deps.config.stateDir, `${state.id}.partition-checks-${verdict.to}.json`);
   const owedChecks: string[] = existsSync(checksFile) ? JSON.parse(readFileSync(checksFile, 'utf8')) : [];
-  if (!actions.length && !owedChecks.length) return { verdict, carried: [], held: held.map(describeCarry) };
+  // Columns whose values were being copied by key when a run was cut short: once the publication covers
+  // them the next run sees nothing to carry, so what was owed is written down before it is extended.
+  const columnsFile = path.join(deps.config.stateDir, `${state.id}.column-copies-${verdict.to}.json`);
+  const owedColumns: CarryOutcome['columnsToCopy'] = existsSync(columnsFile) ? JSON.parse(readFileSync(columnsFile, 'utf8')) : [];
+  if (!actions.length && !owedChecks.length && !owedColumns.length) return { verdict, carried: [], held: held.map(describeCarry) };
   const schemaActions = actions.filter((a) => a.kind !== 'republish');
   const partitions = schemaActions.filter(isPartitionAction);
   const toCheck = [...new Set([...owedChecks, ...partitions.filter((a) => a.kind !== 'detach').map((a) => a.table)])];
@@ -121,16 +125,22 @@ export async function carry(deps: Pick<Deps, 'config' | 'progress'>, state: Cuto
       await refreshSubscription(to, link.subscription, false);
       for (const t of republish) await emptyForResync(to, t);
     }
+    const columns = [...owedColumns, ...outcome.columnsToCopy];
+    if (columns.length) writeFileAtomic(columnsFile, JSON.stringify(columns));
     const shared = await sharedColumns(from, to);
     await setPublicationTables(from, link.publication, shared);
     if (outcome.tablesToSync.length || republish.length || partitions.length) await refreshSubscription(to, link.subscription, true);
-    if (outcome.columnsToCopy.length) {
+    if (columns.length) {
       await catchUp(from, to, 60_000);
-      for (const c of outcome.columnsToCopy) {
+      for (const c of columns) {
         deps.progress.update(`Copying ${c.table}.${c.column} by key`);
         await copyColumnsByKey(from, to, c.table, [c.column]);
+        // Idempotent: an owed column may have its NOT NULL from the run that was cut short.
         if (c.setNotNull) await setNotNull(to, c.table, c.column);
       }
+      rmSync(columnsFile, { force: true });
+      const owed = owedColumns.map((c) => `${c.table}.${c.column}`).join(', ');
+      if (owed) copiedAfresh.push(`finished copying by key what a run cut short left: ${owed}`);
     }
     await waitForTableSync(to, link.subscription, 10 * 60_000, (n) => deps.progress.update(`Copying ${n} table${n > 1 ? 's' : ''} by table sync`));
     // A table attached with rows in it on the serving side: those rows were never published. Its

@@ -192,6 +192,16 @@ describe('the rollback window: DDL on blue after the clone, replication health, 
       expect(await sql(rig.sandbox.greenUrl, `SELECT id::int, tier FROM accounts WHERE tier <> 'basic' ORDER BY id`)).toEqual([
         { id: 1, tier: 'gold' }, { id: 2, tier: 'gold' }, { id: 3, tier: 'gold' }, { id: 4, tier: 'platinum' },
       ]);
+      // A sync cut short after the publication covered the column but before its values were copied (as a
+      // killed controller leaves it): nothing is left to carry, but the copy is owed and the next run does it.
+      await sql(rig.sandbox.greenUrl, `SET bluegreen.allow_writes = on; SET session_replication_role = replica; UPDATE accounts SET tier = NULL WHERE id <= 4`);
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(`${rig.config.stateDir}/${(await rig.deps.store.load())!.id}.column-copies-green.json`, JSON.stringify([{ table: 'public.accounts', column: 'tier', setNotNull: false }]));
+      const owed = await _syncSchema(rig.deps);
+      expect(owed.carried).toEqual(['finished copying by key what a run cut short left: public.accounts.tier']);
+      expect(await sql(rig.sandbox.greenUrl, `SELECT id::int, tier FROM accounts WHERE id <= 4 ORDER BY id`)).toEqual([
+        { id: 1, tier: 'gold' }, { id: 2, tier: 'gold' }, { id: 3, tier: 'gold' }, { id: 4, tier: 'platinum' },
+      ]);
     } finally {
       await load.stop();
     }
