@@ -6,12 +6,24 @@
 import type { TableComparison } from '../core/compare-model.js';
 import { largeObjectDifference, readLargeObjects } from '../adapters/large-objects.js';
 import type { Client } from '../adapters/pg.js';
+import { largeObjectAccess } from '../adapters/privilege-probe.js';
+import { BlockedError } from '../core/errors.js';
 
 export const LARGE_OBJECTS_ENTRY = 'large objects (pg_largeobject)';
 
 /** One entry for compare's list: `ok`, or `differs` with each differing oid (`written-since-switchover` when green serves in freeze mode). */
 export async function compareLargeObjects(blue: Client, green: Client, options: { writtenOnGreenByDesign: boolean; maxDifferences: number }): Promise<TableComparison | undefined> {
   const start = performance.now();
+  // Without a superuser pg_largeobject is unreadable (managed services): with none on either side there is
+  // nothing to compare; with some, their content cannot be compared, and compare must not say it matches.
+  const access = await Promise.all([largeObjectAccess(blue), largeObjectAccess(green)]);
+  if (access.some((a) => !a.readable)) {
+    if (access.every((a) => a.count === 0)) return undefined;
+    const counts = `${access[0].count} large objects on blue, ${access[1].count} on green`;
+    throw new BlockedError(`${counts}, and pg_largeobject is not readable to the configured role: their content cannot be compared`, {
+      hint: 'Compare as a role that may read pg_largeobject (a superuser), or move the large objects into bytea columns.',
+    });
+  }
   const [b, g] = await Promise.all([readLargeObjects(blue), readLargeObjects(green)]);
   if (!b.size && !g.size) return undefined;
   const differences: Array<NonNullable<TableComparison['differences']>[number]> = [];

@@ -14,7 +14,7 @@ import { type FlipDirection, type FlipFindings, type FlipSessions, flipSteps } f
 import { type Budget, failedUndos, runPlan, undoSteps } from './plan.js';
 import { sideServedBy } from '../adapters/pointer.js';
 import { windowStatus, type WindowStatus } from './status.js';
-import { greenUnreachable, rollbackWithoutGreen } from './rollback-without-green.js';
+import { greenUnreachable, lossStatement, rollbackWithoutGreen } from './rollback-without-green.js';
 import { planOnly } from './steps.js';
 import { recordBaseline } from './sync-schema.js';
 import type { Report } from '../core/report.js';
@@ -76,7 +76,11 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
     const { main, after } = flipSteps({ deps, flip, state: initial, sessions: {} as FlipSessions, acceptDataLoss: false, findings: {}, startBudget: () => undefined, deadline: () => 0 }, next);
     // What the flip would carry and whether it would lose anything, read now (the same verdict status shows).
     const window = initial.serving === flip.from ? await windowStatus(deps, initial) : undefined;
-    const verdict: StepResult[] = window ? [{ name: 'verdict', status: 'skipped', ms: 0, detail: describeVerdict(window) }] : [];
+    // A switchover that gave up reverse replication: its rollback gives up green's writes, whatever the schema.
+    const noReverse = flip.direction === 'rollback' && replicate && initial.phase === 'switched-over' && !initial.reverse;
+    const givenUp = noReverse ? `WOULD LOSE: ${lossStatement(deps, initial)}; refused unless --accept-data-loss` : undefined;
+    const verdictText = givenUp ?? (window && describeVerdict(window));
+    const verdict: StepResult[] = verdictText ? [{ name: 'verdict', status: 'skipped', ms: 0, detail: verdictText }] : [];
     return { ok: true, steps: [...verdict, ...planOnly([...main, ...after])], serving: initial.serving };
   }
 

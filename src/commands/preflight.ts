@@ -19,7 +19,16 @@ import { readPrivilegePlan } from './privilege-facts.js';
 
 /** Whether the last cutover left green's database ours to drop and re-create (blue serving, green filled by us). */
 export function greenResettable(state: CutoverState): boolean {
-  return state.greenDatabaseCreated && state.serving === 'blue' && (state.phase === 'aborted' || state.phase === 'rolled-back');
+  const ended = state.phase === 'aborted' || state.phase === 'rolled-back';
+  return state.greenDatabaseCreated && state.serving === 'blue' && ended && !givenUpOnGreen(state);
+}
+
+/** The last rollback gave up writes green took (accepted): green holds their only copy, so clone never drops it. */
+export function givenUpOnGreen(state: CutoverState): string | undefined {
+  const last = state.flips.at(-1);
+  if (!last || last.kind !== 'rollback' || !last.ok || !last.acceptedLosses?.length) return undefined;
+  return `It holds the only copy of what the rollback at ${last.at} gave up (${last.acceptedLosses.map((l) => l.object).join(', ')}): `
+    + "export what you need from it, then drop green's database yourself (or point green elsewhere) and clone again.";
 }
 
 /** Reads every fact preflight needs; unreachable parts become findings, not exceptions. */
@@ -117,6 +126,7 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
     blue,
     green,
     greenResettable: greenResettable(state),
+    greenHoldsGivenUp: givenUpOnGreen(state),
     ...(['idle', 'aborted', 'finalized'].includes(state.phase) ? {} : { cutoverUnderWay: { phase: state.phase, id: state.id } }),
     tools,
     pointer,

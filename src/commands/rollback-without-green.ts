@@ -11,6 +11,7 @@ import { redact } from '../core/redact.js';
 import type { CutoverState, FlipRecord, Side } from '../core/state.js';
 import { advance } from '../core/state.js';
 import { advanceSequencesPastColumns } from '../adapters/sequence-repair.js';
+import { syncSequences } from '../adapters/catalog.js';
 import { type Client, withClient } from '../adapters/pg.js';
 import { sideTarget } from '../adapters/pointer.js';
 import { dropPublication, dropSlot, dropSubscription, ourReplicationObjects } from '../adapters/replication.js';
@@ -82,14 +83,37 @@ export async function rollbackWithoutGreen(deps: Deps, state: CutoverState, why:
     try {
       return await runSteps(
         [
+          {
+            name: 'pause',
+            title: `Pausing new transactions (${pointer.description})`,
+            // Held for the few steps below, so no client meets a frozen side between them.
+            run: async () => {
+              if (!pointer.canPause) return { skipped: 'this pointer has no pooler to pause' };
+              try {
+                await pointer.pause(config.switchover.pauseTimeoutMs);
+              } catch (error) {
+                const why = (error as Error).message.split('\n')[0];
+                return { skipped: `could not pause (${why}): clients may see a few refused writes until the pointer moves` };
+              }
+            },
+          },
           ...(why ? [] : [{ name: 'freeze-green', title: 'Freezing green (it takes nothing more)', run: () => withClient(config.green, (g) => freezeWrites(g, 'rollback to blue without reverse replication').then(() => undefined), conn(deps, 'green', 'rollback')) }]),
-          { name: 'open-blue', title: 'Opening blue for writes', run: () => unfreezeWrites(blue) },
           {
             name: 'sequences',
-            title: "Moving blue's sequences past every value its tables hold",
-            // Green handed out values during the window; blue's sequences were never synced back.
-            run: async () => `${await advanceSequencesPastColumns(blue)} advanced; sequences no column owns are left as they are`,
+            title: why ? "Moving blue's sequences past every value its tables hold"
+              : "Setting blue's sequences from green's, then past blue's rows",
+            // Green handed out values during the window and blue's sequences were never synced back: from green
+            // itself when it answers (values its given-up rows hold are never handed out again), else past blue's rows.
+            run: async () => {
+              const readGreen = () => withClient(config.green, (g) => syncSequences(g, blue), conn(deps, 'green', 'rollback'));
+              const fromGreen = why ? undefined : await readGreen();
+              const past = await advanceSequencesPastColumns(blue);
+              return why
+                ? `${past} advanced past blue's rows; values green handed out for rows that never reached blue may be handed out again`
+                : `${fromGreen} set from green's; ${past} more past blue's rows`;
+            },
           },
+          { name: 'open-blue', title: 'Opening blue for writes', run: () => unfreezeWrites(blue) },
           {
             name: 'detach-from-green',
             title: "Dropping blue's subscription to green (its slot on green is left for the fence)",

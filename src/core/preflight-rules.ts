@@ -87,6 +87,8 @@ export interface PreflightFacts {
   readonly green: GreenFacts;
   /** The previous cutover ended with blue serving and green's database is ours: clone may re-create it. */
   readonly greenResettable: boolean;
+  /** Why green, though filled by us, is not re-created: it holds writes a rollback gave up (export them first). */
+  readonly greenHoldsGivenUp?: string;
   /** A cutover under way (its phase and since when): preflight's findings are for starting one, not for it. */
   readonly cutoverUnderWay?: { readonly phase: string; readonly id: string };
   readonly tools: { readonly pgDump?: string; readonly error?: string };
@@ -157,6 +159,12 @@ function server(side: 'blue' | 'green', facts: ServerFacts, probed = false): Fin
   return out;
 }
 
+/** Green filled and not ours to re-create: why, and what to do. */
+function greenNotEmpty(f: PreflightFacts, tables: number | undefined): Finding {
+  const fix = f.greenHoldsGivenUp ?? 'Green must be empty: point green at an empty or missing database.';
+  return { check: 'green-empty', status: 'block', message: `green's database "${f.database}" is not empty (${tables} tables)`, fix };
+}
+
 /** Each side's server findings, blue first. */
 function bothServers(f: PreflightFacts, probed: boolean): Finding[] {
   return [...server('blue', f.blue, probed), ...server('green', f.green, probed)];
@@ -164,9 +172,12 @@ function bothServers(f: PreflightFacts, probed: boolean): Finding[] {
 
 /** A cutover under way: its own state (green filled, the pointer on green) is not a problem to fix. */
 function cutoverFinding(f: PreflightFacts): Finding[] {
+  // The privilege probe could not read (a passwords file with the wrong mode, say): said as itself, not
+  // as the superuser checks it would otherwise fall back to.
+  const probe: Finding[] = f.privileges?.error ? [{ check: 'privileges', status: 'block', message: `what the configured roles may do could not be read: ${f.privileges.error}`, fix: 'Fix what it names, then run preflight again.' }] : [];
   const c = f.cutoverUnderWay;
-  if (!c) return [];
-  return [{
+  if (!c) return probe;
+  return [...probe, {
     check: 'cutover',
     status: 'warn',
     message: `cutover ${c.id} is under way (phase ${c.phase}): these checks are for starting one, `
@@ -193,7 +204,7 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
       out.push(
         f.greenResettable
           ? { check: 'green-empty', status: 'warn', message: `green's database "${f.database}" holds ${g.userTables} tables from an earlier cutover`, fix: 'clone will drop and re-create it (blue serves, so nothing there is live).' }
-          : { check: 'green-empty', status: 'block', message: `green's database "${f.database}" is not empty (${g.userTables} tables)`, fix: 'Green must be empty: point green at an empty or missing database.' },
+          : greenNotEmpty(f, g.userTables),
       );
     } else {
       out.push({ check: 'green-empty', status: 'ok', message: g.databaseExists ? `green's database "${f.database}" is empty` : `green's database "${f.database}" will be created` });

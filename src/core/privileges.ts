@@ -212,7 +212,7 @@ function roles(f: PrivilegeFacts, g: PrivilegeFacts, inputs: PrivilegePlanInputs
       status: 'block',
       strategy: 'pg_roles and pg_auth_members, without passwords',
       detail: `pg_authid is not readable, so passwords cannot be copied; login roles that would have none on green: ${withoutPassword.join(', ')}`,
-      fix: 'name a password for each (roles.passwordsFile, a JSON object of role → password, mode 0600; or roles.passwordsEnv, a prefix: <PREFIX><ROLE>), or create them on green with their passwords first',
+      fix: 'name a password for each (roles.passwordsFile, a JSON object of role → password, mode 0600; or roles.passwordsEnv, a prefix: <PREFIX><ROLE>, the role name exactly as PostgreSQL spells it, usually lower case), or create them on green with their passwords first',
     });
   } else {
     out.push({ side: 'blue', capability: 'roles', status: 'cost', strategy: 'pg_roles and pg_auth_members, without passwords', detail: 'passwords come from the operator or roles already on green; attributes a non-superuser may not give (SUPERUSER, BYPASSRLS, REPLICATION) are left out' });

@@ -103,14 +103,18 @@ describe('managed profile: the cutover as far as the role allows', () => {
 
   it('after a switchover that gave up reverse replication, rollback says what it gives up, refuses, then puts traffic on blue with green frozen', async () => {
     const deps = createDeps({ ...rig.config, roles: { passwordsEnv: 'BG_TEST_ROLE_PASSWORD_' } }, silentProgress);
+    expect((await _rollback(deps, { dryRun: true })).steps[0]).toMatchObject({ name: 'verdict', detail: expect.stringMatching(/^WOULD LOSE: every write green took since the switchover/) });
     await expect(_rollback(deps)).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/^rolling back gives up every write green took since the switchover at \d{4}-.* \(the switchover gave up replication green → blue/) });
     const back = await _rollback(deps, { acceptDataLoss: true });
     expect(back.error).toBeUndefined();
-    expect(back.steps.map((s) => `${s.name}:${s.status}`)).toEqual(['freeze-green:ok', 'open-blue:ok', 'sequences:ok', 'detach-from-green:skipped', 'flip:ok', 'resume:ok']);
+    expect(back.steps.map((s) => `${s.name}:${s.status}`)).toEqual(['pause:ok', 'freeze-green:ok', 'sequences:ok', 'open-blue:ok', 'detach-from-green:skipped', 'flip:ok', 'resume:ok']);
     expect((await _status(deps)).serving).toBe('blue');
-    // Blue takes the application's writes again (its sequences past every id it holds); green takes none.
+    // Blue takes the application's writes again, its sequences set from green's: no id green handed out
+    // (its given-up rows keep theirs) is handed out again. Green takes none.
+    const [{ max }] = await sql<{ max: string }>(rig.sandbox.greenUrl, 'SELECT max(id)::text AS max FROM orders');
     const blueAsApp = `postgres://app:${encodeURIComponent(rig.sandbox.appPassword)}@127.0.0.1:${rig.sandbox.pgbouncer.port}/app`;
-    expect(await sql(blueAsApp, `INSERT INTO orders (account_id, symbol, side, quantity) VALUES (1, 'BACK', 'buy', 1) RETURNING id`)).toHaveLength(1);
+    const [{ id }] = await sql<{ id: string }>(blueAsApp, `INSERT INTO orders (account_id, symbol, side, quantity) VALUES (1, 'BACK', 'buy', 1) RETURNING id::text AS id`);
+    expect(BigInt(id)).toBeGreaterThan(BigInt(max));
     const greenAsApp = `postgres://app:${encodeURIComponent(rig.sandbox.appPassword)}@127.0.0.1:${rig.sandbox.green.port}/app`;
     await expect(sql(greenAsApp, `INSERT INTO orders (account_id, symbol, side, quantity) VALUES (1, 'STALE', 'buy', 1)`)).rejects.toThrow(/frozen/);
   });

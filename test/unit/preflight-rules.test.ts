@@ -37,6 +37,10 @@ describe('preflight rules', () => {
     const freeze = preflightFindings({ ...facts, mode: 'freeze' }).find((f) => f.check === 'unlogged-tables');
     expect(freeze?.fix).toMatch(/clone copies their rows, blue frozen/);
   });
+  it('says why the privilege probe could not read, instead of falling back to the superuser checks', () => {
+    const findings = preflightFindings({ ...healthy, privileges: { error: 'roles.passwordsFile pw.json: must be mode 0600 (readable by its owner only)' } });
+    expect(findings[0]).toMatchObject({ check: 'privileges', status: 'block', message: expect.stringContaining('must be mode 0600') });
+  });
   it('says when a cutover is under way, so its own findings are not read as problems to fix', () => {
     const findings = preflightFindings({ ...healthy, cutoverUnderWay: { phase: 'switched-over', id: 'c1' } });
     expect(findings[0]).toMatchObject({ check: 'cutover', status: 'warn', message: expect.stringMatching(/^cutover c1 is under way \(phase switched-over\)/) });
