@@ -89,9 +89,9 @@ describe('kill the controller at every step, then resume', () => {
   });
 
   const stepsOf = async (command: string) => {
-    // How many steps the command reports, from a dry run's plan.
+    // How many steps the command reports, from a dry run's plan (its verdict line is not a step).
     const plan = await cli(command, '--dry-run');
-    return (plan.stdout.match(/ skipped /g) ?? []).length;
+    return (plan.stdout.match(/ skipped +planned: /g) ?? []).length;
   };
 
   it('clone: killed after each step, resume aborts cleanly; blue keeps serving', async () => {
