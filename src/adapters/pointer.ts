@@ -49,6 +49,11 @@ export interface Pointer {
   /** Opens the connections a flip needs ahead of time (no handshake inside the pause); `close` ends them. */
   open(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Since `open`: each instance whose held admin connection was cut (PgBouncer killed, restarted, or the
+   * network between) and opened again. A restarted PgBouncer is not paused and cut its clients' connections.
+   */
+  reconnected(): ReadonlyArray<string>;
 }
 
 export interface PoolMode {
@@ -98,13 +103,19 @@ function replaceKeepingOwner(file: string, text: string): void {
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How long a flip waits for a PgBouncer whose admin connection was cut to listen again. */
+const RECONNECT_WAIT_MS = 5_000;
+
 /** One PgBouncer instance: its admin console and the ini it reads. */
 function bouncer(instance: { admin: string; ini: string }, db: string, secrets: ReadonlyArray<string>, name: string, label: string) {
   // In messages: a lone instance is just PgBouncer; in a fleet, each says which it is.
   const who = label === 'pgbouncer admin console' ? 'PgBouncer' : `PgBouncer ${name}`;
+  // Held connections cut under us (a PgBouncer restarted mid-flip): the next command opens a new one.
+  const cut = new WeakSet<pg.Client>();
   const connect = async () => {
     const client = new pg.Client({ ...(await clientConfig(instance.admin)), connectionTimeoutMillis: 5000 });
-    client.on('error', () => undefined);
+    client.on('error', () => void cut.add(client));
+    client.on('end', () => void cut.add(client));
     try {
       await client.connect();
     } catch (error) {
@@ -115,11 +126,32 @@ function bouncer(instance: { admin: string; ini: string }, db: string, secrets: 
   };
   // Held open between open() and close(): one for PAUSE (which blocks), one for everything else.
   let held: { pause: pg.Client; control: pg.Client } | undefined;
-  const command = async (sql: string) => {
-    const client = held?.control ?? (await connect());
+  let reconnects = 0;
+  /** The held control connection, opened again if it was cut: every admin command we send may be sent twice. */
+  const control = async () => {
+    if (held && cut.has(held.control)) {
+      // A PgBouncer being restarted (a supervisor, systemd) listens again within moments: worth a short wait.
+      const until = performance.now() + RECONNECT_WAIT_MS;
+      for (;;) {
+        try {
+          held = { ...held, control: await connect() };
+          break;
+        } catch (error) {
+          if (performance.now() > until) throw error;
+          await wait(100);
+        }
+      }
+      reconnects++;
+    }
+    return held?.control;
+  };
+  const command = async (sql: string): Promise<pg.QueryResult> => {
+    const client = (await control()) ?? (await connect());
     try {
       return await client.query(sql);
     } catch (error) {
+      // Cut while the command was on its way (PgBouncer killed): once more on a new connection.
+      if (held && cut.has(client) && client === held.control) return command(sql);
       throw toBlueGreenError(error, instance.admin, label, secrets);
     } finally {
       if (!held) await client.end().catch(() => undefined);
@@ -156,7 +188,10 @@ function bouncer(instance: { admin: string; ini: string }, db: string, secrets: 
     },
     async open() {
       if (!held) held = { pause: await connect(), control: await connect() };
+      reconnects = 0;
     },
+    /** Whether the held admin connection was cut since `open` and opened again. */
+    reconnected: () => reconnects > 0 || (!!held && cut.has(held.pause)),
     async close() {
       const h = held;
       held = undefined;
@@ -306,6 +341,7 @@ function pgbouncerPointer(config: PgbouncerPointerConfig, secrets: ReadonlyArray
     async confirm(target) {
       await onAll(fleet, 'the check after RESUME', (i) => fleet[i].confirm(target));
     },
+    reconnected: () => fleet.filter((b) => b.reconnected()).map((b) => b.name),
   };
 }
 
@@ -313,7 +349,7 @@ function pgbouncerPointer(config: PgbouncerPointerConfig, secrets: ReadonlyArray
  * What a pointer without a pooler shares: nothing to pause, resume or hold open, one answer for
  * "every instance", and a check that is just reading where traffic goes.
  */
-function withoutPooler(description: string, current: () => Promise<Target>): Pick<Pointer, 'description' | 'canPause' | 'currentAll' | 'check' | 'poolModes' | 'pause' | 'resume' | 'lastPauses' | 'open' | 'close'> {
+function withoutPooler(description: string, current: () => Promise<Target>): Pick<Pointer, 'description' | 'canPause' | 'currentAll' | 'check' | 'poolModes' | 'pause' | 'resume' | 'lastPauses' | 'open' | 'close' | 'reconnected'> {
   return {
     description,
     canPause: false,
@@ -328,6 +364,7 @@ function withoutPooler(description: string, current: () => Promise<Target>): Pic
     lastPauses: () => [],
     open: async () => undefined,
     close: async () => undefined,
+    reconnected: () => [],
   };
 }
 

@@ -334,8 +334,13 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
         // What the pooler itself routes to now, not what we wrote: a RELOAD it did not take shows here.
         await pointer.confirm(sideTarget(config, flip.to));
         findings.pausesMs = each.length > 1 ? each : undefined;
-        if (findings.pauseMs === undefined) return 'transactions flow';
-        return `writes paused for ${findings.pauseMs} ms${findings.pausesMs ? ` (per instance: ${findings.pausesMs.map((p) => `${p.instance} ${p.ms} ms`).join(', ')}; longest ${Math.max(...findings.pausesMs.map((p) => p.ms))} ms)` : ''}`;
+        // A PgBouncer restarted inside the pause held no one from then on: say what clients saw instead of a wait.
+        const cut = pointer.reconnected();
+        const restarted = cut.length
+          ? `; BUT the admin connection to PgBouncer ${cut.join(', ')} was cut inside the pause and opened again (restarted?): a restarted PgBouncer is not paused and drops its clients' connections, so from then on clients got errors instead of waiting (${flip.from}'s freeze refused their writes; none landed on ${flip.from} after the freeze, and the drain covered every write before it)`
+          : '';
+        if (findings.pauseMs === undefined) return `transactions flow${restarted}`;
+        return `writes paused for ${findings.pauseMs} ms${findings.pausesMs ? ` (per instance: ${findings.pausesMs.map((p) => `${p.instance} ${p.ms} ms`).join(', ')}; longest ${Math.max(...findings.pausesMs.map((p) => p.ms))} ms)` : ''}${restarted}`;
       },
     },
   ];

@@ -1,0 +1,124 @@
+/**
+ * Infrastructure faults inside a flip's pause and during the rollback window: PgBouncer killed -9 and
+ * restarted, blue's postmaster crashed and restarted, the controller's connection to green cut, a slot
+ * invalidated by max_slot_wal_keep_size. Each ends with traffic on exactly one database that takes
+ * writes, every acknowledged write on it, and a message that says what happened and what to do.
+ * Durable clusters (fsync, synchronous_commit, full_page_writes on): acknowledged writes are checked.
+ * The fault lands exactly when a step starts: the flip's progress port is told each step's title.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { _clone } from '../../src/commands/clone.js';
+import { _resume } from '../../src/commands/resume.js';
+import { _status } from '../../src/commands/status.js';
+import { _rollback, _switchover } from '../../src/commands/switchover.js';
+import { silentProgress, type Progress } from '../../src/adapters/progress.js';
+import { startStoppedCluster, stopCluster } from '../../src/sandbox/cluster.js';
+import { restartPgbouncer } from '../../src/sandbox/pgbouncer.js';
+import type { Side } from '../../src/core/state.js';
+import { missingOrders, type Rig, sql, startRig } from '../integration/helpers.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The witness: writers through PgBouncer that reconnect after a cut (a killed pooler ends every client
+ * connection) and record each acknowledged order id. A write that errors was never acknowledged.
+ */
+function ackWriter(url: string, connections = 2, everyMs = 20) {
+  const acknowledged: number[] = [];
+  let refused = 0;
+  let running = true;
+  const worker = async () => {
+    let client: pg.Client | undefined;
+    while (running) {
+      try {
+        if (!client) {
+          client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+          client.on('error', () => undefined);
+          await client.connect();
+        }
+        const { rows } = await client.query<{ id: string }>(`INSERT INTO orders (account_id, symbol, side, quantity) VALUES (1 + floor(random() * 90)::int, 'ACK', 'buy', 1) RETURNING id`);
+        acknowledged.push(Number(rows[0].id));
+      } catch {
+        refused++;
+        await client?.end().catch(() => undefined);
+        client = undefined;
+      }
+      await sleep(everyMs);
+    }
+    await client?.end().catch(() => undefined);
+  };
+  const workers = Array.from({ length: connections }, () => worker());
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(workers);
+      return { acknowledged, refused };
+    },
+  };
+}
+
+describe('infrastructure faults (durable clusters, a writer recording acknowledgements)', () => {
+  let rig: Rig;
+  const directUrl = (side: Side, user: 'app' | 'admin') => {
+    const cluster = side === 'blue' ? rig.sandbox.blue : rig.sandbox.green;
+    return user === 'admin' ? (side === 'blue' ? rig.sandbox.blueUrl : rig.sandbox.greenUrl) : `postgres://${rig.sandbox.appUser}:${encodeURIComponent(rig.sandbox.appPassword)}@127.0.0.1:${cluster.port}/${rig.sandbox.database}`;
+  };
+  /** Kills PgBouncer with SIGKILL (no shutdown of its own) and starts it again from its ini. */
+  const killAndRestartPgbouncer = async () => {
+    const pid = Number(readFileSync(rig.sandbox.pgbouncer.pidFile, 'utf8').trim());
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(pid, 0);
+        await sleep(20);
+      } catch {
+        break;
+      }
+    }
+    if (existsSync(rig.sandbox.pgbouncer.pidFile)) rmSync(rig.sandbox.pgbouncer.pidFile);
+    await restartPgbouncer(rig.sandbox.pgbouncer, rig.sandbox.user);
+  };
+  /** A progress port that runs `fault` when a step whose title starts with `title` starts, once. */
+  const faultAt = (title: string, fault: () => Promise<void>) => {
+    let injected: Promise<void> | undefined;
+    const progress: Progress = { ...silentProgress, start: (text) => void (text.startsWith(title) && !injected && (injected = fault())) };
+    return { progress, injected: () => injected };
+  };
+  /**
+   * Exactly one database serves and takes writes: PgBouncer routes to `side` and is not paused (a write through
+   * it lands there), and the application cannot write to the other side.
+   */
+  const servesExactlyOne = async (side: Side) => {
+    const other: Side = side === 'blue' ? 'green' : 'blue';
+    const [row] = await sql<{ id: string }>(rig.sandbox.appUrl, `INSERT INTO orders (account_id, symbol, side, quantity) VALUES (1, 'ONE', 'buy', 1) RETURNING id`);
+    expect(await sql(directUrl(side, 'admin'), 'SELECT 1 FROM orders WHERE id = $1', [row.id])).toHaveLength(1);
+    await expect(sql(directUrl(other, 'app'), `INSERT INTO orders (account_id, symbol, side, quantity) VALUES (1, 'OTHER', 'buy', 1)`)).rejects.toThrow();
+  };
+
+  beforeAll(async () => {
+    rig = await startRig({ fast: false, config: { mode: 'replicate', migrations: undefined, switchover: { timeoutMs: 20000 } } });
+    expect((await _clone(rig.deps)).error).toBeUndefined();
+  });
+  afterAll(() => rig?.stop());
+
+  it('PgBouncer killed -9 and restarted inside the pause of a switchover: one side serves, nothing acknowledged is lost, the message says what happened', async () => {
+    const writer = ackWriter(rig.sandbox.appUrl);
+    await sleep(500);
+    const fault = faultAt('Waiting for green to apply', killAndRestartPgbouncer);
+    const result = await _switchover({ ...rig.deps, progress: fault.progress });
+    await fault.injected();
+    await sleep(300);
+    const stats = await writer.stop();
+    // Forward: PgBouncer's admin connection is opened again; the restarted PgBouncer (not paused, still on
+    // blue, which is frozen) takes the new pointer; clients saw errors, not a wait, and the report says so.
+    expect(result.error).toBeUndefined();
+    expect(result.serving).toBe('green');
+    expect(result.steps.find((s) => s.name === 'resume')?.detail).toMatch(/BUT the admin connection to PgBouncer .* was cut inside the pause and opened again \(restarted\?\)/);
+    expect(stats.acknowledged.length).toBeGreaterThan(20);
+    await servesExactlyOne('green');
+    expect(await missingOrders(directUrl('green', 'admin'), stats.acknowledged)).toEqual([]);
+    expect((await _status(rig.deps)).phase).toBe('switched-over');
+  });
+});
