@@ -6,7 +6,8 @@
  */
 import type { BlockerAction } from '../core/blockers.js';
 import type { StepResult } from '../core/report.js';
-import { advance, type FlipRecord, type Side } from '../core/state.js';
+import { advance, type CutoverState, type FlipRecord, type ReplicationLink, type Side } from '../core/state.js';
+import { redact } from '../core/redact.js';
 import { cancelRunningQuery, type Client, withClient } from '../adapters/pg.js';
 import { replicationNames } from '../adapters/replication.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
@@ -52,6 +53,40 @@ async function withSessions<T>(deps: Deps, flip: FlipDirection, fn: (sessions: F
     ),
   );
 }
+
+/** Waits (up to `ms`) until `side` accepts a connection again: a crashed server is back after its recovery. */
+async function whenBack(deps: Deps, side: Side, direction: string, ms: number): Promise<void> {
+  const until = performance.now() + ms;
+  for (;;) {
+    try {
+      return await withClient(side === 'blue' ? deps.config.blue : deps.config.green, async () => undefined, { ...conn(deps, side, direction), connectTimeoutMs: 2000 });
+    } catch (error) {
+      if (performance.now() > until) throw error;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/**
+ * The named steps' undos (in undo order) on sessions opened now, once both sides answer: the flip's own may be dead
+ * (a side restarted, a cut connection). Each undo is idempotent. Returns one line per undo, as the runner's.
+ */
+async function undoOnNewSessions(deps: Deps, flip: FlipDirection, state: CutoverState, next: ReplicationLink, names: ReadonlyArray<string>): Promise<string[]> {
+  try {
+    await Promise.all([whenBack(deps, flip.from, flip.direction, UNDO_RECONNECT_MS), whenBack(deps, flip.to, flip.direction, UNDO_RECONNECT_MS)]);
+  } catch (error) {
+    return [`new sessions for the undo: FAILED (${redact((error as Error).message.split('\n')[0], deps.config.secrets)})`];
+  }
+  return withSessions(deps, flip, async (sessions) => {
+    const { main } = flipSteps({ deps, flip, state, sessions, findings: {}, acceptDataLoss: false, startBudget: () => undefined, deadline: () => performance.now() + 30_000 }, next);
+    // PgBouncer is resumed by the caller once the rest is undone: the side we leave opens first.
+    const steps = main.filter((st) => names.includes(st.name) && st.name !== 'pause');
+    return (await undoSteps(steps, deps.config.secrets)).lines;
+  });
+}
+
+/** How long an undo waits for a side that stopped answering inside the flip to answer again. */
+const UNDO_RECONNECT_MS = 30_000;
 
 export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?: boolean; acceptDataLoss?: boolean; blockers?: BlockerAction }): Promise<FlipResult & { lostWrites?: LostWrites[] }> {
   const { config, pointer, progress } = deps;
@@ -161,11 +196,12 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
             return finish(outcome.steps, `${flip.direction} failed at ${outcome.failed.step} (${err.message.split('\n')[0]}) and the undo could not bring traffic back (${failedUndos(undone).join('; ')}): the pointer sends it to ${flip.to}, which was ready, so the ${flip.direction} was finished forward instead of undone.`);
           }
           if (where === flip.from) {
-            // The pointer is on the side we were leaving: the failed undo is tried once more, then the rest.
-            const again = outcome.undoFailed ? await undoSteps([outcome.undoFailed], config.secrets) : { lines: [] };
-            const rest = await undoSteps([...(outcome.notUndone ?? [])].reverse(), config.secrets);
-            undone = [...undone, ...again.lines.map((l) => `retried: ${l}`), ...rest.lines];
-            recovered = !failedUndos([...again.lines, ...rest.lines]).length;
+            // The pointer is on the side we were leaving: the failed undo is tried once more, then the rest, on new
+            // sessions (a side that crashed and restarted, or a cut network, leaves the flip's own sessions dead).
+            const left = [...(outcome.undoFailed ? [outcome.undoFailed] : []), ...(outcome.notUndone ?? [])].map((st) => st.name);
+            const again = await undoOnNewSessions(deps, flip, state, next, left);
+            undone = [...undone, ...again.map((l) => `retried: ${l}`)];
+            recovered = !failedUndos(again).length;
           } else {
             // The pointer cannot be read (or the instances disagree): the side we were going to is frozen
             // again before anyone is let through, so no client can write on both sides.
@@ -217,8 +253,14 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
           error: {
             code: err.code,
             exitCode: err.exitCode,
-            message: `${brokenUndos.length ? `${flip.direction} aborted at ${outcome.failed.step}, and an undo FAILED: ${brokenUndos.join('; ')} (the pointer serves ${flip.from}, so the rest was undone)` : `${flip.direction} aborted at ${outcome.failed.step}`}: ${err.message}\n  undo: ${undone.length ? undone.join('; ') : 'nothing to undo'}`,
-            hint: `${err.hint ? `${err.hint} ` : ''}${flip.from} still serves${!replicate && flip.from === 'blue' ? ' (read-only, as since the clone)' : ''}${brokenUndos.length ? '; check what the failed undo left behind' : '; nothing was lost'}.${stillSynced} ${
+            message: `${
+              recovered
+                ? `${flip.direction} aborted at ${outcome.failed.step}, and its undo was redone on new sessions (${brokenUndos.length} undo step${brokenUndos.length > 1 ? 's' : ''} failed on the flip's own: a side restarted or a connection was cut); every undo is now done`
+                : brokenUndos.length
+                  ? `${flip.direction} aborted at ${outcome.failed.step}, and an undo FAILED: ${brokenUndos.join('; ')} (the pointer serves ${flip.from}, so the rest was undone)`
+                  : `${flip.direction} aborted at ${outcome.failed.step}`
+            }: ${err.message}\n  undo: ${undone.length ? undone.join('; ') : 'nothing to undo'}`,
+            hint: `${err.hint ? `${err.hint} ` : ''}${flip.from} still serves${!replicate && flip.from === 'blue' ? ' (read-only, as since the clone)' : ''}${brokenUndos.length && !recovered ? '; check what the failed undo left behind' : '; nothing was lost'}.${stillSynced} ${
               flip.direction === 'switchover' ? `Retry \`bluegreen switchover\`${replicate ? '' : ', or `bluegreen abort` to reopen blue for writes'}.` : 'Retry `bluegreen rollback`.'
             }`,
           },

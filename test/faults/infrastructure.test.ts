@@ -7,6 +7,7 @@
  * The fault lands exactly when a step starts: the flip's progress port is told each step's title.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { _clone } from '../../src/commands/clone.js';
@@ -80,6 +81,23 @@ describe('infrastructure faults (durable clusters, a writer recording acknowledg
     if (existsSync(rig.sandbox.pgbouncer.pidFile)) rmSync(rig.sandbox.pgbouncer.pidFile);
     await restartPgbouncer(rig.sandbox.pgbouncer, rig.sandbox.user);
   };
+  /**
+   * An immediate shutdown is SIGQUIT to the postmaster: sent here before the first await, so it lands before
+   * the step the progress port announced runs; then the cluster starts again (crash recovery from WAL).
+   */
+  const crashAndRestart = async (cluster: { dataDir: string; binDir: string }) => {
+    const pid = Number(readFileSync(path.join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(pid, 'SIGQUIT');
+    for (let i = 0; i < 300; i++) {
+      try {
+        process.kill(pid, 0);
+        await sleep(20);
+      } catch {
+        break;
+      }
+    }
+    await startStoppedCluster(cluster, rig.sandbox.user);
+  };
   /** A progress port that runs `fault` when a step whose title starts with `title` starts, once. */
   const faultAt = (title: string, fault: () => Promise<void>) => {
     let injected: Promise<void> | undefined;
@@ -120,5 +138,45 @@ describe('infrastructure faults (durable clusters, a writer recording acknowledg
     await servesExactlyOne('green');
     expect(await missingOrders(directUrl('green', 'admin'), stats.acknowledged)).toEqual([]);
     expect((await _status(rig.deps)).phase).toBe('switched-over');
+  });
+  it('PgBouncer killed -9 and restarted during the window: status tells the truth, and the next rollback works', async () => {
+    const writer = ackWriter(rig.sandbox.appUrl);
+    await sleep(300);
+    await killAndRestartPgbouncer();
+    await sleep(500);
+    const status = await _status(rig.deps);
+    expect(status).toMatchObject({ phase: 'switched-over', serving: 'green' });
+    expect(status.replication.find((r) => r.direction === 'green → blue')).toMatchObject({ running: true });
+    const result = await _rollback(rig.deps);
+    await sleep(300);
+    const stats = await writer.stop();
+    expect(result.error).toBeUndefined();
+    expect(result.serving).toBe('blue');
+    expect(stats.acknowledged.length).toBeGreaterThan(20);
+    await servesExactlyOne('blue');
+    expect(await missingOrders(directUrl('blue', 'admin'), stats.acknowledged)).toEqual([]);
+  });
+
+  it("blue's postmaster crashed (immediate) and restarted inside the pause: one side serves, nothing acknowledged is lost, the message says what to do", async () => {
+    const writer = ackWriter(rig.sandbox.appUrl);
+    await sleep(500);
+    const fault = faultAt('Freezing writes on blue', () => crashAndRestart(rig.sandbox.blue));
+    const result = await _switchover({ ...rig.deps, progress: fault.progress });
+    await fault.injected();
+    await sleep(300);
+    const stats = await writer.stop();
+    // Blue's sessions died with it: the undo waits for blue to answer again and is redone on new sessions.
+    expect(result.error?.message).toMatch(/^switchover aborted at [a-z-]+, and its undo was redone on new sessions \(\d undo steps? failed on the flip's own: a side restarted or a connection was cut\); every undo is now done: /);
+    expect(result.error?.hint).toMatch(/blue still serves; nothing was lost\. Replication blue → green keeps running\. Retry `bluegreen switchover`/);
+    expect(result.serving).toBe('blue');
+    expect((await _status(rig.deps)).phase).toBe('ready');
+    expect(stats.acknowledged.length).toBeGreaterThan(20);
+    await servesExactlyOne('blue');
+    expect(await missingOrders(directUrl('blue', 'admin'), stats.acknowledged)).toEqual([]);
+    // The retry it advises works, and green has every acknowledged write.
+    const again = await _switchover(rig.deps);
+    expect(again.error).toBeUndefined();
+    await servesExactlyOne('green');
+    expect(await missingOrders(directUrl('green', 'admin'), stats.acknowledged)).toEqual([]);
   });
 });
