@@ -7,10 +7,13 @@
  * The fault lands exactly when a step starts: the flip's progress port is told each step's title.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/core/config.js';
 import { _clone } from '../../src/commands/clone.js';
+import { createDeps } from '../../src/commands/context.js';
 import { _resume } from '../../src/commands/resume.js';
 import { _status } from '../../src/commands/status.js';
 import { _rollback, _switchover } from '../../src/commands/switchover.js';
@@ -57,6 +60,42 @@ function ackWriter(url: string, connections = 2, everyMs = 20) {
       await Promise.all(workers);
       return { acknowledged, refused };
     },
+  };
+}
+
+/**
+ * A TCP proxy between the controller and a server that can be cut: every connection through it is destroyed
+ * and new ones are refused for `downMs` (a network partition that heals), as a controller on a bastion sees it.
+ */
+async function cuttableProxy(targetPort: number) {
+  const sockets = new Set<net.Socket>();
+  let downUntil = 0;
+  const server = net.createServer((client) => {
+    if (Date.now() < downUntil) return void client.destroy();
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    cut(downMs: number) {
+      downUntil = Date.now() + downMs;
+      for (const s of sockets) s.destroy();
+    },
+    close: () => new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => r());
+    }),
   };
 }
 
@@ -178,5 +217,39 @@ describe('infrastructure faults (durable clusters, a writer recording acknowledg
     expect(again.error).toBeUndefined();
     await servesExactlyOne('green');
     expect(await missingOrders(directUrl('green', 'admin'), stats.acknowledged)).toEqual([]);
+  });
+  it("the controller's connection to green cut inside the pause (rollback, then switchover): each is undone on new sessions once green answers; one side serves; nothing acknowledged is lost", async () => {
+    // The controller reaches green through the proxy; the subscriptions (peer) and PgBouncer (pooler) use green's own address.
+    const proxy = await cuttableProxy(rig.sandbox.green.port);
+    try {
+      const json = JSON.parse(readFileSync(rig.configFile, 'utf8'));
+      const direct = json.green as string;
+      json.green = { url: direct.replace(`:${rig.sandbox.green.port}/`, `:${proxy.port}/`), peer: direct, pooler: `127.0.0.1:${rig.sandbox.green.port}` };
+      const deps = createDeps(parseConfig(JSON.stringify(json), rig.configFile, rig.env), silentProgress);
+      for (const [flip, title, from] of [[_rollback, 'Freezing writes on green', 'green'], [_switchover, 'Waiting for green to apply', 'blue']] as const) {
+        const writer = ackWriter(rig.sandbox.appUrl);
+        await sleep(500);
+        const fault = faultAt(title, async () => proxy.cut(1500));
+        const result = await flip({ ...deps, progress: fault.progress });
+        await sleep(300);
+        const stats = await writer.stop();
+        const direction = flip === _rollback ? 'rollback' : 'switchover';
+        expect(result.error?.message).toMatch(new RegExp(`^${direction} aborted at [a-z-]+, and its undo was redone on new sessions`));
+        expect(result.error?.hint).toMatch(new RegExp(`${from} still serves; nothing was lost`));
+        expect(result.serving).toBe(from);
+        expect((await _status(deps)).phase).toBe(from === 'green' ? 'switched-over' : 'ready');
+        expect(stats.acknowledged.length).toBeGreaterThan(20);
+        await servesExactlyOne(from);
+        expect(await missingOrders(directUrl(from, 'admin'), stats.acknowledged)).toEqual([]);
+        // The retry works.
+        const again = await flip(deps);
+        expect(again.error).toBeUndefined();
+        const to = from === 'green' ? 'blue' : 'green';
+        await servesExactlyOne(to);
+        expect(await missingOrders(directUrl(to, 'admin'), stats.acknowledged)).toEqual([]);
+      }
+    } finally {
+      await proxy.close();
+    }
   });
 });
