@@ -6,12 +6,12 @@
  */
 import type { BlockerAction } from '../core/blockers.js';
 import type { StepResult } from '../core/report.js';
-import { advance, type CutoverState, type FlipRecord, type ReplicationLink, type Side } from '../core/state.js';
-import { redact } from '../core/redact.js';
-import { cancelRunningQuery, type Client, withClient } from '../adapters/pg.js';
+import { advance, type FlipRecord, type Side } from '../core/state.js';
+import { cancelRunningQuery } from '../adapters/pg.js';
 import { replicationNames } from '../adapters/replication.js';
-import { conn, controlled, type Deps, loadState } from './context.js';
+import { controlled, type Deps, loadState } from './context.js';
 import { type FlipDirection, type FlipFindings, type FlipSessions, flipSteps } from './flip-plan.js';
+import { undoOnNewSessions, withSessions } from './flip-sessions.js';
 import { type Budget, failedUndos, runPlan, undoSteps } from './plan.js';
 import { sideServedBy } from '../adapters/pointer.js';
 import { greenUnreachable, rollbackWithoutGreen } from './rollback-without-green.js';
@@ -30,63 +30,6 @@ export interface FlipResult extends Report {
 }
 
 export type LostWrites = TableChanges;
-
-/** Opens every session the plan uses, before anything is paused: nothing inside the pause waits on a handshake. */
-async function withSessions<T>(deps: Deps, flip: FlipDirection, fn: (sessions: FlipSessions, all: Array<{ url: string; client: Client }>) => Promise<T>): Promise<T> {
-  const url = (side: Side) => (side === 'blue' ? deps.config.blue : deps.config.green);
-  const open = (side: Side, k: (c: Client) => Promise<T>) => withClient(url(side), k, conn(deps, side, flip.direction));
-  // One session for the source's sequence read, beside the drain: more would only take the drain's CPU.
-  return open(flip.from, (from) =>
-    open(flip.from, (fromSequences) =>
-      open(flip.to, (to) =>
-        open(flip.to, (toSlot) =>
-          open(flip.to, (toOpen) =>
-            open(flip.to, (toSequences) =>
-              fn({ from, fromSequences, to, toSlot, toOpen, toSequences }, [
-                ...[from, fromSequences].map((client) => ({ url: url(flip.from), client })),
-                ...[to, toSlot, toOpen, toSequences].map((client) => ({ url: url(flip.to), client })),
-              ]),
-            ),
-          ),
-        ),
-      ),
-    ),
-  );
-}
-
-/** Waits (up to `ms`) until `side` accepts a connection again: a crashed server is back after its recovery. */
-async function whenBack(deps: Deps, side: Side, direction: string, ms: number): Promise<void> {
-  const until = performance.now() + ms;
-  for (;;) {
-    try {
-      return await withClient(side === 'blue' ? deps.config.blue : deps.config.green, async () => undefined, { ...conn(deps, side, direction), connectTimeoutMs: 2000 });
-    } catch (error) {
-      if (performance.now() > until) throw error;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
-/**
- * The named steps' undos (in undo order) on sessions opened now, once both sides answer: the flip's own may be dead
- * (a side restarted, a cut connection). Each undo is idempotent. Returns one line per undo, as the runner's.
- */
-async function undoOnNewSessions(deps: Deps, flip: FlipDirection, state: CutoverState, next: ReplicationLink, names: ReadonlyArray<string>): Promise<string[]> {
-  try {
-    await Promise.all([whenBack(deps, flip.from, flip.direction, UNDO_RECONNECT_MS), whenBack(deps, flip.to, flip.direction, UNDO_RECONNECT_MS)]);
-  } catch (error) {
-    return [`new sessions for the undo: FAILED (${redact((error as Error).message.split('\n')[0], deps.config.secrets)})`];
-  }
-  return withSessions(deps, flip, async (sessions) => {
-    const { main } = flipSteps({ deps, flip, state, sessions, findings: {}, acceptDataLoss: false, startBudget: () => undefined, deadline: () => performance.now() + 30_000 }, next);
-    // PgBouncer is resumed by the caller once the rest is undone: the side we leave opens first.
-    const steps = main.filter((st) => names.includes(st.name) && st.name !== 'pause');
-    return (await undoSteps(steps, deps.config.secrets)).lines;
-  });
-}
-
-/** How long an undo waits for a side that stopped answering inside the flip to answer again. */
-const UNDO_RECONNECT_MS = 30_000;
 
 export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?: boolean; acceptDataLoss?: boolean; blockers?: BlockerAction }): Promise<FlipResult & { lostWrites?: LostWrites[] }> {
   const { config, pointer, progress } = deps;
@@ -255,7 +198,9 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
             exitCode: err.exitCode,
             message: `${
               recovered
-                ? `${flip.direction} aborted at ${outcome.failed.step}, and its undo was redone on new sessions (${brokenUndos.length} undo step${brokenUndos.length > 1 ? 's' : ''} failed on the flip's own: a side restarted or a connection was cut); every undo is now done`
+                ? `${flip.direction} aborted at ${outcome.failed.step}, and its undo was redone on new sessions ` +
+                  `(${brokenUndos.length} undo step${brokenUndos.length > 1 ? 's' : ''} failed on the flip's own: ` +
+                  'a side restarted or a connection was cut); every undo is now done'
                 : brokenUndos.length
                   ? `${flip.direction} aborted at ${outcome.failed.step}, and an undo FAILED: ${brokenUndos.join('; ')} (the pointer serves ${flip.from}, so the rest was undone)`
                   : `${flip.direction} aborted at ${outcome.failed.step}`

@@ -252,4 +252,41 @@ describe('infrastructure faults (durable clusters, a writer recording acknowledg
       await proxy.close();
     }
   });
+  it('a slot invalidated by max_slot_wal_keep_size in the window: status says the rollback is no longer lossless and why; the rollback refuses before pausing', async () => {
+    expect((await _status(rig.deps)).phase).toBe('switched-over');
+    const [{ slot_name: slot }] = await sql<{ slot_name: string }>(rig.sandbox.greenUrl, `SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'bluegreen_rev%'`);
+    const [{ subname }] = await sql<{ subname: string }>(rig.sandbox.blueUrl, `SELECT subname FROM pg_subscription WHERE subname LIKE 'bluegreen_rev%'`);
+    // Blue stops applying (its worker stopped), green keeps writing WAL past a small limit: the slot is invalidated at a checkpoint.
+    // (As an operator would: past the freeze's guard, which only bluegreen's own superuser sessions pass.)
+    await sql(rig.sandbox.blueUrl, `SET bluegreen.allow_writes = on; ALTER SUBSCRIPTION ${subname} DISABLE`);
+    await sql(rig.sandbox.greenUrl, `ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'`);
+    await sql(rig.sandbox.greenUrl, 'SELECT pg_reload_conf()');
+    try {
+      let walStatus = '';
+      for (let i = 0; i < 20 && walStatus !== 'lost'; i++) {
+        await sql(rig.sandbox.greenUrl, `SELECT pg_logical_emit_message(false, 'fill', repeat('x', 2 * 1024 * 1024))`);
+        await sql(rig.sandbox.greenUrl, 'SELECT pg_switch_wal()');
+        await sql(rig.sandbox.greenUrl, 'CHECKPOINT');
+        [{ wal_status: walStatus }] = await sql<{ wal_status: string }>(rig.sandbox.greenUrl, 'SELECT wal_status FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+      }
+      expect(walStatus).toBe('lost');
+      const status = await _status(rig.deps);
+      expect(status.replication.find((r) => r.direction === 'green → blue')).toMatchObject({ running: false, walStatus: 'lost' });
+      expect(status.advice).toMatch(/^The rollback is no longer lossless: replication green → blue lost WAL it needed \(its slot passed max_slot_wal_keep_size and was invalidated\), so blue lacks writes green took since/);
+      const writer = ackWriter(rig.sandbox.appUrl);
+      await sleep(300);
+      const result = await _rollback(rig.deps);
+      await sleep(300);
+      const stats = await writer.stop();
+      expect(result.error?.message).toMatch(/^rollback aborted at guardrails: The rollback is no longer lossless/);
+      expect(result.error?.exitCode).toBe(3);
+      expect(result.steps.find((s) => s.name === 'pause')).toMatchObject({ status: 'skipped', detail: 'not reached' });
+      expect(stats.refused).toBe(0);
+      await servesExactlyOne('green');
+      expect(await missingOrders(directUrl('green', 'admin'), stats.acknowledged)).toEqual([]);
+    } finally {
+      await sql(rig.sandbox.greenUrl, 'ALTER SYSTEM RESET max_slot_wal_keep_size');
+      await sql(rig.sandbox.greenUrl, 'SELECT pg_reload_conf()');
+    }
+  });
 });
