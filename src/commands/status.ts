@@ -4,7 +4,7 @@ import type { Blocker } from '../core/blockers.js';
 import { pauseBlockers } from '../adapters/sessions.js';
 import { fenceLostSide } from './rollback-without-green.js';
 import { splitUnlogged } from './flip-unlogged.js';
-import { lostSlotRefusal } from '../core/lost-slot.js';
+import { lostSlotAdvice } from '../core/lost-slot.js';
 import { changesSinceSwitchover } from '../adapters/change-counter.js';
 import { readUnloggedTables } from '../adapters/unlogged-tables.js';
 import type { PoolMode } from '../adapters/pointer.js';
@@ -200,9 +200,7 @@ export async function _status(deps: Deps): Promise<StatusResult> {
       ? `A rollback would give up what green took since the switchover, listed above (freeze mode keeps no copy on blue): export it first, or roll back with --accept-data-loss. ${advice}`
       : `The next ${window.next} would lose what is listed above: undo that change on ${state.serving} and run \`bluegreen sync-schema\`, or ${window.next} with --accept-data-loss to give it up. ${advice}`;
   }
-  // The direction that keeps the standby current lost WAL it needed: the next flip can no longer be lossless.
-  const standbyLost = live?.walStatus === 'lost' ? live : undefined;
-  if (standbyLost) advice = `${lostSlotRefusal(standbyLost.direction, state.serving === 'blue' ? 'switchover' : 'rollback')} ${advice}`;
+  advice = lostSlotAdvice(live, state.serving, advice);
   const lostNote = await fenceLostSide(deps, state);
   const lost = lostNote && state.lost ? { side: state.lost.side, at: state.lost.at, fencedAt: (await loadState(deps)).lost?.fencedAt, note: lostNote } : undefined;
   const cutoverLive = !['finalized', 'aborted', 'idle'].includes(state.phase);

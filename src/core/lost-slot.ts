@@ -9,3 +9,11 @@ export function lostSlotRefusal(direction: string, next: 'switchover' | 'rollbac
     + `${from} keeps serving. ${next === 'switchover' ? 'Clone again' : `Stay on ${from}, or rebuild ${to} from ${from} by hand`} `
     + `(README: "the slot loses WAL"), and raise max_slot_wal_keep_size on ${from}.`;
 }
+
+/** Status's advice, led by the refusal when the direction keeping the standby current lost its WAL. */
+export function lostSlotAdvice(
+  live: { readonly direction: string; readonly walStatus?: string } | undefined, serving: 'blue' | 'green', advice: string,
+): string {
+  if (live?.walStatus !== 'lost') return advice;
+  return `${lostSlotRefusal(live.direction, serving === 'blue' ? 'switchover' : 'rollback')} ${advice}`;
+}
