@@ -10,9 +10,8 @@ import { BlueGreenError, BlockedError } from '../core/errors.js';
 import type { SchemaSnapshot } from '../core/schema-diff.js';
 import type { CutoverState, ReplicationLink, Side } from '../core/state.js';
 import type { Loss } from '../core/window.js';
-import { analyzeWhereMissing, listTables, presyncSequences, readSchema, refreshMaterializedViews, type SequencePlan, syncMovedSequences, syncSequences, tableColumns } from '../adapters/catalog.js';
+import { analyzeWhereMissing, presyncSequences, readSchema, refreshMaterializedViews, type SequencePlan, syncMovedSequences, syncSequences, tableColumns } from '../adapters/catalog.js';
 import type { TableChanges } from '../adapters/change-counter.js';
-import { buildTableSpec, countRowsOf, keysWrittenSince, tableReader } from '../adapters/content.js';
 import type { Client } from '../adapters/pg.js';
 import { sideServedBy, sideTarget } from '../adapters/pointer.js';
 import {
@@ -26,7 +25,8 @@ import { assess, carry, lossRefusal } from './sync-schema.js';
 import { carryAdditions } from './carry-additions.js';
 import { blockerPolicy, blockersStep, namePauseHolders, refuseLateBlockers, refusePoolModes } from './flip-blockers.js';
 import type { BlockerAction } from '../core/blockers.js';
-import { readLastCompare } from './compare.js';
+import { verifyStep } from './flip-verify.js';
+import { pgbouncerRestartNote, refuseLostSlot } from './flip-faults.js';
 import { countGreenChanges, recountStep, startCountingStep, stopCountingStep } from './flip-freeze-changes.js';
 import { carryLargeObjectsInPauseStep, carryLargeObjectsStep, type LargeObjectsBeforePause } from './flip-large-objects.js';
 import { checkUnloggedStep, copyUnloggedStep, type UnloggedBeforePause } from './flip-unlogged.js';
@@ -334,8 +334,9 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
         // What the pooler itself routes to now, not what we wrote: a RELOAD it did not take shows here.
         await pointer.confirm(sideTarget(config, flip.to));
         findings.pausesMs = each.length > 1 ? each : undefined;
-        if (findings.pauseMs === undefined) return 'transactions flow';
-        return `writes paused for ${findings.pauseMs} ms${findings.pausesMs ? ` (per instance: ${findings.pausesMs.map((p) => `${p.instance} ${p.ms} ms`).join(', ')}; longest ${Math.max(...findings.pausesMs.map((p) => p.ms))} ms)` : ''}`;
+        const restarted = pgbouncerRestartNote(pointer, flip);
+        if (findings.pauseMs === undefined) return `transactions flow${restarted}`;
+        return `writes paused for ${findings.pauseMs} ms${findings.pausesMs ? ` (per instance: ${findings.pausesMs.map((p) => `${p.instance} ${p.ms} ms`).join(', ')}; longest ${Math.max(...findings.pausesMs.map((p) => p.ms))} ms)` : ''}${restarted}`;
       },
     },
   ];
@@ -377,6 +378,7 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
 
   async function replicationGuardrails(): Promise<string> {
     if (!current) throw new BlockedError(`no replication ${flip.from} → ${flip.to} is recorded for this cutover`, { hint: 'Clone again in replicate mode.' });
+    await refuseLostSlot(from, current.slot, flip);
     // A subscription made moments ago may still be waiting for the launcher to start its worker.
     await waitForApplyWorker(to, current.subscription, 10_000);
     const health = await subscriptionHealth(to, current.subscription);
@@ -414,45 +416,4 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
   }
 
   return { main, after };
-}
-
-/** switchover.verify: inside the pause, after the drain, exactly what the side we leave wrote since the last clean compare. */
-function verifyStep(ctx: FlipContext): PlanStep {
-  const { deps, flip, state, sessions } = ctx;
-  const { from, to } = sessions;
-  return {
-    name: 'verify',
-    title: `Verifying what ${flip.from} wrote since the last compare`,
-    run: async () => {
-      // Exact here: the side we leave is frozen and the other has applied all of it.
-      const last = readLastCompare(deps.config.stateDir);
-      if (!last || last.cutover !== state.id || last.side !== flip.from) {
-        throw new BlockedError(`switchover.verify: no clean compare of this cutover with ${flip.from} serving is recorded`, { hint: 'Run `bluegreen compare` first; the switchover verifies what was written after it.' });
-      }
-      const toTables = new Set((await listTables(to)).map((t) => t.display));
-      const problems: string[] = [];
-      let rows = 0;
-      for (const t of await listTables(from)) {
-        if (!toTables.has(t.display)) continue;
-        const { spec, keyUsable } = await buildTableSpec(from, to, t.schema, t.name, flip.from, flip.to);
-        const [a, b] = await Promise.all([countRowsOf(from, spec), countRowsOf(to, spec)]);
-        if (a !== b) problems.push(`${t.display}: ${a} rows on ${flip.from}, ${b} on ${flip.to}`);
-        if (!keyUsable) continue;
-        const keys = await keysWrittenSince(from, spec, last.xid);
-        rows += keys.length;
-        for (let i = 0; i < keys.length; i += 5000) {
-          const batch = keys.slice(i, i + 5000);
-          const w = await tableReader({ publisher: from, subscriber: to }, spec).rowsByKey(batch);
-          const differing = batch.filter((k) => w.publisher.get(k) !== w.subscriber.get(k));
-          if (differing.length) problems.push(`${t.display}: ${differing.length} row${differing.length > 1 ? 's' : ''} written since the last compare differ${differing.length > 1 ? '' : 's'} (key ${differing.slice(0, 3).join(', ')})`);
-        }
-      }
-      if (problems.length) {
-        throw new BlueGreenError(`switchover.verify found differences after the drain:\n  ${problems.join('\n  ')}`, {
-          hint: `Nothing is switched; ${flip.from} keeps serving. \`bluegreen compare\` names every differing row.`,
-        });
-      }
-      return `${rows} row${rows === 1 ? '' : 's'} written since the compare of ${last.at} equal on both sides; row counts equal`;
-    },
-  };
 }

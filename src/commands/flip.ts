@@ -7,10 +7,11 @@
 import type { BlockerAction } from '../core/blockers.js';
 import type { StepResult } from '../core/report.js';
 import { advance, type FlipRecord, type Side } from '../core/state.js';
-import { cancelRunningQuery, type Client, withClient } from '../adapters/pg.js';
+import { cancelRunningQuery } from '../adapters/pg.js';
 import { replicationNames } from '../adapters/replication.js';
-import { conn, controlled, type Deps, loadState } from './context.js';
+import { controlled, type Deps, loadState } from './context.js';
 import { type FlipDirection, type FlipFindings, type FlipSessions, flipSteps } from './flip-plan.js';
+import { undoOnNewSessions, withSessions } from './flip-sessions.js';
 import { type Budget, failedUndos, runPlan, undoSteps } from './plan.js';
 import { sideServedBy } from '../adapters/pointer.js';
 import { windowStatus, type WindowStatus } from './status.js';
@@ -30,29 +31,6 @@ export interface FlipResult extends Report {
 }
 
 export type LostWrites = TableChanges;
-
-/** Opens every session the plan uses, before anything is paused: nothing inside the pause waits on a handshake. */
-async function withSessions<T>(deps: Deps, flip: FlipDirection, fn: (sessions: FlipSessions, all: Array<{ url: string; client: Client }>) => Promise<T>): Promise<T> {
-  const url = (side: Side) => (side === 'blue' ? deps.config.blue : deps.config.green);
-  const open = (side: Side, k: (c: Client) => Promise<T>) => withClient(url(side), k, conn(deps, side, flip.direction));
-  // One session for the source's sequence read, beside the drain: more would only take the drain's CPU.
-  return open(flip.from, (from) =>
-    open(flip.from, (fromSequences) =>
-      open(flip.to, (to) =>
-        open(flip.to, (toSlot) =>
-          open(flip.to, (toOpen) =>
-            open(flip.to, (toSequences) =>
-              fn({ from, fromSequences, to, toSlot, toOpen, toSequences }, [
-                ...[from, fromSequences].map((client) => ({ url: url(flip.from), client })),
-                ...[to, toSlot, toOpen, toSequences].map((client) => ({ url: url(flip.to), client })),
-              ]),
-            ),
-          ),
-        ),
-      ),
-    ),
-  );
-}
 
 export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?: boolean; acceptDataLoss?: boolean; blockers?: BlockerAction }): Promise<FlipResult & { lostWrites?: LostWrites[] }> {
   const { config, pointer, progress } = deps;
@@ -169,11 +147,12 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
             return finish(outcome.steps, `${flip.direction} failed at ${outcome.failed.step} (${err.message.split('\n')[0]}) and the undo could not bring traffic back (${failedUndos(undone).join('; ')}): the pointer sends it to ${flip.to}, which was ready, so the ${flip.direction} was finished forward instead of undone.`);
           }
           if (where === flip.from) {
-            // The pointer is on the side we were leaving: the failed undo is tried once more, then the rest.
-            const again = outcome.undoFailed ? await undoSteps([outcome.undoFailed], config.secrets) : { lines: [] };
-            const rest = await undoSteps([...(outcome.notUndone ?? [])].reverse(), config.secrets);
-            undone = [...undone, ...again.lines.map((l) => `retried: ${l}`), ...rest.lines];
-            recovered = !failedUndos([...again.lines, ...rest.lines]).length;
+            // The pointer is on the side we were leaving: the failed undo is tried once more, then the rest, on new
+            // sessions (a side that crashed and restarted, or a cut network, leaves the flip's own sessions dead).
+            const left = [...(outcome.undoFailed ? [outcome.undoFailed] : []), ...(outcome.notUndone ?? [])].map((st) => st.name);
+            const again = await undoOnNewSessions(deps, flip, state, next, left);
+            undone = [...undone, ...again.map((l) => `retried: ${l}`)];
+            recovered = !failedUndos(again).length;
           } else {
             // The pointer cannot be read (or the instances disagree): the side we were going to is frozen
             // again before anyone is let through, so no client can write on both sides.
@@ -225,8 +204,16 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
           error: {
             code: err.code,
             exitCode: err.exitCode,
-            message: `${brokenUndos.length ? `${flip.direction} aborted at ${outcome.failed.step}, and an undo FAILED: ${brokenUndos.join('; ')} (the pointer serves ${flip.from}, so the rest was undone)` : `${flip.direction} aborted at ${outcome.failed.step}`}: ${err.message}\n  undo: ${undone.length ? undone.join('; ') : 'nothing to undo'}`,
-            hint: `${err.hint ? `${err.hint} ` : ''}${flip.from} still serves${!replicate && flip.from === 'blue' ? ' (read-only, as since the clone)' : ''}${brokenUndos.length ? '; check what the failed undo left behind' : '; nothing was lost'}.${stillSynced} ${
+            message: `${
+              recovered
+                ? `${flip.direction} aborted at ${outcome.failed.step}, and its undo was redone on new sessions ` +
+                  `(${brokenUndos.length} undo step${brokenUndos.length > 1 ? 's' : ''} failed on the flip's own: ` +
+                  'a side restarted or a connection was cut); every undo is now done'
+                : brokenUndos.length
+                  ? `${flip.direction} aborted at ${outcome.failed.step}, and an undo FAILED: ${brokenUndos.join('; ')} (the pointer serves ${flip.from}, so the rest was undone)`
+                  : `${flip.direction} aborted at ${outcome.failed.step}`
+            }: ${err.message}\n  undo: ${undone.length ? undone.join('; ') : 'nothing to undo'}`,
+            hint: `${err.hint ? `${err.hint} ` : ''}${flip.from} still serves${!replicate && flip.from === 'blue' ? ' (read-only, as since the clone)' : ''}${brokenUndos.length && !recovered ? '; check what the failed undo left behind' : '; nothing was lost'}.${stillSynced} ${
               flip.direction === 'switchover' ? `Retry \`bluegreen switchover\`${replicate ? '' : ', or `bluegreen abort` to reopen blue for writes'}.` : 'Retry `bluegreen rollback`.'
             }`,
           },

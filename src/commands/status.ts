@@ -4,6 +4,7 @@ import type { Blocker } from '../core/blockers.js';
 import { pauseBlockers } from '../adapters/sessions.js';
 import { fenceLostSide } from './rollback-without-green.js';
 import { splitUnlogged } from './flip-unlogged.js';
+import { lostSlotAdvice } from '../core/lost-slot.js';
 import { changesSinceSwitchover } from '../adapters/change-counter.js';
 import { readUnloggedTables } from '../adapters/unlogged-tables.js';
 import type { PoolMode } from '../adapters/pointer.js';
@@ -136,7 +137,7 @@ export async function replicationStatus(deps: Deps, link: ReplicationLink, publi
       : !health.enabled
         ? `subscription ${link.subscription} is disabled`
         : lag.walStatus === 'lost'
-          ? `the slot lost WAL it needed (past max_slot_wal_keep_size): ${subscriber} cannot catch up; clone again`
+          ? `the slot lost WAL it needed (past max_slot_wal_keep_size): ${subscriber} can never catch up from it`
           : failing
             ? `the apply worker on ${subscriber} has failed ${health.applyErrors} time${health.applyErrors > 1 ? 's' : ''} since the last repair`
             : !health.workerRunning
@@ -199,6 +200,7 @@ export async function _status(deps: Deps): Promise<StatusResult> {
       ? `A rollback would give up what green took since the switchover, listed above (freeze mode keeps no copy on blue): export it first, or roll back with --accept-data-loss. ${advice}`
       : `The next ${window.next} would lose what is listed above: undo that change on ${state.serving} and run \`bluegreen sync-schema\`, or ${window.next} with --accept-data-loss to give it up. ${advice}`;
   }
+  advice = lostSlotAdvice(live, state.serving, advice);
   const lostNote = await fenceLostSide(deps, state);
   const lost = lostNote && state.lost ? { side: state.lost.side, at: state.lost.at, fencedAt: (await loadState(deps)).lost?.fencedAt, note: lostNote } : undefined;
   const cutoverLive = !['finalized', 'aborted', 'idle'].includes(state.phase);
@@ -295,3 +297,4 @@ async function freezeRollbackVerdict(deps: Deps): Promise<WindowStatus> {
     return { ...empty, verdict: 'lossy', losses: [], error: `could not be judged: ${(error as Error).message.split('\n')[0]}` };
   }
 }
+

@@ -1,0 +1,28 @@
+/** What a flip says and refuses when the infrastructure under it failed: a PgBouncer restarted in the pause, a lost slot. */
+import { BlockedError } from '../core/errors.js';
+import { lostSlotRefusal } from '../core/lost-slot.js';
+import type { Client } from '../adapters/pg.js';
+import type { Pointer } from '../adapters/pointer.js';
+import { slotLag } from '../adapters/replication.js';
+import type { FlipDirection } from './flip-plan.js';
+
+/** A slot past max_slot_wal_keep_size is gone for good: refused before anything is paused, whatever the subscription's state. */
+export async function refuseLostSlot(publisher: Client, slot: string, flip: FlipDirection): Promise<void> {
+  if ((await slotLag(publisher, slot)).walStatus !== 'lost') return;
+  throw new BlockedError(lostSlotRefusal(`${flip.from} → ${flip.to}`, flip.direction), {
+    hint: "`bluegreen status` shows the slot's wal_status; nothing was paused or frozen.",
+  });
+}
+
+/**
+ * A PgBouncer restarted inside the pause held no one from then on: what clients saw instead of a wait, for
+ * RESUME's line (empty when every admin connection held).
+ */
+export function pgbouncerRestartNote(pointer: Pick<Pointer, 'reconnected'>, flip: FlipDirection): string {
+  const cut = pointer.reconnected();
+  if (!cut.length) return '';
+  return `; BUT the admin connection to PgBouncer ${cut.join(', ')} was cut inside the pause and opened again (restarted?): `
+    + "a restarted PgBouncer is not paused and drops its clients' connections, so from then on clients got errors instead of waiting "
+    + `(${flip.from}'s freeze refused their writes; none landed on ${flip.from} after the freeze, `
+    + 'and the drain covered every write before it)';
+}
