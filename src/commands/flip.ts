@@ -103,6 +103,7 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
             blueFrozen: flip.to === 'green',
             flips: [...state.flips, record(true, allSteps)],
             lastError: stoppedNote ?? (post.failed ? post.failed.error.message : undefined),
+            unfinishedFlip: post.failed ? { direction: flip.direction, retiring: flip.direction === 'switchover' ? state.forward : state.reverse } : undefined,
             ...(findings.greenXidAtSwitchover ? { greenXidAtSwitchover: findings.greenXidAtSwitchover } : {}),
             ...(replicate ? (flip.direction === 'switchover' ? { forward: undefined, reverse: state.privileges?.rollbackLossless === false ? undefined : next } : { forward: next, reverse: undefined }) : {}),
             ...(flip.direction === 'switchover' ? { switchedOverAt: now, rollbackWindowEndsAt: new Date(Date.parse(now) + config.rollbackWindowMs).toISOString() } : {}),
@@ -127,7 +128,7 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
               error: {
                 code: err.code,
                 message: `${flip.direction} done, ${flip.to} serves; but ${post.failed.step} failed: ${err.message}`,
-                hint: `Nothing is lost: ${flip.to} takes the writes and its slot keeps them for ${flip.from}. Fix the cause; until replication ${flip.to} → ${flip.from} runs, a rollback is refused.`,
+                hint: `Nothing is lost: ${flip.to} takes the writes and its slot keeps them for ${flip.from}. Fix the cause, then run \`bluegreen resume\`: it finishes these steps. Until replication ${flip.to} → ${flip.from} runs, a rollback is refused.`,
               },
             };
           }

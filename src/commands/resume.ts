@@ -60,6 +60,23 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
       return { ok: true, from, outcome, phase: state.phase, serving: servingNow, steps: result.steps };
     };
 
+    // A flip that put traffic on the new side but did not finish its steps after RESUME (the old direction
+    // retired, the new one subscribed): those steps, from the flip's own plan, with the old link it recorded.
+    const finishAfterSteps = async (u: NonNullable<CutoverState['unfinishedFlip']>): Promise<ResumeResult> => {
+      const leaving: Side = u.direction === 'switchover' ? 'blue' : 'green';
+      const going: Side = leaving === 'blue' ? 'green' : 'blue';
+      const next = replicationNames(state.id, u.direction === 'switchover' ? 'rev' : 'fwd');
+      const asOf = { ...state, ...(u.direction === 'switchover' ? { forward: u.retiring } : { reverse: u.retiring }) };
+      return withClient(url(leaving), (fromClient) =>
+        withClient(url(going), async (toClient) => {
+          const sessions = { from: fromClient, fromSequences: fromClient, to: toClient, toSlot: toClient, toOpen: toClient, toSequences: toClient };
+          const flip = { direction: u.direction, from: leaving, to: going } as const;
+          const { after } = flipSteps({ deps, flip, state: asOf, sessions, findings: {}, acceptDataLoss: false, startBudget: () => undefined, deadline: () => performance.now() + 30_000 }, next);
+          return finish(after.map((st) => ({ name: st.name, title: st.title, run: st.run })), 'finished', (s) => ({ ...s, unfinishedFlip: undefined, lastError: undefined }));
+        }, conn(deps, going, 'resume')),
+      conn(deps, leaving, 'resume'));
+    };
+    if (!IN_PROGRESS.has(from) && state.unfinishedFlip) return finishAfterSteps(state.unfinishedFlip);
     if (!IN_PROGRESS.has(from)) {
       return finish([resumePgbouncer], 'nothing-to-resume', (s) => s);
     }

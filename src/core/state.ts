@@ -58,6 +58,11 @@ export interface CutoverState {
    * fenced (frozen, our replication objects on it dropped) and never takes traffic or replicates.
    */
   readonly lost?: { readonly side: Side; readonly at: string; readonly why: string; readonly fencedAt?: string };
+  /**
+   * A flip done (traffic on the new side) whose steps after RESUME did not all finish: the old
+   * direction to retire and the new one to subscribe. `resume` finishes them.
+   */
+  readonly unfinishedFlip?: { readonly direction: 'switchover' | 'rollback'; readonly retiring?: ReplicationLink };
 }
 
 export interface AuditEntry {

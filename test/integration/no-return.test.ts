@@ -17,6 +17,7 @@ import { _rollback, _switchover } from '../../src/commands/switchover.js';
 import { silentProgress } from '../../src/adapters/progress.js';
 import { seedTradingApp } from '../../src/sandbox/trading-app.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { startStoppedCluster, stopCluster } from '../../src/sandbox/cluster.js';
 import { sql } from './helpers.js';
 
 describe('the point of no return, and undo failures told first', () => {
@@ -87,6 +88,22 @@ describe('the point of no return, and undo failures told first', () => {
     await sql(sandbox.greenUrl, `INSERT INTO orders (account_id, symbol, side, quantity) VALUES (1, 'FORWARD', 'buy', 1)`);
     expect((await _rollback(deps)).error).toBeUndefined();
     expect(await sql(sandbox.blueUrl, `SELECT symbol FROM orders WHERE symbol = 'FORWARD'`)).toEqual([{ symbol: 'FORWARD' }]);
+  });
+
+  it('blue crashing right after RESUME: the flip is done and says so; resume finishes retiring and subscribing', async () => {
+    let stopped: Promise<void> | undefined;
+    const progress = { ...silentProgress, start: (text: string) => { if (text.startsWith('Retiring replication')) stopped = stopCluster(sandbox.blue, sandbox.user, 'immediate'); } };
+    const result = await _switchover({ ...deps, progress });
+    await stopped;
+    expect(result.serving).toBe('green');
+    expect(result.error?.message).toMatch(/^switchover done, green serves; but stop-forward failed/);
+    expect(result.error?.hint).toMatch(/run `bluegreen resume`: it finishes these steps/);
+    await startStoppedCluster(sandbox.blue, sandbox.user);
+    expect(await _resume(deps)).toMatchObject({ ok: true, outcome: 'finished', phase: 'switched-over' });
+    // Replication green → blue runs now: a write on green reaches blue, and the rollback is lossless.
+    await sql(sandbox.greenUrl, `INSERT INTO orders (account_id, symbol, side, quantity) VALUES (1, 'AFTER-CRASH', 'buy', 1)`);
+    expect((await _rollback(deps)).error).toBeUndefined();
+    expect(await sql(sandbox.blueUrl, `SELECT symbol FROM orders WHERE symbol = 'AFTER-CRASH'`)).toEqual([{ symbol: 'AFTER-CRASH' }]);
   });
 
   it('a failure once RESUME has begun is not undone: the flip stops, says traffic may be on green, and resume finishes it', async () => {
