@@ -99,17 +99,32 @@ function replicationSlot(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollb
   };
 }
 
-function publication(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollback'): CapabilityPlan {
-  const missing = [...(f.createOnDatabase || f.superuser ? [] : ['CREATE on the database']), ...(f.superuser ? [] : f.tablesNotOwned.map((t) => `ownership of ${t}`))];
-  if (missing.length === 0) return { side, capability: 'publication', status: 'ok', strategy: f.superuser ? 'FOR TABLE list' : 'FOR TABLE list, as owner of every table' };
+/**
+ * A publication FOR TABLE: CREATE on the database and ownership of every table published. Blue's for the
+ * clone; green's for the reverse direction, made at the switchover in green's database: when clone is to
+ * create that database the role owns it (CREATE follows), and its tables keep blue's owners, which blue's
+ * own check already asks the role to act as.
+ */
+function publication(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollback', ownsNewDatabase = false): CapabilityPlan {
+  const createOk = f.createOnDatabase || f.superuser || ownsNewDatabase;
+  const notOwned = f.superuser ? [] : f.tablesNotOwned;
+  const missing = [...(createOk ? [] : ['CREATE on the database']), ...notOwned.map((t) => `ownership of ${t}`)];
+  if (missing.length === 0) {
+    const inferred = ownsNewDatabase && !f.createOnDatabase ? ' (CREATE as owner of the database clone creates)' : '';
+    const strategy = f.superuser ? 'FOR TABLE list' : `FOR TABLE list, as owner of every table${inferred}`;
+    return { side, capability: 'publication', status: 'ok', strategy: needed === 'rollback' ? `reverse direction: ${strategy}` : strategy };
+  }
   const shown = missing.length > 5 ? [...missing.slice(0, 5), `${missing.length - 5} more`] : missing;
   return {
     side,
     capability: 'publication',
     status: needed === 'clone' ? 'block' : 'cost',
     strategy: 'none',
-    detail: `a publication FOR TABLE needs ${shown.join(', ')}`,
-    fix: `ALTER TABLE … OWNER TO ${f.user} (or GRANT the owning role TO ${f.user}); GRANT CREATE ON DATABASE … TO ${f.user}`,
+    detail: `${needed === 'rollback' ? "the reverse direction's " : ''}publication FOR TABLE needs ${shown.join(', ')}`,
+    fix: [
+      ...(notOwned.length ? [`ALTER TABLE … OWNER TO ${f.user} (or GRANT the owning role TO ${f.user})`] : []),
+      ...(createOk ? [] : [`GRANT CREATE ON DATABASE … TO ${f.user}`]),
+    ].join('; '),
   };
 }
 
@@ -227,6 +242,31 @@ export function rolesWithoutPassword(inputs: PrivilegePlanInputs): string[] {
   return inputs.blueLoginRoles.filter((r) => !given.has(r) && !inputs.greenRoles[r]?.canLogin);
 }
 
+/** What the reverse direction (green's slot and publication, blue's subscription) needs; one missing makes the rollback lossy. */
+const REVERSE: ReadonlyArray<`${Side} ${Capability}`> = ['green replication-slot', 'green publication', 'blue subscription'];
+
+function rollbackVerdict(caps: ReadonlyArray<CapabilityPlan>): Pick<PrivilegePlan, 'rollbackLossless' | 'rollbackLoss'> {
+  const reverse = caps.filter((c) => c.status !== 'ok' && REVERSE.includes(`${c.side} ${c.capability}`));
+  const why = reverse.map((c) => c.detail).join('; ');
+  const rollbackLoss = reverse.length ? `no reverse replication (${why}): a rollback after the switchover loses every write made on green` : undefined;
+  return { rollbackLossless: !rollbackLoss, rollbackLoss };
+}
+
+/**
+ * The plan again once green holds its tables: made before the clone, it could only predict green's
+ * database and owners. The switchover probes green again and asks this before anything is paused, so a
+ * reverse publication green cannot make is declared, not found at prepare-reverse.
+ */
+export function recheckReverse(plan: PrivilegePlan, green: PrivilegeFacts): PrivilegePlan {
+  if (!plan.capabilities.some((c) => REVERSE.includes(`${c.side} ${c.capability}`))) return plan;
+  const rechecked = [replicationSlot('green', green, 'rollback'), publication('green', green, 'rollback')];
+  const caps = [
+    ...plan.capabilities.filter((c) => !(c.side === 'green' && (c.capability === 'replication-slot' || c.capability === 'publication'))),
+    ...rechecked,
+  ];
+  return { ...plan, capabilities: caps, ...rollbackVerdict(caps) };
+}
+
 /** The plan: one entry per side and capability, and what the rollback can promise. */
 export function privilegePlan(inputs: PrivilegePlanInputs): PrivilegePlan {
   const { blue: b, green: g } = inputs;
@@ -239,14 +279,12 @@ export function privilegePlan(inputs: PrivilegePlanInputs): PrivilegePlan {
   for (const [side, f] of [['blue', b], ['green', g]] as const) caps.push(endSessions(side, f), writeGuard(side, f), ddlGuard(side, f), ddlLog(side, f), replicaRole(side, f));
   if (inputs.mode === 'replicate') {
     caps.push(replicationSlot('blue', b, 'clone'), publication('blue', b, 'clone'), subscription('green', g, 'clone', !inputs.greenDatabaseExists && g.createdb));
-    caps.push(replicationSlot('green', g, 'rollback'), subscription('blue', b, 'rollback'));
+    const greenOwnsNewDatabase = !inputs.greenDatabaseExists && g.createdb;
+    caps.push(replicationSlot('green', g, 'rollback'), publication('green', g, 'rollback', greenOwnsNewDatabase), subscription('blue', b, 'rollback'));
   }
-  const reverse = caps.filter((c) => c.status !== 'ok' && inputs.mode === 'replicate' && ((c.side === 'green' && c.capability === 'replication-slot') || (c.side === 'blue' && c.capability === 'subscription')));
-  const rollbackLoss = reverse.length ? `no reverse replication (${reverse.map((c) => c.detail).join('; ')}): a rollback after the switchover loses every write made on green` : undefined;
   return {
     capabilities: caps,
-    rollbackLossless: !rollbackLoss,
-    rollbackLoss,
+    ...rollbackVerdict(caps),
     rolesWithoutPassword: withoutPassword,
     roleCopy: { passwords: b.trials.readAuthid.ok ? 'from-blue' : 'from-operator', superuserAttributes: g.superuser },
   };
