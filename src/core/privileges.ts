@@ -207,7 +207,7 @@ function replicaRole(side: Side, f: PrivilegeFacts): CapabilityPlan {
     capability: 'replica-role',
     status: 'cost',
     strategy: 'none',
-    detail: "sync-schema's copy of rows into new columns and tables and the partition carry set session_replication_role and fail here; additive DDL in the window then blocks the flip instead of being carried",
+    detail: "sync-schema copies values into the standby without it only where the standby's table has no trigger of its own (and, to empty one, no foreign key pointing at it), else it refuses naming them; partition changes are not carried",
     fix: `Amazon RDS and Supabase let the admin set it; Cloud SQL and Neon do not (${f.trials.sessionReplicationRole.error ?? 'refused'})`,
   };
 }

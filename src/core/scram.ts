@@ -33,7 +33,8 @@ export interface ScramKeys {
 export function scramKeys(password: string, salt: Buffer, iterations = SCRAM_ITERATIONS): ScramKeys {
   const salted = pbkdf2Sync(saslPrep(password), salt, iterations, 32, 'sha256');
   const clientKey = createHmac('sha256', salted).update('Client Key').digest();
-  return { storedKey: createHash('sha256').update(clientKey).digest(), serverKey: createHmac('sha256', salted).update('Server Key').digest() };
+  const storedKey = createHash('sha256').update(clientKey).digest();
+  return { storedKey, serverKey: createHmac('sha256', salted).update('Server Key').digest() };
 }
 
 /** The verifier PostgreSQL keeps in pg_authid.rolpassword. `salt`: 16 random bytes, one per password set. */
