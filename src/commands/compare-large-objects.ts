@@ -6,12 +6,24 @@
 import type { TableComparison } from '../core/compare-model.js';
 import { largeObjectDifference, readLargeObjects } from '../adapters/large-objects.js';
 import type { Client } from '../adapters/pg.js';
+import { largeObjectAccess } from '../adapters/privilege-probe.js';
+import { BlueGreenError } from '../core/errors.js';
 
 export const LARGE_OBJECTS_ENTRY = 'large objects (pg_largeobject)';
 
 /** One entry for compare's list: `ok`, or `differs` with each differing oid (`written-since-switchover` when green serves in freeze mode). */
 export async function compareLargeObjects(blue: Client, green: Client, options: { writtenOnGreenByDesign: boolean; maxDifferences: number }): Promise<TableComparison | undefined> {
   const start = performance.now();
+  // Without a superuser pg_largeobject is unreadable (managed services): with none on either side, nothing to check.
+  const access = await Promise.all([largeObjectAccess(blue), largeObjectAccess(green)]);
+  if (access.some((a) => !a.readable)) {
+    if (access.every((a) => a.count === 0)) return undefined;
+    const counts = `blue has ${access[0].count}, green ${access[1].count}`;
+    throw new BlueGreenError(`large objects cannot be compared: pg_largeobject is readable only by a superuser (${counts})`, {
+      hint: 'Compare as a role allowed to read pg_largeobject, or move large objects out of the database: '
+        + 'a flip refuses to leave them behind.',
+    });
+  }
   const [b, g] = await Promise.all([readLargeObjects(blue), readLargeObjects(green)]);
   if (!b.size && !g.size) return undefined;
   const differences: Array<NonNullable<TableComparison['differences']>[number]> = [];
