@@ -71,6 +71,10 @@ export interface PrivilegePlanInputs {
   readonly greenRoles: Readonly<Record<string, { readonly canLogin: boolean }>>;
   /** Roles the operator gave a password for (names only: the values never reach the plan). */
   readonly passwordsGiven: ReadonlyArray<string>;
+  /** roles.requireOnGreen: every role must exist on green already (with its password); clone copies none. */
+  readonly requireOnGreen?: boolean;
+  /** Every role blue has (login or not): what green must have when roles are required there. */
+  readonly blueRoles?: ReadonlyArray<string>;
 }
 
 export interface PrivilegePlan {
@@ -82,7 +86,11 @@ export interface PrivilegePlan {
   /** Login roles clone would create on green without a password: the application could not log in as them. */
   readonly rolesWithoutPassword: ReadonlyArray<string>;
   /** How clone copies roles: passwords from blue's pg_authid or from the operator; attributes only a superuser may set kept or left out. */
-  readonly roleCopy: { readonly passwords: 'from-blue' | 'from-operator'; readonly superuserAttributes: boolean };
+  readonly roleCopy: {
+    readonly passwords: 'from-blue' | 'from-operator';
+    readonly superuserAttributes: boolean;
+    readonly requiredOnGreen?: boolean;
+  };
 }
 
 const member = (f: PrivilegeFacts, role: string) => f.superuser || f.memberships.includes(role);
@@ -212,7 +220,26 @@ function replicaRole(side: Side, f: PrivilegeFacts): CapabilityPlan {
   };
 }
 
+/** roles.requireOnGreen: nothing is copied; each of blue's roles must be on green, each login role able to log in. */
+function rolesRequiredOnGreen(inputs: PrivilegePlanInputs): CapabilityPlan {
+  const all = inputs.blueRoles ?? inputs.blueLoginRoles;
+  const missing = all.filter((r) => !inputs.greenRoles[r]);
+  const lockedOut = inputs.blueLoginRoles.filter((r) => inputs.greenRoles[r] && !inputs.greenRoles[r].canLogin);
+  const strategy = 'required on green (roles.requireOnGreen): none copied';
+  if (!missing.length && !lockedOut.length) {
+    const detail = 'whether each login role has its password on green is not readable without a superuser: the operator vouches for it';
+    return { side: 'green', capability: 'roles', status: 'ok', strategy, detail };
+  }
+  const detail = [
+    ...(missing.length ? [`missing on green: ${missing.join(', ')}`] : []),
+    ...(lockedOut.length ? [`on green but NOLOGIN: ${lockedOut.join(', ')}`] : []),
+  ].join('; ');
+  const fix = 'create them on green with their passwords (CREATE ROLE … LOGIN PASSWORD …), or leave out roles.requireOnGreen to have clone copy them';
+  return { side: 'green', capability: 'roles', status: 'block', strategy, detail, fix };
+}
+
 function roles(f: PrivilegeFacts, g: PrivilegeFacts, inputs: PrivilegePlanInputs, withoutPassword: ReadonlyArray<string>): CapabilityPlan[] {
+  if (inputs.requireOnGreen) return [rolesRequiredOnGreen(inputs)];
   const out: CapabilityPlan[] = [];
   const toCreate = inputs.blueLoginRoles.filter((r) => !inputs.greenRoles[r]);
   if (toCreate.length && !g.createrole && !g.superuser) {
@@ -237,7 +264,7 @@ function roles(f: PrivilegeFacts, g: PrivilegeFacts, inputs: PrivilegePlanInputs
 
 /** Login roles clone would create on green with no password: neither given by the operator nor already there. */
 export function rolesWithoutPassword(inputs: PrivilegePlanInputs): string[] {
-  if (inputs.blue.trials.readAuthid.ok) return [];
+  if (inputs.blue.trials.readAuthid.ok || inputs.requireOnGreen) return [];
   const given = new Set(inputs.passwordsGiven);
   return inputs.blueLoginRoles.filter((r) => !given.has(r) && !inputs.greenRoles[r]?.canLogin);
 }
@@ -286,7 +313,11 @@ export function privilegePlan(inputs: PrivilegePlanInputs): PrivilegePlan {
     capabilities: caps,
     ...rollbackVerdict(caps),
     rolesWithoutPassword: withoutPassword,
-    roleCopy: { passwords: b.trials.readAuthid.ok ? 'from-blue' : 'from-operator', superuserAttributes: g.superuser },
+    roleCopy: {
+      passwords: b.trials.readAuthid.ok ? 'from-blue' : 'from-operator',
+      superuserAttributes: g.superuser,
+      ...(inputs.requireOnGreen ? { requiredOnGreen: true } : {}),
+    },
   };
 }
 

@@ -203,3 +203,19 @@ describe("the reverse direction's publication on green", () => {
     expect(recheckReverse(plan, { ...green, createOnDatabase: false, tablesNotOwned: ['public.orders'] })).toBe(plan);
   });
 });
+
+describe('roles.requireOnGreen', () => {
+  const side = admin('admin', SERVICES.rds);
+  it('nothing is copied and no password is asked for; a role missing on green, or unable to log in there, blocks', () => {
+    const base = { requireOnGreen: true, passwordsGiven: [], blueRoles: ['app', 'readers', 'admin'], blueLoginRoles: ['app', 'admin'] };
+    const missing = privilegePlan(inputs(side, side, { ...base, greenRoles: { admin: { canLogin: true }, app: { canLogin: false } } }));
+    expect(missing.rolesWithoutPassword).toEqual([]);
+    expect(missing.roleCopy.requiredOnGreen).toBe(true);
+    const roles = missing.capabilities.filter((c) => c.capability === 'roles');
+    expect(roles).toHaveLength(1);
+    expect(roles[0]).toMatchObject({ side: 'green', status: 'block', detail: 'missing on green: readers; on green but NOLOGIN: app' });
+    const present = privilegePlan(inputs(side, side, { ...base, greenRoles: { admin: { canLogin: true }, app: { canLogin: true }, readers: { canLogin: false } } }));
+    expect(status(present, 'green', 'roles')).toBe('ok');
+    expect(present.capabilities.filter((c) => c.status === 'block')).toEqual([]);
+  });
+});
