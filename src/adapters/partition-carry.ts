@@ -6,6 +6,7 @@
  * Rows that were never published (a table attached with rows already in it) are found by key and
  * make the caller copy the root afresh.
  */
+import { BlueGreenError } from '../core/errors.js';
 import { quoteIdent } from '../core/quote.js';
 import type { CarryAction } from '../core/window.js';
 import { catchUp, ownershipSql, partitionByClause, primaryKeyColumns, sqlName } from './schema-carry.js';
@@ -94,10 +95,20 @@ export async function rowsNeverReplicated(from: Client, to: Client, table: strin
  * (sub-partitions too) exists.
  */
 export async function carryPartitions(from: Client, to: Client, actions: ReadonlyArray<CarryAction>): Promise<void> {
+  if (!actions.length) return;
   const moved: Array<{ parent: string; columns: string; temp: string }> = [];
   await to.query('BEGIN');
   try {
-    await to.query('SET LOCAL session_replication_role = replica');
+    // Moving rows between partitions on the standby must not fire its triggers: without replica mode it is refused, said plainly.
+    await to.query('SET LOCAL session_replication_role = replica').catch((error: { code?: string }) => {
+      if (error.code !== '42501') throw error;
+      const why = 'SET session_replication_role is refused to this role (no superuser)';
+      throw new BlueGreenError(`cannot carry partition changes to the standby: ${why}`, {
+        cause: error,
+        hint: 'Run sync-schema as a role allowed SET session_replication_role (Amazon RDS and Supabase give it to the admin), ' +
+          'or make the same partition change on the standby by hand.',
+      });
+    });
     for (const a of actions) {
       if (a.kind === 'partition') {
         const fallback = await defaultPartition(to, a.parent);

@@ -356,9 +356,19 @@ export async function subscriptionHealth(client: Client, name: string): Promise<
   };
 }
 
-/** Zeroes a subscription's error counters: after a repair, any new failure is news. */
-export async function resetSubscriptionErrors(client: Client, name: string): Promise<void> {
-  await client.query(`SELECT pg_stat_reset_subscription_stats(oid) FROM pg_subscription WHERE subname = $1`, [name]);
+/**
+ * Zeroes a subscription's error counters: after a repair, any new failure is news. The function is a
+ * superuser's unless granted (managed services): there the counters stay, and a guardrail that finds
+ * them proves the worker applies now with a heartbeat, as it does after any repair. False when refused.
+ */
+export async function resetSubscriptionErrors(client: Client, name: string): Promise<boolean> {
+  try {
+    await client.query(`SELECT pg_stat_reset_subscription_stats(oid) FROM pg_subscription WHERE subname = $1`, [name]);
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === '42501') return false;
+    throw error;
+  }
 }
 
 export interface SlotLag {

@@ -3,9 +3,11 @@
  * superuser): a JSON file the operator names (role → password, mode 0600 like any file of secrets)
  * and/or environment variables `<PREFIX><ROLE>`. Values go only to the statements that set them.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 import { quoteIdent, quoteLiteral } from '../core/quote.js';
+import { scramVerifier } from '../core/scram.js';
 import type { Client } from './pg.js';
 
 export interface RolePasswordSource {
@@ -42,15 +44,16 @@ export function rolePasswords(source: RolePasswordSource, env: Readonly<Record<s
 }
 
 /**
- * Gives each role just created on green its password from the operator. ALTER ROLE takes no parameters,
- * so the value goes through the one literal-quoting helper; it never reaches our output.
+ * Gives each role just created on green its password from the operator, as a SCRAM-SHA-256 verifier
+ * computed here: ALTER ROLE takes no parameters, so its text could reach the server's log
+ * (log_statement = ddl or all) or pg_stat_statements, and what is there is not a password.
  */
 export async function setRolePasswords(client: Client, roles: ReadonlyArray<string>, passwords: ReadonlyMap<string, string>): Promise<number> {
   let set = 0;
   for (const role of roles) {
     const password = passwords.get(role);
     if (password === undefined) continue;
-    await client.query(`ALTER ROLE ${quoteIdent(role)} PASSWORD ${quoteLiteral(password)}`);
+    await client.query(`ALTER ROLE ${quoteIdent(role)} PASSWORD ${quoteLiteral(scramVerifier(password, randomBytes(16)))}`);
     set++;
   }
   return set;

@@ -13,6 +13,7 @@ import { quoteIdent, quoteLiteral, quoteQualified } from '../core/quote.js';
 import { withCatalogSearchPath, tableColumns } from './catalog.js';
 import { type Client, queryOne } from './pg.js';
 import { beatHeartbeat, HEARTBEAT_TABLE, waitForHeartbeat, withoutListsOnFullIdentity } from './replication.js';
+import { writeAsReplica } from './replica-writes.js';
 
 /** `public.orders` (format('%I.%I') text) as a quoted SQL name built by our own quoting. */
 export function sqlName(name: string): string {
@@ -225,7 +226,7 @@ export async function refreshSubscription(client: Client, subscription: string, 
 export async function emptyForResync(client: Client, table: string): Promise<void> {
   await client.query('BEGIN');
   try {
-    await client.query('SET LOCAL session_replication_role = replica');
+    await writeAsReplica(client, table, 'delete');
     await client.query(`DELETE FROM ${sqlName(table)}`);
     await client.query('COMMIT');
   } catch (error) {
@@ -274,7 +275,7 @@ export async function copyColumnsByKey(from: Client, to: Client, table: string, 
   let copied = 0;
   await to.query('BEGIN');
   try {
-    await to.query('SET LOCAL session_replication_role = replica');
+    await writeAsReplica(to, table, 'update');
     if (lock) await to.query(`LOCK TABLE ${sqlName(table)} IN SHARE ROW EXCLUSIVE MODE`);
     await inBatches(from, `SELECT ${selected} FROM ${sqlName(table)}`, batch, async (json) => {
       const res = await to.query(`UPDATE ${sqlName(table)} t SET ${set} FROM json_populate_recordset(NULL::${sqlName(table)}, $1::json) v WHERE ${match}`, [json]);

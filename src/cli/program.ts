@@ -28,7 +28,8 @@ import { _run } from '../commands/run.js';
 import { _status } from '../commands/status.js';
 import { _syncSchema } from '../commands/sync-schema.js';
 import { _rollback, _switchover } from '../commands/switchover.js';
-import { runDemo, stopDemo } from '../sandbox/demo.js';
+import { DEMO_MIGRATIONS, runDemo, stopDemo } from '../sandbox/demo.js';
+import { runManagedDemo } from '../sandbox/demo-managed.js';
 import { renderCompare, renderFindings, renderStatus, renderSteps, renderWatchFrame, renderWatchLine, table } from './render.js';
 import { toPrometheus } from '../core/prometheus.js';
 import { _report } from '../commands/report.js';
@@ -363,29 +364,7 @@ Every minute into node_exporter's textfile folder (cron):
     ),
   );
 
-  program
-    .command('demo')
-    .description('a full cutover on a local sandbox (blue, green, PgBouncer), explained as it goes')
-    .option('--keep', 'leave the sandbox running and print a config to try every command by hand')
-    .option('--scale <n>', 'data size: 1 is about 100k rows', (v) => { const r = z.coerce.number().positive().safeParse(v); if (!r.success) throw new InvalidArgumentError('It must be a number above 0.'); return r.data; }, 1)
-    .option('--stop <dir>', 'stop a sandbox left running by --keep')
-    .option('--mode <mode>', 'replicate (zero downtime) or freeze', 'replicate')
-    .option('--green-major <n>', 'green on another PostgreSQL major (16, 17, 18: a major upgrade; servers from scripts/setup.sh)', wholeNumber(15))
-    .action(async (o: { keep?: boolean; scale: number; stop?: string; mode: string; greenMajor?: number }) => {
-      try {
-        if (o.stop) {
-          await stopDemo(o.stop);
-          out(`Stopped and removed the sandbox in ${o.stop}.`);
-        } else {
-          if (o.mode !== 'replicate' && o.mode !== 'freeze') throw new UsageError(`--mode must be replicate or freeze (got "${o.mode}")`);
-          if (o.greenMajor !== undefined && !(Number.isInteger(o.greenMajor) && o.greenMajor >= 15)) throw new UsageError(`--green-major must be a PostgreSQL major version such as 17 (got "${o.greenMajor}")`);
-          await runDemo({ keep: o.keep, scale: o.scale, mode: o.mode, print: out, greenMajor: o.greenMajor });
-        }
-        setExitCode(ExitCode.ok);
-      } catch (error) {
-        fail(error);
-      }
-    });
+  registerDemo(program, out, fail, setExitCode);
 
   return program;
 }
@@ -404,3 +383,35 @@ export async function main(argv: string[], io: Io = defaultIo, setExitCode: (cod
   }
 }
 
+/** `bluegreen demo`: the sandbox's cutover, explained; `--managed` as on a managed service. */
+type Print = (text: string) => void;
+
+function registerDemo(program: Command, out: Print, fail: (error: unknown) => void, setExitCode: (code: number) => void): void {
+  program
+    .command('demo')
+    .description('a full cutover on a local sandbox (blue, green, PgBouncer), explained as it goes')
+    .option('--keep', 'leave the sandbox running and print a config to try every command by hand')
+    .option('--scale <n>', 'data size: 1 is about 100k rows', (v) => { const r = z.coerce.number().positive().safeParse(v); if (!r.success) throw new InvalidArgumentError('It must be a number above 0.'); return r.data; }, 1)
+    .option('--stop <dir>', 'stop a sandbox left running by --keep')
+    .option('--mode <mode>', 'replicate (zero downtime) or freeze', 'replicate')
+    .option('--green-major <n>', 'green on another PostgreSQL major (16, 17, 18: a major upgrade; servers from scripts/setup.sh)', wholeNumber(15))
+    .option('--managed', 'as on a managed service: the tool connects as an admin without SUPERUSER (green 17 unless --green-major)')
+    .action(async (o: { keep?: boolean; scale: number; stop?: string; mode: string; greenMajor?: number; managed?: boolean }) => {
+      try {
+        if (o.stop) {
+          await stopDemo(o.stop);
+          out(`Stopped and removed the sandbox in ${o.stop}.`);
+        } else {
+          if (o.mode !== 'replicate' && o.mode !== 'freeze') throw new UsageError(`--mode must be replicate or freeze (got "${o.mode}")`);
+          if (o.greenMajor !== undefined && !(Number.isInteger(o.greenMajor) && o.greenMajor >= 15)) throw new UsageError(`--green-major must be a PostgreSQL major version such as 17 (got "${o.greenMajor}")`);
+          if (o.managed && o.mode !== 'replicate') throw new UsageError('--managed shows a replicate-mode cutover; leave out --mode');
+          const common = { keep: o.keep, scale: o.scale, greenMajor: o.greenMajor, print: out };
+          if (o.managed) await runManagedDemo({ ...common, migrations: DEMO_MIGRATIONS });
+          else await runDemo({ ...common, mode: o.mode });
+        }
+        setExitCode(ExitCode.ok);
+      } catch (error) {
+        fail(error);
+      }
+    });
+}

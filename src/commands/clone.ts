@@ -47,9 +47,7 @@ export interface CloneResult extends Report {
 }
 
 
-function dirBytes(dir: string): number {
-  return readdirSync(dir).reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
-}
+const dirBytes = (dir: string): number => readdirSync(dir).reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
 
 /** How the rows travelled: binary between equal majors, except the tables whose types only blue reads in binary. */
 function formatOf(units: ReadonlyArray<CopyUnit>, sameMajor: boolean): string {
@@ -328,6 +326,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
       run: async () => {
         // Without a superuser (the privilege plan): pg_roles instead of pg_authid, passwords from the operator.
         const copy = state().privileges?.roleCopy ?? { passwords: 'from-blue', superuserAttributes: true };
+        if (copy.requiredOnGreen) return { skipped: 'roles.requireOnGreen: every role is on green already (checked by preflight)' };
         const args = ['--roles-only', ...(copy.passwords === 'from-operator' ? ['--no-role-passwords'] : [])];
         const script = await runPgTool({ tool: 'pg_dumpall', args, url: withDatabase(config.blue, 'postgres'), serverMajor: blueMajor, binDir: config.binDir, secrets: config.secrets });
         return onGreen(async (green) => {

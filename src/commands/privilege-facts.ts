@@ -24,6 +24,8 @@ export async function readPrivilegePlan(deps: Deps, blue: BlueFacts, green: Gree
       blueLoginRoles: Object.entries(blue.loginRoles ?? {}).filter(([, r]) => r.canLogin).map(([name]) => name),
       greenRoles: green.loginRoles ?? {},
       passwordsGiven: [...rolePasswords(config.roles).keys()],
+      requireOnGreen: config.roles.requireOnGreen,
+      blueRoles: Object.keys(blue.loginRoles ?? {}),
     });
     return { plan };
   } catch (error) {

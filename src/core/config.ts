@@ -140,6 +140,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       passwordsFile: z.string().min(1).optional(),
       passwordsEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable prefix').optional(),
+      /** The roles exist on green already, with their passwords (made by the service's console or IaC): clone copies none. */
+      requireOnGreen: z.boolean().optional(),
     })
     .default({}),
 });
@@ -198,7 +200,7 @@ export interface Config {
   readonly guard?: GuardConfig;
   readonly binDir?: string;
   /** Where role passwords come from when pg_authid cannot be read: a JSON file (role → password) and/or `<PREFIX><ROLE>` variables. */
-  readonly roles: { readonly passwordsFile?: string; readonly passwordsEnv?: string };
+  readonly roles: { readonly passwordsFile?: string; readonly passwordsEnv?: string; readonly requireOnGreen?: boolean };
   /** Passwords and other secret values, for redaction; never printed. */
   readonly secrets: ReadonlyArray<string>;
 }
@@ -340,7 +342,7 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     },
     dumpDir: raw.dumpDir ? abs(raw.dumpDir) : path.join(stateDir, 'dumps'),
     binDir: raw.tools.binDir ? abs(raw.tools.binDir) : undefined,
-    roles: { passwordsFile: raw.roles.passwordsFile ? abs(raw.roles.passwordsFile) : undefined, passwordsEnv: raw.roles.passwordsEnv },
+    roles: { ...raw.roles, passwordsFile: raw.roles.passwordsFile ? abs(raw.roles.passwordsFile) : undefined },
     secrets: [...new Set(secrets)].filter((s) => s.length > 0),
   };
 }

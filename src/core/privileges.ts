@@ -71,6 +71,10 @@ export interface PrivilegePlanInputs {
   readonly greenRoles: Readonly<Record<string, { readonly canLogin: boolean }>>;
   /** Roles the operator gave a password for (names only: the values never reach the plan). */
   readonly passwordsGiven: ReadonlyArray<string>;
+  /** roles.requireOnGreen: every role must exist on green already (with its password); clone copies none. */
+  readonly requireOnGreen?: boolean;
+  /** Every role blue has (login or not): what green must have when roles are required there. */
+  readonly blueRoles?: ReadonlyArray<string>;
 }
 
 export interface PrivilegePlan {
@@ -82,7 +86,11 @@ export interface PrivilegePlan {
   /** Login roles clone would create on green without a password: the application could not log in as them. */
   readonly rolesWithoutPassword: ReadonlyArray<string>;
   /** How clone copies roles: passwords from blue's pg_authid or from the operator; attributes only a superuser may set kept or left out. */
-  readonly roleCopy: { readonly passwords: 'from-blue' | 'from-operator'; readonly superuserAttributes: boolean };
+  readonly roleCopy: {
+    readonly passwords: 'from-blue' | 'from-operator';
+    readonly superuserAttributes: boolean;
+    readonly requiredOnGreen?: boolean;
+  };
 }
 
 const member = (f: PrivilegeFacts, role: string) => f.superuser || f.memberships.includes(role);
@@ -99,17 +107,32 @@ function replicationSlot(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollb
   };
 }
 
-function publication(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollback'): CapabilityPlan {
-  const missing = [...(f.createOnDatabase || f.superuser ? [] : ['CREATE on the database']), ...(f.superuser ? [] : f.tablesNotOwned.map((t) => `ownership of ${t}`))];
-  if (missing.length === 0) return { side, capability: 'publication', status: 'ok', strategy: f.superuser ? 'FOR TABLE list' : 'FOR TABLE list, as owner of every table' };
+/**
+ * A publication FOR TABLE: CREATE on the database and ownership of every table published. Blue's for the
+ * clone; green's for the reverse direction, made at the switchover in green's database: when clone is to
+ * create that database the role owns it (CREATE follows), and its tables keep blue's owners, which blue's
+ * own check already asks the role to act as.
+ */
+function publication(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollback', ownsNewDatabase = false): CapabilityPlan {
+  const createOk = f.createOnDatabase || f.superuser || ownsNewDatabase;
+  const notOwned = f.superuser ? [] : f.tablesNotOwned;
+  const missing = [...(createOk ? [] : ['CREATE on the database']), ...notOwned.map((t) => `ownership of ${t}`)];
+  if (missing.length === 0) {
+    const inferred = ownsNewDatabase && !f.createOnDatabase ? ' (CREATE as owner of the database clone creates)' : '';
+    const strategy = f.superuser ? 'FOR TABLE list' : `FOR TABLE list, as owner of every table${inferred}`;
+    return { side, capability: 'publication', status: 'ok', strategy: needed === 'rollback' ? `reverse direction: ${strategy}` : strategy };
+  }
   const shown = missing.length > 5 ? [...missing.slice(0, 5), `${missing.length - 5} more`] : missing;
   return {
     side,
     capability: 'publication',
     status: needed === 'clone' ? 'block' : 'cost',
     strategy: 'none',
-    detail: `a publication FOR TABLE needs ${shown.join(', ')}`,
-    fix: `ALTER TABLE … OWNER TO ${f.user} (or GRANT the owning role TO ${f.user}); GRANT CREATE ON DATABASE … TO ${f.user}`,
+    detail: `${needed === 'rollback' ? "the reverse direction's " : ''}publication FOR TABLE needs ${shown.join(', ')}`,
+    fix: [
+      ...(notOwned.length ? [`ALTER TABLE … OWNER TO ${f.user} (or GRANT the owning role TO ${f.user})`] : []),
+      ...(createOk ? [] : [`GRANT CREATE ON DATABASE … TO ${f.user}`]),
+    ].join('; '),
   };
 }
 
@@ -192,12 +215,31 @@ function replicaRole(side: Side, f: PrivilegeFacts): CapabilityPlan {
     capability: 'replica-role',
     status: 'cost',
     strategy: 'none',
-    detail: "sync-schema's copy of rows into new columns and tables and the partition carry set session_replication_role and fail here; additive DDL in the window then blocks the flip instead of being carried",
+    detail: "sync-schema copies values into the standby without it only where the standby's table has no trigger of its own (and, to empty one, no foreign key pointing at it), else it refuses naming them; partition changes are not carried",
     fix: `Amazon RDS and Supabase let the admin set it; Cloud SQL and Neon do not (${f.trials.sessionReplicationRole.error ?? 'refused'})`,
   };
 }
 
+/** roles.requireOnGreen: nothing is copied; each of blue's roles must be on green, each login role able to log in. */
+function rolesRequiredOnGreen(inputs: PrivilegePlanInputs): CapabilityPlan {
+  const all = inputs.blueRoles ?? inputs.blueLoginRoles;
+  const missing = all.filter((r) => !inputs.greenRoles[r]);
+  const lockedOut = inputs.blueLoginRoles.filter((r) => inputs.greenRoles[r] && !inputs.greenRoles[r].canLogin);
+  const strategy = 'required on green (roles.requireOnGreen): none copied';
+  if (!missing.length && !lockedOut.length) {
+    const detail = 'whether each login role has its password on green is not readable without a superuser: the operator vouches for it';
+    return { side: 'green', capability: 'roles', status: 'ok', strategy, detail };
+  }
+  const detail = [
+    ...(missing.length ? [`missing on green: ${missing.join(', ')}`] : []),
+    ...(lockedOut.length ? [`on green but NOLOGIN: ${lockedOut.join(', ')}`] : []),
+  ].join('; ');
+  const fix = 'create them on green with their passwords (CREATE ROLE … LOGIN PASSWORD …), or leave out roles.requireOnGreen to have clone copy them';
+  return { side: 'green', capability: 'roles', status: 'block', strategy, detail, fix };
+}
+
 function roles(f: PrivilegeFacts, g: PrivilegeFacts, inputs: PrivilegePlanInputs, withoutPassword: ReadonlyArray<string>): CapabilityPlan[] {
+  if (inputs.requireOnGreen) return [rolesRequiredOnGreen(inputs)];
   const out: CapabilityPlan[] = [];
   const toCreate = inputs.blueLoginRoles.filter((r) => !inputs.greenRoles[r]);
   if (toCreate.length && !g.createrole && !g.superuser) {
@@ -222,9 +264,34 @@ function roles(f: PrivilegeFacts, g: PrivilegeFacts, inputs: PrivilegePlanInputs
 
 /** Login roles clone would create on green with no password: neither given by the operator nor already there. */
 export function rolesWithoutPassword(inputs: PrivilegePlanInputs): string[] {
-  if (inputs.blue.trials.readAuthid.ok) return [];
+  if (inputs.blue.trials.readAuthid.ok || inputs.requireOnGreen) return [];
   const given = new Set(inputs.passwordsGiven);
   return inputs.blueLoginRoles.filter((r) => !given.has(r) && !inputs.greenRoles[r]?.canLogin);
+}
+
+/** What the reverse direction (green's slot and publication, blue's subscription) needs; one missing makes the rollback lossy. */
+const REVERSE: ReadonlyArray<`${Side} ${Capability}`> = ['green replication-slot', 'green publication', 'blue subscription'];
+
+function rollbackVerdict(caps: ReadonlyArray<CapabilityPlan>): Pick<PrivilegePlan, 'rollbackLossless' | 'rollbackLoss'> {
+  const reverse = caps.filter((c) => c.status !== 'ok' && REVERSE.includes(`${c.side} ${c.capability}`));
+  const why = reverse.map((c) => c.detail).join('; ');
+  const rollbackLoss = reverse.length ? `no reverse replication (${why}): a rollback after the switchover loses every write made on green` : undefined;
+  return { rollbackLossless: !rollbackLoss, rollbackLoss };
+}
+
+/**
+ * The plan again once green holds its tables: made before the clone, it could only predict green's
+ * database and owners. The switchover probes green again and asks this before anything is paused, so a
+ * reverse publication green cannot make is declared, not found at prepare-reverse.
+ */
+export function recheckReverse(plan: PrivilegePlan, green: PrivilegeFacts): PrivilegePlan {
+  if (!plan.capabilities.some((c) => REVERSE.includes(`${c.side} ${c.capability}`))) return plan;
+  const rechecked = [replicationSlot('green', green, 'rollback'), publication('green', green, 'rollback')];
+  const caps = [
+    ...plan.capabilities.filter((c) => !(c.side === 'green' && (c.capability === 'replication-slot' || c.capability === 'publication'))),
+    ...rechecked,
+  ];
+  return { ...plan, capabilities: caps, ...rollbackVerdict(caps) };
 }
 
 /** The plan: one entry per side and capability, and what the rollback can promise. */
@@ -239,16 +306,18 @@ export function privilegePlan(inputs: PrivilegePlanInputs): PrivilegePlan {
   for (const [side, f] of [['blue', b], ['green', g]] as const) caps.push(endSessions(side, f), writeGuard(side, f), ddlGuard(side, f), ddlLog(side, f), replicaRole(side, f));
   if (inputs.mode === 'replicate') {
     caps.push(replicationSlot('blue', b, 'clone'), publication('blue', b, 'clone'), subscription('green', g, 'clone', !inputs.greenDatabaseExists && g.createdb));
-    caps.push(replicationSlot('green', g, 'rollback'), subscription('blue', b, 'rollback'));
+    const greenOwnsNewDatabase = !inputs.greenDatabaseExists && g.createdb;
+    caps.push(replicationSlot('green', g, 'rollback'), publication('green', g, 'rollback', greenOwnsNewDatabase), subscription('blue', b, 'rollback'));
   }
-  const reverse = caps.filter((c) => c.status !== 'ok' && inputs.mode === 'replicate' && ((c.side === 'green' && c.capability === 'replication-slot') || (c.side === 'blue' && c.capability === 'subscription')));
-  const rollbackLoss = reverse.length ? `no reverse replication (${reverse.map((c) => c.detail).join('; ')}): a rollback after the switchover loses every write made on green` : undefined;
   return {
     capabilities: caps,
-    rollbackLossless: !rollbackLoss,
-    rollbackLoss,
+    ...rollbackVerdict(caps),
     rolesWithoutPassword: withoutPassword,
-    roleCopy: { passwords: b.trials.readAuthid.ok ? 'from-blue' : 'from-operator', superuserAttributes: g.superuser },
+    roleCopy: {
+      passwords: b.trials.readAuthid.ok ? 'from-blue' : 'from-operator',
+      superuserAttributes: g.superuser,
+      ...(inputs.requireOnGreen ? { requiredOnGreen: true } : {}),
+    },
   };
 }
 

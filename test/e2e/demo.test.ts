@@ -11,4 +11,13 @@ describe('bluegreen demo', () => {
     expect(r.stdout).toMatch(/accepted writes on green, which serves now: (\d+) of \1 — none lost/);
     expect(r.stdout).toContain('Stopping the sandbox');
   });
+
+  it('--managed: as an admin without SUPERUSER, preflight per capability, the lossy rollback refused then accepted, no write lost', async () => {
+    const r = await bluegreen(['demo', '--managed', '--scale', '0.1']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/blue roles: pg_roles and pg_auth_members, without passwords/);
+    expect(r.stdout).toMatch(/✖ the rollback after this switchover would not be lossless/);
+    expect(r.stdout).toMatch(/write pause \(PgBouncer PAUSE → RESUME\): \d+ ms/);
+    expect(r.stdout).toMatch(/accepted writes on green, which serves now: (\d+) of \1 — none lost/);
+  });
 });

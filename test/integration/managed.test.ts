@@ -57,6 +57,21 @@ describe('managed profile: blue 15 → green 17 as an admin without SUPERUSER', 
       delete process.env.BG_TEST_ROLE_PASSWORD_app;
     }
   });
+  it('roles.requireOnGreen: nothing to copy and no password asked for; preflight blocks until each role is on green', async () => {
+    const deps = createDeps({ ...rig.config, roles: { requireOnGreen: true } }, silentProgress);
+    const missing = await _preflight(deps);
+    expect(missing.findings.find((f) => f.check === 'green-roles')).toMatchObject({ status: 'block', message: expect.stringMatching(/missing on green: app$/) });
+    expect(missing.findings.find((f) => f.check === 'blue-roles')).toBeUndefined();
+    // Made on green as a service's console would, with its password: nothing blocks.
+    await sql(rig.sandbox.greenUrl.replace(/\/app(\?|$)/, '/postgres$1'), `CREATE ROLE app LOGIN PASSWORD 'made-on-green'`);
+    try {
+      const present = await _preflight(deps);
+      expect(present.findings.find((f) => f.check === 'green-roles')).toMatchObject({ status: 'ok' });
+      expect(present.findings.filter((f) => f.status === 'block')).toEqual([]);
+    } finally {
+      await sql(rig.sandbox.greenUrl.replace(/\/app(\?|$)/, '/postgres$1'), 'DROP ROLE app');
+    }
+  });
 });
 
 describe('managed profile: the cutover as far as the role allows', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Capability, type PrivilegeFacts, type PrivilegePlanInputs, privilegeFindings, privilegePlan, type Trial } from '../../src/core/privileges.js';
+import { type Capability, type PrivilegeFacts, type PrivilegePlanInputs, privilegeFindings, privilegePlan, recheckReverse, type Trial } from '../../src/core/privileges.js';
 import { forNonSuperuser, parseRolesScript } from '../../src/core/roles.js';
 
 const allowed: Trial = { ok: true };
@@ -165,5 +165,57 @@ describe('roles copied by a role without SUPERUSER', () => {
       'GRANT app TO reporting WITH INHERIT TRUE;',
     ]);
     expect(dropped).toEqual([{ role: 'replication', attribute: 'REPLICATION' }]);
+  });
+});
+
+describe("the reverse direction's publication on green", () => {
+  const blue = admin('admin', SERVICES['vanilla 17 managed-like']);
+  const green = admin('admin', SERVICES['vanilla 17 managed-like']);
+
+  it('green probed in its own database without CREATE there: the rollback is declared lossy, naming the grant', () => {
+    const plan = privilegePlan(inputs(blue, { ...green, createOnDatabase: false }, { greenDatabaseExists: true }));
+    expect(status(plan, 'green', 'publication')).toBe('cost');
+    expect(plan.rollbackLossless).toBe(false);
+    expect(plan.rollbackLoss).toMatch(/reverse direction's publication FOR TABLE needs CREATE on the database/);
+    expect(plan.capabilities.find((c) => c.side === 'green' && c.capability === 'publication')?.fix).toMatch(/GRANT CREATE ON DATABASE … TO admin/);
+  });
+
+  it('a database clone creates is owned by the role: CREATE follows, the rollback stays lossless', () => {
+    const plan = privilegePlan(inputs(blue, { ...green, createOnDatabase: false }));
+    expect(status(plan, 'green', 'publication')).toBe('ok');
+    expect(plan.rollbackLossless).toBe(true);
+  });
+
+  it('rechecked once green holds its tables: one the role does not own makes the rollback lossy, with the ownership to give', () => {
+    const plan = privilegePlan(inputs(blue, green));
+    expect(plan.rollbackLossless).toBe(true);
+    const after = recheckReverse(plan, { ...green, tablesNotOwned: ['public.orders'] });
+    expect(after.rollbackLossless).toBe(false);
+    expect(after.rollbackLoss).toMatch(/ownership of public\.orders/);
+    expect(after.capabilities.find((c) => c.side === 'green' && c.capability === 'publication')?.fix).toMatch(/OWNER TO admin/);
+    // Nothing else in the plan changes, and a green that can make it keeps the plan as it was.
+    expect(after.capabilities.filter((c) => c.side === 'blue')).toEqual(plan.capabilities.filter((c) => c.side === 'blue'));
+    expect(recheckReverse(plan, green).rollbackLossless).toBe(true);
+  });
+
+  it('freeze mode has no reverse direction to recheck', () => {
+    const plan = privilegePlan(inputs(blue, green, { mode: 'freeze' }));
+    expect(recheckReverse(plan, { ...green, createOnDatabase: false, tablesNotOwned: ['public.orders'] })).toBe(plan);
+  });
+});
+
+describe('roles.requireOnGreen', () => {
+  const side = admin('admin', SERVICES.rds);
+  it('nothing is copied and no password is asked for; a role missing on green, or unable to log in there, blocks', () => {
+    const base = { requireOnGreen: true, passwordsGiven: [], blueRoles: ['app', 'readers', 'admin'], blueLoginRoles: ['app', 'admin'] };
+    const missing = privilegePlan(inputs(side, side, { ...base, greenRoles: { admin: { canLogin: true }, app: { canLogin: false } } }));
+    expect(missing.rolesWithoutPassword).toEqual([]);
+    expect(missing.roleCopy.requiredOnGreen).toBe(true);
+    const roles = missing.capabilities.filter((c) => c.capability === 'roles');
+    expect(roles).toHaveLength(1);
+    expect(roles[0]).toMatchObject({ side: 'green', status: 'block', detail: 'missing on green: readers; on green but NOLOGIN: app' });
+    const present = privilegePlan(inputs(side, side, { ...base, greenRoles: { admin: { canLogin: true }, app: { canLogin: true }, readers: { canLogin: false } } }));
+    expect(status(present, 'green', 'roles')).toBe('ok');
+    expect(present.capabilities.filter((c) => c.status === 'block')).toEqual([]);
   });
 });
