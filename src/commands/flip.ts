@@ -6,7 +6,7 @@
  */
 import type { BlockerAction } from '../core/blockers.js';
 import type { StepResult } from '../core/report.js';
-import { advance, type FlipRecord, type Side } from '../core/state.js';
+import { advance, type CutoverState, type FlipRecord, type ReplicationLink, type Side } from '../core/state.js';
 import { cancelRunningQuery } from '../adapters/pg.js';
 import { replicationNames } from '../adapters/replication.js';
 import { controlled, type Deps, loadState } from './context.js';
@@ -103,7 +103,7 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
             blueFrozen: flip.to === 'green',
             flips: [...state.flips, record(true, allSteps)],
             lastError: stoppedNote ?? (post.failed ? post.failed.error.message : undefined),
-            unfinishedFlip: post.failed ? { direction: flip.direction, retiring: flip.direction === 'switchover' ? state.forward : state.reverse } : undefined,
+            unfinishedFlip: post.failed ? { direction: flip.direction, retiring: retiringLink(flip.direction, state) } : undefined,
             ...(findings.greenXidAtSwitchover ? { greenXidAtSwitchover: findings.greenXidAtSwitchover } : {}),
             ...(replicate ? (flip.direction === 'switchover' ? { forward: undefined, reverse: state.privileges?.rollbackLossless === false ? undefined : next } : { forward: next, reverse: undefined }) : {}),
             ...(flip.direction === 'switchover' ? { switchedOverAt: now, rollbackWindowEndsAt: new Date(Date.parse(now) + config.rollbackWindowMs).toISOString() } : {}),
@@ -232,4 +232,9 @@ function describeVerdict(w: WindowStatus): string {
   const losses = w.losses.map((l) => `${l.object} (${l.what})`).join('; ');
   const carry = w.pending.length ? `; sync-schema would carry first: ${w.pending.join('; ')}` : '';
   return `${w.verdict === 'lossless' ? 'lossless' : `WOULD LOSE: ${losses}; refused unless --accept-data-loss`}${carry}`;
+}
+
+/** The direction a flip retires: blue → green for a switchover, green → blue for a rollback. */
+function retiringLink(direction: 'switchover' | 'rollback', state: CutoverState): ReplicationLink | undefined {
+  return direction === 'switchover' ? state.forward : state.reverse;
 }

@@ -9,7 +9,7 @@ import { IN_PROGRESS } from '../core/phases.js';
 import { sameTargetAs } from '../core/pgbouncer-ini.js';
 import type { Report } from '../core/report.js';
 import { advance, type CutoverState, type Side } from '../core/state.js';
-import { withClient } from '../adapters/pg.js';
+import { type Client, withClient } from '../adapters/pg.js';
 import { sideServedBy, sideTarget } from '../adapters/pointer.js';
 import { enableSubscription, replicationNames, subscriptionHealth } from '../adapters/replication.js';
 import { unfreezeWrites } from '../adapters/write-guard.js';
@@ -69,10 +69,13 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
       const asOf = { ...state, ...(u.direction === 'switchover' ? { forward: u.retiring } : { reverse: u.retiring }) };
       return withClient(url(leaving), (fromClient) =>
         withClient(url(going), async (toClient) => {
-          const sessions = { from: fromClient, fromSequences: fromClient, to: toClient, toSlot: toClient, toOpen: toClient, toSequences: toClient };
+          const sessions = oneSessionEach(fromClient, toClient);
           const flip = { direction: u.direction, from: leaving, to: going } as const;
-          const { after } = flipSteps({ deps, flip, state: asOf, sessions, findings: {}, acceptDataLoss: false, startBudget: () => undefined, deadline: () => performance.now() + 30_000 }, next);
-          return finish(after.map((st) => ({ name: st.name, title: st.title, run: st.run })), 'finished', (s) => ({ ...s, unfinishedFlip: undefined, lastError: undefined }));
+          const deadline = () => performance.now() + 30_000;
+          const ctx = { deps, flip, state: asOf, sessions, findings: {}, acceptDataLoss: false, startBudget: () => undefined, deadline };
+          const { after } = flipSteps(ctx, next);
+          const steps = after.map((st) => ({ name: st.name, title: st.title, run: st.run }));
+          return finish(steps, 'finished', (s) => ({ ...s, unfinishedFlip: undefined, lastError: undefined }));
         }, conn(deps, going, 'resume')),
       conn(deps, leaving, 'resume'));
     };
@@ -187,4 +190,9 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
       }, conn(deps, going, 'resume')),
     conn(deps, leaving, 'resume'));
   });
+}
+
+/** resume runs a flip's steps one at a time: one session a side serves every role the flip gives its sessions. */
+function oneSessionEach(from: Client, to: Client) {
+  return { from, fromSequences: from, to, toSlot: to, toOpen: to, toSequences: to };
 }
