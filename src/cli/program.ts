@@ -167,8 +167,9 @@ Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use 
 
   command('clone', 'copy roles and the database from blue to green from one snapshot', { dryRun: true })
     .option('--jobs <n>', 'parallel pg_dump / pg_restore jobs', wholeNumber(1), 2)
-    .action((o: CommonOptions & { jobs: number }) =>
-      execute(o, (deps) => _clone(deps, { dryRun: o.dryRun, jobs: o.jobs }), (r) => `${stepsReport(o.dryRun ? 'Clone plan' : `Cutover ${r.cutover}: clone`)(r)}${r.dump ? `\n\nBackup kept: ${r.dump.path} (${r.dump.tocEntries} entries)` : ''}${dryRunNote(o.dryRun)}`),
+    .option('--accept-data-loss', 're-create green although it holds the only copy of what the last rollback gave up (recorded)')
+    .action((o: CommonOptions & { jobs: number; acceptDataLoss?: boolean }) =>
+      execute(o, (deps) => _clone(deps, { dryRun: o.dryRun, jobs: o.jobs, acceptDataLoss: o.acceptDataLoss }), (r) => `${stepsReport(o.dryRun ? 'Clone plan' : `Cutover ${r.cutover}: clone`)(r)}${r.dump ? `\n\nBackup kept: ${r.dump.path} (${r.dump.tocEntries} entries)` : ''}${dryRunNote(o.dryRun)}`),
     );
 
   command('migrate', 'apply pending migrations to green only (never blue)', { dryRun: true })

@@ -25,9 +25,8 @@ import { applyDatabaseLevel, readDatabaseLevel } from '../adapters/database-leve
 import { installDdlLog, isDdlLogTocLine } from '../adapters/ddl-log.js';
 import { allowOwnWrites, freezeWrites, installWriteGuard, isGuardTocLine, unfreezeWrites } from '../adapters/write-guard.js';
 import { conn, controlled, type Deps, loadState, newCutoverId } from './context.js';
-import { assertNotBlocked, gatherFacts, greenResettable } from './preflight.js';
+import { assertFactsNotBlocked, gatherFacts, greenResettable, recordGreenReCreated } from './preflight.js';
 import { planOnly, runSteps, type Step } from './steps.js';
-import { preflightFindings } from '../core/preflight-rules.js';
 import { targetOf } from '../adapters/pointer.js';
 import { createPublication, createSlotWithSnapshot, createSubscription, dropPublication, dropSlot, dropSubscription, ensureHeartbeat, replicationNames, slotLag } from '../adapters/replication.js';
 import { addForeignKeys, type CopyUnit, foreignKeys, planCopy, sessionPool, streamTables, tableObjects, validateForeignKey } from '../adapters/stream-copy.js';
@@ -37,6 +36,7 @@ import { describesAnObject, groupPostData, isForeignKeyLeftToRestore, keysFirst,
 
 export interface CloneOptions {
   readonly dryRun?: boolean;
+  readonly acceptDataLoss?: boolean; // re-create green although it holds the only copy of what a rollback gave up
   /** Parallel jobs for pg_dump and pg_restore (default: 2, measured best on a 2-core machine). */
   readonly jobs?: number;
 }
@@ -471,14 +471,15 @@ export async function _clone(deps: Deps, options: CloneOptions = {}): Promise<Cl
   const at = () => deps.clock.now().toISOString();
   const draft = advance(newCutover(newCutoverId(deps.clock.now()), config.mode, at(), deps.who), 'clone-started', at(), deps.who);
   advance({ ...previous, mode: config.mode }, 'clone-started', at(), deps.who); // throws if the current cutover forbids a new clone
-  const resetGreen = greenResettable(previous);
+  const resetGreen = greenResettable(previous, options.acceptDataLoss);
   if (options.dryRun) {
     return { ok: true, cutover: draft.id, steps: planOnly(cloneSteps(deps, () => draft, async () => {}, options, resetGreen).steps) };
   }
   // Preflight first: it only reads, and an unreachable blue or a wrong password is a finding (exit 3), not a crash at the lock.
-  const facts = await gatherFacts(deps, previous);
-  assertNotBlocked(preflightFindings(facts));
+  const facts = await gatherFacts(deps, previous, options.acceptDataLoss);
+  assertFactsNotBlocked(facts);
   return controlled(deps, 'clone', async () => {
+    if (options.acceptDataLoss) await recordGreenReCreated(deps, previous);
     // A failed clone whose slot could not be dropped left its names: drop them before the record is replaced.
     const leftover = previous.phase === 'aborted' ? await dropForwardLink(deps, previous.forward) : { left: false, note: '' };
     if (leftover.left) throw new BlueGreenError(`the previous cutover's replication objects could not be dropped:${leftover.note}`, { hint: 'Make blue and green reachable, then run `bluegreen abort` or `bluegreen clone` again.' });

@@ -18,9 +18,18 @@ import { conn, type Deps, loadState } from './context.js';
 import { readPrivilegePlan } from './privilege-facts.js';
 
 /** Whether the last cutover left green's database ours to drop and re-create (blue serving, green filled by us). */
-export function greenResettable(state: CutoverState): boolean {
+export function greenResettable(state: CutoverState, acceptDataLoss = false): boolean {
   const ended = state.phase === 'aborted' || state.phase === 'rolled-back';
-  return state.greenDatabaseCreated && state.serving === 'blue' && ended && !givenUpOnGreen(state);
+  return state.greenDatabaseCreated && state.serving === 'blue' && ended && (acceptDataLoss || !givenUpOnGreen(state));
+}
+
+/** clone --accept-data-loss re-creating a green that held what a rollback gave up: in the audit log. */
+export async function recordGreenReCreated(deps: Deps, previous: CutoverState): Promise<void> {
+  const givenUp = givenUpOnGreen(previous);
+  if (!givenUp) return;
+  const at = deps.clock.now().toISOString();
+  const detail = `green re-created: ${givenUp}`;
+  await deps.store.audit({ at, by: deps.who, command: 'clone', cutover: previous.id, outcome: 'data-loss-accepted', detail });
 }
 
 /** The last rollback gave up writes green took (accepted): green holds their only copy, so clone never drops it. */
@@ -28,11 +37,11 @@ export function givenUpOnGreen(state: CutoverState): string | undefined {
   const last = state.flips.at(-1);
   if (!last || last.kind !== 'rollback' || !last.ok || !last.acceptedLosses?.length) return undefined;
   return `It holds the only copy of what the rollback at ${last.at} gave up (${last.acceptedLosses.map((l) => l.object).join(', ')}): `
-    + "export what you need from it, then drop green's database yourself (or point green elsewhere) and clone again.";
+    + 'export what you need from it, then run `bluegreen clone --accept-data-loss` to re-create green anyway (recorded).';
 }
 
 /** Reads every fact preflight needs; unreachable parts become findings, not exceptions. */
-export async function gatherFacts(deps: Deps, state: CutoverState): Promise<PreflightFacts> {
+export async function gatherFacts(deps: Deps, state: CutoverState, acceptDataLoss = false): Promise<PreflightFacts> {
   const { config } = deps;
   const database = targetOf(config.green).database;
   const capture = async <T extends object>(fn: () => Promise<T>): Promise<T | { error: string }> => {
@@ -125,8 +134,8 @@ export async function gatherFacts(deps: Deps, state: CutoverState): Promise<Pref
     database,
     blue,
     green,
-    greenResettable: greenResettable(state),
-    greenHoldsGivenUp: givenUpOnGreen(state),
+    greenResettable: greenResettable(state, acceptDataLoss),
+    greenHoldsGivenUp: acceptDataLoss ? undefined : givenUpOnGreen(state),
     ...(['idle', 'aborted', 'finalized'].includes(state.phase) ? {} : { cutoverUnderWay: { phase: state.phase, id: state.id } }),
     tools,
     pointer,
@@ -156,6 +165,11 @@ export async function _preflight(deps: Deps): Promise<PreflightResult> {
     findings,
     error: { code: 'blocked', exitCode: 3, message: `preflight found ${blocks} blocking problem${blocks > 1 ? 's' : ''}`, hint: 'Fix each ✖ above, then run `bluegreen preflight` again. Nothing was changed.' },
   };
+}
+
+/** The findings of `facts`, refused (exit 3) when one blocks: clone's own preflight. */
+export function assertFactsNotBlocked(facts: PreflightFacts): void {
+  assertNotBlocked(preflightFindings(facts));
 }
 
 /** Throws BlockedError (exit 3) naming each blocking finding; used before clone. */

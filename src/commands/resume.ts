@@ -140,8 +140,12 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
         const asStep = (st: PlanStep | undefined, title?: string): Step[] => (st ? [{ name: st.name, title: title ?? st.title, run: st.run }] : []);
         if (servingNow === going) {
           // Past the flip: the drain, the sequences and the new slot were done before it. Finish the rest, as the flip would.
+          // The pointer file may name the new side while the pooler never loaded it (killed between the
+          // rewrite and RELOAD): the flip is made again, which is idempotent, before transactions resume.
+          const reload: Step = { name: 'reload-pointer', title: `Making sure the pooler routes to ${going}`, run: () => pointer.flip(sideTarget(config, going), going) };
+          const forward = [...asStep(byName(`open-${going}`), `Making sure ${going} takes writes`), reload, resumePgbouncer];
           return finish(
-            [...asStep(byName(`open-${going}`), `Making sure ${going} takes writes`), resumePgbouncer, ...asStep(byName('stop-forward')), ...asStep(byName('subscribe-reverse'))],
+            [...forward, ...asStep(byName('stop-forward')), ...asStep(byName('subscribe-reverse'))],
             'finished',
             (s) => {
               const now = at();

@@ -107,7 +107,10 @@ describe('switchover and rollback through PgBouncer (freeze mode)', () => {
   });
 
   it('aborts when PAUSE cannot finish in time: blue still serves, PgBouncer is resumed, nothing is lost', async () => {
-    expect((await _clone(rig.deps)).ok).toBe(true);
+    // Green holds the only copy of what the last rollback gave up: clone refuses to drop it unless told.
+    await expect(_clone(rig.deps)).rejects.toThrow(/only copy of what the rollback at .* gave up/);
+    expect((await _clone(rig.deps, { acceptDataLoss: true })).ok).toBe(true);
+    expect(readFileSync(`${rig.config.stateDir}/audit.log`, 'utf8')).toMatch(/"command":"clone".*"outcome":"data-loss-accepted".*green re-created/);
     const holder = new pg.Client({ connectionString: rig.sandbox.appUrl });
     await holder.connect();
     await holder.query('BEGIN');
