@@ -165,6 +165,13 @@ function greenNotEmpty(f: PreflightFacts, tables: number | undefined): Finding {
   return { check: 'green-empty', status: 'block', message: `green's database "${f.database}" is not empty (${tables} tables)`, fix };
 }
 
+/** Green's settings allow replication back; whether the roles' privileges do is the plan's to say. */
+function replicatesBack(f: PreflightFacts): string {
+  return f.privileges?.plan?.rollbackLossless === false
+    ? "green's wal_level, slots and WAL senders would allow replication back; the roles' privileges do not (see rollback-lossless)"
+    : 'green can replicate back to blue for a rollback';
+}
+
 /** Each side's server findings, blue first. */
 function bothServers(f: PreflightFacts, probed: boolean): Finding[] {
   return [...server('blue', f.blue, probed), ...server('green', f.green, probed)];
@@ -333,7 +340,7 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
     out.push(
       g.walLevel !== 'logical' || (g.freeReplicationSlots ?? 0) < 1 || (g.freeWalSenders ?? 0) < 1
         ? { check: 'green-replication', status: 'block', message: `green: wal_level = ${g.walLevel}, ${g.freeReplicationSlots} free slots, ${g.freeWalSenders} free WAL senders: a rollback could not replicate green's writes back`, fix: 'On green: wal_level = logical and at least one free replication slot and WAL sender (restart needed).' }
-        : { check: 'green-replication', status: 'ok', message: 'green can replicate back to blue for a rollback' },
+        : { check: 'green-replication', status: 'ok', message: replicatesBack(f) },
     );
   }
   if (f.mode === 'replicate') {
