@@ -50,7 +50,15 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
     }
     const resumePgbouncer: Step = { name: 'resume-pgbouncer', title: 'Making sure PgBouncer is not paused', run: async () => (pointer.canPause ? void (await pointer.resume()) : { skipped: 'file pointer' }) };
     const finish = async (steps: Step[], outcome: ResumeResult['outcome'], update: (s: CutoverState) => CutoverState): Promise<ResumeResult> => {
-      const result = await runSteps(steps, deps.progress, config.secrets);
+      let result = await runSteps(steps, deps.progress, config.secrets);
+      if (result.failed) {
+        // Every step here is safe to repeat: a moment later the failed one and the rest are tried once more
+        // (a slot still held by a walsender that is exiting, a pooler still reloading after a killed controller).
+        const at = steps.findIndex((st) => st.name === result.failed!.step);
+        await new Promise((r) => setTimeout(r, 2000));
+        const again = await runSteps(steps.slice(at), deps.progress, config.secrets);
+        result = { steps: [...result.steps.slice(0, at), ...again.steps], failed: again.failed };
+      }
       if (result.failed) {
         const err = result.failed.error;
         return { ok: false, from, outcome, phase: state.phase, serving: servingNow, steps: result.steps, error: { code: err.code, exitCode: err.exitCode, message: `resume failed at ${result.failed.step}: ${err.message}`, hint: 'Fix the cause and run `bluegreen resume` again; it is safe to repeat.' } };
