@@ -22,8 +22,12 @@ export async function readBlueFacts(client: Client): Promise<BlueFacts> {
       ORDER BY xact_start LIMIT 10`,
   );
   // Ours are named bluegreen_… (replicationNames): everything else is the application's.
-  const publications = await client.query<{ name: string }>(`SELECT quote_ident(pubname) AS name FROM pg_publication WHERE pubname NOT LIKE 'bluegreen\\_%' ORDER BY 1`);
-  const ext = await client.query<{ extname: string; extversion: string }>(`SELECT extname, extversion FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1`);
+  const publications = await client.query<{ name: string }>(
+    `SELECT quote_ident(pubname) AS name FROM pg_publication WHERE pubname NOT LIKE 'bluegreen\\_%' ORDER BY 1`,
+  );
+  const ext = await client.query<{ extname: string; extversion: string }>(
+    `SELECT extname, extversion FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1`,
+  );
   return {
     ...base,
     walLevel: settings!.wal_level,
@@ -32,10 +36,15 @@ export async function readBlueFacts(client: Client): Promise<BlueFacts> {
     largeObjects: settings!.large_objects,
     sizeBytes: Number(settings!.size),
     // An unlogged table is never published (PostgreSQL refuses it): it needs no replica identity.
-    tablesWithoutKey: tables.filter((t) => !t.unlogged && !t.hasPrimaryKey && t.replicaIdentity !== 'f' && t.replicaIdentity !== 'i').map((t) => t.display),
+    tablesWithoutKey: tables
+      .filter((t) => !t.unlogged && !t.hasPrimaryKey && t.replicaIdentity !== 'f' && t.replicaIdentity !== 'i')
+      .map((t) => t.display),
     unloggedTables: tables.filter((t) => t.unlogged).map((t) => t.display),
     publications: publications.rows.map((r) => r.name),
-    unloggedRows: await unloggedRows(client, tables.filter((t) => t.unlogged)),
+    unloggedRows: await unloggedRows(
+      client,
+      tables.filter((t) => t.unlogged),
+    ),
     longTransactions: long.rows,
     extensions: ext.rows.map((r) => r.extname),
     extensionVersions: Object.fromEntries(ext.rows.map((r) => [r.extname, r.extversion])),
@@ -48,6 +57,7 @@ export async function readBlueFacts(client: Client): Promise<BlueFacts> {
 /** Each unlogged table's rows now: whether a flip will copy it inside the pause or refuse (flip-unlogged.ts). */
 async function unloggedRows(client: Client, tables: ReadonlyArray<TableRef>): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const t of tables) out[t.display] = Number((await queryOne<{ n: string }>(client, `SELECT count(*) AS n FROM ${quoteQualified(t.schema, t.name)}`))!.n);
+  for (const t of tables)
+    out[t.display] = Number((await queryOne<{ n: string }>(client, `SELECT count(*) AS n FROM ${quoteQualified(t.schema, t.name)}`))!.n);
   return out;
 }

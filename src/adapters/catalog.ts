@@ -80,7 +80,16 @@ interface ListedSequence extends SequenceShape {
 
 /** The application's sequences with their shape (no values: listing takes no lock on them) and the fingerprint of the set, in one snapshot. */
 async function listSequences(client: Client): Promise<{ sequences: ListedSequence[]; fingerprint: string }> {
-  const { rows } = await client.query<{ oid: string | null; schema: string; name: string; increment: string; min: string; max: string; cycle: boolean; fingerprint: string }>(
+  const { rows } = await client.query<{
+    oid: string | null;
+    schema: string;
+    name: string;
+    increment: string;
+    min: string;
+    max: string;
+    cycle: boolean;
+    fingerprint: string;
+  }>(
     `SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, f.f AS fingerprint,
             s.seqincrement::text AS increment, s.seqmin::text AS min, s.seqmax::text AS max, s.seqcycle AS cycle
        FROM (${SEQUENCE_FINGERPRINT}) f LEFT JOIN (pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND c.relkind = 'S' AND ${USER_NAMESPACE}
@@ -106,8 +115,14 @@ async function sequenceValues(client: Client, oids: ReadonlyArray<string>, budge
 /** Every sequence's value (each is a relation open and a page read), a lock budget's worth a statement. */
 export async function readSequences(client: Client, budget?: number): Promise<SequenceValue[]> {
   const { sequences } = await listSequences(client);
-  const values = await sequenceValues(client, sequences.map((s) => s.oid), budget ?? (await sequenceLockBudget(client)));
-  return sequences.filter((s) => values.has(s.oid)).map((s) => ({ schema: s.schema, name: s.name, lastValue: values.get(s.oid) ?? null, increment: s.increment }));
+  const values = await sequenceValues(
+    client,
+    sequences.map((s) => s.oid),
+    budget ?? (await sequenceLockBudget(client)),
+  );
+  return sequences
+    .filter((s) => values.has(s.oid))
+    .map((s) => ({ schema: s.schema, name: s.name, lastValue: values.get(s.oid) ?? null, increment: s.increment }));
 }
 
 /**
@@ -121,7 +136,9 @@ export async function syncSequences(from: Client, to: Client): Promise<number> {
   const held = new Map(target.map((s) => [`${s.schema}.${s.name}`, s.lastValue]));
   const behind = source.flatMap((s) => {
     const key = `${s.schema}.${s.name}`;
-    return held.has(key) && isPast(s.lastValue, held.get(key) ?? null, s.increment) ? [{ schema: s.schema, name: s.name, value: s.lastValue! }] : [];
+    return held.has(key) && isPast(s.lastValue, held.get(key) ?? null, s.increment)
+      ? [{ schema: s.schema, name: s.name, value: s.lastValue! }]
+      : [];
   });
   await setSequences(to, behind, budget);
   return behind.length;
@@ -133,7 +150,13 @@ export async function syncSequences(from: Client, to: Client): Promise<number> {
  * sequences, so one created since is noticed; and whether `from` holds their locks in a transaction.
  */
 export interface SequencePlan {
-  readonly sequences: ReadonlyArray<{ readonly oid: string; readonly schema: string; readonly name: string; readonly threshold: string | null; readonly descending: boolean }>;
+  readonly sequences: ReadonlyArray<{
+    readonly oid: string;
+    readonly schema: string;
+    readonly name: string;
+    readonly threshold: string | null;
+    readonly descending: boolean;
+  }>;
   readonly fingerprint: string;
   readonly budget: number;
   readonly holdsLocks: boolean;
@@ -164,24 +187,45 @@ const MOVED_SEQUENCES = {
  * instead of 7.5 for 2,000 sequences here), and none of them can be dropped meanwhile. The session
  * has run that read once, so its relations are open and its statement prepared.
  */
-export async function presyncSequences(from: Client, to: Client, options: { budget?: number; horizonMs?: number } = {}): Promise<{ plan: SequencePlan; advanced: number; movedAhead: number }> {
+export async function presyncSequences(
+  from: Client,
+  to: Client,
+  options: { budget?: number; horizonMs?: number } = {},
+): Promise<{ plan: SequencePlan; advanced: number; movedAhead: number }> {
   const budget = options.budget ?? Math.min(await sequenceLockBudget(from), await sequenceLockBudget(to));
   const listing = await listSequences(from);
   const holdsLocks = listing.sequences.length <= budget;
   if (holdsLocks) await from.query('BEGIN');
   try {
     const firstReadAt = performance.now();
-    const [source, target] = await Promise.all([sequenceValues(from, listing.sequences.map((s) => s.oid), budget), readSequences(to, budget)]);
+    const [source, target] = await Promise.all([
+      sequenceValues(
+        from,
+        listing.sequences.map((s) => s.oid),
+        budget,
+      ),
+      readSequences(to, budget),
+    ]);
     const targetValues = new Map(target.map((s) => [`${s.schema}.${s.name}`, s.lastValue]));
     const both = listing.sequences.filter((s) => source.has(s.oid) && targetValues.has(`${s.schema}.${s.name}`));
     const plan = (threshold: (s: ListedSequence) => string | null): SequencePlan => ({
-      sequences: both.map((s) => ({ oid: s.oid, schema: s.schema, name: s.name, threshold: threshold(s), descending: BigInt(s.increment) < 0n })),
+      sequences: both.map((s) => ({
+        oid: s.oid,
+        schema: s.schema,
+        name: s.name,
+        threshold: threshold(s),
+        descending: BigInt(s.increment) < 0n,
+      })),
       fingerprint: listing.fingerprint,
       budget,
       holdsLocks,
     });
     const behind = both.filter((s) => isPast(source.get(s.oid) ?? null, targetValues.get(`${s.schema}.${s.name}`) ?? null, s.increment));
-    await setSequences(to, behind.map((s) => ({ schema: s.schema, name: s.name, value: source.get(s.oid)! })), budget);
+    await setSequences(
+      to,
+      behind.map((s) => ({ schema: s.schema, name: s.name, value: source.get(s.oid)! })),
+      budget,
+    );
     const synced = plan((s) => furthest(source.get(s.oid) ?? null, targetValues.get(`${s.schema}.${s.name}`) ?? null, s.increment));
     // The ones that moved since the first read are busy: set ahead by a horizon of their pace, so
     // the pause (a few hundred ms away at most, usually) finds them still short of it and sets nothing.
@@ -196,7 +240,11 @@ export async function presyncSequences(from: Client, to: Client, options: { budg
     const aheadBy = new Map(ahead.map((a) => [a.oid, a.value]));
     const held = new Map(synced.sequences.map((x) => [x.oid, x.threshold]));
     // The read above also warmed the session: its relations are open and the statement prepared for the pause.
-    return { plan: plan((s) => (aheadBy.has(s.oid) ? aheadBy.get(s.oid)! : held.get(s.oid)!)), advanced: behind.length, movedAhead: ahead.length };
+    return {
+      plan: plan((s) => (aheadBy.has(s.oid) ? aheadBy.get(s.oid)! : held.get(s.oid)!)),
+      advanced: behind.length,
+      movedAhead: ahead.length,
+    };
   } catch (error) {
     if (holdsLocks) await from.query('ROLLBACK').catch(() => undefined);
     throw error;
@@ -243,7 +291,11 @@ async function readMoved(from: Client, plan: SequencePlan): Promise<{ fingerprin
   return { fingerprint, moved };
 }
 
-async function setSequences(to: Client, values: ReadonlyArray<{ schema: string; name: string; value: string }>, budget: number): Promise<void> {
+async function setSequences(
+  to: Client,
+  values: ReadonlyArray<{ schema: string; name: string; value: string }>,
+  budget: number,
+): Promise<void> {
   for (const part of chunks(values, budget)) {
     await to.query(
       `SELECT count(setval(format('%I.%I', v.schema, v.name)::regclass, v.value, true)) FROM unnest($1::text[], $2::text[], $3::bigint[]) AS v(schema, name, value)`,
@@ -375,7 +427,10 @@ export async function checkIntegrity(client: Client, scope: IntegrityScope): Pro
   return withCatalogSearchPath(client, () => integrity(client, scope));
 }
 
-async function integrity(client: Client, { sequencesMayLag, checkForeignKey = () => true, checkSequence = () => true }: IntegrityScope): Promise<IntegrityFinding[]> {
+async function integrity(
+  client: Client,
+  { sequencesMayLag, checkForeignKey = () => true, checkSequence = () => true }: IntegrityScope,
+): Promise<IntegrityFinding[]> {
   const findings: IntegrityFinding[] = [];
   const invalid = await client.query<{ object: string; identity: string }>(
     `SELECT format('%I.%I.%I', n.nspname, c.relname, k.conname) AS object, format('%I.%I ', n.nspname, c.relname) || pg_get_constraintdef(k.oid) AS identity
@@ -383,7 +438,13 @@ async function integrity(client: Client, { sequencesMayLag, checkForeignKey = ()
       WHERE NOT k.convalidated AND k.conparentid = 0 AND ${USER_NAMESPACE}`,
   );
   for (const r of invalid.rows) {
-    findings.push({ check: 'invalid-constraint', object: r.object, detail: 'NOT VALID: run ALTER TABLE … VALIDATE CONSTRAINT', severity: 'fail', identity: r.identity });
+    findings.push({
+      check: 'invalid-constraint',
+      object: r.object,
+      detail: 'NOT VALID: run ALTER TABLE … VALIDATE CONSTRAINT',
+      severity: 'fail',
+      identity: r.identity,
+    });
   }
   // The identity is the definition without the index's name, as the schema snapshot reads it.
   const badIndexes = await client.query<{ object: string; identity: string }>(
@@ -392,9 +453,24 @@ async function integrity(client: Client, { sequencesMayLag, checkForeignKey = ()
        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE (NOT i.indisvalid OR NOT i.indisready) AND ${USER_NAMESPACE}`,
   );
   for (const r of badIndexes.rows) {
-    findings.push({ check: 'invalid-index', object: r.object, detail: 'invalid (a failed CREATE INDEX CONCURRENTLY?): REINDEX or drop it', severity: 'fail', identity: r.identity });
+    findings.push({
+      check: 'invalid-index',
+      object: r.object,
+      detail: 'invalid (a failed CREATE INDEX CONCURRENTLY?): REINDEX or drop it',
+      severity: 'fail',
+      identity: r.identity,
+    });
   }
-  const fks = await client.query<{ object: string; definition: string; child_schema: string; child: string; child_cols: string[]; parent_schema: string; parent: string; parent_cols: string[] }>(
+  const fks = await client.query<{
+    object: string;
+    definition: string;
+    child_schema: string;
+    child: string;
+    child_cols: string[];
+    parent_schema: string;
+    parent: string;
+    parent_cols: string[];
+  }>(
     `SELECT format('%I.%I.%I', cn.nspname, c.relname, k.conname) AS object, pg_get_constraintdef(k.oid) AS definition,
             cn.nspname AS child_schema, c.relname AS child, pn.nspname AS parent_schema, p.relname AS parent,
             ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(n, o) JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.o)::text[] AS child_cols,
@@ -404,7 +480,14 @@ async function integrity(client: Client, { sequencesMayLag, checkForeignKey = ()
       WHERE k.contype = 'f' AND k.conparentid = 0 AND ${USER_NAMESPACE.replace(/n\.nspname/g, 'cn.nspname')}`,
   );
   for (const fk of fks.rows) {
-    if (!checkForeignKey({ object: fk.object, child: displayName(fk.child_schema, fk.child), parent: displayName(fk.parent_schema, fk.parent) })) continue;
+    if (
+      !checkForeignKey({
+        object: fk.object,
+        child: displayName(fk.child_schema, fk.child),
+        parent: displayName(fk.parent_schema, fk.parent),
+      })
+    )
+      continue;
     const notNull = fk.child_cols.map((col) => `c.${quoteIdent(col)} IS NOT NULL`).join(' AND ');
     const join = fk.child_cols.map((col, i) => `p.${quoteIdent(fk.parent_cols[i])} = c.${quoteIdent(col)}`).join(' AND ');
     const { rows } = await client.query<{ n: string }>(
@@ -421,7 +504,14 @@ async function integrity(client: Client, { sequencesMayLag, checkForeignKey = ()
       });
     }
   }
-  const owned = await client.query<{ seq_schema: string; seq: string; schema: string; tbl: string; col: string; last_value: string | null }>(
+  const owned = await client.query<{
+    seq_schema: string;
+    seq: string;
+    schema: string;
+    tbl: string;
+    col: string;
+    last_value: string | null;
+  }>(
     `SELECT sn.nspname AS seq_schema, s.relname AS seq, tn.nspname AS schema, t.relname AS tbl, a.attname AS col, ps.last_value::text AS last_value
        FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
        JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
@@ -432,7 +522,9 @@ async function integrity(client: Client, { sequencesMayLag, checkForeignKey = ()
   for (const s of owned.rows) {
     if (!checkSequence(displayName(s.seq_schema, s.seq))) continue;
     const column = `${displayName(s.schema, s.tbl)}.${s.col}`;
-    const { rows } = await client.query<{ max: string | null }>(`SELECT max(${quoteIdent(s.col)})::text AS max FROM ${quoteQualified(s.schema, s.tbl)}`);
+    const { rows } = await client.query<{ max: string | null }>(
+      `SELECT max(${quoteIdent(s.col)})::text AS max FROM ${quoteQualified(s.schema, s.tbl)}`,
+    );
     const max = rows[0].max;
     if (max === null || !/^-?\d+$/.test(max)) continue;
     const last = s.last_value === null ? null : BigInt(s.last_value);
@@ -536,8 +628,18 @@ export interface MaterializedViewRefresh {
  * that should stay unpopulated (`populated`, by display name: blue's for a clone; the side's own by
  * default) is left so, and so is every view reading one (see core/materialized-views.ts).
  */
-export async function refreshMaterializedViews(client: Client, populated?: ReadonlyMap<string, boolean>): Promise<MaterializedViewRefresh[]> {
-  const { rows } = await client.query<{ schema: string; name: string; view: string; populated: boolean; concurrent: boolean; reads: Array<{ schema: string; name: string }> }>(
+export async function refreshMaterializedViews(
+  client: Client,
+  populated?: ReadonlyMap<string, boolean>,
+): Promise<MaterializedViewRefresh[]> {
+  const { rows } = await client.query<{
+    schema: string;
+    name: string;
+    view: string;
+    populated: boolean;
+    concurrent: boolean;
+    reads: Array<{ schema: string; name: string }>;
+  }>(
     `WITH RECURSIVE edges AS (
        SELECT DISTINCT r.ev_class AS rel, d.refobjid AS ref
          FROM pg_rewrite r JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
@@ -557,10 +659,16 @@ export async function refreshMaterializedViews(client: Client, populated?: Reado
       WHERE c.relkind = 'm' AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')} ORDER BY 1, 2`,
   );
   const byKey = new Map(rows.map((v) => [displayName(v.schema, v.name), v]));
-  const plan = refreshPlan(rows.map((v) => {
-    const key = displayName(v.schema, v.name);
-    return { key, populated: populated ? populated.get(key) ?? false : v.populated, reads: v.reads.map((r) => displayName(r.schema, r.name)) };
-  }));
+  const plan = refreshPlan(
+    rows.map((v) => {
+      const key = displayName(v.schema, v.name);
+      return {
+        key,
+        populated: populated ? (populated.get(key) ?? false) : v.populated,
+        reads: v.reads.map((r) => displayName(r.schema, r.name)),
+      };
+    }),
+  );
   const out: MaterializedViewRefresh[] = [];
   for (const key of plan.refresh) {
     const v = byKey.get(key)!;

@@ -103,7 +103,11 @@ export async function installChangeCounter(client: Client): Promise<number> {
 }
 
 async function dropTriggers(client: Client, schema: string, name: string): Promise<void> {
-  await client.query(OPERATIONS.map((op) => `DROP TRIGGER IF EXISTS ${quoteIdent(`${COUNTER_TRIGGER_PREFIX}${op}`)} ON ${quoteQualified(schema, name)}`).join(';'));
+  await client.query(
+    OPERATIONS.map(
+      (op) => `DROP TRIGGER IF EXISTS ${quoteIdent(`${COUNTER_TRIGGER_PREFIX}${op}`)} ON ${quoteQualified(schema, name)}`,
+    ).join(';'),
+  );
 }
 
 /** Removes every trigger, the function and the counters: the rollback's and finalize's clean-up. Idempotent. */
@@ -111,7 +115,9 @@ export async function removeChangeCounter(client: Client): Promise<void> {
   const installed = await client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${GUARD_SCHEMA}.${COUNTER_TABLE}`]);
   if (!installed.rows[0].ok) return;
   // CASCADE on the function takes every table's triggers with it.
-  await client.query(`DROP FUNCTION IF EXISTS ${GUARD_SCHEMA}.${COUNT_FUNCTION}() CASCADE; DROP TABLE IF EXISTS ${GUARD_SCHEMA}.${COUNTER_TABLE}`);
+  await client.query(
+    `DROP FUNCTION IF EXISTS ${GUARD_SCHEMA}.${COUNT_FUNCTION}() CASCADE; DROP TABLE IF EXISTS ${GUARD_SCHEMA}.${COUNTER_TABLE}`,
+  );
 }
 
 /** What green did to one table since the switchover, in rows. `written` is their sum. */
@@ -157,7 +163,10 @@ export async function changesSinceSwitchover(client: Client): Promise<TableChang
     if (t.counters === OPERATIONS.length) continue;
     const { rows: n } = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ONLY ${quoteQualified(t.schema, t.name)}`);
     const table = displayName(t.schema, t.name);
-    const note = t.counters === 0 ? 'not counted: made on green since the switchover, or its counting triggers were dropped; every row it holds is counted' : 'its counting triggers were disabled: every row it holds is counted';
+    const note =
+      t.counters === 0
+        ? 'not counted: made on green since the switchover, or its counting triggers were dropped; every row it holds is counted'
+        : 'its counting triggers were disabled: every row it holds is counted';
     // A table made since and still empty holds nothing to lose.
     if (Number(n[0].n) > 0 || t.counters > 0) out.push({ table, written: Number(n[0].n), note });
   }
@@ -166,5 +175,7 @@ export async function changesSinceSwitchover(client: Client): Promise<TableChang
 
 /** Drops our triggers' entries from a schema snapshot: compare must not take them for green's own schema changes. */
 export function withoutChangeCounters<T extends Record<string, string>>(schema: T): T {
-  return Object.fromEntries(Object.entries(schema).filter(([key]) => !(key.startsWith('trigger ') && key.includes(`.${COUNTER_TRIGGER_PREFIX}`)))) as T;
+  return Object.fromEntries(
+    Object.entries(schema).filter(([key]) => !(key.startsWith('trigger ') && key.includes(`.${COUNTER_TRIGGER_PREFIX}`))),
+  ) as T;
 }

@@ -43,9 +43,17 @@ export async function canHash(client: Client, type: string): Promise<boolean> {
     // the other side, at any depth (an array of them, a composite holding one...). Those are hashed by
     // their text. A type the walk cannot read is hashed as text too: a false difference is possible
     // then, a false match is not.
-    const oidHashed = await typesHolding(client, [type], HASHED_BY_OID).then((hit) => hit.has(type), () => true);
+    const oidHashed = await typesHolding(client, [type], HASHED_BY_OID).then(
+      (hit) => hit.has(type),
+      () => true,
+    );
     // The type's hash function is looked up even for a NULL: an error means there is none.
-    const ok = !oidHashed && (await client.query(`SELECT hash_record_extended(ROW(NULL::${type}), 0)`).then(() => true, () => false));
+    const ok =
+      !oidHashed &&
+      (await client.query(`SELECT hash_record_extended(ROW(NULL::${type}), 0)`).then(
+        () => true,
+        () => false,
+      ));
     known.set(type, ok);
   }
   return known.get(type)!;
@@ -136,7 +144,8 @@ async function window<T>(sides: Sides, read: (c: Client) => Promise<T>, equal: (
 }
 
 const sameHash = (a: RangeHash, b: RangeHash) => a.count === b.count && a.hash === b.hash;
-const sameRows = (a: ReadonlyMap<RowKey, string>, b: ReadonlyMap<RowKey, string>) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+const sameRows = (a: ReadonlyMap<RowKey, string>, b: ReadonlyMap<RowKey, string>) =>
+  a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
 
 export function tableReader(sides: Sides, spec: TableSpec): TableReader {
   return {
@@ -163,7 +172,9 @@ export function tableReader(sides: Sides, spec: TableSpec): TableReader {
              FROM ${quoteQualified(spec.schema, spec.name)} WHERE ${where.sql}`,
           where.params,
         );
-        return new Map(rows.map((r) => [JSON.stringify(spec.key.map((_, i) => r[`k${i}`] as string)), spec.columns.map((_, i) => r[`c${i}`] as string)]));
+        return new Map(
+          rows.map((r) => [JSON.stringify(spec.key.map((_, i) => r[`k${i}`] as string)), spec.columns.map((_, i) => r[`c${i}`] as string)]),
+        );
       };
       const [p, s] = await Promise.all([perColumn(sides.publisher), perColumn(sides.subscriber)]);
       return new Map(keys.map((k) => [k, spec.columns.filter((_, i) => p.get(k)?.[i] !== s.get(k)?.[i]).map((c) => c.name)]));
@@ -177,12 +188,22 @@ export function multisetWindow(sides: Sides, spec: TableSpec): Promise<Window<Ra
 }
 
 /** What compare and the switchover's verify hash for one table: the common columns, the key if both sides share it. */
-export async function buildTableSpec(publisher: Client, subscriber: Client, schema: string, name: string, publisherSide: string, subscriberSide: string) {
+export async function buildTableSpec(
+  publisher: Client,
+  subscriber: Client,
+  schema: string,
+  name: string,
+  publisherSide: string,
+  subscriberSide: string,
+) {
   const [pub, sub] = await Promise.all([readColumns(publisher, schema, name), readColumns(subscriber, schema, name)]);
   const plan = planColumns(pub.columns, sub.columns, publisherSide, subscriberSide);
   const asText = new Set<string>();
   for (const c of plan.compared) if (!(await canHash(publisher, c.type))) asText.add(c.name);
-  const keyUsable = pub.key.length > 0 && pub.key.every((k) => plan.compared.some((c) => c.name === k.name && c.type === k.type)) && JSON.stringify(pub.key) === JSON.stringify(sub.key);
+  const keyUsable =
+    pub.key.length > 0 &&
+    pub.key.every((k) => plan.compared.some((c) => c.name === k.name && c.type === k.type)) &&
+    JSON.stringify(pub.key) === JSON.stringify(sub.key);
   const spec: TableSpec = { schema, name, columns: plan.compared, key: keyUsable ? pub.key : [], asText };
   return { spec, plan, keyUsable };
 }

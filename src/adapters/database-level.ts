@@ -43,10 +43,12 @@ export async function databaseLevelEntries(client: Client): Promise<Record<strin
   const level = await readDatabaseLevel(client);
   const out: Record<string, string> = {};
   for (const s of level.settings) out[`database setting ${settingName(s)}`] = settingValue(s);
-  for (const r of level.roleSettings) for (const s of r.settings) out[`database role setting ${quoteIdent(r.role)} ${settingName(s)}`] = settingValue(s);
+  for (const r of level.roleSettings)
+    for (const s of r.settings) out[`database role setting ${quoteIdent(r.role)} ${settingName(s)}`] = settingValue(s);
   if (level.grants) {
     const byGrantee = new Map<string, string[]>();
-    for (const g of level.grants) byGrantee.set(g.grantee, [...(byGrantee.get(g.grantee) ?? []), `${g.privilege}${g.grantable ? ' with grant option' : ''}`]);
+    for (const g of level.grants)
+      byGrantee.set(g.grantee, [...(byGrantee.get(g.grantee) ?? []), `${g.privilege}${g.grantable ? ' with grant option' : ''}`]);
     out['database grants'] = [...byGrantee].map(([who, privs]) => `${who}: ${privs.join(', ')}`).join('; ') || 'none';
   }
   if (level.comment !== null) out['database comment'] = level.comment;
@@ -57,7 +59,14 @@ const settingName = (s: string) => s.slice(0, s.indexOf('='));
 const settingValue = (s: string) => s.slice(s.indexOf('=') + 1);
 
 /** Settings whose stored value is a list of quoted identifiers (GUC_LIST_QUOTE in PostgreSQL). */
-const LIST_SETTINGS = new Set(['search_path', 'temp_tablespaces', 'local_preload_libraries', 'session_preload_libraries', 'shared_preload_libraries', 'unix_socket_directories']);
+const LIST_SETTINGS = new Set([
+  'search_path',
+  'temp_tablespaces',
+  'local_preload_libraries',
+  'session_preload_libraries',
+  'shared_preload_libraries',
+  'unix_socket_directories',
+]);
 
 /** `SET name TO value` for one stored `name=value`: names quoted part by part, values as literals. */
 function setClause(setting: string): string {

@@ -53,7 +53,8 @@ export async function applyRoleStatements(client: Client, statements: ReadonlyAr
     try {
       await client.query(s.sql);
     } catch (error) {
-      if (s.kind !== 'grant') throw Object.assign(new Error(`creating role ${s.role} failed: ${(error as Error).message}`), { cause: error });
+      if (s.kind !== 'grant')
+        throw Object.assign(new Error(`creating role ${s.role} failed: ${(error as Error).message}`), { cause: error });
       grantsSkipped++;
     }
   }
@@ -78,7 +79,18 @@ export interface ServerFacts {
 /** Version, privileges and identity of the connected server. */
 export async function readServerFacts(client: Client): Promise<ServerFacts> {
   // A physical copy shares the system identifier: the data directory and start time tell one server from another.
-  const row = await queryOne<{ version: string; num: string; superuser: boolean; system_id: string; user: string; replication: boolean; createdb: boolean; createrole: boolean; signal: boolean; subscribe: boolean }>(
+  const row = await queryOne<{
+    version: string;
+    num: string;
+    superuser: boolean;
+    system_id: string;
+    user: string;
+    replication: boolean;
+    createdb: boolean;
+    createrole: boolean;
+    signal: boolean;
+    subscribe: boolean;
+  }>(
     client,
     `SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, current_user AS user,
             r.rolsuper AS superuser, r.rolreplication AS replication, r.rolcreatedb AS createdb, r.rolcreaterole AS createrole,
@@ -94,7 +106,13 @@ export async function readServerFacts(client: Client): Promise<ServerFacts> {
     superuser: r.superuser,
     systemId: r.system_id,
     user: r.user,
-    privileges: { replication: r.replication, createdb: r.createdb, createrole: r.createrole, signalBackend: r.signal, createSubscription: r.subscribe },
+    privileges: {
+      replication: r.replication,
+      createdb: r.createdb,
+      createrole: r.createrole,
+      signalBackend: r.signal,
+      createSubscription: r.subscribe,
+    },
   };
 }
 
@@ -103,14 +121,21 @@ export async function availableExtensions(client: Client): Promise<string[]> {
 }
 
 /** Logical replication capacity of the connected server. */
-export async function readReplicationCapacity(client: Client): Promise<{ walLevel: string; freeReplicationSlots: number; freeWalSenders: number; maxSlotWalKeepSize: string }> {
+export async function readReplicationCapacity(
+  client: Client,
+): Promise<{ walLevel: string; freeReplicationSlots: number; freeWalSenders: number; maxSlotWalKeepSize: string }> {
   const row = await queryOne<{ wal_level: string; free_slots: number; free_senders: number; keep: string }>(
     client,
     `SELECT current_setting('wal_level') AS wal_level, current_setting('max_slot_wal_keep_size') AS keep,
             current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)::int AS free_slots,
             current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication)::int AS free_senders`,
   );
-  return { walLevel: row!.wal_level, freeReplicationSlots: row!.free_slots, freeWalSenders: row!.free_senders, maxSlotWalKeepSize: row!.keep };
+  return {
+    walLevel: row!.wal_level,
+    freeReplicationSlots: row!.free_slots,
+    freeWalSenders: row!.free_senders,
+    maxSlotWalKeepSize: row!.keep,
+  };
 }
 
 export interface LoginRole {
@@ -127,7 +152,9 @@ export async function loginRoles(client: Client): Promise<Record<string, LoginRo
       ? `SELECT rolname AS name, rolcanlogin AS can_login, rolpassword IS NOT NULL AS has_password FROM pg_authid WHERE rolname NOT LIKE 'pg\\_%'`
       : `SELECT rolname AS name, rolcanlogin AS can_login, NULL::boolean AS has_password FROM pg_roles WHERE rolname NOT LIKE 'pg\\_%'`,
   );
-  return Object.fromEntries(rows.map((r) => [r.name, { canLogin: r.can_login, ...(r.has_password === null ? {} : { hasPassword: r.has_password }) }]));
+  return Object.fromEntries(
+    rows.map((r) => [r.name, { canLogin: r.can_login, ...(r.has_password === null ? {} : { hasPassword: r.has_password }) }]),
+  );
 }
 
 /** The default collation's provider and library version, as the server sees it now. */
@@ -172,7 +199,12 @@ export async function collationVersions(client: Client, names: ReadonlyArray<str
 
 /** What the server offers of each extension (its default version), by name. */
 export async function availableVersions(client: Client): Promise<Record<string, string>> {
-  return Object.fromEntries((await client.query<{ name: string; v: string }>('SELECT name, default_version AS v FROM pg_available_extensions')).rows.map((r) => [r.name, r.v]));
+  return Object.fromEntries(
+    (await client.query<{ name: string; v: string }>('SELECT name, default_version AS v FROM pg_available_extensions')).rows.map((r) => [
+      r.name,
+      r.v,
+    ]),
+  );
 }
 
 /**

@@ -104,15 +104,35 @@ export async function hasDdlLog(client: Client): Promise<boolean> {
  */
 export async function ddlSince(client: Client, since: string, limit = 50): Promise<DdlEntry[]> {
   if (!(await hasDdlLog(client))) return [];
-  const { rows } = await client.query<{ at: Date; role: string; application: string | null; command: string; object_type: string | null; object: string | null; statement: string | null }>(
+  const { rows } = await client.query<{
+    at: Date;
+    role: string;
+    application: string | null;
+    command: string;
+    object_type: string | null;
+    object: string | null;
+    statement: string | null;
+  }>(
     `SELECT at, role, application, command, object_type, object, statement FROM ${GUARD_SCHEMA}.${DDL_LOG_TABLE}
       WHERE at > $1::timestamptz ORDER BY id LIMIT $2`,
     [since, limit],
   );
-  return rows.map((r) => ({ at: r.at.toISOString(), role: r.role, application: r.application, command: r.command, objectType: r.object_type, object: r.object, statement: r.statement }));
+  return rows.map((r) => ({
+    at: r.at.toISOString(),
+    role: r.role,
+    application: r.application,
+    command: r.command,
+    objectType: r.object_type,
+    object: r.object,
+    statement: r.statement,
+  }));
 }
 
 /** TOC lines of a dump that belong to the DDL log: never restored (each side keeps its own). */
 export function isDdlLogTocLine(line: string): boolean {
-  return line.includes(` ${GUARD_SCHEMA} ${DDL_LOG_TABLE}`) || line.includes(`FUNCTION ${GUARD_SCHEMA} ${RECORD_FUNCTION}()`) || line.includes(`EVENT TRIGGER - bluegreen_ddl_log_`);
+  return (
+    line.includes(` ${GUARD_SCHEMA} ${DDL_LOG_TABLE}`) ||
+    line.includes(`FUNCTION ${GUARD_SCHEMA} ${RECORD_FUNCTION}()`) ||
+    line.includes(`EVENT TRIGGER - bluegreen_ddl_log_`)
+  );
 }

@@ -17,13 +17,17 @@ export interface CheckContext {
   readonly applicationName: string;
 }
 
-const firstLine = (text: string, secrets: ReadonlyArray<string>) => redact(text, secrets).trim().split('\n').filter(Boolean).slice(-1)[0]?.slice(0, 200);
+const firstLine = (text: string, secrets: ReadonlyArray<string>) =>
+  redact(text, secrets).trim().split('\n').filter(Boolean).slice(-1)[0]?.slice(0, 200);
 
 async function commandCheck(check: { command: string; timeoutMs: number }, ctx: CheckContext): Promise<Omit<CheckOutcome, 'name' | 'ms'>> {
   const result = await runShell(check.command, { cwd: ctx.cwd, timeoutMs: check.timeoutMs });
   if (result.timedOut) return { ok: false, detail: `no answer within ${check.timeoutMs} ms` };
   if (result.exitCode === 0) return { ok: true };
-  return { ok: false, detail: `exit ${result.exitCode ?? result.signal}${result.all ? `: ${firstLine(String(result.all), ctx.secrets)}` : ''}` };
+  return {
+    ok: false,
+    detail: `exit ${result.exitCode ?? result.signal}${result.all ? `: ${firstLine(String(result.all), ctx.secrets)}` : ''}`,
+  };
 }
 
 async function urlCheck(check: { url: string; timeoutMs: number }): Promise<Omit<CheckOutcome, 'name' | 'ms'>> {
@@ -48,7 +52,9 @@ async function sqlCheck(check: { sql: string; timeoutMs: number }, ctx: CheckCon
           await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(check.timeoutMs)]);
           const { rows, fields } = await client.query(check.sql);
           const value = rows[0] && fields[0] ? rows[0][fields[0].name] : undefined;
-          return value === true ? { ok: true } : { ok: false, detail: `returned ${rows.length ? JSON.stringify(value) : 'no row'}, not true` };
+          return value === true
+            ? { ok: true }
+            : { ok: false, detail: `returned ${rows.length ? JSON.stringify(value) : 'no row'}, not true` };
         }),
       { label: 'guard', secrets: ctx.secrets, applicationName: ctx.applicationName, connectTimeoutMs: check.timeoutMs },
     );

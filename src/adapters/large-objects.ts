@@ -54,7 +54,11 @@ export function largeObjectDifference(a: LargeObject, b: LargeObject): string[] 
 
 /** A transaction on `client` inside an exported snapshot (none: a fresh one), where the copy reads. */
 export async function beginReadAt(client: Client, snapshot?: string): Promise<void> {
-  await client.query(['BEGIN ISOLATION LEVEL REPEATABLE READ', snapshot ? `SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}` : ''].filter(Boolean).join('; '));
+  await client.query(
+    ['BEGIN ISOLATION LEVEL REPEATABLE READ', snapshot ? `SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}` : '']
+      .filter(Boolean)
+      .join('; '),
+  );
 }
 
 const APPLY_META = `
@@ -85,7 +89,12 @@ const PAGES_PER_BATCH = 2000;
  * at the snapshot it wants) to `target`, replacing any there, in one transaction on the target; and
  * unlinks `unlink` there. Returns the bytes copied.
  */
-export async function copyLargeObjects(source: Client, target: Client, oids: ReadonlyArray<string>, unlink: ReadonlyArray<string> = []): Promise<number> {
+export async function copyLargeObjects(
+  source: Client,
+  target: Client,
+  oids: ReadonlyArray<string>,
+  unlink: ReadonlyArray<string> = [],
+): Promise<number> {
   if (!oids.length && !unlink.length) return 0;
   const { rows: meta } = await source.query<{ oid: string; owner: string; acl: string | null; comment: string | null; page: number }>(
     `SELECT m.oid::text AS oid, pg_get_userbyid(m.lomowner)::text AS owner, m.lomacl::text AS acl, obj_description(m.oid, 'pg_largeobject') AS comment,
@@ -150,7 +159,9 @@ export async function rememberLargeObjects(source: Client): Promise<string> {
               EXISTS (SELECT 1 FROM pg_description d WHERE d.objoid = m.oid AND d.classoid = 'pg_largeobject'::regclass) AS commented
          FROM pg_largeobject_metadata m`,
   );
-  const { rows } = await source.query<{ horizon: string }>(`SELECT (txid_snapshot_xmin(txid_current_snapshot()) % 4294967296)::text AS horizon`);
+  const { rows } = await source.query<{ horizon: string }>(
+    `SELECT (txid_snapshot_xmin(txid_current_snapshot()) % 4294967296)::text AS horizon`,
+  );
   return rows[0].horizon;
 }
 

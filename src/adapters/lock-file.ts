@@ -91,7 +91,15 @@ function createExclusive(file: string, holder: LockHolder): boolean {
 export function takeLockFile(stateDir: string, command: string, user = os.userInfo().username): HeldLock {
   ensurePrivateDir(stateDir);
   const file = path.join(stateDir, LOCK_FILE);
-  const holder: LockHolder = { host: os.hostname(), pid: process.pid, user, command, startedAt: new Date().toISOString(), pidStart: processStart(process.pid), token: randomBytes(6).toString('hex') };
+  const holder: LockHolder = {
+    host: os.hostname(),
+    pid: process.pid,
+    user,
+    command,
+    startedAt: new Date().toISOString(),
+    pidStart: processStart(process.pid),
+    token: randomBytes(6).toString('hex'),
+  };
   let tookOver: LockHolder | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
     if (createExclusive(file, holder)) {
@@ -108,7 +116,10 @@ export function takeLockFile(stateDir: string, command: string, user = os.userIn
     const current = readHolder(file);
     if (!current) continue; // Released (or half-written by a crash) between our two looks: try again.
     if (current.host !== holder.host || holderAlive(current)) {
-      const elsewhere = current.host !== holder.host ? ` If that controller is gone for good (its host down), remove ${file} and run the command again.` : '';
+      const elsewhere =
+        current.host !== holder.host
+          ? ` If that controller is gone for good (its host down), remove ${file} and run the command again.`
+          : '';
       throw new LockHeldError(`another bluegreen controller is running: ${describeHolder(current)} (lock file ${file})`, {
         hint: `Wait for it to finish, or stop it. Two controllers must never act on one cutover at once.${elsewhere}`,
       });
@@ -135,5 +146,7 @@ export function takeLockFile(stateDir: string, command: string, user = os.userIn
       rmSync(aside, { force: true });
     }
   }
-  throw new LockHeldError(`the controller lock file ${file} keeps changing hands`, { hint: 'Another controller is starting at the same moment: wait for it, then run the command again.' });
+  throw new LockHeldError(`the controller lock file ${file} keeps changing hands`, {
+    hint: 'Another controller is starting at the same moment: wait for it, then run the command again.',
+  });
 }

@@ -21,7 +21,10 @@ export async function ensureHistory(client: Client): Promise<void> {
 export async function readHistory(client: Client): Promise<AppliedMigration[]> {
   const exists = await client.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [HISTORY_TABLE]);
   if (!exists.rows[0].ok) return [];
-  const hasUnchecked = await client.query(`SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'unchecked' AND NOT attisdropped`, [HISTORY_TABLE]);
+  const hasUnchecked = await client.query(
+    `SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'unchecked' AND NOT attisdropped`,
+    [HISTORY_TABLE],
+  );
   const { rows } = await client.query<AppliedMigration & { unchecked: string | null }>(
     `SELECT version, name, checksum, ${hasUnchecked.rowCount ? 'unchecked' : 'NULL::text AS unchecked'} FROM ${HISTORY_TABLE} ORDER BY version::numeric`,
   );
@@ -29,14 +32,10 @@ export async function readHistory(client: Client): Promise<AppliedMigration[]> {
 }
 
 export async function recordApplied(client: Client, m: Migration, durationMs: number, by: string, unchecked?: string): Promise<void> {
-  await client.query(`INSERT INTO ${HISTORY_TABLE} (version, name, checksum, duration_ms, applied_by, unchecked) VALUES ($1, $2, $3, $4, $5, $6)`, [
-    m.version,
-    m.name,
-    m.checksum,
-    durationMs,
-    by,
-    unchecked ?? null,
-  ]);
+  await client.query(
+    `INSERT INTO ${HISTORY_TABLE} (version, name, checksum, duration_ms, applied_by, unchecked) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [m.version, m.name, m.checksum, durationMs, by, unchecked ?? null],
+  );
 }
 
 export async function forgetApplied(client: Client, version: string): Promise<void> {
@@ -44,10 +43,18 @@ export async function forgetApplied(client: Client, version: string): Promise<vo
 }
 
 /** The history with when and by whom each migration was applied (for the report). */
-export async function readHistoryDetails(client: Client): Promise<Array<{ version: string; name: string; checksum: string; appliedAt: string; appliedBy: string; unchecked?: string }>> {
+export async function readHistoryDetails(
+  client: Client,
+): Promise<Array<{ version: string; name: string; checksum: string; appliedAt: string; appliedBy: string; unchecked?: string }>> {
   const base = await readHistory(client);
   if (!base.length) return [];
-  const { rows } = await client.query<{ version: string; applied_at: Date; applied_by: string }>(`SELECT version, applied_at, applied_by FROM ${HISTORY_TABLE}`);
+  const { rows } = await client.query<{ version: string; applied_at: Date; applied_by: string }>(
+    `SELECT version, applied_at, applied_by FROM ${HISTORY_TABLE}`,
+  );
   const extra = new Map(rows.map((r) => [r.version, r]));
-  return base.map((m) => ({ ...m, appliedAt: extra.get(m.version)?.applied_at.toISOString() ?? '', appliedBy: extra.get(m.version)?.applied_by ?? '' }));
+  return base.map((m) => ({
+    ...m,
+    appliedAt: extra.get(m.version)?.applied_at.toISOString() ?? '',
+    appliedBy: extra.get(m.version)?.applied_by ?? '',
+  }));
 }

@@ -15,10 +15,21 @@ const PARTLY_APPLIED = 'It ran outside a transaction: statements before the fail
 
 const FIX = 'Fix the file and run `bluegreen migrate` again.';
 
-interface PgErrorFields { message?: string; code?: string; position?: string; detail?: string; hint?: string }
+interface PgErrorFields {
+  message?: string;
+  code?: string;
+  position?: string;
+  detail?: string;
+  hint?: string;
+}
 
 function migrationFailure(
-  m: Migration, file: string, sql: string, offset: number, error: unknown, secrets: ReadonlyArray<string>,
+  m: Migration,
+  file: string,
+  sql: string,
+  offset: number,
+  error: unknown,
+  secrets: ReadonlyArray<string>,
 ): MigrationError {
   const pgError = ((error as Error).cause ?? error) as PgErrorFields;
   let where = '';
@@ -38,8 +49,13 @@ function migrationFailure(
 }
 
 export async function runScript(
-  client: Client, m: Migration, file: string, sql: string, transactional: boolean,
-  secrets: ReadonlyArray<string>, record: () => Promise<void>,
+  client: Client,
+  m: Migration,
+  file: string,
+  sql: string,
+  transactional: boolean,
+  secrets: ReadonlyArray<string>,
+  record: () => Promise<void>,
 ): Promise<void> {
   try {
     if (transactional) {

@@ -105,7 +105,8 @@ export async function carryPartitions(from: Client, to: Client, actions: Readonl
       const why = 'SET session_replication_role is refused to this role (no superuser)';
       throw new BlueGreenError(`cannot carry partition changes to the standby: ${why}`, {
         cause: error,
-        hint: 'Run sync-schema as a role allowed SET session_replication_role (Amazon RDS and Supabase give it to the admin), ' +
+        hint:
+          'Run sync-schema as a role allowed SET session_replication_role (Amazon RDS and Supabase give it to the admin), ' +
           'or make the same partition change on the standby by hand.',
       });
     });
@@ -113,20 +114,29 @@ export async function carryPartitions(from: Client, to: Client, actions: Readonl
       if (a.kind === 'partition') {
         const fallback = await defaultPartition(to, a.parent);
         const constraint = fallback
-          ? (await withCatalogSearchPath(from, () => queryOne<{ c: string | null }>(from, 'SELECT pg_get_partition_constraintdef($1::regclass) AS c', [sqlName(a.table)])))?.c
+          ? (
+              await withCatalogSearchPath(from, () =>
+                queryOne<{ c: string | null }>(from, 'SELECT pg_get_partition_constraintdef($1::regclass) AS c', [sqlName(a.table)]),
+              )
+            )?.c
           : undefined;
         if (fallback && constraint) {
           const columns = (await storedColumns(to, a.parent)).map(quoteIdent).join(', ');
           const temp = quoteIdent(`bluegreen_moved_${moved.length}`);
-          await to.query(`CREATE TEMPORARY TABLE ${temp} ON COMMIT DROP AS WITH d AS (DELETE FROM ${sqlName(fallback)} WHERE ${constraint} RETURNING ${columns}) SELECT * FROM d`);
+          await to.query(
+            `CREATE TEMPORARY TABLE ${temp} ON COMMIT DROP AS WITH d AS (DELETE FROM ${sqlName(fallback)} WHERE ${constraint} RETURNING ${columns}) SELECT * FROM d`,
+          );
           moved.push({ parent: a.parent, columns, temp });
         }
-        await to.query(`CREATE TABLE ${sqlName(a.table)} PARTITION OF ${sqlName(a.parent)} ${a.bound}${await partitionByClause(from, a.table)}`);
+        await to.query(
+          `CREATE TABLE ${sqlName(a.table)} PARTITION OF ${sqlName(a.parent)} ${a.bound}${await partitionByClause(from, a.table)}`,
+        );
         for (const sql of await ownershipSql(from, a.table, 'TABLE')) await to.query(sql);
       } else if (a.kind === 'attach') await attachPartition(to, a);
       else if (a.kind === 'detach') await detachPartition(to, a);
     }
-    for (const m of moved) await to.query(`INSERT INTO ${sqlName(m.parent)} (${m.columns}) OVERRIDING SYSTEM VALUE SELECT * FROM ${m.temp}`);
+    for (const m of moved)
+      await to.query(`INSERT INTO ${sqlName(m.parent)} (${m.columns}) OVERRIDING SYSTEM VALUE SELECT * FROM ${m.temp}`);
     await to.query('COMMIT');
   } catch (error) {
     await to.query('ROLLBACK').catch(() => undefined);
@@ -134,4 +144,5 @@ export async function carryPartitions(from: Client, to: Client, actions: Readonl
   }
 }
 
-export const isPartitionAction = (a: CarryAction): a is PartitionAction => a.kind === 'partition' || a.kind === 'attach' || a.kind === 'detach';
+export const isPartitionAction = (a: CarryAction): a is PartitionAction =>
+  a.kind === 'partition' || a.kind === 'attach' || a.kind === 'detach';

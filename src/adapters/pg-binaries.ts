@@ -32,7 +32,10 @@ export function findTool(tool: string, serverMajor: number, binDir?: string): st
     const file = path.join(dir, tool);
     if (major >= serverMajor && existsSync(file)) return file;
   }
-  const installed = listBinDirs().map((b) => b.major).join(', ') || 'none';
+  const installed =
+    listBinDirs()
+      .map((b) => b.major)
+      .join(', ') || 'none';
   throw new BlueGreenError(`no ${tool} for PostgreSQL ${serverMajor} or newer (found versions: ${installed})`, {
     hint: `Install postgresql-client-${serverMajor} (apt-get install -y postgresql-client-${serverMajor}) or set tools.binDir in the config.`,
   });

@@ -40,9 +40,22 @@ export async function runPgTool(run: ToolRun): Promise<string> {
   const options = [info.params.options, OWN_SESSION_OPTIONS, run.sessionOptions].filter(Boolean).join(' ');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bluegreen-conn-'));
   const serviceFile = path.join(dir, 'pg_service.conf');
-  writeFileSync(serviceFile, serviceFileSection('bluegreen', { ...info, params: { connect_timeout: '10', application_name: 'bluegreen', ...info.params, options } }), { mode: 0o600 });
+  writeFileSync(
+    serviceFile,
+    serviceFileSection('bluegreen', { ...info, params: { connect_timeout: '10', application_name: 'bluegreen', ...info.params, options } }),
+    { mode: 0o600 },
+  );
   const child = execa(file, [...run.args], {
-    env: { PGSERVICEFILE: serviceFile, PGSERVICE: 'bluegreen', PGPASSWORD: undefined, PGHOST: undefined, PGPORT: undefined, PGUSER: undefined, PGDATABASE: undefined, PGOPTIONS: undefined },
+    env: {
+      PGSERVICEFILE: serviceFile,
+      PGSERVICE: 'bluegreen',
+      PGPASSWORD: undefined,
+      PGHOST: undefined,
+      PGPORT: undefined,
+      PGUSER: undefined,
+      PGDATABASE: undefined,
+      PGOPTIONS: undefined,
+    },
     extendEnv: true,
     reject: false,
     stdin: 'ignore',
@@ -64,10 +77,20 @@ export async function runPgTool(run: ToolRun): Promise<string> {
   const result = await child;
   if (partial) stderrTail = `${stderrTail}${redact(partial, run.secrets)}`.slice(-4000);
   if (result.exitCode !== 0 || result.failed) {
-    const errors = stderrTail.split('\n').filter((l) => /error|fatal|could not|failed|refus/i.test(l)).slice(-8).join('\n  ');
-    throw new ToolFailedError(`${run.tool} failed (exit ${result.exitCode ?? 'signal ' + result.signal}):\n  ${errors || stderrTail.trim().split('\n').slice(-8).join('\n  ')}`, {
-      hint: run.tool === 'pg_restore' ? 'Green may hold a partial restore; `bluegreen abort` and clone again once the cause is fixed.' : undefined,
-    });
+    const errors = stderrTail
+      .split('\n')
+      .filter((l) => /error|fatal|could not|failed|refus/i.test(l))
+      .slice(-8)
+      .join('\n  ');
+    throw new ToolFailedError(
+      `${run.tool} failed (exit ${result.exitCode ?? 'signal ' + result.signal}):\n  ${errors || stderrTail.trim().split('\n').slice(-8).join('\n  ')}`,
+      {
+        hint:
+          run.tool === 'pg_restore'
+            ? 'Green may hold a partial restore; `bluegreen abort` and clone again once the cause is fixed.'
+            : undefined,
+      },
+    );
   }
   return String(result.stdout ?? '');
 }

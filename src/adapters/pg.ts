@@ -42,12 +42,18 @@ export function toBlueGreenError(error: unknown, url: string, label: string, sec
   const clean = (s: string) => redact(s, secrets);
   switch (e.code) {
     case 'ECONNREFUSED':
-      return new BlueGreenError(`cannot connect to ${where}: connection refused`, { hint: 'Is the server running, and are host and port right?', cause: error });
+      return new BlueGreenError(`cannot connect to ${where}: connection refused`, {
+        hint: 'Is the server running, and are host and port right?',
+        cause: error,
+      });
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return new BlueGreenError(`cannot connect to ${where}: host not found`, { hint: 'Check the host name in the config.', cause: error });
     case 'ETIMEDOUT':
-      return new BlueGreenError(`cannot connect to ${where}: timed out`, { hint: 'Check the host, the port and any firewall in between.', cause: error });
+      return new BlueGreenError(`cannot connect to ${where}: timed out`, {
+        hint: 'Check the host, the port and any firewall in between.',
+        cause: error,
+      });
     case '28P01':
     case '28000':
       return new BlueGreenError(`cannot connect to ${where}: authentication failed for user "${parseConnString(url).user}"`, {
@@ -55,16 +61,25 @@ export function toBlueGreenError(error: unknown, url: string, label: string, sec
         cause: error,
       });
     case '3D000':
-      return new BlueGreenError(`cannot connect to ${where}: ${clean(e.message)}`, { hint: 'Check the database name in the config.', cause: error });
+      return new BlueGreenError(`cannot connect to ${where}: ${clean(e.message)}`, {
+        hint: 'Check the database name in the config.',
+        cause: error,
+      });
   }
   if (e.message && /timeout expired|Connection terminated due to connection timeout/i.test(e.message)) {
-    return new BlueGreenError(`cannot connect to ${where}: timed out`, { hint: 'Check the host, the port and any firewall in between.', cause: error });
-  }
-  if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) {
-    const sql = new SqlError(`${label}: ${clean(e.message ?? 'query failed')} (SQLSTATE ${e.code})${e.detail ? `\n  detail: ${clean(e.detail)}` : ''}`, {
-      hint: e.hint ? clean(e.hint) : undefined,
+    return new BlueGreenError(`cannot connect to ${where}: timed out`, {
+      hint: 'Check the host, the port and any firewall in between.',
       cause: error,
     });
+  }
+  if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) {
+    const sql = new SqlError(
+      `${label}: ${clean(e.message ?? 'query failed')} (SQLSTATE ${e.code})${e.detail ? `\n  detail: ${clean(e.detail)}` : ''}`,
+      {
+        hint: e.hint ? clean(e.hint) : undefined,
+        cause: error,
+      },
+    );
     Object.assign(sql, { sqlState: e.code, detail: e.detail, position: e.position ? Number(e.position) : undefined });
     return sql;
   }
@@ -88,13 +103,30 @@ export async function clientConfig(url: string, extraOptions?: string): Promise<
   try {
     parsed = parseIntoConfig(url, { useLibpqCompat: true });
   } catch (error) {
-    throw new BlueGreenError(`cannot use the connection string for ${describeConn(url)}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? `a certificate or key file does not exist (${(error as NodeJS.ErrnoException).path})` : (error as Error).message}`, {
-      hint: 'Check sslrootcert, sslcert and sslkey in the connection string.',
-    });
+    throw new BlueGreenError(
+      `cannot use the connection string for ${describeConn(url)}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? `a certificate or key file does not exist (${(error as NodeJS.ErrnoException).path})` : (error as Error).message}`,
+      {
+        hint: 'Check sslrootcert, sslcert and sslkey in the connection string.',
+      },
+    );
   }
-  const { sslmode: _m, sslrootcert: _r, sslcert: _c, sslkey: _k, sslcrl: _l, sslpassword, passfile: _p, options, target_session_attrs: _t, connect_timeout, uselibpqcompat: _u, ...rest } = parsed as Record<string, unknown>;
+  const {
+    sslmode: _m,
+    sslrootcert: _r,
+    sslcert: _c,
+    sslkey: _k,
+    sslcrl: _l,
+    sslpassword,
+    passfile: _p,
+    options,
+    target_session_attrs: _t,
+    connect_timeout,
+    uselibpqcompat: _u,
+    ...rest
+  } = parsed as Record<string, unknown>;
   const config: pg.ClientConfig = { ...(rest as pg.ClientConfig) };
-  if (config.ssl && typeof config.ssl === 'object' && typeof sslpassword === 'string') config.ssl = { ...config.ssl, passphrase: sslpassword };
+  if (config.ssl && typeof config.ssl === 'object' && typeof sslpassword === 'string')
+    config.ssl = { ...config.ssl, passphrase: sslpassword };
   if (connect_timeout) config.connectionTimeoutMillis = Number(connect_timeout) * 1000;
   const allOptions = [options as string | undefined, extraOptions].filter(Boolean).join(' ');
   if (allOptions) config.options = allOptions;
@@ -173,7 +205,9 @@ export async function withAdvisoryLock<T>(client: Client, key: number, what: str
       [LOCK_NAMESPACE, key],
     );
     const h = holder.rows[0];
-    const who = h ? `${h.application_name || '(no application_name)'} as ${h.usename} from ${h.client_addr ?? 'local socket'} since ${h.since}` : 'another session';
+    const who = h
+      ? `${h.application_name || '(no application_name)'} as ${h.usename} from ${h.client_addr ?? 'local socket'} since ${h.since}`
+      : 'another session';
     throw new LockHeldError(`another ${what} is running: ${who}`, {
       hint: 'Wait for it to finish, or stop it. Two controllers must never act on one cutover at once.',
     });
@@ -206,5 +240,9 @@ export async function serverMajor(client: Client): Promise<number> {
 export async function cancelRunningQuery(url: string, client: Client, secrets: ReadonlyArray<string> = []): Promise<void> {
   const pid = (client as unknown as { processID?: number }).processID;
   if (!pid) return;
-  await withClient(url, (side) => side.query('SELECT pg_cancel_backend($1)', [pid]), { label: 'cancel', secrets, connectTimeoutMs: 3000 }).catch(() => undefined);
+  await withClient(url, (side) => side.query('SELECT pg_cancel_backend($1)', [pid]), {
+    label: 'cancel',
+    secrets,
+    connectTimeoutMs: 3000,
+  }).catch(() => undefined);
 }

@@ -86,33 +86,46 @@ export function bouncer(instance: { admin: string; ini: string }, db: string, se
       if (!held) await client.end().catch(() => undefined);
     }
   };
-  const readIni = () => readPointerFile('pointer.ini', instance.ini, 'Point pointer.ini at the pgbouncer.ini PgBouncer reads, readable and writable by the user running bluegreen.');
+  const readIni = () =>
+    readPointerFile(
+      'pointer.ini',
+      instance.ini,
+      'Point pointer.ini at the pgbouncer.ini PgBouncer reads, readable and writable by the user running bluegreen.',
+    );
   /** Server connections PgBouncer is logging in for this database right now (SHOW POOLS' sv_login). */
-  const loggingIn = async () => (await command('SHOW POOLS')).rows.filter((r) => r.database === db).reduce((n, r) => n + Number(r.sv_login ?? 0), 0);
+  const loggingIn = async () =>
+    (await command('SHOW POOLS')).rows.filter((r) => r.database === db).reduce((n, r) => n + Number(r.sv_login ?? 0), 0);
   let pausedAt: number | undefined;
   let pausedMs: number | undefined;
   return {
     name,
     current(): Target {
       const target = readTarget(readIni(), db);
-      if (!target) throw new BlueGreenError(`pointer.ini: ${instance.ini} has no entry "${db}" in [databases]`, { hint: 'Check pointer.database.' });
+      if (!target)
+        throw new BlueGreenError(`pointer.ini: ${instance.ini} has no entry "${db}" in [databases]`, { hint: 'Check pointer.database.' });
       return target;
     },
     async check(): Promise<string[]> {
       this.current();
       const { rows } = await command('SHOW DATABASES');
       if (!rows.some((r) => r.name === db)) {
-        throw new BlueGreenError(`${who} has no database "${db}" loaded`, { hint: 'Run RELOAD on PgBouncer, or check pointer.ini is the file it reads.' });
+        throw new BlueGreenError(`${who} has no database "${db}" loaded`, {
+          hint: 'Run RELOAD on PgBouncer, or check pointer.ini is the file it reads.',
+        });
       }
       const retry = (await command('SHOW CONFIG')).rows.find((r) => r.key === 'server_login_retry')?.value;
       return retry && Number(retry) > 2
-        ? [`${who}: server_login_retry = ${retry} s: after one failed server login (a wrong password on the new side, or a PAUSE landing while it logs new server connections in) it refuses every client for that long. The flip waits for logins in progress before PAUSE; a lower value (e.g. 2) shortens any such stall.`]
+        ? [
+            `${who}: server_login_retry = ${retry} s: after one failed server login (a wrong password on the new side, or a PAUSE landing while it logs new server connections in) it refuses every client for that long. The flip waits for logins in progress before PAUSE; a lower value (e.g. 2) shortens any such stall.`,
+          ]
         : [];
     },
     async poolMode(): Promise<PoolMode> {
       const own = (await command('SHOW DATABASES')).rows.find((r) => r.name === db)?.pool_mode;
       const mode = own ? String(own) : String((await command('SHOW CONFIG')).rows.find((r) => r.key === 'pool_mode')?.value ?? 'session');
-      const clients = (await command('SHOW POOLS')).rows.filter((r) => r.database === db).reduce((n, r) => n + Number(r.cl_active ?? 0) + Number(r.cl_waiting ?? 0), 0);
+      const clients = (await command('SHOW POOLS')).rows
+        .filter((r) => r.database === db)
+        .reduce((n, r) => n + Number(r.cl_active ?? 0) + Number(r.cl_waiting ?? 0), 0);
       return { instance: name, mode, clients };
     },
     async open() {
@@ -130,7 +143,10 @@ export function bouncer(instance: { admin: string; ini: string }, db: string, se
       const until = performance.now() + timeoutMs;
       // A PAUSE landing while PgBouncer logs server connections in counts as a failed login (server_login_retry).
       while ((await loggingIn()) > 0) {
-        if (performance.now() > until) throw new TimeoutError(`${who} kept logging in server connections for "${db}"; PAUSE was not issued`, { hint: 'Retry in a moment.' });
+        if (performance.now() > until)
+          throw new TimeoutError(`${who} kept logging in server connections for "${db}"; PAUSE was not issued`, {
+            hint: 'Retry in a moment.',
+          });
         await wait(10);
       }
       const client = held?.pause ?? (await connect());
@@ -140,9 +156,15 @@ export function bouncer(instance: { admin: string; ini: string }, db: string, se
         await Promise.race([
           client.query(`PAUSE ${db}`),
           new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new TimeoutError(`${who} could not pause "${db}" within ${timeoutMs} ms: a transaction stayed open`, {
-              hint: 'Find the long transaction (pg_stat_activity on the serving side, state "idle in transaction"), end it, and retry.',
-            })), Math.max(1, until - performance.now()));
+            timer = setTimeout(
+              () =>
+                reject(
+                  new TimeoutError(`${who} could not pause "${db}" within ${timeoutMs} ms: a transaction stayed open`, {
+                    hint: 'Find the long transaction (pg_stat_activity on the serving side, state "idle in transaction"), end it, and retry.',
+                  }),
+                ),
+              Math.max(1, until - performance.now()),
+            );
           }),
         ]);
       } catch (error) {
@@ -179,11 +201,13 @@ export function bouncer(instance: { admin: string; ini: string }, db: string, se
       const { rows } = await command('SHOW DATABASES');
       const row = rows.find((r) => r.name === db);
       if (!row || Number(row.port) !== target.port || (row.host && row.host !== target.host)) {
-        throw new BlueGreenError(`${who} did not take the new target for "${db}" after RELOAD (it shows ${row ? `${row.host}:${row.port}` : 'no entry'})`, {
-          hint: `Check ${instance.ini} and PgBouncer's log.`,
-        });
+        throw new BlueGreenError(
+          `${who} did not take the new target for "${db}" after RELOAD (it shows ${row ? `${row.host}:${row.port}` : 'no entry'})`,
+          {
+            hint: `Check ${instance.ini} and PgBouncer's log.`,
+          },
+        );
       }
     },
   };
 }
-

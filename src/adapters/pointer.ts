@@ -55,7 +55,6 @@ export interface Pointer {
   reconnected(): ReadonlyArray<string>;
 }
 
-
 /** The Target a connection string names. */
 export function targetOf(url: string): Target {
   const c = parseConnString(url);
@@ -80,11 +79,16 @@ export function sideServedBy(config: Pick<Config, 'addresses'>, target: Target):
 /** Runs `fn` on every instance at once; throws (after all have finished) naming each that failed. */
 async function onAll<T>(instances: ReadonlyArray<{ name: string }>, what: string, fn: (i: number) => Promise<T>): Promise<T[]> {
   const results = await Promise.allSettled(instances.map((_, i) => fn(i)));
-  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${instances[i].name}: ${(r.reason as Error).message.split('\n')[0]}`] : []));
+  const failed = results.flatMap((r, i) =>
+    r.status === 'rejected' ? [`${instances[i].name}: ${(r.reason as Error).message.split('\n')[0]}`] : [],
+  );
   if (failed.length) {
     const first = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
     if (instances.length === 1) throw first.reason;
-    throw new BlueGreenError(`${what} failed on ${failed.length} of ${instances.length} PgBouncer instances: ${failed.join('; ')}`, { hint: (first.reason as BlueGreenError).hint, cause: first.reason });
+    throw new BlueGreenError(`${what} failed on ${failed.length} of ${instances.length} PgBouncer instances: ${failed.join('; ')}`, {
+      hint: (first.reason as BlueGreenError).hint,
+      cause: first.reason,
+    });
   }
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
@@ -99,9 +103,18 @@ function pgbouncerPointer(config: PgbouncerPointerConfig, secrets: ReadonlyArray
   }
   const fleet = config.instances.map((instance) => {
     const c = parseConnString(instance.admin);
-    return bouncer(instance, db, secrets, `${c.host}:${c.port}`, config.instances.length === 1 ? 'pgbouncer admin console' : `pgbouncer ${c.host}:${c.port}`);
+    return bouncer(
+      instance,
+      db,
+      secrets,
+      `${c.host}:${c.port}`,
+      config.instances.length === 1 ? 'pgbouncer admin console' : `pgbouncer ${c.host}:${c.port}`,
+    );
   });
-  const describe = fleet.length === 1 ? `pgbouncer ${fleet[0].name} database ${db}` : `${fleet.length} pgbouncers (${fleet.map((b) => b.name).join(', ')}) database ${db}`;
+  const describe =
+    fleet.length === 1
+      ? `pgbouncer ${fleet[0].name} database ${db}`
+      : `${fleet.length} pgbouncers (${fleet.map((b) => b.name).join(', ')}) database ${db}`;
   return {
     description: describe,
     canPause: true,
@@ -120,9 +133,12 @@ function pgbouncerPointer(config: PgbouncerPointerConfig, secrets: ReadonlyArray
       if (broken) throw new BlueGreenError(`${broken.instance}: ${broken.error}`);
       const first = all[0].target!;
       if (all.some((a) => !sameTargetAs(a.target!, first))) {
-        throw new BlueGreenError(`the PgBouncer instances disagree: ${all.map((a) => `${a.instance} → ${a.target!.host}:${a.target!.port}/${a.target!.database}`).join(', ')}`, {
-          hint: '`bluegreen resume` points them all at the side the record says serves.',
-        });
+        throw new BlueGreenError(
+          `the PgBouncer instances disagree: ${all.map((a) => `${a.instance} → ${a.target!.host}:${a.target!.port}/${a.target!.database}`).join(', ')}`,
+          {
+            hint: '`bluegreen resume` points them all at the side the record says serves.',
+          },
+        );
       }
       return first;
     },
@@ -168,7 +184,13 @@ function pgbouncerPointer(config: PgbouncerPointerConfig, secrets: ReadonlyArray
  * What a pointer without a pooler shares: nothing to pause, resume or hold open, one answer for
  * "every instance", and a check that is just reading where traffic goes.
  */
-function withoutPooler(description: string, current: () => Promise<Target>): Pick<Pointer, 'description' | 'canPause' | 'currentAll' | 'check' | 'poolModes' | 'pause' | 'resume' | 'lastPauses' | 'open' | 'close' | 'reconnected'> {
+function withoutPooler(
+  description: string,
+  current: () => Promise<Target>,
+): Pick<
+  Pointer,
+  'description' | 'canPause' | 'currentAll' | 'check' | 'poolModes' | 'pause' | 'resume' | 'lastPauses' | 'open' | 'close' | 'reconnected'
+> {
   return {
     description,
     canPause: false,
@@ -188,10 +210,14 @@ function withoutPooler(description: string, current: () => Promise<Target>): Pic
 }
 
 function filePointer(config: FilePointerConfig, secrets: ReadonlyArray<string>, cwd: string): Pointer {
-  const read = () => readPointerFile('pointer.path', config.path, 'Create the file with a line such as DATABASE_URL=postgres://… pointing at blue.');
+  const read = () =>
+    readPointerFile('pointer.path', config.path, 'Create the file with a line such as DATABASE_URL=postgres://… pointing at blue.');
   const value = () => {
     const v = readEnvVariable(read(), config.variable);
-    if (v === undefined) throw new BlueGreenError(`pointer.path: ${config.path} has no ${config.variable}= line`, { hint: `Add ${config.variable}=<blue's connection string>.` });
+    if (v === undefined)
+      throw new BlueGreenError(`pointer.path: ${config.path} has no ${config.variable}= line`, {
+        hint: `Add ${config.variable}=<blue's connection string>.`,
+      });
     return v;
   };
   const current = async () => {
@@ -218,9 +244,12 @@ function filePointer(config: FilePointerConfig, secrets: ReadonlyArray<string>, 
           env: { BLUEGREEN_SERVING: side, BLUEGREEN_POINTER_FILE: config.path },
         });
         if (result.exitCode !== 0) {
-          throw new BlueGreenError(`pointer.notify failed (exit ${result.exitCode}): ${redact(String(result.all ?? ''), secrets).slice(-500)}`, {
-            hint: 'The file was rewritten; the notify command is what tells applications to reconnect.',
-          });
+          throw new BlueGreenError(
+            `pointer.notify failed (exit ${result.exitCode}): ${redact(String(result.all ?? ''), secrets).slice(-500)}`,
+            {
+              hint: 'The file was rewritten; the notify command is what tells applications to reconnect.',
+            },
+          );
         }
       }
     },
@@ -238,10 +267,16 @@ function commandPointer(config: CommandPointerConfig, secrets: ReadonlyArray<str
   const run = async (which: 'current' | 'flip', env: Record<string, string> = {}) => {
     const result = await runShell(config[which], { cwd, timeoutMs: config.timeoutMs, env });
     const output = redact(String(result.all ?? ''), secrets);
-    if (result.timedOut) throw new TimeoutError(`pointer.${which} did not finish within ${config.timeoutMs} ms`, { hint: `Raise pointer.timeoutMs, or make \`${which}\` faster.` });
+    if (result.timedOut)
+      throw new TimeoutError(`pointer.${which} did not finish within ${config.timeoutMs} ms`, {
+        hint: `Raise pointer.timeoutMs, or make \`${which}\` faster.`,
+      });
     if (result.exitCode !== 0) {
       throw new BlueGreenError(`pointer.${which} failed (exit ${result.exitCode}): ${output.trim().split('\n').slice(-10).join('\n  ')}`, {
-        hint: which === 'flip' ? 'Traffic may or may not have moved: the flip is undone by calling it again with the old side.' : 'It must print one line: host:port/database.',
+        hint:
+          which === 'flip'
+            ? 'Traffic may or may not have moved: the flip is undone by calling it again with the old side.'
+            : 'It must print one line: host:port/database.',
       });
     }
     return { stdout: redact(String(result.stdout ?? ''), secrets) };
@@ -250,7 +285,10 @@ function commandPointer(config: CommandPointerConfig, secrets: ReadonlyArray<str
     const { stdout } = await run('current');
     const line = stdout.trim().split('\n').filter(Boolean).at(-1) ?? '';
     const target = parseTargetLine(line);
-    if (!target) throw new BlueGreenError(`pointer.current printed "${line.slice(0, 200)}", not host:port/database`, { hint: 'Make it print one line such as 10.0.0.5:6432/app.' });
+    if (!target)
+      throw new BlueGreenError(`pointer.current printed "${line.slice(0, 200)}", not host:port/database`, {
+        hint: 'Make it print one line such as 10.0.0.5:6432/app.',
+      });
     return target;
   };
   const pointer: Pointer = {
@@ -258,7 +296,11 @@ function commandPointer(config: CommandPointerConfig, secrets: ReadonlyArray<str
     current,
     async confirm(target) {
       const now = await pointer.current();
-      if (!sameTargetAs(now, target)) throw new BlueGreenError(`pointer.current says ${now.host}:${now.port}/${now.database} after the flip, not ${target.host}:${target.port}/${target.database}`, { hint: 'The flip command exited 0 before traffic moved: make it wait until it has.' });
+      if (!sameTargetAs(now, target))
+        throw new BlueGreenError(
+          `pointer.current says ${now.host}:${now.port}/${now.database} after the flip, not ${target.host}:${target.port}/${target.database}`,
+          { hint: 'The flip command exited 0 before traffic moved: make it wait until it has.' },
+        );
     },
     async flip(target, side) {
       await run('flip', {

@@ -10,8 +10,18 @@ import { type Client, queryOne } from './pg.js';
 
 /** Roles whose membership changes what the cutover may do: PostgreSQL's own and the services' admin roles. */
 const ROLES_OF_INTEREST = [
-  'pg_signal_backend', 'pg_monitor', 'pg_create_subscription', 'pg_read_all_data', 'pg_write_all_data', 'pg_read_all_settings',
-  'rds_superuser', 'rds_replication', 'cloudsqlsuperuser', 'azure_pg_admin', 'neon_superuser', 'supabase_admin',
+  'pg_signal_backend',
+  'pg_monitor',
+  'pg_create_subscription',
+  'pg_read_all_data',
+  'pg_write_all_data',
+  'pg_read_all_settings',
+  'rds_superuser',
+  'rds_replication',
+  'cloudsqlsuperuser',
+  'azure_pg_admin',
+  'neon_superuser',
+  'supabase_admin',
 ];
 
 /** Runs one statement under a savepoint; a refusal is a fact, not an error. */
@@ -48,14 +58,25 @@ async function trials(client: Client): Promise<PrivilegeFacts['trials']> {
 
 /** Probes the connected database for the current role. Changes nothing: every trial is rolled back. */
 export async function probePrivileges(client: Client): Promise<PrivilegeFacts> {
-  const role = await queryOne<{ user: string; num: string; superuser: boolean; createrole: boolean; createdb: boolean; replication: boolean; create_db: boolean }>(
+  const role = await queryOne<{
+    user: string;
+    num: string;
+    superuser: boolean;
+    createrole: boolean;
+    createdb: boolean;
+    replication: boolean;
+    create_db: boolean;
+  }>(
     client,
     `SELECT current_user AS user, current_setting('server_version_num') AS num, r.rolsuper AS superuser, r.rolcreaterole AS createrole,
             r.rolcreatedb AS createdb, r.rolreplication AS replication, has_database_privilege(current_database(), 'CREATE') AS create_db
        FROM pg_roles r WHERE r.rolname = current_user`,
   );
   const memberships = (
-    await client.query<{ rolname: string }>(`SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[]) AND pg_has_role(current_user, oid, 'MEMBER')`, [ROLES_OF_INTEREST])
+    await client.query<{ rolname: string }>(
+      `SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[]) AND pg_has_role(current_user, oid, 'MEMBER')`,
+      [ROLES_OF_INTEREST],
+    )
   ).rows.map((r) => r.rolname);
   // Ownership acts through inherited membership (USAGE), as ALTER TABLE and CREATE TRIGGER check it.
   const notOwned = (

@@ -71,7 +71,9 @@ export async function beatHeartbeat(client: Client): Promise<string> {
  * pause, so no LISTEN round trip falls inside it). `until(token)` resolves once that token (or a later
  * one) is applied: told by the notification, with a slow poll as a safety net should none arrive.
  */
-export async function watchHeartbeat(client: Client): Promise<{ until(token: string, deadline: number, what: string): Promise<number>; close(): Promise<void> }> {
+export async function watchHeartbeat(
+  client: Client,
+): Promise<{ until(token: string, deadline: number, what: string): Promise<number>; close(): Promise<void> }> {
   let latest = 0n;
   const waiters = new Set<() => void>();
   const onNotification = (msg: { channel: string; payload?: string }) => {
@@ -170,7 +172,9 @@ export async function createPublication(client: Client, name: string, tables: Re
   // ONLY: without it an inheritance parent brings its children in with its column list, and a child
   // listed with its own is "conflicting or redundant column lists" (a partitioned table still brings its partitions).
   const list = [...(await withoutListsOnFullIdentity(client, tables)), { schema: 'bluegreen', name: 'heartbeat' }]
-    .map((t) => `ONLY ${quoteQualified(t.schema, t.name)}${'columns' in t && t.columns ? ` (${t.columns.map(quoteIdent).join(', ')})` : ''}`)
+    .map(
+      (t) => `ONLY ${quoteQualified(t.schema, t.name)}${'columns' in t && t.columns ? ` (${t.columns.map(quoteIdent).join(', ')})` : ''}`,
+    )
     .join(', ');
   await client.query(`CREATE PUBLICATION ${quoteIdent(name)} FOR TABLE ${list} WITH (publish_via_partition_root = true)`);
 }
@@ -183,8 +187,17 @@ export async function dropPublication(client: Client, name: string): Promise<voi
  * A replication connection that creates a logical slot and exports its snapshot. The connection must
  * stay open while pg_dump reads the snapshot; `close()` ends it.
  */
-export async function createSlotWithSnapshot(url: string, slot: string, label: string, secrets: ReadonlyArray<string>): Promise<{ snapshot: string; lsn: string; close(): Promise<void> }> {
-  const client = new pg.Client({ ...(await clientConfig(url)), replication: 'database', application_name: 'bluegreen clone' } as pg.ClientConfig);
+export async function createSlotWithSnapshot(
+  url: string,
+  slot: string,
+  label: string,
+  secrets: ReadonlyArray<string>,
+): Promise<{ snapshot: string; lsn: string; close(): Promise<void> }> {
+  const client = new pg.Client({
+    ...(await clientConfig(url)),
+    replication: 'database',
+    application_name: 'bluegreen clone',
+  } as pg.ClientConfig);
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -238,10 +251,15 @@ export async function advanceSlotToNow(client: Client, slot: string): Promise<st
 export async function dropSlot(client: Client, slot: string, waitMs = 10_000): Promise<void> {
   const until = performance.now() + waitMs;
   for (;;) {
-    const row = await queryOne<{ active_pid: number | null }>(client, 'SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+    const row = await queryOne<{ active_pid: number | null }>(client, 'SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [
+      slot,
+    ]);
     if (!row) return;
     if (row.active_pid !== null) {
-      if (performance.now() > until) throw new BlueGreenError(`replication slot ${slot} is still in use by pid ${row.active_pid}`, { hint: `Stop that walsender (SELECT pg_terminate_backend(${row.active_pid})) and run the command again.` });
+      if (performance.now() > until)
+        throw new BlueGreenError(`replication slot ${slot} is still in use by pid ${row.active_pid}`, {
+          hint: `Stop that walsender (SELECT pg_terminate_backend(${row.active_pid})) and run the command again.`,
+        });
       await client.query('SELECT pg_terminate_backend($1)', [row.active_pid]);
       await new Promise((r) => setTimeout(r, 50));
       continue;
@@ -278,12 +296,22 @@ export async function createSubscription(client: Client, names: ReplicationNames
     // PostgreSQL's message may quote the connection string (and so the password, or a piece of it): reworded.
     const e = error as { code?: string; message?: string };
     const message = e.message ?? '';
-    const quotesConninfo = /conninfo|connection (string|option)|invalid connection|password|could not connect|missing "="|unterminated quoted string/i.test(message);
+    const quotesConninfo =
+      /conninfo|connection (string|option)|invalid connection|password|could not connect|missing "="|unterminated quoted string/i.test(
+        message,
+      );
     if (!quotesConninfo) throw error;
-    const reason = /password/i.test(message) ? 'it could not authenticate to the publisher (no password, or a wrong one)' : /could not connect|connection to server/i.test(message) ? 'it could not connect to the publisher' : 'PostgreSQL refused the connection string';
-    throw new BlueGreenError(`creating subscription ${names.subscription} failed: ${reason}${e.code ? ` (SQLSTATE ${e.code})` : ''}; PostgreSQL's own message is withheld because it quotes the connection string`, {
-      hint: `The subscriber connects with the other side's "peer" address (default: its url) from the subscriber's host. Without a password in it, the subscriber's server reads its own passfile: its OS user's ~/.pgpass on that host, or the file named by passfile= in the peer URL. Check the server log for the full message.`,
-    });
+    const reason = /password/i.test(message)
+      ? 'it could not authenticate to the publisher (no password, or a wrong one)'
+      : /could not connect|connection to server/i.test(message)
+        ? 'it could not connect to the publisher'
+        : 'PostgreSQL refused the connection string';
+    throw new BlueGreenError(
+      `creating subscription ${names.subscription} failed: ${reason}${e.code ? ` (SQLSTATE ${e.code})` : ''}; PostgreSQL's own message is withheld because it quotes the connection string`,
+      {
+        hint: `The subscriber connects with the other side's "peer" address (default: its url) from the subscriber's host. Without a password in it, the subscriber's server reads its own passfile: its OS user's ~/.pgpass on that host, or the file named by passfile= in the peer URL. Check the server log for the full message.`,
+      },
+    );
   }
 }
 
@@ -337,7 +365,13 @@ export interface SubscriptionHealth {
 }
 
 export async function subscriptionHealth(client: Client, name: string): Promise<SubscriptionHealth> {
-  const row = await queryOne<{ enabled: boolean; running: boolean; age: number | null; apply_errors: string | null; sync_errors: string | null }>(
+  const row = await queryOne<{
+    enabled: boolean;
+    running: boolean;
+    age: number | null;
+    apply_errors: string | null;
+    sync_errors: string | null;
+  }>(
     client,
     `SELECT s.subenabled AS enabled, (st.pid IS NOT NULL) AS running, extract(epoch FROM now() - st.last_msg_receipt_time)::float8 AS age,
             ss.apply_error_count::text AS apply_errors, ss.sync_error_count::text AS sync_errors
@@ -386,7 +420,13 @@ export interface SlotLag {
 }
 
 export async function slotLag(client: Client, slot: string): Promise<SlotLag> {
-  const row = await queryOne<{ active: boolean; lag: string | null; retained: string | null; seconds: number | null; wal_status: string | null }>(
+  const row = await queryOne<{
+    active: boolean;
+    lag: string | null;
+    retained: string | null;
+    seconds: number | null;
+    wal_status: string | null;
+  }>(
     client,
     `SELECT s.active, s.wal_status, pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint::text AS lag,
             pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint::text AS retained,
@@ -409,8 +449,20 @@ export async function slotLag(client: Client, slot: string): Promise<SlotLag> {
 /** Every slot, publication and subscription whose name says it is ours, on one database: for cleanup and leak checks. */
 export async function ourReplicationObjects(client: Client): Promise<{ slots: string[]; publications: string[]; subscriptions: string[] }> {
   const like = 'bluegreen\\_%';
-  const slots = (await client.query<{ n: string }>(`SELECT slot_name AS n FROM pg_replication_slots WHERE slot_name LIKE $1 AND database = current_database()`, [like])).rows.map((r) => r.n);
-  const publications = (await client.query<{ n: string }>(`SELECT pubname AS n FROM pg_publication WHERE pubname LIKE $1`, [like])).rows.map((r) => r.n);
-  const subscriptions = (await client.query<{ n: string }>(`SELECT subname AS n FROM pg_subscription WHERE subname LIKE $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`, [like])).rows.map((r) => r.n);
+  const slots = (
+    await client.query<{ n: string }>(
+      `SELECT slot_name AS n FROM pg_replication_slots WHERE slot_name LIKE $1 AND database = current_database()`,
+      [like],
+    )
+  ).rows.map((r) => r.n);
+  const publications = (
+    await client.query<{ n: string }>(`SELECT pubname AS n FROM pg_publication WHERE pubname LIKE $1`, [like])
+  ).rows.map((r) => r.n);
+  const subscriptions = (
+    await client.query<{ n: string }>(
+      `SELECT subname AS n FROM pg_subscription WHERE subname LIKE $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      [like],
+    )
+  ).rows.map((r) => r.n);
   return { slots, publications, subscriptions };
 }

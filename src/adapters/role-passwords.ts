@@ -16,7 +16,10 @@ export interface RolePasswordSource {
 }
 
 /** Every role the operator gave a password for, with the password. Throws UsageError on a bad file. */
-export function rolePasswords(source: RolePasswordSource, env: Readonly<Record<string, string | undefined>> = process.env): Map<string, string> {
+export function rolePasswords(
+  source: RolePasswordSource,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Map<string, string> {
   const out = new Map<string, string>();
   if (source.passwordsFile) {
     let parsed: unknown;
@@ -29,15 +32,18 @@ export function rolePasswords(source: RolePasswordSource, env: Readonly<Record<s
       const why = error instanceof SyntaxError ? 'is not valid JSON' : (error as Error).message.split('\n')[0];
       throw new UsageError(`roles.passwordsFile ${source.passwordsFile}: ${why}`);
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`roles.passwordsFile ${source.passwordsFile}: must be a JSON object of role → password`);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new UsageError(`roles.passwordsFile ${source.passwordsFile}: must be a JSON object of role → password`);
     for (const [role, password] of Object.entries(parsed)) {
-      if (typeof password !== 'string' || password === '') throw new UsageError(`roles.passwordsFile: the password of role "${role}" must be a non-empty string`);
+      if (typeof password !== 'string' || password === '')
+        throw new UsageError(`roles.passwordsFile: the password of role "${role}" must be a non-empty string`);
       out.set(role, password);
     }
   }
   if (source.passwordsEnv) {
     for (const [key, value] of Object.entries(env)) {
-      if (key.startsWith(source.passwordsEnv) && key.length > source.passwordsEnv.length && value) out.set(key.slice(source.passwordsEnv.length), value);
+      if (key.startsWith(source.passwordsEnv) && key.length > source.passwordsEnv.length && value)
+        out.set(key.slice(source.passwordsEnv.length), value);
     }
   }
   return out;
@@ -48,7 +54,11 @@ export function rolePasswords(source: RolePasswordSource, env: Readonly<Record<s
  * computed here: ALTER ROLE takes no parameters, so its text could reach the server's log
  * (log_statement = ddl or all) or pg_stat_statements, and what is there is not a password.
  */
-export async function setRolePasswords(client: Client, roles: ReadonlyArray<string>, passwords: ReadonlyMap<string, string>): Promise<number> {
+export async function setRolePasswords(
+  client: Client,
+  roles: ReadonlyArray<string>,
+  passwords: ReadonlyMap<string, string>,
+): Promise<number> {
   let set = 0;
   for (const role of roles) {
     const password = passwords.get(role);

@@ -42,19 +42,21 @@ interface ColumnDef {
 }
 
 async function columnDefs(client: Client, table: string): Promise<ColumnDef[]> {
-  return withCatalogSearchPath(client, async () =>
-    (
-      await client.query<ColumnDef>(
-        `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS "notNull",
+  return withCatalogSearchPath(
+    client,
+    async () =>
+      (
+        await client.query<ColumnDef>(
+          `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS "notNull",
                 pg_get_expr(d.adbin, d.adrelid) AS default, a.attidentity AS identity, a.attgenerated AS generated,
                 CASE WHEN a.attcollation <> t.typcollation THEN format('%I.%I', cn.nspname, co.collname) END AS collation
            FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
            LEFT JOIN pg_collation co ON co.oid = a.attcollation LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
           WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
-        [sqlName(table)],
-      )
-    ).rows,
+          [sqlName(table)],
+        )
+      ).rows,
   );
 }
 
@@ -68,19 +70,27 @@ function columnSql(c: ColumnDef, deferNotNull = false): string {
 }
 
 async function constraintDefs(client: Client, table: string): Promise<Array<{ name: string; def: string; type: string }>> {
-  return withCatalogSearchPath(client, async () =>
-    (await client.query<{ name: string; def: string; type: string }>(
-      // NOT NULL (PostgreSQL 18 records it as a constraint, contype 'n') goes with the column's definition.
-      `SELECT conname AS name, pg_get_constraintdef(oid) AS def, contype AS type FROM pg_constraint WHERE conrelid = $1::regclass AND contype <> 'n' ORDER BY contype = 'f', conname`,
-      [sqlName(table)],
-    )).rows,
+  return withCatalogSearchPath(
+    client,
+    async () =>
+      (
+        await client.query<{ name: string; def: string; type: string }>(
+          // NOT NULL (PostgreSQL 18 records it as a constraint, contype 'n') goes with the column's definition.
+          `SELECT conname AS name, pg_get_constraintdef(oid) AS def, contype AS type FROM pg_constraint WHERE conrelid = $1::regclass AND contype <> 'n' ORDER BY contype = 'f', conname`,
+          [sqlName(table)],
+        )
+      ).rows,
   );
 }
 
 /** `PARTITION BY …` for a partitioned table on the serving side, or '' for a plain one. */
 export async function partitionByClause(from: Client, table: string): Promise<string> {
   const row = await withCatalogSearchPath(from, () =>
-    queryOne<{ k: string | null }>(from, `SELECT CASE WHEN relkind = 'p' THEN pg_get_partkeydef(oid) END AS k FROM pg_class WHERE oid = $1::regclass`, [sqlName(table)]),
+    queryOne<{ k: string | null }>(
+      from,
+      `SELECT CASE WHEN relkind = 'p' THEN pg_get_partkeydef(oid) END AS k FROM pg_class WHERE oid = $1::regclass`,
+      [sqlName(table)],
+    ),
   );
   return row?.k ? ` PARTITION BY ${row.k}` : '';
 }
@@ -98,7 +108,10 @@ export async function ownershipSql(client: Client, relation: string, kind: 'TABL
   );
   return [
     `ALTER ${kind} ${sqlName(relation)} OWNER TO ${quoteIdent(row!.owner)}`,
-    ...row!.grants.map((g) => `GRANT ${g.privilege} ON ${kind === 'SEQUENCE' ? 'SEQUENCE ' : ''}${sqlName(relation)} TO ${g.grantee === 'PUBLIC' ? 'PUBLIC' : quoteIdent(g.grantee)}${g.grantable ? ' WITH GRANT OPTION' : ''}`),
+    ...row!.grants.map(
+      (g) =>
+        `GRANT ${g.privilege} ON ${kind === 'SEQUENCE' ? 'SEQUENCE ' : ''}${sqlName(relation)} TO ${g.grantee === 'PUBLIC' ? 'PUBLIC' : quoteIdent(g.grantee)}${g.grantable ? ' WITH GRANT OPTION' : ''}`,
+    ),
   ];
 }
 
@@ -123,15 +136,31 @@ export async function carrySchema(from: Client, to: Client, actions: ReadonlyArr
   for (const a of actions) {
     switch (a.kind) {
       case 'enum': {
-        const labels = (await queryOne<{ l: string[] }>(from, `SELECT array_agg(enumlabel::text ORDER BY enumsortorder) AS l FROM pg_enum WHERE enumtypid = $1::regtype`, [sqlName(a.type)]))!.l;
+        const labels = (await queryOne<{ l: string[] }>(
+          from,
+          `SELECT array_agg(enumlabel::text ORDER BY enumsortorder) AS l FROM pg_enum WHERE enumtypid = $1::regtype`,
+          [sqlName(a.type)],
+        ))!.l;
         await to.query(`CREATE TYPE ${sqlName(a.type)} AS ENUM (${labels.map(quoteLiteral).join(', ')})`);
         break;
       }
       case 'enum-value':
-        await to.query(`ALTER TYPE ${sqlName(a.type)} ADD VALUE IF NOT EXISTS ${quoteLiteral(a.label)}${a.after ? ` AFTER ${quoteLiteral(a.after)}` : ''}`);
+        await to.query(
+          `ALTER TYPE ${sqlName(a.type)} ADD VALUE IF NOT EXISTS ${quoteLiteral(a.label)}${a.after ? ` AFTER ${quoteLiteral(a.after)}` : ''}`,
+        );
         break;
       case 'sequence': {
-        const s = await queryOne<{ type: string; start: string; inc: string; min: string; max: string; cycle: boolean; cache: string; identity: boolean; owner: string | null }>(
+        const s = await queryOne<{
+          type: string;
+          start: string;
+          inc: string;
+          min: string;
+          max: string;
+          cycle: boolean;
+          cache: string;
+          identity: boolean;
+          owner: string | null;
+        }>(
           from,
           `SELECT s.data_type::text AS type, s.start_value::text AS start, s.increment_by::text AS inc, s.min_value::text AS min, s.max_value::text AS max,
                   s.cycle, s.cache_size::text AS cache,
@@ -143,7 +172,9 @@ export async function carrySchema(from: Client, to: Client, actions: ReadonlyArr
           [sqlName(a.sequence), a.sequence],
         );
         if (!s || s.identity) continue; // an identity column's sequence comes with its column
-        await to.query(`CREATE SEQUENCE IF NOT EXISTS ${sqlName(a.sequence)} AS ${s.type} INCREMENT BY ${BigInt(s.inc)} MINVALUE ${BigInt(s.min)} MAXVALUE ${BigInt(s.max)} START WITH ${BigInt(s.start)} CACHE ${BigInt(s.cache)}${s.cycle ? ' CYCLE' : ''}`);
+        await to.query(
+          `CREATE SEQUENCE IF NOT EXISTS ${sqlName(a.sequence)} AS ${s.type} INCREMENT BY ${BigInt(s.inc)} MINVALUE ${BigInt(s.min)} MAXVALUE ${BigInt(s.max)} START WITH ${BigInt(s.start)} CACHE ${BigInt(s.cache)}${s.cycle ? ' CYCLE' : ''}`,
+        );
         for (const sql of await ownershipSql(from, a.sequence, 'SEQUENCE')) await to.query(sql);
         if (s.owner) {
           const [schema, table, column] = splitRaw(s.owner).map(unquote);
@@ -155,7 +186,9 @@ export async function carrySchema(from: Client, to: Client, actions: ReadonlyArr
         const [schema] = splitRaw(a.table).map(unquote);
         await to.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
         const columns = await columnDefs(from, a.table);
-        await to.query(`CREATE TABLE ${sqlName(a.table)} (${columns.map((c) => columnSql(c)).join(', ')})${await partitionByClause(from, a.table)}`);
+        await to.query(
+          `CREATE TABLE ${sqlName(a.table)} (${columns.map((c) => columnSql(c)).join(', ')})${await partitionByClause(from, a.table)}`,
+        );
         for (const k of await constraintDefs(from, a.table)) {
           const sql = `ALTER TABLE ${sqlName(a.table)} ADD CONSTRAINT ${quoteIdent(k.name)} ${k.def}`;
           if (k.type === 'f') foreignKeys.push(sql);
@@ -186,12 +219,18 @@ export async function carrySchema(from: Client, to: Client, actions: ReadonlyArr
         break;
       }
       case 'index': {
-        const def = await withCatalogSearchPath(from, async () => (await queryOne<{ d: string }>(from, 'SELECT pg_get_indexdef($1::regclass) AS d', [sqlName(a.index)]))!.d);
+        const def = await withCatalogSearchPath(
+          from,
+          async () => (await queryOne<{ d: string }>(from, 'SELECT pg_get_indexdef($1::regclass) AS d', [sqlName(a.index)]))!.d,
+        );
         await to.query(def);
         break;
       }
       case 'materialized-view': {
-        const def = await withCatalogSearchPath(from, async () => (await queryOne<{ d: string }>(from, 'SELECT pg_get_viewdef($1::regclass) AS d', [sqlName(a.view)]))!.d);
+        const def = await withCatalogSearchPath(
+          from,
+          async () => (await queryOne<{ d: string }>(from, 'SELECT pg_get_viewdef($1::regclass) AS d', [sqlName(a.view)]))!.d,
+        );
         await to.query(`CREATE MATERIALIZED VIEW ${sqlName(a.view)} AS ${def.replace(/;\s*$/, '')} WITH NO DATA`);
         for (const sql of await ownershipSql(from, a.view, 'MATERIALIZED VIEW')) await to.query(sql);
         break;
@@ -207,13 +246,24 @@ export async function carrySchema(from: Client, to: Client, actions: ReadonlyArr
 export async function sharedColumns(from: Client, to: Client): Promise<Array<{ schema: string; name: string; columns: string[] }>> {
   const a = await tableColumns(from);
   const b = await tableColumns(to);
-  return [...a.entries()].filter(([k]) => b.has(k)).map(([k, t]) => ({ schema: t.schema, name: t.name, columns: t.columns.filter((c) => b.get(k)!.columns.includes(c)) }));
+  return [...a.entries()]
+    .filter(([k]) => b.has(k))
+    .map(([k, t]) => ({ schema: t.schema, name: t.name, columns: t.columns.filter((c) => b.get(k)!.columns.includes(c)) }));
 }
 
 /** Sets the publication to exactly `tables` (and the heartbeat), in one statement. */
-export async function setPublicationTables(client: Client, publication: string, tables: ReadonlyArray<{ schema: string; name: string; columns: ReadonlyArray<string> }>): Promise<void> {
+export async function setPublicationTables(
+  client: Client,
+  publication: string,
+  tables: ReadonlyArray<{ schema: string; name: string; columns: ReadonlyArray<string> }>,
+): Promise<void> {
   // ONLY: an inheritance parent would otherwise bring its children in with its own column list (see createPublication).
-  const list = [...(await withoutListsOnFullIdentity(client, tables)).map((t) => `ONLY ${quoteQualified(t.schema, t.name)}${t.columns ? ` (${t.columns.map(quoteIdent).join(', ')})` : ''}`), HEARTBEAT_TABLE].join(', ');
+  const list = [
+    ...(await withoutListsOnFullIdentity(client, tables)).map(
+      (t) => `ONLY ${quoteQualified(t.schema, t.name)}${t.columns ? ` (${t.columns.map(quoteIdent).join(', ')})` : ''}`,
+    ),
+    HEARTBEAT_TABLE,
+  ].join(', ');
   await client.query(`ALTER PUBLICATION ${quoteIdent(publication)} SET TABLE ${list}`);
 }
 
@@ -236,7 +286,12 @@ export async function emptyForResync(client: Client, table: string): Promise<voi
 }
 
 /** Waits until table sync has copied every table of the subscription (state 'r'), up to `timeoutMs`. */
-export async function waitForTableSync(client: Client, subscription: string, timeoutMs: number, onProgress?: (pending: number) => void): Promise<void> {
+export async function waitForTableSync(
+  client: Client,
+  subscription: string,
+  timeoutMs: number,
+  onProgress?: (pending: number) => void,
+): Promise<void> {
   const until = performance.now() + timeoutMs;
   for (;;) {
     const { rows } = await client.query<{ rel: string; state: string }>(
@@ -248,9 +303,12 @@ export async function waitForTableSync(client: Client, subscription: string, tim
     if (!rows.length) return;
     onProgress?.(rows.length);
     if (performance.now() > until) {
-      throw new BlueGreenError(`table sync of ${rows.map((r) => r.rel).join(', ')} did not finish within ${Math.round(timeoutMs / 1000)} s`, {
-        hint: `The standby's log says why (a free replication slot and WAL sender are needed on the serving side for each copy). Run \`bluegreen sync-schema\` again to wait for it.`,
-      });
+      throw new BlueGreenError(
+        `table sync of ${rows.map((r) => r.rel).join(', ')} did not finish within ${Math.round(timeoutMs / 1000)} s`,
+        {
+          hint: `The standby's log says why (a free replication slot and WAL sender are needed on the serving side for each copy). Run \`bluegreen sync-schema\` again to wait for it.`,
+        },
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -264,10 +322,19 @@ export async function waitForTableSync(client: Client, subscription: string, tim
  * applied after the copy, and any applied before it is older than the snapshot the copy writes.
  * Only rows the standby has are updated: rows still on their way carry the columns themselves.
  */
-export async function copyColumnsByKey(from: Client, to: Client, table: string, columns: ReadonlyArray<string>, options: { lock?: boolean; batch?: number } = {}): Promise<number> {
+export async function copyColumnsByKey(
+  from: Client,
+  to: Client,
+  table: string,
+  columns: ReadonlyArray<string>,
+  options: { lock?: boolean; batch?: number } = {},
+): Promise<number> {
   const { lock = true, batch = 5000 } = options;
   const key = await primaryKeyColumns(from, table);
-  if (!key.length) throw new BlueGreenError(`${table} has no primary key: its values cannot be copied by key`, { hint: 'Add a primary key on both sides.' });
+  if (!key.length)
+    throw new BlueGreenError(`${table} has no primary key: its values cannot be copied by key`, {
+      hint: 'Add a primary key on both sides.',
+    });
   const selected = [...key, ...columns].map(quoteIdent).join(', ');
   const set = columns.map((c) => `${quoteIdent(c)} = v.${quoteIdent(c)}`).join(', ');
   // Only rows whose values differ are written: a column whose values are its default everywhere costs a read.
@@ -278,7 +345,10 @@ export async function copyColumnsByKey(from: Client, to: Client, table: string, 
     await writeAsReplica(to, table, 'update');
     if (lock) await to.query(`LOCK TABLE ${sqlName(table)} IN SHARE ROW EXCLUSIVE MODE`);
     await inBatches(from, `SELECT ${selected} FROM ${sqlName(table)}`, batch, async (json) => {
-      const res = await to.query(`UPDATE ${sqlName(table)} t SET ${set} FROM json_populate_recordset(NULL::${sqlName(table)}, $1::json) v WHERE ${match}`, [json]);
+      const res = await to.query(
+        `UPDATE ${sqlName(table)} t SET ${set} FROM json_populate_recordset(NULL::${sqlName(table)}, $1::json) v WHERE ${match}`,
+        [json],
+      );
       copied += res.rowCount ?? 0;
     });
     await to.query('COMMIT');
@@ -294,10 +364,16 @@ export async function copyColumnsByKey(from: Client, to: Client, table: string, 
  * (identity values kept). For a table nothing writes while it runs: one only the frozen side has.
  */
 export async function copyRows(from: Client, to: Client, table: string, batch = 5000): Promise<number> {
-  const columns = (await columnDefs(from, table)).filter((c) => c.generated === '').map((c) => quoteIdent(c.name)).join(', ');
+  const columns = (await columnDefs(from, table))
+    .filter((c) => c.generated === '')
+    .map((c) => quoteIdent(c.name))
+    .join(', ');
   let copied = 0;
   await inBatches(from, `SELECT ${columns} FROM ${sqlName(table)}`, batch, async (json) => {
-    const res = await to.query(`INSERT INTO ${sqlName(table)} (${columns}) OVERRIDING SYSTEM VALUE SELECT ${columns} FROM json_populate_recordset(NULL::${sqlName(table)}, $1::json)`, [json]);
+    const res = await to.query(
+      `INSERT INTO ${sqlName(table)} (${columns}) OVERRIDING SYSTEM VALUE SELECT ${columns} FROM json_populate_recordset(NULL::${sqlName(table)}, $1::json)`,
+      [json],
+    );
     copied += res.rowCount ?? 0;
   });
   return copied;

@@ -21,9 +21,21 @@ import { disableSubscription, enableSubscription } from './replication.js';
 
 /** Where migration tools keep what they applied (schema-qualified as format('%I.%I') writes them). */
 export const KNOWN_HISTORY_TABLES: ReadonlyArray<string> = [
-  'bluegreen.migrations', 'public.pgmigrations', 'public.schema_migrations', 'public.flyway_schema_history', 'public.alembic_version',
-  'public.knex_migrations', 'public.knex_migrations_lock', 'public._prisma_migrations', 'public.databasechangelog', 'public.databasechangeloglock',
-  'public."SequelizeMeta"', 'public.goose_db_version', 'public.__diesel_schema_migrations', 'public.schema_version', 'public.migrations',
+  'bluegreen.migrations',
+  'public.pgmigrations',
+  'public.schema_migrations',
+  'public.flyway_schema_history',
+  'public.alembic_version',
+  'public.knex_migrations',
+  'public.knex_migrations_lock',
+  'public._prisma_migrations',
+  'public.databasechangelog',
+  'public.databasechangeloglock',
+  'public."SequelizeMeta"',
+  'public.goose_db_version',
+  'public.__diesel_schema_migrations',
+  'public.schema_version',
+  'public.migrations',
 ];
 
 const DETECTOR = 'bluegreen_effect';
@@ -67,7 +79,9 @@ async function installDetectors(client: Client, skip: ReadonlySet<string>): Prom
     // Statement-level, so it fires on the copy's empty tables too; it keeps the statement, so an UPDATE
     // that only backfills a column the migrations added can be told from one that changes blue's data.
     // (Not UPDATE OF columns: that would make the trigger depend on them and refuse a DROP COLUMN.)
-    await client.query(`CREATE TRIGGER ${quoteIdent(`${DETECTOR}_write`)} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${rel} FOR EACH STATEMENT EXECUTE FUNCTION bluegreen.effect_record()`);
+    await client.query(
+      `CREATE TRIGGER ${quoteIdent(`${DETECTOR}_write`)} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${rel} FOR EACH STATEMENT EXECUTE FUNCTION bluegreen.effect_record()`,
+    );
   }
 }
 
@@ -82,11 +96,17 @@ export async function withScratchCopy<T>(options: ScratchOptions, run: (scratch:
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bluegreen-scratch-'));
   const label = { label: 'green (scratch copy)', secrets: options.secrets, applicationName: 'bluegreen effect-check' };
   try {
-    const { major, props, history } = await withClient(options.greenUrl, async (green) => {
-      const wanted = [...KNOWN_HISTORY_TABLES, ...(options.historyTables ?? [])];
-      const present = (await green.query<{ t: string }>(`SELECT t FROM unnest($1::text[]) t WHERE to_regclass(t) IS NOT NULL`, [wanted])).rows.map((r) => r.t);
-      return { major: await serverMajor(green), props: await readDatabaseProps(green), history: present };
-    }, label);
+    const { major, props, history } = await withClient(
+      options.greenUrl,
+      async (green) => {
+        const wanted = [...KNOWN_HISTORY_TABLES, ...(options.historyTables ?? [])];
+        const present = (
+          await green.query<{ t: string }>(`SELECT t FROM unnest($1::text[]) t WHERE to_regclass(t) IS NOT NULL`, [wanted])
+        ).rows.map((r) => r.t);
+        return { major: await serverMajor(green), props: await readDatabaseProps(green), history: present };
+      },
+      label,
+    );
     const tool = { serverMajor: major, binDir: options.binDir, secrets: options.secrets };
     let dumpable = true;
     try {
@@ -96,8 +116,18 @@ export async function withScratchCopy<T>(options: ScratchOptions, run: (scratch:
     }
     if (dumpable) {
       await withClient(admin, (c) => createDatabaseLike(c, name, props, true), label);
-      await runPgTool({ ...tool, tool: 'pg_dump', args: ['--schema-only', '--no-publications', '--no-subscriptions', '--format=custom', `--file=${path.join(dir, 'schema.dump')}`], url: options.greenUrl });
-      await runPgTool({ ...tool, tool: 'pg_restore', args: ['--exit-on-error', '--no-subscriptions', '--no-publications', `--dbname=${name}`, path.join(dir, 'schema.dump')], url });
+      await runPgTool({
+        ...tool,
+        tool: 'pg_dump',
+        args: ['--schema-only', '--no-publications', '--no-subscriptions', '--format=custom', `--file=${path.join(dir, 'schema.dump')}`],
+        url: options.greenUrl,
+      });
+      await runPgTool({
+        ...tool,
+        tool: 'pg_restore',
+        args: ['--exit-on-error', '--no-subscriptions', '--no-publications', `--dbname=${name}`, path.join(dir, 'schema.dump')],
+        url,
+      });
     } else {
       // No pg_dump for a server this new (Debian 12 ships 15): the copy is the database itself, made
       // from it as a template, rows included. A template must have no other session: green's apply
@@ -105,26 +135,58 @@ export async function withScratchCopy<T>(options: ScratchOptions, run: (scratch:
       await copyAsTemplate(options, admin, name, label);
     }
     if (dumpable && history.length) {
-      await runPgTool({ ...tool, tool: 'pg_dump', args: ['--data-only', '--format=custom', ...history.map((t) => `--table=${t}`), `--file=${path.join(dir, 'history.dump')}`], url: options.greenUrl });
-      await runPgTool({ ...tool, tool: 'pg_restore', args: ['--exit-on-error', '--disable-triggers', `--dbname=${name}`, path.join(dir, 'history.dump')], url });
-    }
-    return await withClient(url, async (scratch) => {
-      // The copy takes green's event triggers (the freeze's DDL guard, the DDL log): not wanted here.
-      await scratch.query(`DROP EVENT TRIGGER IF EXISTS bluegreen_ddl_guard; DROP EVENT TRIGGER IF EXISTS bluegreen_ddl_log_end; DROP EVENT TRIGGER IF EXISTS bluegreen_ddl_log_drop;
-        UPDATE bluegreen.write_guard SET frozen = false`).catch(() => undefined);
-      const historyTables = new Set((await scratch.query<{ k: string }>(`SELECT format('%I.%I', n.nspname, c.relname) AS k FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) t)`, [history])).rows.map((r) => r.k));
-      const original = await readSchema(scratch);
-      await installDetectors(scratch, historyTables);
-      return run({
-        url,
-        original,
-        historyTables,
-        checkpoint: async () => {
-          const rows = (await scratch.query<{ operation: string; tbl: string; query: string | null }>(`DELETE FROM bluegreen.effect_dml RETURNING operation, tbl, query`)).rows;
-          return { schema: withoutDetectors(await readSchema(scratch)), dataChanges: rows.map((r) => ({ table: r.tbl, operation: r.operation, statement: r.query ?? undefined })) };
-        },
+      await runPgTool({
+        ...tool,
+        tool: 'pg_dump',
+        args: ['--data-only', '--format=custom', ...history.map((t) => `--table=${t}`), `--file=${path.join(dir, 'history.dump')}`],
+        url: options.greenUrl,
       });
-    }, label);
+      await runPgTool({
+        ...tool,
+        tool: 'pg_restore',
+        args: ['--exit-on-error', '--disable-triggers', `--dbname=${name}`, path.join(dir, 'history.dump')],
+        url,
+      });
+    }
+    return await withClient(
+      url,
+      async (scratch) => {
+        // The copy takes green's event triggers (the freeze's DDL guard, the DDL log): not wanted here.
+        await scratch
+          .query(
+            `DROP EVENT TRIGGER IF EXISTS bluegreen_ddl_guard; DROP EVENT TRIGGER IF EXISTS bluegreen_ddl_log_end; DROP EVENT TRIGGER IF EXISTS bluegreen_ddl_log_drop;
+        UPDATE bluegreen.write_guard SET frozen = false`,
+          )
+          .catch(() => undefined);
+        const historyTables = new Set(
+          (
+            await scratch.query<{ k: string }>(
+              `SELECT format('%I.%I', n.nspname, c.relname) AS k FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) t)`,
+              [history],
+            )
+          ).rows.map((r) => r.k),
+        );
+        const original = await readSchema(scratch);
+        await installDetectors(scratch, historyTables);
+        return run({
+          url,
+          original,
+          historyTables,
+          checkpoint: async () => {
+            const rows = (
+              await scratch.query<{ operation: string; tbl: string; query: string | null }>(
+                `DELETE FROM bluegreen.effect_dml RETURNING operation, tbl, query`,
+              )
+            ).rows;
+            return {
+              schema: withoutDetectors(await readSchema(scratch)),
+              dataChanges: rows.map((r) => ({ table: r.tbl, operation: r.operation, statement: r.query ?? undefined })),
+            };
+          },
+        });
+      },
+      label,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await withClient(admin, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`), label).catch(() => undefined);
@@ -139,11 +201,17 @@ export async function withScratchCopy<T>(options: ScratchOptions, run: (scratch:
 export async function dropScratchCopies(options: Pick<ScratchOptions, 'greenUrl' | 'secrets'>): Promise<number> {
   const label = { label: 'green', secrets: options.secrets };
   await withClient(options.greenUrl, reenableDisabledByUs, label);
-  return withClient(withDatabase(options.greenUrl, 'postgres'), async (admin) => {
-    const { rows } = await admin.query<{ d: string }>(`SELECT datname AS d FROM pg_database WHERE datname LIKE 'bluegreen\\_scratch\\_%'`);
-    for (const r of rows) await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(r.d)} WITH (FORCE)`);
-    return rows.length;
-  }, label);
+  return withClient(
+    withDatabase(options.greenUrl, 'postgres'),
+    async (admin) => {
+      const { rows } = await admin.query<{ d: string }>(
+        `SELECT datname AS d FROM pg_database WHERE datname LIKE 'bluegreen\\_scratch\\_%'`,
+      );
+      for (const r of rows) await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(r.d)} WITH (FORCE)`);
+      return rows.length;
+    },
+    label,
+  );
 }
 
 /**
@@ -173,7 +241,11 @@ export async function reenableDisabledByUs(green: Client): Promise<string[]> {
 
 /** Disables green's enabled subscriptions, each marked as ours in the same transaction; returns their names. */
 async function disableMarked(green: Client): Promise<string[]> {
-  const subscriptions = (await green.query<{ s: string }>(`SELECT subname AS s FROM pg_subscription WHERE subenabled AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows.map((r) => r.s);
+  const subscriptions = (
+    await green.query<{ s: string }>(
+      `SELECT subname AS s FROM pg_subscription WHERE subenabled AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    )
+  ).rows.map((r) => r.s);
   for (const s of subscriptions) {
     await withTransaction(green, async () => {
       await green.query(`COMMENT ON SUBSCRIPTION ${quoteIdent(s)} IS ${quoteLiteral(DISABLED_MARK)}`);
@@ -186,24 +258,37 @@ async function disableMarked(green: Client): Promise<string[]> {
 }
 
 /** CREATE DATABASE … TEMPLATE green's database, with green's subscriptions disabled for the moment of the copy. */
-async function copyAsTemplate(options: ScratchOptions, admin: string, name: string, label: { label: string; secrets: ReadonlyArray<string>; applicationName: string }): Promise<void> {
-  const source = (await withClient(options.greenUrl, async (g) => (await g.query<{ d: string }>('SELECT current_database() AS d')).rows[0].d, label));
+async function copyAsTemplate(
+  options: ScratchOptions,
+  admin: string,
+  name: string,
+  label: { label: string; secrets: ReadonlyArray<string>; applicationName: string },
+): Promise<void> {
+  const source = await withClient(
+    options.greenUrl,
+    async (g) => (await g.query<{ d: string }>('SELECT current_database() AS d')).rows[0].d,
+    label,
+  );
   // Marked before anything else can happen: a controller killed from here on leaves the mark, and
   // resume (dropScratchCopies) enables what carries it.
   await withClient(options.greenUrl, disableMarked, label);
   try {
-    await withClient(admin, async (c) => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(source)}`);
-          return;
-        } catch (error) {
-          // A session still closing, or an apply worker still stopping, holds the template for a moment.
-          if (attempt >= 20 || !/being accessed by other users/.test((error as Error).message)) throw error;
-          await new Promise((r) => setTimeout(r, 100));
+    await withClient(
+      admin,
+      async (c) => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(source)}`);
+            return;
+          } catch (error) {
+            // A session still closing, or an apply worker still stopping, holds the template for a moment.
+            if (attempt >= 20 || !/being accessed by other users/.test((error as Error).message)) throw error;
+            await new Promise((r) => setTimeout(r, 100));
+          }
         }
-      }
-    }, label);
+      },
+      label,
+    );
   } finally {
     await withClient(options.greenUrl, reenableDisabledByUs, label);
   }

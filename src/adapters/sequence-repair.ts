@@ -13,7 +13,15 @@ import type { Client } from './pg.js';
  * values it handed out.
  */
 export async function advanceSequencesPastColumns(client: Client): Promise<number> {
-  const { rows } = await client.query<{ seq: string; sschema: string; sname: string; tschema: string; tname: string; col: string; increment: string }>(
+  const { rows } = await client.query<{
+    seq: string;
+    sschema: string;
+    sname: string;
+    tschema: string;
+    tname: string;
+    col: string;
+    increment: string;
+  }>(
     `WITH uses AS (
        SELECT d.objid AS seq, d.refobjid AS tbl, d.refobjsubid AS attnum FROM pg_depend d
         WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
@@ -30,9 +38,17 @@ export async function advanceSequencesPastColumns(client: Client): Promise<numbe
   let moved = 0;
   for (const r of rows) {
     const ascending = BigInt(r.increment) > 0n;
-    const extreme = (await client.query<{ v: string | null }>(`SELECT ${ascending ? 'max' : 'min'}(${quoteIdent(r.col)})::text AS v FROM ${quoteQualified(r.tschema, r.tname)}`)).rows[0]?.v;
+    const extreme = (
+      await client.query<{ v: string | null }>(
+        `SELECT ${ascending ? 'max' : 'min'}(${quoteIdent(r.col)})::text AS v FROM ${quoteQualified(r.tschema, r.tname)}`,
+      )
+    ).rows[0]?.v;
     if (extreme === null || extreme === undefined) continue;
-    const last = (await client.query<{ v: string | null; called: boolean }>(`SELECT last_value::text AS v, is_called AS called FROM ${quoteQualified(r.sschema, r.sname)}`)).rows[0];
+    const last = (
+      await client.query<{ v: string | null; called: boolean }>(
+        `SELECT last_value::text AS v, is_called AS called FROM ${quoteQualified(r.sschema, r.sname)}`,
+      )
+    ).rows[0];
     const behind = ascending ? BigInt(extreme) >= BigInt(last.v ?? '0') : BigInt(extreme) <= BigInt(last.v ?? '0');
     if (!behind) continue;
     await client.query('SELECT setval($1::regclass, $2::bigint, true)', [r.seq, extreme]);

@@ -7,7 +7,15 @@ import type { Client } from './pg.js';
  * been running, for longer than `minAgeMs`: PAUSE would wait for each.
  */
 export async function pauseBlockers(client: Client, minAgeMs: number): Promise<Blocker[]> {
-  const { rows } = await client.query<{ pid: number; user: string; application: string; client: string; state: string; transaction_ms: number; query_start: string | null }>(
+  const { rows } = await client.query<{
+    pid: number;
+    user: string;
+    application: string;
+    client: string;
+    state: string;
+    transaction_ms: number;
+    query_start: string | null;
+  }>(
     `SELECT pid, coalesce(usename, '?') AS user, coalesce(application_name, '') AS application, coalesce(host(client_addr), 'local') AS client,
             coalesce(state, '?') AS state, coalesce(extract(epoch FROM clock_timestamp() - xact_start) * 1000, 0)::float8 AS transaction_ms,
             to_char(query_start, 'YYYY-MM-DD HH24:MI:SS TZ') AS query_start
@@ -18,7 +26,15 @@ export async function pauseBlockers(client: Client, minAgeMs: number): Promise<B
       ORDER BY xact_start NULLS LAST, pid`,
     [minAgeMs],
   );
-  return rows.map((r) => ({ pid: r.pid, user: r.user, application: r.application, client: r.client, state: r.state, transactionMs: Math.round(r.transaction_ms), queryStart: r.query_start }));
+  return rows.map((r) => ({
+    pid: r.pid,
+    user: r.user,
+    application: r.application,
+    client: r.client,
+    state: r.state,
+    transactionMs: Math.round(r.transaction_ms),
+    queryStart: r.query_start,
+  }));
 }
 
 /** pg_cancel_backend / pg_terminate_backend on one pid; false when PostgreSQL refused or the session was gone. */

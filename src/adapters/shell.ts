@@ -24,7 +24,12 @@ export interface ShellOptions {
 
 export async function runShell(command: string, options: ShellOptions): Promise<ShellResult> {
   const child = execa(command, {
-    shell: true, reject: false, all: true, cwd: options.cwd, detached: true, env: options.env,
+    shell: true,
+    reject: false,
+    all: true,
+    cwd: options.cwd,
+    detached: true,
+    env: options.env,
     ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
   });
   let timedOut = false;

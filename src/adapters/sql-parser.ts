@@ -26,6 +26,9 @@ export async function parseScript(sql: string): Promise<ParsedScript> {
   } catch (error) {
     const e = error as { message?: string; sqlDetails?: { cursorPosition?: number } };
     const cursor = e.sqlDetails?.cursorPosition;
-    return { statements: [], syntaxError: { message: e.message ?? String(error), offset: cursor === undefined ? undefined : charAt(cursor) } };
+    return {
+      statements: [],
+      syntaxError: { message: e.message ?? String(error), offset: cursor === undefined ? undefined : charAt(cursor) },
+    };
   }
 }

@@ -3,7 +3,23 @@
  * files 0600). Writes are atomic (write, fsync, rename), so a controller killed mid-write leaves the
  * old record whole.
  */
-import { accessSync, appendFileSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync, chmodSync } from 'node:fs';
+import {
+  accessSync,
+  appendFileSync,
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+  chmodSync,
+} from 'node:fs';
 import path from 'node:path';
 import { BlueGreenError } from '../core/errors.js';
 import type { AuditEntry, CutoverState } from '../core/state.js';
@@ -35,9 +51,12 @@ export function ensurePrivateDir(dir: string): void {
     chmodSync(dir, 0o700);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new BlueGreenError(`cannot create ${dir}: ${code === 'ENOTDIR' ? 'a part of the path is a file' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'not writable' : code}`, {
-      hint: 'Point stateDir / dumpDir in the config at a folder this user can write.',
-    });
+    throw new BlueGreenError(
+      `cannot create ${dir}: ${code === 'ENOTDIR' ? 'a part of the path is a file' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'not writable' : code}`,
+      {
+        hint: 'Point stateDir / dumpDir in the config at a folder this user can write.',
+      },
+    );
   }
 }
 
@@ -95,7 +114,11 @@ export function loadCutover(dir: string, id: string): CutoverState | undefined {
 export function readAudit(dir: string, cutover?: string): AuditEntry[] {
   const file = path.join(dir, 'audit.log');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEntry).filter((e) => !cutover || e.cutover === cutover);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as AuditEntry)
+    .filter((e) => !cutover || e.cutover === cutover);
 }
 
 /** One reading of a replication direction's lag, kept for the report's chart. */
@@ -118,7 +141,11 @@ export function appendLagSamples(dir: string, samples: ReadonlyArray<LagSample>)
 export function readLagSamples(dir: string, cutover: string): LagSample[] {
   const file = path.join(dir, 'lag.jsonl');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LagSample).filter((x) => x.cutover === cutover);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as LagSample)
+    .filter((x) => x.cutover === cutover);
 }
 
 /**

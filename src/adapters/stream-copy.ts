@@ -63,7 +63,14 @@ export async function planCopy(blue: Client, jobs: number): Promise<CopyUnit[]> 
     // The last range is open-ended: rows the snapshot sees past the size read now are included.
     for (let from = 0; from < t.pages; from += chunkPages) {
       const last = from + chunkPages >= t.pages;
-      units.push({ schema: t.schema, name: t.name, columns: t.columns, blocks: { from, to: last ? Number.MAX_SAFE_INTEGER : from + chunkPages }, bytes: Math.round((bytes * Math.min(chunkPages, t.pages - from)) / t.pages), binary });
+      units.push({
+        schema: t.schema,
+        name: t.name,
+        columns: t.columns,
+        blocks: { from, to: last ? Number.MAX_SAFE_INTEGER : from + chunkPages },
+        bytes: Math.round((bytes * Math.min(chunkPages, t.pages - from)) / t.pages),
+        binary,
+      });
     }
   }
   return units;
@@ -92,7 +99,11 @@ export async function tableObjects(blue: Client): Promise<TableObject[]> {
 
 /** A read-only transaction on blue inside the exported `snapshot` (none in freeze mode: blue holds still), one round trip. */
 async function beginInSnapshot(blue: Client, snapshot: string, then?: string): Promise<void> {
-  await blue.query(['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', snapshot ? `SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}` : '', then ?? ''].filter(Boolean).join('; '));
+  await blue.query(
+    ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', snapshot ? `SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}` : '', then ?? '']
+      .filter(Boolean)
+      .join('; '),
+  );
 }
 
 /**
@@ -103,14 +114,31 @@ async function beginInSnapshot(blue: Client, snapshot: string, then?: string): P
 export async function foreignKeys(blue: Client, snapshot: string): Promise<ForeignKey[]> {
   await beginInSnapshot(blue, snapshot, 'SET LOCAL search_path = pg_catalog');
   try {
-    const { rows } = await blue.query<{ schema: string; table: string; name: string; ref_schema: string; ref_table: string; definition: string; validated: boolean; bytes: string }>(
+    const { rows } = await blue.query<{
+      schema: string;
+      table: string;
+      name: string;
+      ref_schema: string;
+      ref_table: string;
+      definition: string;
+      validated: boolean;
+      bytes: string;
+    }>(
       `SELECT n.nspname AS schema, t.relname AS table, k.conname AS name, rn.nspname AS ref_schema, r.relname AS ref_table,
               pg_get_constraintdef(k.oid) AS definition, k.convalidated AS validated, (pg_relation_size(t.oid) + pg_relation_size(r.oid))::text AS bytes
          FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
          JOIN pg_class r ON r.oid = k.confrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
         WHERE k.contype = 'f' AND t.relkind = 'r' AND r.relkind = 'r' AND k.conparentid = 0`,
     );
-    return rows.map((r) => ({ schema: r.schema, table: r.table, name: r.name, references: tableKey(r.ref_schema, r.ref_table), definition: r.definition, validated: r.validated, bytes: Number(r.bytes) }));
+    return rows.map((r) => ({
+      schema: r.schema,
+      table: r.table,
+      name: r.name,
+      references: tableKey(r.ref_schema, r.ref_table),
+      definition: r.definition,
+      validated: r.validated,
+      bytes: Number(r.bytes),
+    }));
   } finally {
     await blue.query('COMMIT');
   }
@@ -126,7 +154,10 @@ export async function foreignKeys(blue: Client, snapshot: string): Promise<Forei
 export function foreignKeySql(key: ForeignKey): { add: string; validate?: string } {
   const table = `ALTER TABLE ONLY ${quoteQualified(key.schema, key.table)}`;
   return key.validated
-    ? { add: `${table} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition} NOT VALID`, validate: `${table} VALIDATE CONSTRAINT ${quoteIdent(key.name)}` }
+    ? {
+        add: `${table} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition} NOT VALID`,
+        validate: `${table} VALIDATE CONSTRAINT ${quoteIdent(key.name)}`,
+      }
     : { add: `${table} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition}` };
 }
 
@@ -137,7 +168,12 @@ export function foreignKeySql(key: ForeignKey): { add: string; validate?: string
 export async function addForeignKeys(green: Client, keys: ReadonlyArray<ForeignKey>): Promise<void> {
   for (let i = 0; i < keys.length; i += 500) {
     try {
-      await green.query(`BEGIN; ${keys.slice(i, i + 500).map((k) => `${foreignKeySql(k).add};`).join(' ')} COMMIT`);
+      await green.query(
+        `BEGIN; ${keys
+          .slice(i, i + 500)
+          .map((k) => `${foreignKeySql(k).add};`)
+          .join(' ')} COMMIT`,
+      );
     } catch (error) {
       await green.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -155,26 +191,38 @@ export async function validateForeignKey(green: Client, key: ForeignKey): Promis
  * Up to `size` sessions on `url`, opened as work arrives and kept until `close()`, each set up once
  * (`setup`). Work waits for a free session. A session that cannot connect fails the work waiting.
  */
-export function sessionPool(url: string, size: number, options: ConnectOptions & { setup?: string }): { use<T>(fn: (c: Client) => Promise<T>): Promise<T>; close(): Promise<void> } {
-  interface Task { fn: (c: Client) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+export function sessionPool(
+  url: string,
+  size: number,
+  options: ConnectOptions & { setup?: string },
+): { use<T>(fn: (c: Client) => Promise<T>): Promise<T>; close(): Promise<void> } {
+  interface Task {
+    fn: (c: Client) => Promise<unknown>;
+    resolve: (v: unknown) => void;
+    reject: (e: unknown) => void;
+  }
   const queue: Task[] = [];
   const sleepers: Array<() => void> = [];
   const workers: Promise<void>[] = [];
   let closed = false;
   let broken: unknown;
   const worker = () =>
-    withClient(url, async (c) => {
-      if (options.setup) await c.query(options.setup);
-      for (;;) {
-        const task = queue.shift();
-        if (task) {
-          await task.fn(c).then(task.resolve, task.reject);
-          continue;
+    withClient(
+      url,
+      async (c) => {
+        if (options.setup) await c.query(options.setup);
+        for (;;) {
+          const task = queue.shift();
+          if (task) {
+            await task.fn(c).then(task.resolve, task.reject);
+            continue;
+          }
+          if (closed) return;
+          await new Promise<void>((r) => sleepers.push(r));
         }
-        if (closed) return;
-        await new Promise<void>((r) => sleepers.push(r));
-      }
-    }, options).catch((error: unknown) => {
+      },
+      options,
+    ).catch((error: unknown) => {
       broken ??= error;
       for (const t of queue.splice(0)) t.reject(error);
     });
@@ -222,43 +270,54 @@ export async function streamTables(options: {
   for (const u of options.units) unitsLeft.set(tableKey(u.schema, u.name), (unitsLeft.get(tableKey(u.schema, u.name)) ?? 0) + 1);
   let failed: unknown;
   const worker = () =>
-    withClient(options.blueUrl, (blue) =>
-      withClient(options.greenUrl, async (green) => {
-        // Replicate mode: every session reads the slot's exported snapshot. Freeze mode: blue holds still, none is needed.
-        // An empty search_path on both sides, as pg_dump and pg_restore run: a name in a value's text form
-        // (a regclass) is written qualified on blue and read back as that same object on green.
-        await beginInSnapshot(blue, options.snapshot, `SET LOCAL search_path = ''`);
-        // A failed copy is redone from scratch by the next clone: the commits need not wait for the disk.
-        await green.query(`SET synchronous_commit = off; SET search_path = ''`);
-        while (queue.length && !failed) {
-          const unit = queue.shift()!;
-          // A whole table is emptied and loaded in one transaction, so its rows can be written frozen
-          // (COPY FREEZE): no index build, foreign key check or vacuum has to set hint bits on them and
-          // write every page a second time; autovacuum finds them all-visible and frozen already.
-          const whole = !unit.blocks;
-          if (whole) await green.query(`BEGIN; TRUNCATE ONLY ${quoteQualified(unit.schema, unit.name)}`);
-          // Blue's CopyData messages go to green as they are: no row is copied out of its message on the way.
-          const binary = options.binary && unit.binary;
-          const out = new CopyOutRelay(copyOutSql(unit, binary), (bytes) => {
-            progress.bytes += bytes;
-            // The caller throttles: told on every run of rows, it shows a line a second.
-            options.onProgress?.(progress);
-          });
-          void blue.query(out as unknown as pg.Submittable);
-          const copyOptions = [binary ? 'FORMAT binary' : '', whole ? 'FREEZE' : ''].filter(Boolean).join(', ');
-          const into = green.query(relayInto(`COPY ${quoteQualified(unit.schema, unit.name)} (${unit.columns.map(quoteIdent).join(', ')}) FROM STDIN${copyOptions ? ` (${copyOptions})` : ''}`));
-          await pipeline(out, into);
-          if (whole) await green.query('COMMIT');
-          progress.rows += Number((into as unknown as { rowCount?: number }).rowCount ?? 0);
-          progress.unitsDone++;
-          options.onProgress?.(progress);
-          const key = tableKey(unit.schema, unit.name);
-          unitsLeft.set(key, unitsLeft.get(key)! - 1);
-          if (unitsLeft.get(key) === 0) options.onTableDone?.(unit.schema, unit.name);
-        }
-        await blue.query('COMMIT');
-      }, { label: 'green', secrets: options.secrets, applicationName: 'bluegreen clone (stream)' }),
-    { label: 'blue', secrets: options.secrets, applicationName: 'bluegreen clone (stream)' }).catch((error: unknown) => {
+    withClient(
+      options.blueUrl,
+      (blue) =>
+        withClient(
+          options.greenUrl,
+          async (green) => {
+            // Replicate mode: every session reads the slot's exported snapshot. Freeze mode: blue holds still, none is needed.
+            // An empty search_path on both sides, as pg_dump and pg_restore run: a name in a value's text form
+            // (a regclass) is written qualified on blue and read back as that same object on green.
+            await beginInSnapshot(blue, options.snapshot, `SET LOCAL search_path = ''`);
+            // A failed copy is redone from scratch by the next clone: the commits need not wait for the disk.
+            await green.query(`SET synchronous_commit = off; SET search_path = ''`);
+            while (queue.length && !failed) {
+              const unit = queue.shift()!;
+              // A whole table is emptied and loaded in one transaction, so its rows can be written frozen
+              // (COPY FREEZE): no index build, foreign key check or vacuum has to set hint bits on them and
+              // write every page a second time; autovacuum finds them all-visible and frozen already.
+              const whole = !unit.blocks;
+              if (whole) await green.query(`BEGIN; TRUNCATE ONLY ${quoteQualified(unit.schema, unit.name)}`);
+              // Blue's CopyData messages go to green as they are: no row is copied out of its message on the way.
+              const binary = options.binary && unit.binary;
+              const out = new CopyOutRelay(copyOutSql(unit, binary), (bytes) => {
+                progress.bytes += bytes;
+                // The caller throttles: told on every run of rows, it shows a line a second.
+                options.onProgress?.(progress);
+              });
+              void blue.query(out as unknown as pg.Submittable);
+              const copyOptions = [binary ? 'FORMAT binary' : '', whole ? 'FREEZE' : ''].filter(Boolean).join(', ');
+              const into = green.query(
+                relayInto(
+                  `COPY ${quoteQualified(unit.schema, unit.name)} (${unit.columns.map(quoteIdent).join(', ')}) FROM STDIN${copyOptions ? ` (${copyOptions})` : ''}`,
+                ),
+              );
+              await pipeline(out, into);
+              if (whole) await green.query('COMMIT');
+              progress.rows += Number((into as unknown as { rowCount?: number }).rowCount ?? 0);
+              progress.unitsDone++;
+              options.onProgress?.(progress);
+              const key = tableKey(unit.schema, unit.name);
+              unitsLeft.set(key, unitsLeft.get(key)! - 1);
+              if (unitsLeft.get(key) === 0) options.onTableDone?.(unit.schema, unit.name);
+            }
+            await blue.query('COMMIT');
+          },
+          { label: 'green', secrets: options.secrets, applicationName: 'bluegreen clone (stream)' },
+        ),
+      { label: 'blue', secrets: options.secrets, applicationName: 'bluegreen clone (stream)' },
+    ).catch((error: unknown) => {
       failed ??= error;
     });
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs, options.units.length)) }, worker));

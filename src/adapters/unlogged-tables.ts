@@ -24,7 +24,11 @@ export interface UnloggedTable {
 }
 
 /** Every column a COPY can write, per table, of the ordinary tables named (leaf partitions included). */
-async function writableColumns(client: Client, where: string, params: unknown[]): Promise<Map<string, { schema: string; name: string; columns: string[] }>> {
+async function writableColumns(
+  client: Client,
+  where: string,
+  params: unknown[],
+): Promise<Map<string, { schema: string; name: string; columns: string[] }>> {
   const { rows } = await client.query<{ schema: string; name: string; columns: string[] }>(
     `SELECT n.nspname AS schema, c.relname AS name,
             coalesce(array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attname IS NOT NULL), '{}'::text[]) AS columns
@@ -42,7 +46,10 @@ export async function readUnloggedTables(from: Client, to: Client): Promise<Unlo
   const source = await writableColumns(from, `c.relpersistence = 'u' AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('c.oid')}`, []);
   if (!source.size) return [];
   const tables = [...source.values()];
-  const target = await writableColumns(to, `(n.nspname, c.relname) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, [tables.map((t) => t.schema), tables.map((t) => t.name)]);
+  const target = await writableColumns(to, `(n.nspname, c.relname) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, [
+    tables.map((t) => t.schema),
+    tables.map((t) => t.name),
+  ]);
   const out: UnloggedTable[] = [];
   for (const t of tables.sort((a, b) => displayName(a.schema, a.name).localeCompare(displayName(b.schema, b.name)))) {
     const { rows } = await from.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${quoteQualified(t.schema, t.name)}`);

@@ -125,7 +125,10 @@ export async function installWriteGuard(client: Client, options: { lockTimeout?:
 /** Removes the guard entirely (finalize on the database that keeps serving). */
 export async function removeWriteGuard(client: Client): Promise<void> {
   await allowOwnWrites(client);
-  const exists = await client.query(`SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2`, [GUARD_SCHEMA, GUARD_FUNCTION]);
+  const exists = await client.query(
+    `SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2`,
+    [GUARD_SCHEMA, GUARD_FUNCTION],
+  );
   if (exists.rowCount === 0) return;
   await client.query(`DROP EVENT TRIGGER IF EXISTS ${DDL_GUARD_TRIGGER}`);
   await client.query(`DROP FUNCTION IF EXISTS ${GUARD_SCHEMA}.${DDL_GUARD_FUNCTION}()`);
@@ -157,7 +160,10 @@ export async function freezeWrites(client: Client, reason: string, options: { in
 /** Opens the connected database for application writes again. */
 export async function unfreezeWrites(client: Client): Promise<void> {
   await allowOwnWrites(client);
-  const hasGuard = await client.query(`SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, [GUARD_SCHEMA, GUARD_TABLE]);
+  const hasGuard = await client.query(
+    `SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+    [GUARD_SCHEMA, GUARD_TABLE],
+  );
   if (hasGuard.rowCount) await client.query(`UPDATE ${GUARD_SCHEMA}.${GUARD_TABLE} SET frozen = false, reason = NULL, since = NULL`);
 }
 

@@ -42,7 +42,11 @@ const SECRET_ENV = /PASS|SECRET|TOKEN|KEY|CRED/i;
 /** A whole-number option checked with zod: a wrong value is a usage error naming the option (exit 2), never NaN. */
 function wholeNumber(min: number): (value: string) => number {
   return (value) => {
-    const parsed = z.coerce.number().int().min(min).safeParse(value.trim() === '' ? Number.NaN : value);
+    const parsed = z.coerce
+      .number()
+      .int()
+      .min(min)
+      .safeParse(value.trim() === '' ? Number.NaN : value);
     if (!parsed.success) throw new InvalidArgumentError(`It must be a whole number of at least ${min}.`);
     return parsed.data;
   };
@@ -50,8 +54,10 @@ function wholeNumber(min: number): (value: string) => number {
 
 /** `--blockers`: sessions on the side traffic leaves that would hold the pause. */
 function blockersOption(): Option {
-  return new Option('--blockers <action>', 'sessions that would hold the pause (a transaction open, a long query): wait for them then refuse, cancel their queries, or end their sessions (default: switchover.blockers.action, "wait")')
-    .choices(['wait', 'cancel', 'terminate']);
+  return new Option(
+    '--blockers <action>',
+    'sessions that would hold the pause (a transaction open, a long query): wait for them then refuse, cancel their queries, or end their sessions (default: switchover.blockers.action, "wait")',
+  ).choices(['wait', 'cancel', 'terminate']);
 }
 
 interface CommonOptions {
@@ -161,35 +167,52 @@ Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use 
     return c;
   };
 
-  command('preflight', 'check blue, green, the pointer and this machine before anything is created', { json: true }).action((o: CommonOptions) =>
-    execute(o, async (deps) => _preflight(deps), (r) => renderFindings(r.findings).replace(/$/, '')),
+  command('preflight', 'check blue, green, the pointer and this machine before anything is created', { json: true }).action(
+    (o: CommonOptions) =>
+      execute(
+        o,
+        async (deps) => _preflight(deps),
+        (r) => renderFindings(r.findings).replace(/$/, ''),
+      ),
   );
 
   command('clone', 'copy roles and the database from blue to green from one snapshot', { dryRun: true })
     .option('--jobs <n>', 'parallel pg_dump / pg_restore jobs', wholeNumber(1), 2)
     .option('--accept-data-loss', 're-create green although it holds the only copy of what the last rollback gave up (recorded)')
     .action((o: CommonOptions & { jobs: number; acceptDataLoss?: boolean }) =>
-      execute(o, (deps) => _clone(deps, { dryRun: o.dryRun, jobs: o.jobs, acceptDataLoss: o.acceptDataLoss }), (r) => `${stepsReport(o.dryRun ? 'Clone plan' : `Cutover ${r.cutover}: clone`)(r)}${r.dump ? `\n\nBackup kept: ${r.dump.path} (${r.dump.tocEntries} entries)` : ''}${dryRunNote(o.dryRun)}`),
+      execute(
+        o,
+        (deps) => _clone(deps, { dryRun: o.dryRun, jobs: o.jobs, acceptDataLoss: o.acceptDataLoss }),
+        (r) =>
+          `${stepsReport(o.dryRun ? 'Clone plan' : `Cutover ${r.cutover}: clone`)(r)}${r.dump ? `\n\nBackup kept: ${r.dump.path} (${r.dump.tocEntries} entries)` : ''}${dryRunNote(o.dryRun)}`,
+      ),
     );
 
   command('migrate', 'apply pending migrations to green only (never blue)', { dryRun: true })
     .option('--down', 'revert the latest migration applied in this cutover, with its down script')
     .action((o: CommonOptions & { down?: boolean }) =>
-      execute(o, (deps) => _migrate(deps, { dryRun: o.dryRun, down: o.down }), (r) =>
-        r.steps.length
-          ? [
-              renderSteps(r.steps),
-              ...(r.effect
-                ? [
-                    '',
-                    'Effect, as seen on a scratch copy of green:',
-                    ...r.effect.changes.map((c) => `  ${c.source}:${c.lines.length ? `\n${c.lines.map((l) => `    ${l}`).join('\n')}` : ' no schema change'}`),
-                    ...(r.effect.findings.length ? ['', ...r.effect.findings.map((f) => `  ${f.source}: ${describeEffectFinding(f)}`)] : []),
-                  ]
-                : []),
-              ...(r.logFile ? ['', `The command's whole output: ${r.logFile}`] : []),
-            ].join('\n') + dryRunNote(o.dryRun)
-          : 'No migrations configured or pending: green is up to date.',
+      execute(
+        o,
+        (deps) => _migrate(deps, { dryRun: o.dryRun, down: o.down }),
+        (r) =>
+          r.steps.length
+            ? [
+                renderSteps(r.steps),
+                ...(r.effect
+                  ? [
+                      '',
+                      'Effect, as seen on a scratch copy of green:',
+                      ...r.effect.changes.map(
+                        (c) => `  ${c.source}:${c.lines.length ? `\n${c.lines.map((l) => `    ${l}`).join('\n')}` : ' no schema change'}`,
+                      ),
+                      ...(r.effect.findings.length
+                        ? ['', ...r.effect.findings.map((f) => `  ${f.source}: ${describeEffectFinding(f)}`)]
+                        : []),
+                    ]
+                  : []),
+                ...(r.logFile ? ['', `The command's whole output: ${r.logFile}`] : []),
+              ].join('\n') + dryRunNote(o.dryRun)
+            : 'No migrations configured or pending: green is up to date.',
       ),
     );
 
@@ -209,7 +232,11 @@ Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use 
         dir = path.resolve(dir ?? 'migrations');
         mkdirSync(dir, { recursive: true });
         const base = `${newMigrationVersion(new Date())}_${slug(name)}`;
-        writeFileSync(path.join(dir, `${base}.up.sql`), `-- ${name}\n-- Expand only in replicate mode: add tables, nullable columns or columns with defaults, indexes.\n`, { flag: 'wx' });
+        writeFileSync(
+          path.join(dir, `${base}.up.sql`),
+          `-- ${name}\n-- Expand only in replicate mode: add tables, nullable columns or columns with defaults, indexes.\n`,
+          { flag: 'wx' },
+        );
         writeFileSync(path.join(dir, `${base}.down.sql`), `-- Undo ${name} (runs on green only, before the switchover)\n`, { flag: 'wx' });
         out(`Created ${path.join(dir, `${base}.up.sql`)}\n        ${path.join(dir, `${base}.down.sql`)}`);
         setExitCode(ExitCode.ok);
@@ -227,14 +254,30 @@ Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use 
         o,
         async (deps) => {
           const m = deps.config.migrations;
-          if (!m || !('dir' in m)) return { ok: true, migrations: [] as Array<{ version: string; name: string; status: string }>, note: 'migrations.command: the external tool keeps its own history', error: undefined as Report['error'] };
+          if (!m || !('dir' in m))
+            return {
+              ok: true,
+              migrations: [] as Array<{ version: string; name: string; status: string }>,
+              note: 'migrations.command: the external tool keeps its own history',
+              error: undefined as Report['error'],
+            };
           let applied: Awaited<ReturnType<typeof readHistory>>;
           try {
             applied = await withClient(deps.config.green, readHistory, conn(deps, 'green', 'migrations status'));
           } catch (error) {
             // Without green's history nothing is known to be pending: listing every file as pending would read as data.
             const why = `unknown: ${describeError(error).split('\n')[0]}`;
-            return { ok: false, migrations: [], note: `Migrations on green: ${why}`, error: { code: 'reading_failed', exitCode: ExitCode.failed, message: `migrations on green: ${why}`, hint: (error as BlueGreenError).hint } };
+            return {
+              ok: false,
+              migrations: [],
+              note: `Migrations on green: ${why}`,
+              error: {
+                code: 'reading_failed',
+                exitCode: ExitCode.failed,
+                message: `migrations on green: ${why}`,
+                hint: (error as BlueGreenError).hint,
+              },
+            };
           }
           const plan = await readMigrationPlan(m.dir, applied);
           const changed = new Set(plan.changed.map((c) => c.version));
@@ -247,31 +290,62 @@ Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use 
             })),
             ...plan.pending.map((p) => ({ version: p.version, name: p.name, status: 'pending' })),
           ];
-          return { ok: plan.changed.length === 0, migrations: rows, note: undefined as string | undefined, error: undefined as Report['error'] };
+          return {
+            ok: plan.changed.length === 0,
+            migrations: rows,
+            note: undefined as string | undefined,
+            error: undefined as Report['error'],
+          };
         },
-        (r) => r.note ?? (r.migrations.length ? table(['version', 'name', 'status'], r.migrations.map((m) => [m.version, m.name, m.status])) : 'No migrations.'),
+        (r) =>
+          r.note ??
+          (r.migrations.length
+            ? table(
+                ['version', 'name', 'status'],
+                r.migrations.map((m) => [m.version, m.name, m.status]),
+              )
+            : 'No migrations.'),
       ),
     );
 
-  command('compare', 'compare blue and green: the content of every row (hashed), the schema, integrity on both sides, large objects', { json: true }).action((o: CommonOptions) =>
-    execute(o, (deps) => _compare(deps), renderCompare),
-  );
+  command('compare', 'compare blue and green: the content of every row (hashed), the schema, integrity on both sides, large objects', {
+    json: true,
+  }).action((o: CommonOptions) => execute(o, (deps) => _compare(deps), renderCompare));
 
   command('switchover', 'point traffic at green: pause, sync sequences, open green, flip, resume', { json: true, dryRun: true })
-    .option('--accept-data-loss', 'switch over although DDL on blue since the clone cannot be carried to green (what is given up is recorded)')
+    .option(
+      '--accept-data-loss',
+      'switch over although DDL on blue since the clone cannot be carried to green (what is given up is recorded)',
+    )
     .addOption(blockersOption())
     .action((o: CommonOptions & { acceptDataLoss?: boolean; blockers?: BlockerAction }) =>
-    execute(o, (deps) => _switchover(deps, { dryRun: o.dryRun, acceptDataLoss: o.acceptDataLoss, blockers: o.blockers }), (r) => `${stepsReport(o.dryRun ? 'Switchover plan' : 'Switchover')(r)}${r.ok && !o.dryRun ? '\n\nGreen serves. Blue is kept read-only for the rollback window: `bluegreen status`.' : ''}${dryRunNote(o.dryRun)}`),
-  );
-
-  command('rollback', 'point traffic back at blue within the rollback window', { json: true, dryRun: true })
-    .option('--accept-data-loss', 'roll back although something would be lost: freeze mode, rows written on green; replicate mode, what DDL on green made impossible to carry (recorded)')
-    .addOption(blockersOption())
-    .action((o: CommonOptions & { acceptDataLoss?: boolean; blockers?: BlockerAction }) =>
-      execute(o, (deps) => _rollback(deps, { dryRun: o.dryRun, acceptDataLoss: o.acceptDataLoss, blockers: o.blockers }), (r) => `${stepsReport(o.dryRun ? 'Rollback plan' : 'Rollback')(r)}${dryRunNote(o.dryRun)}`),
+      execute(
+        o,
+        (deps) => _switchover(deps, { dryRun: o.dryRun, acceptDataLoss: o.acceptDataLoss, blockers: o.blockers }),
+        (r) =>
+          `${stepsReport(o.dryRun ? 'Switchover plan' : 'Switchover')(r)}${r.ok && !o.dryRun ? '\n\nGreen serves. Blue is kept read-only for the rollback window: `bluegreen status`.' : ''}${dryRunNote(o.dryRun)}`,
+      ),
     );
 
-  command('sync-schema', "carry the serving side's additive schema changes (tables, columns, enum values, indexes) to the standby, with their data, and say what cannot be carried", { json: true, dryRun: true })
+  command('rollback', 'point traffic back at blue within the rollback window', { json: true, dryRun: true })
+    .option(
+      '--accept-data-loss',
+      'roll back although something would be lost: freeze mode, rows written on green; replicate mode, what DDL on green made impossible to carry (recorded)',
+    )
+    .addOption(blockersOption())
+    .action((o: CommonOptions & { acceptDataLoss?: boolean; blockers?: BlockerAction }) =>
+      execute(
+        o,
+        (deps) => _rollback(deps, { dryRun: o.dryRun, acceptDataLoss: o.acceptDataLoss, blockers: o.blockers }),
+        (r) => `${stepsReport(o.dryRun ? 'Rollback plan' : 'Rollback')(r)}${dryRunNote(o.dryRun)}`,
+      ),
+    );
+
+  command(
+    'sync-schema',
+    "carry the serving side's additive schema changes (tables, columns, enum values, indexes) to the standby, with their data, and say what cannot be carried",
+    { json: true, dryRun: true },
+  )
     .addHelpText(
       'after',
       `
@@ -284,43 +358,74 @@ enforces) is listed as a loss: exit 3, and the next flip refuses it without --ac
 \`bluegreen status\` shows the same verdict at any moment.`,
     )
     .action((o: CommonOptions) =>
-      execute(o, (deps) => _syncSchema(deps, { dryRun: o.dryRun }), (r) =>
-        [
-          `${o.dryRun ? 'Would carry' : 'Carried'} ${r.from} → ${r.to}:${r.carried.length ? `\n${r.carried.map((c) => `  ${c}`).join('\n')}` : ' nothing (the schemas agree)'}`,
-          ...(r.notes.length ? ['', ...r.notes.map((n) => `note: ${n}`)] : []),
-          ...(r.losses.length ? ['', `Cannot be carried (a flip to ${r.to} would lose them):`, ...r.losses.map((l) => `  ${l.object}: ${l.what}`)] : ['', `A flip to ${r.to} is lossless.`]),
-        ].join('\n') + dryRunNote(o.dryRun),
+      execute(
+        o,
+        (deps) => _syncSchema(deps, { dryRun: o.dryRun }),
+        (r) =>
+          [
+            `${o.dryRun ? 'Would carry' : 'Carried'} ${r.from} → ${r.to}:${r.carried.length ? `\n${r.carried.map((c) => `  ${c}`).join('\n')}` : ' nothing (the schemas agree)'}`,
+            ...(r.notes.length ? ['', ...r.notes.map((n) => `note: ${n}`)] : []),
+            ...(r.losses.length
+              ? ['', `Cannot be carried (a flip to ${r.to} would lose them):`, ...r.losses.map((l) => `  ${l.object}: ${l.what}`)]
+              : ['', `A flip to ${r.to} is lossless.`]),
+          ].join('\n') + dryRunNote(o.dryRun),
       ),
     );
 
   command('finalize', 'close the rollback window: blue is retired (kept, frozen, not dropped)', { dryRun: true })
     .option('--force', 'finalize before the rollback window ends')
     .action((o: CommonOptions & { force?: boolean }) =>
-      execute(o, (deps) => _finalize(deps, { dryRun: o.dryRun, force: o.force }), (r) => `${stepsReport('Finalize')(r)}${dryRunNote(o.dryRun)}`),
+      execute(
+        o,
+        (deps) => _finalize(deps, { dryRun: o.dryRun, force: o.force }),
+        (r) => `${stepsReport('Finalize')(r)}${dryRunNote(o.dryRun)}`,
+      ),
     );
 
-  command('abort', 'give up the cutover before the switchover: blue serves and takes writes again', { dryRun: true }).action((o: CommonOptions) =>
-    execute(o, (deps) => _abort(deps, { dryRun: o.dryRun }), (r) => `${stepsReport('Abort')(r)}${dryRunNote(o.dryRun)}`),
+  command('abort', 'give up the cutover before the switchover: blue serves and takes writes again', { dryRun: true }).action(
+    (o: CommonOptions) =>
+      execute(
+        o,
+        (deps) => _abort(deps, { dryRun: o.dryRun }),
+        (r) => `${stepsReport('Abort')(r)}${dryRunNote(o.dryRun)}`,
+      ),
   );
 
-  command('resume', 'after a controller died: finish or cleanly abort what it was doing (safe to run any time)', { json: true }).action((o: CommonOptions) =>
-    execute(o, (deps) => _resume(deps), (r) => `${renderSteps(r.steps)}\n\nWas ${r.from}: ${r.outcome === 'nothing-to-resume' ? 'nothing was in progress' : r.outcome}. Now ${r.phase}, ${r.serving} serves.`),
+  command('resume', 'after a controller died: finish or cleanly abort what it was doing (safe to run any time)', { json: true }).action(
+    (o: CommonOptions) =>
+      execute(
+        o,
+        (deps) => _resume(deps),
+        (r) =>
+          `${renderSteps(r.steps)}\n\nWas ${r.from}: ${r.outcome === 'nothing-to-resume' ? 'nothing was in progress' : r.outcome}. Now ${r.phase}, ${r.serving} serves.`,
+      ),
   );
 
   command('status', 'phase, what serves, the rollback window, the last flip', { json: true })
-    .option('--prometheus', 'print the figures in the Prometheus text format (for node_exporter\'s textfile collector)')
-    .addHelpText('after', `
+    .option('--prometheus', "print the figures in the Prometheus text format (for node_exporter's textfile collector)")
+    .addHelpText(
+      'after',
+      `
 Every minute into node_exporter's textfile folder (cron):
-  * * * * * bluegreen status --prometheus --config /etc/bluegreen/config.json > /var/lib/node_exporter/bluegreen.prom.$$ && mv /var/lib/node_exporter/bluegreen.prom.$$ /var/lib/node_exporter/bluegreen.prom`)
+  * * * * * bluegreen status --prometheus --config /etc/bluegreen/config.json > /var/lib/node_exporter/bluegreen.prom.$$ && mv /var/lib/node_exporter/bluegreen.prom.$$ /var/lib/node_exporter/bluegreen.prom`,
+    )
     .action((o: CommonOptions & { prometheus?: boolean }) =>
-      execute(o, async (deps) => ({ ok: true as const, ...(await _status(deps)) }), (r) => (o.prometheus ? toPrometheus(r).trimEnd() : renderStatus(r, Date.now()))),
+      execute(
+        o,
+        async (deps) => ({ ok: true as const, ...(await _status(deps)) }),
+        (r) => (o.prometheus ? toPrometheus(r).trimEnd() : renderStatus(r, Date.now())),
+      ),
     );
 
   command('report', 'write one self-contained HTML page of a cutover: timeline, pauses, lag, compare, migrations, verdict', { json: true })
     .option('--out <file>', 'where to write the page', 'cutover.html')
     .option('--cutover <id>', 'an earlier cutover of this state folder (default: the current one)')
     .action((o: CommonOptions & { out: string; cutover?: string }) =>
-      execute(o, (deps) => _report(deps, { out: o.json ? undefined : o.out, cutover: o.cutover }), (r) => `Report of cutover ${r.data.cutover} written to ${r.file} (open it in a browser; it needs no network, and prints well).`),
+      execute(
+        o,
+        (deps) => _report(deps, { out: o.json ? undefined : o.out, cutover: o.cutover }),
+        (r) => `Report of cutover ${r.data.cutover} written to ${r.file} (open it in a browser; it needs no network, and prints well).`,
+      ),
     );
 
   command('watch', 'refresh the status every second until interrupted (one line per reading when not on a terminal)')
@@ -331,16 +436,33 @@ Every minute into node_exporter's textfile folder (cron):
       const onInt = () => stop.abort();
       process.once('SIGINT', onInt);
       try {
-        await execute(o, (deps) =>
-          _watch(deps, { intervalMs: o.interval, count: o.count, tty: !!process.stdout.isTTY, write: (t) => io.stdout(redact(t, secrets)), signal: stop.signal, frame: renderWatchFrame, line: renderWatchLine }),
-          () => '');
+        await execute(
+          o,
+          (deps) =>
+            _watch(deps, {
+              intervalMs: o.interval,
+              count: o.count,
+              tty: !!process.stdout.isTTY,
+              write: (t) => io.stdout(redact(t, secrets)),
+              signal: stop.signal,
+              frame: renderWatchFrame,
+              line: renderWatchLine,
+            }),
+          () => '',
+        );
       } finally {
         process.off('SIGINT', onInt);
       }
     });
 
-  command('guard', 'watch the serving side during the rollback window; roll back (losslessly) when its checks keep failing', { json: true, dryRun: true })
-    .option('--once', 'evaluate one round and exit with its verdict: 0 healthy, 1 a check failing, 2 nothing to guard, 3 refused or deferred, 4 rolled back')
+  command('guard', 'watch the serving side during the rollback window; roll back (losslessly) when its checks keep failing', {
+    json: true,
+    dryRun: true,
+  })
+    .option(
+      '--once',
+      'evaluate one round and exit with its verdict: 0 healthy, 1 a check failing, 2 nothing to guard, 3 refused or deferred, 4 rolled back',
+    )
     .option('--exit-after-action', 'exit (code 4) once it has rolled back, instead of guarding on')
     .action(async (o: CommonOptions & { once?: boolean; exitAfterAction?: boolean }) => {
       // A signal ends the loop between rounds: a rollback under way is finished, never cut.
@@ -348,21 +470,31 @@ Every minute into node_exporter's textfile folder (cron):
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
       try {
-        await execute(o, (deps) => guard(deps, { once: o.once, dryRun: o.dryRun, exitAfterAction: o.exitAfterAction, signal: stop.signal }), (r) =>
-          `guard: ${r.verdict}${r.detail ? `: ${r.detail}` : ''}${r.last ? `\n${r.last.checks.map((c) => `  ${c.ok ? '✔' : '✖'} ${c.name}${c.builtin ? ' (built-in, alerts only)' : ''} ${c.ms} ms${c.detail ? `: ${c.detail}` : ''}`).join('\n')}` : ''}${dryRunNote(o.dryRun)}`);
+        await execute(
+          o,
+          (deps) => guard(deps, { once: o.once, dryRun: o.dryRun, exitAfterAction: o.exitAfterAction, signal: stop.signal }),
+          (r) =>
+            `guard: ${r.verdict}${r.detail ? `: ${r.detail}` : ''}${r.last ? `\n${r.last.checks.map((c) => `  ${c.ok ? '✔' : '✖'} ${c.name}${c.builtin ? ' (built-in, alerts only)' : ''} ${c.ms} ms${c.detail ? `: ${c.detail}` : ''}`).join('\n')}` : ''}${dryRunNote(o.dryRun)}`,
+        );
       } finally {
         process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
       }
     });
 
-  command('run', 'preflight → clone → migrate → compare → switchover, stopping at the first failure', { json: true, dryRun: true }).action((o: CommonOptions) =>
-    execute(o, (deps) => _run(deps, { dryRun: o.dryRun }), (r) =>
-      [
-        ...r.stages.map((s) => `${s.ok ? '✔' : '✖'} ${s.stage}${s.steps.length ? `\n${renderSteps(s.steps).replace(/^/gm, '    ')}` : ''}`),
-        ...(r.compare ? ['', renderCompare(r.compare)] : []),
-        ...(r.switchover?.writePauseMs !== undefined ? ['', `Write pause: ${r.switchover.writePauseMs} ms`] : []),
-      ].join('\n'),
-    ),
+  command('run', 'preflight → clone → migrate → compare → switchover, stopping at the first failure', { json: true, dryRun: true }).action(
+    (o: CommonOptions) =>
+      execute(
+        o,
+        (deps) => _run(deps, { dryRun: o.dryRun }),
+        (r) =>
+          [
+            ...r.stages.map(
+              (s) => `${s.ok ? '✔' : '✖'} ${s.stage}${s.steps.length ? `\n${renderSteps(s.steps).replace(/^/gm, '    ')}` : ''}`,
+            ),
+            ...(r.compare ? ['', renderCompare(r.compare)] : []),
+            ...(r.switchover?.writePauseMs !== undefined ? ['', `Write pause: ${r.switchover.writePauseMs} ms`] : []),
+          ].join('\n'),
+      ),
   );
 
   registerDemo(program, out, fail, setExitCode);
@@ -371,13 +503,21 @@ Every minute into node_exporter's textfile folder (cron):
 }
 
 /** Parses argv and runs; commander's own usage errors become exit 2. */
-export async function main(argv: string[], io: Io = defaultIo, setExitCode: (code: number) => void = (c) => (process.exitCode = c)): Promise<void> {
+export async function main(
+  argv: string[],
+  io: Io = defaultIo,
+  setExitCode: (code: number) => void = (c) => (process.exitCode = c),
+): Promise<void> {
   const program = buildProgram(io, setExitCode);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      setExitCode(error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? ExitCode.ok : ExitCode.usage);
+      setExitCode(
+        error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help'
+          ? ExitCode.ok
+          : ExitCode.usage,
+      );
       return;
     }
     throw error;
@@ -392,10 +532,23 @@ function registerDemo(program: Command, out: Print, fail: (error: unknown) => vo
     .command('demo')
     .description('a full cutover on a local sandbox (blue, green, PgBouncer), explained as it goes')
     .option('--keep', 'leave the sandbox running and print a config to try every command by hand')
-    .option('--scale <n>', 'data size: 1 is about 100k rows', (v) => { const r = z.coerce.number().positive().safeParse(v); if (!r.success) throw new InvalidArgumentError('It must be a number above 0.'); return r.data; }, 1)
+    .option(
+      '--scale <n>',
+      'data size: 1 is about 100k rows',
+      (v) => {
+        const r = z.coerce.number().positive().safeParse(v);
+        if (!r.success) throw new InvalidArgumentError('It must be a number above 0.');
+        return r.data;
+      },
+      1,
+    )
     .option('--stop <dir>', 'stop a sandbox left running by --keep')
     .option('--mode <mode>', 'replicate (zero downtime) or freeze', 'replicate')
-    .option('--green-major <n>', 'green on another PostgreSQL major (16, 17, 18: a major upgrade; servers from scripts/setup.sh)', wholeNumber(15))
+    .option(
+      '--green-major <n>',
+      'green on another PostgreSQL major (16, 17, 18: a major upgrade; servers from scripts/setup.sh)',
+      wholeNumber(15),
+    )
     .option('--managed', 'as on a managed service: the tool connects as an admin without SUPERUSER (green 17 unless --green-major)')
     .action(async (o: { keep?: boolean; scale: number; stop?: string; mode: string; greenMajor?: number; managed?: boolean }) => {
       try {
@@ -404,7 +557,8 @@ function registerDemo(program: Command, out: Print, fail: (error: unknown) => vo
           out(`Stopped and removed the sandbox in ${o.stop}.`);
         } else {
           if (o.mode !== 'replicate' && o.mode !== 'freeze') throw new UsageError(`--mode must be replicate or freeze (got "${o.mode}")`);
-          if (o.greenMajor !== undefined && !(Number.isInteger(o.greenMajor) && o.greenMajor >= 15)) throw new UsageError(`--green-major must be a PostgreSQL major version such as 17 (got "${o.greenMajor}")`);
+          if (o.greenMajor !== undefined && !(Number.isInteger(o.greenMajor) && o.greenMajor >= 15))
+            throw new UsageError(`--green-major must be a PostgreSQL major version such as 17 (got "${o.greenMajor}")`);
           if (o.managed && o.mode !== 'replicate') throw new UsageError('--managed shows a replicate-mode cutover; leave out --mode');
           const common = { keep: o.keep, scale: o.scale, greenMajor: o.greenMajor, print: out };
           if (o.managed) await runManagedDemo({ ...common, migrations: DEMO_MIGRATIONS });

@@ -19,7 +19,11 @@ export async function _abort(deps: Deps, options: { dryRun?: boolean } = {}): Pr
   advance(await loadState(deps), 'abort', at(), deps.who);
   let blueGone: string | undefined;
   const steps: Step[] = [
-    { name: 'resume', title: 'Making sure PgBouncer is not paused', run: async () => (pointer.canPause ? void (await pointer.resume()) : { skipped: 'file pointer' }) },
+    {
+      name: 'resume',
+      title: 'Making sure PgBouncer is not paused',
+      run: async () => (pointer.canPause ? void (await pointer.resume()) : { skipped: 'file pointer' }),
+    },
     {
       name: 'pointer-to-blue',
       title: 'Making sure the pointer serves blue',
@@ -66,7 +70,16 @@ export async function _abort(deps: Deps, options: { dryRun?: boolean } = {}): Pr
     const outcome = await runSteps(steps, deps.progress, config.secrets);
     if (outcome.failed) {
       const err = outcome.failed.error;
-      return { ok: false, steps: outcome.steps, error: { code: err.code, exitCode: err.exitCode, message: `abort failed at ${outcome.failed.step}: ${err.message}`, hint: 'Fix the cause and run `bluegreen abort` again; it is safe to repeat.' } };
+      return {
+        ok: false,
+        steps: outcome.steps,
+        error: {
+          code: err.code,
+          exitCode: err.exitCode,
+          message: `abort failed at ${outcome.failed.step}: ${err.message}`,
+          hint: 'Fix the cause and run `bluegreen abort` again; it is safe to repeat.',
+        },
+      };
     }
     if (blueGone) {
       // Green's side is done; blue keeps our slot (it retains WAL) and, in freeze mode, its freeze until this runs again.
@@ -77,15 +90,25 @@ export async function _abort(deps: Deps, options: { dryRun?: boolean } = {}): Pr
         ok: false,
         steps: outcome.steps,
         error: {
-          code: 'partial', exitCode: 1,
-          message: `aborted without blue: blue is unreachable (${blueGone}); `
-            + "green's side is undone (its subscription dropped, green guarded) and the pointer serves blue",
-          hint: `When blue answers, run \`bluegreen abort\` again: it opens blue for writes${state.mode === 'freeze' ? ' (it was frozen for the clone)' : ''} `
-            + "and drops this cutover's slot there, which keeps WAL on blue until then.",
+          code: 'partial',
+          exitCode: 1,
+          message:
+            `aborted without blue: blue is unreachable (${blueGone}); ` +
+            "green's side is undone (its subscription dropped, green guarded) and the pointer serves blue",
+          hint:
+            `When blue answers, run \`bluegreen abort\` again: it opens blue for writes${state.mode === 'freeze' ? ' (it was frozen for the clone)' : ''} ` +
+            "and drops this cutover's slot there, which keeps WAL on blue until then.",
         },
       };
     }
-    await deps.store.save(advance(await loadState(deps), 'abort', at(), deps.who, { serving: 'blue', blueFrozen: false, forward: undefined, reverse: undefined }));
+    await deps.store.save(
+      advance(await loadState(deps), 'abort', at(), deps.who, {
+        serving: 'blue',
+        blueFrozen: false,
+        forward: undefined,
+        reverse: undefined,
+      }),
+    );
     return { ok: true, steps: outcome.steps };
   });
 }

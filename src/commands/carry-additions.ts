@@ -38,7 +38,12 @@ interface Pending {
  * connection) left the objects made but their rows or values partly copied, and the next run, which
  * then sees nothing to carry, copies those again from scratch before anything else.
  */
-export async function carryAdditions(going: Client, leaving: Client, sides: { readonly going: Side; readonly leaving: Side }, record: { readonly stateDir: string; readonly cutoverId: string }): Promise<string[]> {
+export async function carryAdditions(
+  going: Client,
+  leaving: Client,
+  sides: { readonly going: Side; readonly leaving: Side },
+  record: { readonly stateDir: string; readonly cutoverId: string },
+): Promise<string[]> {
   const file = pendingFile(record.stateDir, record.cutoverId, sides.leaving);
   const owed: Pending = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { tables: [], columns: [] };
   const [goingNow, leavingNow] = await Promise.all([readSchema(going), readSchema(leaving)]);
@@ -57,10 +62,16 @@ export async function carryAdditions(going: Client, leaving: Client, sides: { re
   }
   // No lock on the side we leave: its application does not know these columns, and nothing replicates into it.
   // NOT NULL is left off there for the same reason: rows its application writes until the pause have no value for them.
-  for (const c of columns) copied.push(`${await copyColumnsByKey(going, leaving, c.table, [c.column], { lock: false })} values of ${c.table}.${c.column}`);
+  for (const c of columns)
+    copied.push(`${await copyColumnsByKey(going, leaving, c.table, [c.column], { lock: false })} values of ${c.table}.${c.column}`);
   // New tables there are frozen with the rest at the pause.
   await installWriteGuard(leaving, { lockTimeout: '5s' });
   rmSync(file, { force: true });
-  const redone = owed.tables.length || owed.columns.length ? [`finished what an earlier run left half-copied (${[...owed.tables, ...owed.columns.map((c) => `${c.table}.${c.column}`)].join(', ')})`] : [];
+  const redone =
+    owed.tables.length || owed.columns.length
+      ? [
+          `finished what an earlier run left half-copied (${[...owed.tables, ...owed.columns.map((c) => `${c.table}.${c.column}`)].join(', ')})`,
+        ]
+      : [];
   return [...redone, ...actions.map(describeCarry), ...copied.filter((c) => !c.startsWith('0 '))];
 }

@@ -17,7 +17,14 @@ import type { Report } from '../core/report.js';
 import { forNonSuperuser, parseRolesScript, planRoles } from '../core/roles.js';
 import { rolePasswords, setRolePasswords } from '../adapters/role-passwords.js';
 import { listTables, materializedViews, readSchema, refreshMaterializedViews, syncSequences } from '../adapters/catalog.js';
-import { applyRoleStatements, createDatabaseLike, databaseExists, readDatabaseProps, roleNames, updateExtensions } from '../adapters/database.js';
+import {
+  applyRoleStatements,
+  createDatabaseLike,
+  databaseExists,
+  readDatabaseProps,
+  roleNames,
+  updateExtensions,
+} from '../adapters/database.js';
 import { type Client, serverMajor, withClient } from '../adapters/pg.js';
 import { runPgTool } from '../adapters/pg-tools.js';
 import { ensurePrivateDir, schemaFile, writeFileAtomic } from '../adapters/state-store.js';
@@ -28,11 +35,38 @@ import { conn, controlled, type Deps, loadState, newCutoverId } from './context.
 import { assertFactsNotBlocked, gatherFacts, greenResettable, recordGreenReCreated } from './preflight.js';
 import { planOnly, runSteps, type Step } from './steps.js';
 import { targetOf } from '../adapters/pointer.js';
-import { createPublication, createSlotWithSnapshot, createSubscription, dropPublication, dropSlot, dropSubscription, ensureHeartbeat, replicationNames, slotLag } from '../adapters/replication.js';
-import { addForeignKeys, type CopyUnit, foreignKeys, planCopy, sessionPool, streamTables, tableObjects, validateForeignKey } from '../adapters/stream-copy.js';
+import {
+  createPublication,
+  createSlotWithSnapshot,
+  createSubscription,
+  dropPublication,
+  dropSlot,
+  dropSubscription,
+  ensureHeartbeat,
+  replicationNames,
+  slotLag,
+} from '../adapters/replication.js';
+import {
+  addForeignKeys,
+  type CopyUnit,
+  foreignKeys,
+  planCopy,
+  sessionPool,
+  streamTables,
+  tableObjects,
+  validateForeignKey,
+} from '../adapters/stream-copy.js';
 import { type PostDataRunner, postDataRunner } from './post-data-runner.js';
 import { cloneLargeObjects } from './flip-large-objects.js';
-import { describesAnObject, groupPostData, isForeignKeyLeftToRestore, keysFirst, listWith, splitForeignKeys, tableKey } from '../core/post-data.js';
+import {
+  describesAnObject,
+  groupPostData,
+  isForeignKeyLeftToRestore,
+  keysFirst,
+  listWith,
+  splitForeignKeys,
+  tableKey,
+} from '../core/post-data.js';
 
 export interface CloneOptions {
   readonly dryRun?: boolean;
@@ -45,7 +79,6 @@ export interface CloneResult extends Report {
   readonly cutover: string;
   readonly dump?: CutoverState['dump'];
 }
-
 
 const dirBytes = (dir: string): number => readdirSync(dir).reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
 
@@ -62,7 +95,13 @@ function formatOf(units: ReadonlyArray<CopyUnit>, sameMajor: boolean): string {
  * The clone's steps; `release` closes the replication connection, `settle` waits for post-data work
  * still running after a failure (so nothing of ours holds green when the failure is handled).
  */
-function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<CutoverState>) => Promise<void>, options: CloneOptions, resetGreen: boolean): { steps: Step[]; release(): Promise<void>; settle(): Promise<void> } {
+function cloneSteps(
+  deps: Deps,
+  state: () => CutoverState,
+  update: (c: Partial<CutoverState>) => Promise<void>,
+  options: CloneOptions,
+  resetGreen: boolean,
+): { steps: Step[]; release(): Promise<void>; settle(): Promise<void> } {
   const { config, progress } = deps;
   const jobs = String(options.jobs ?? 2);
   let replication: Awaited<ReturnType<typeof createSlotWithSnapshot>> | undefined;
@@ -94,7 +133,13 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         await runPgTool({
           tool: 'pg_dump',
           args: [
-            '--format=directory', `--jobs=${jobs}`, '--compress=0', '--no-publications', '--no-subscriptions', '--verbose', `--file=${dumpPath()}`,
+            '--format=directory',
+            `--jobs=${jobs}`,
+            '--compress=0',
+            '--no-publications',
+            '--no-subscriptions',
+            '--verbose',
+            `--file=${dumpPath()}`,
             ...(replication ? [`--snapshot=${replication.snapshot}`] : []),
           ],
           url: config.blue,
@@ -115,11 +160,28 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
       name: 'verify-dump',
       title: 'Checking the dump is readable (pg_restore --list)',
       run: async () => {
-        const toc = await runPgTool({ tool: 'pg_restore', args: ['--list', dumpPath()], url: config.blue, serverMajor: blueMajor, binDir: config.binDir, secrets: config.secrets });
+        const toc = await runPgTool({
+          tool: 'pg_restore',
+          args: ['--list', dumpPath()],
+          url: config.blue,
+          serverMajor: blueMajor,
+          binDir: config.binDir,
+          secrets: config.secrets,
+        });
         const entries = toc.split('\n').filter((l) => /^\d+;/.test(l));
-        if (entries.length === 0) throw new BlueGreenError(`the dump in ${dumpPath()} lists no entries`, { hint: 'The dump is unusable; check the disk and run clone again.' });
+        if (entries.length === 0)
+          throw new BlueGreenError(`the dump in ${dumpPath()} lists no entries`, {
+            hint: 'The dump is unusable; check the disk and run clone again.',
+          });
         // The guard belongs to blue's freeze and the DDL log to blue's history: left out so green never inherits them.
-        writeFileSync(path.join(dumpPath(), 'restore.list'), toc.split('\n').map((l) => (isGuardTocLine(l) || isDdlLogTocLine(l) ? `;${l}` : l)).join('\n'), { mode: 0o600 });
+        writeFileSync(
+          path.join(dumpPath(), 'restore.list'),
+          toc
+            .split('\n')
+            .map((l) => (isGuardTocLine(l) || isDdlLogTocLine(l) ? `;${l}` : l))
+            .join('\n'),
+          { mode: 0o600 },
+        );
         await update({ dump: { ...state().dump!, tocEntries: entries.length } });
         return `${entries.length} entries`;
       },
@@ -131,7 +193,14 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         let done = 0;
         await runPgTool({
           tool: 'pg_restore',
-          args: ['--exit-on-error', `--jobs=${jobs}`, '--verbose', `--use-list=${path.join(dumpPath(), 'restore.list')}`, `--dbname=${database}`, dumpPath()],
+          args: [
+            '--exit-on-error',
+            `--jobs=${jobs}`,
+            '--verbose',
+            `--use-list=${path.join(dumpPath(), 'restore.list')}`,
+            `--dbname=${database}`,
+            dumpPath(),
+          ],
           // A failed restore is redone from scratch, so its commits need not wait for the disk. Index builds
           // keep green's own maintenance_work_mem (BENCHMARKS.md, "maintenance_work_mem for the post-data").
           sessionOptions: '-c synchronous_commit=off',
@@ -157,7 +226,14 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
     const restoreSection = (section: 'pre-data' | 'post-data', list = 'restore.list', parallel = section === 'post-data') =>
       runPgTool({
         tool: 'pg_restore',
-        args: ['--exit-on-error', `--section=${section}`, ...(parallel ? [`--jobs=${jobs}`] : []), `--use-list=${path.join(dumpPath(), list)}`, `--dbname=${database}`, schemaFile()],
+        args: [
+          '--exit-on-error',
+          `--section=${section}`,
+          ...(parallel ? [`--jobs=${jobs}`] : []),
+          `--use-list=${path.join(dumpPath(), list)}`,
+          `--dbname=${database}`,
+          schemaFile(),
+        ],
         sessionOptions: '-c synchronous_commit=off',
         url: config.green,
         serverMajor: blueMajor,
@@ -194,7 +270,13 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
       let n = 0;
       return postDataRunner(
         // After the rest: foreign keys pg_restore adds (once partitioned keys are whole), then comments (they may name a key).
-        { lines: active, early, foreignKeys: keys, afterKeys: active.filter((l) => isForeignKeyLeftToRestore(l, keys) || describesAnObject(l)), jobs: Number(jobs) },
+        {
+          lines: active,
+          early,
+          foreignKeys: keys,
+          afterKeys: active.filter((l) => isForeignKeyLeftToRestore(l, keys) || describesAnObject(l)),
+          jobs: Number(jobs),
+        },
         {
           restore: async (items, parallel) => {
             const list = `restore-post-data-${++n}.list`;
@@ -209,23 +291,46 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
     return [
       {
         name: 'dump-schema',
-        title: 'Dumping blue\'s schema (the rows stream straight to green)',
+        title: "Dumping blue's schema (the rows stream straight to green)",
         run: async () => {
           ensurePrivateDir(config.dumpDir);
           rmSync(dumpPath(), { recursive: true, force: true });
           ensurePrivateDir(dumpPath());
           await runPgTool({
             tool: 'pg_dump',
-            args: ['--schema-only', '--format=custom', '--no-publications', '--no-subscriptions', `--file=${schemaFile()}`, ...(replication ? [`--snapshot=${replication.snapshot}`] : [])],
+            args: [
+              '--schema-only',
+              '--format=custom',
+              '--no-publications',
+              '--no-subscriptions',
+              `--file=${schemaFile()}`,
+              ...(replication ? [`--snapshot=${replication.snapshot}`] : []),
+            ],
             url: config.blue,
             serverMajor: blueMajor,
             binDir: config.binDir,
             secrets: config.secrets,
           });
-          const toc = await runPgTool({ tool: 'pg_restore', args: ['--list', schemaFile()], url: config.blue, serverMajor: blueMajor, binDir: config.binDir, secrets: config.secrets });
-          writeFileSync(path.join(dumpPath(), 'restore.list'), toc.split('\n').map((l) => (isGuardTocLine(l) || isDdlLogTocLine(l) ? `;${l}` : l)).join('\n'), { mode: 0o600 });
+          const toc = await runPgTool({
+            tool: 'pg_restore',
+            args: ['--list', schemaFile()],
+            url: config.blue,
+            serverMajor: blueMajor,
+            binDir: config.binDir,
+            secrets: config.secrets,
+          });
+          writeFileSync(
+            path.join(dumpPath(), 'restore.list'),
+            toc
+              .split('\n')
+              .map((l) => (isGuardTocLine(l) || isDdlLogTocLine(l) ? `;${l}` : l))
+              .join('\n'),
+            { mode: 0o600 },
+          );
           const bytes = dirBytes(dumpPath());
-          await update({ dump: { path: dumpPath(), format: 'schema only', bytes, tocEntries: toc.split('\n').filter((l) => /^\d+;/.test(l)).length } });
+          await update({
+            dump: { path: dumpPath(), format: 'schema only', bytes, tocEntries: toc.split('\n').filter((l) => /^\d+;/.test(l)).length },
+          });
           return `${(bytes / 1024).toFixed(0)} kB of schema in ${dumpPath()}; no rows on this disk`;
         },
       },
@@ -250,7 +355,14 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
           let retainedNow: number | undefined;
           const slot = state().forward?.slot;
           const watchWal = slot
-            ? setInterval(() => void onBlue((b) => slotLag(b, slot)).then((l) => (retainedNow = l.retainedBytes), () => undefined), 2000)
+            ? setInterval(
+                () =>
+                  void onBlue((b) => slotLag(b, slot)).then(
+                    (l) => (retainedNow = l.retainedBytes),
+                    () => undefined,
+                  ),
+                2000,
+              )
             : undefined;
           // A large table's indexes and keys are built as soon as its rows are in, beside the others' rows
           // (one build at a time: the streams keep the rest of the CPU); what is left, after.
@@ -270,7 +382,9 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
               const seconds = (performance.now() - start) / 1000;
               const rate = p.bytes / Math.max(seconds, 0.001);
               const left = total > p.bytes ? (total - p.bytes) / Math.max(rate, 1) : 0;
-              progress.update(`Streaming: ${(p.bytes / 1048576).toFixed(0)} MB, ${p.rows} rows, ${(rate / 1048576).toFixed(1)} MB/s, about ${Math.round(left)} s left (${p.unitsDone}/${units.length} parts)${retainedNow !== undefined ? `; blue keeps ${(retainedNow / 1048576).toFixed(0)} MB of WAL for the slot` : ''}`);
+              progress.update(
+                `Streaming: ${(p.bytes / 1048576).toFixed(0)} MB, ${p.rows} rows, ${(rate / 1048576).toFixed(1)} MB/s, about ${Math.round(left)} s left (${p.unitsDone}/${units.length} parts)${retainedNow !== undefined ? `; blue keeps ${(retainedNow / 1048576).toFixed(0)} MB of WAL for the slot` : ''}`,
+              );
             },
           })
             // A failed stream: the runner's work is waited for by `settle`, before the failure is handled.
@@ -279,7 +393,11 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
           post.streamsDone();
           await release();
           // Sequences are not in a schema-only dump's data: at least blue's values now (ahead of the snapshot's, which is safe).
-          await withClient(config.blue, (b) => withClient(config.green, (g) => syncSequences(b, g), conn(deps, 'green', 'clone')), conn(deps, 'blue', 'clone'));
+          await withClient(
+            config.blue,
+            (b) => withClient(config.green, (g) => syncSequences(b, g), conn(deps, 'green', 'clone')),
+            conn(deps, 'blue', 'clone'),
+          );
           const seconds = (performance.now() - start) / 1000;
           const retained = state().forward ? (await onBlue((b) => slotLag(b, state().forward!.slot))).retainedBytes : undefined;
           return `${result.rows} rows, ${(result.bytes / 1048576).toFixed(1)} MB in ${seconds.toFixed(1)} s (${(result.bytes / 1048576 / Math.max(seconds, 0.001)).toFixed(1)} MB/s, ${formatOf(units, greenMajor === blueMajor)}, ${units.length} parts)${retained !== undefined ? `; WAL kept on blue for the slot meanwhile: ${(retained / 1048576).toFixed(1)} MB` : ''}`;
@@ -328,12 +446,20 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
         const copy = state().privileges?.roleCopy ?? { passwords: 'from-blue', superuserAttributes: true };
         if (copy.requiredOnGreen) return { skipped: 'roles.requireOnGreen: every role is on green already (checked by preflight)' };
         const args = ['--roles-only', ...(copy.passwords === 'from-operator' ? ['--no-role-passwords'] : [])];
-        const script = await runPgTool({ tool: 'pg_dumpall', args, url: withDatabase(config.blue, 'postgres'), serverMajor: blueMajor, binDir: config.binDir, secrets: config.secrets });
+        const script = await runPgTool({
+          tool: 'pg_dumpall',
+          args,
+          url: withDatabase(config.blue, 'postgres'),
+          serverMajor: blueMajor,
+          binDir: config.binDir,
+          secrets: config.secrets,
+        });
         return onGreen(async (green) => {
           const plan = planRoles(parseRolesScript(script), await roleNames(green));
           const adapted = copy.superuserAttributes ? { statements: [...plan.statements], dropped: [] } : forNonSuperuser(plan.statements);
           const { grantsSkipped } = await applyRoleStatements(green, adapted.statements);
-          const passwords = copy.passwords === 'from-operator' ? await setRolePasswords(green, plan.create, rolePasswords(config.roles)) : undefined;
+          const passwords =
+            copy.passwords === 'from-operator' ? await setRolePasswords(green, plan.create, rolePasswords(config.roles)) : undefined;
           return `${plan.create.length} created${plan.skip.length ? `, ${plan.skip.length} already there` : ''}${grantsSkipped ? `, ${grantsSkipped} grants skipped` : ''}${passwords !== undefined ? `, ${passwords} passwords from the operator` : ''}${adapted.dropped.length ? `; left out (superuser only): ${adapted.dropped.map((d) => `${d.role} ${d.attribute}`).join(', ')}` : ''}`;
         }, greenAdmin);
       },
@@ -357,7 +483,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
     },
     {
       name: 'create-publication',
-      title: 'Publishing blue\'s tables for logical replication',
+      title: "Publishing blue's tables for logical replication",
       run: async () => {
         if (config.mode !== 'replicate') return { skipped: 'freeze mode: blue is frozen, nothing to replicate' };
         const names = replicationNames(state().id, 'fwd');
@@ -426,7 +552,7 @@ function cloneSteps(deps: Deps, state: () => CutoverState, update: (c: Partial<C
     },
     {
       name: 'subscribe-green',
-      title: 'Subscribing green to blue\'s changes since the snapshot',
+      title: "Subscribing green to blue's changes since the snapshot",
       run: async () => {
         if (config.mode !== 'replicate') return { skipped: 'freeze mode' };
         await onGreen((green) => createSubscription(green, state().forward!, config.addresses.blue.peer));
@@ -453,15 +579,24 @@ export async function dropForwardReplication(deps: Deps, state: CutoverState): P
 export async function dropForwardLink(deps: Deps, names: CutoverState['forward']): Promise<{ note: string; left: boolean }> {
   if (!names) return { note: '', left: false };
   const notes: string[] = [];
-  await withClient(deps.config.green, (g) => dropSubscription(g, names.subscription), conn(deps, 'green', 'cleanup')).catch((error: Error) => {
-    if (!/does not exist/.test(error.message)) notes.push(`subscription ${names.subscription} on green: ${error.message.split('\n')[0]}`);
-  });
-  await withClient(deps.config.blue, async (b) => {
-    await dropSlot(b, names.slot);
-    await dropPublication(b, names.publication);
-  }, conn(deps, 'blue', 'cleanup')).catch((error: Error) => notes.push(`slot ${names.slot} and publication ${names.publication} on blue: ${error.message.split('\n')[0]}`));
+  await withClient(deps.config.green, (g) => dropSubscription(g, names.subscription), conn(deps, 'green', 'cleanup')).catch(
+    (error: Error) => {
+      if (!/does not exist/.test(error.message)) notes.push(`subscription ${names.subscription} on green: ${error.message.split('\n')[0]}`);
+    },
+  );
+  await withClient(
+    deps.config.blue,
+    async (b) => {
+      await dropSlot(b, names.slot);
+      await dropPublication(b, names.publication);
+    },
+    conn(deps, 'blue', 'cleanup'),
+  ).catch((error: Error) => notes.push(`slot ${names.slot} and publication ${names.publication} on blue: ${error.message.split('\n')[0]}`));
   return notes.length
-    ? { note: ` Replication cleanup left work (kept in the record; \`bluegreen abort\` drops them once the side answers; blue keeps WAL for the slot until then): ${notes.join('; ')}.`, left: true }
+    ? {
+        note: ` Replication cleanup left work (kept in the record; \`bluegreen abort\` drops them once the side answers; blue keeps WAL for the slot until then): ${notes.join('; ')}.`,
+        left: true,
+      }
     : { note: ' The replication slot and publication on blue were dropped.', left: false };
 }
 
@@ -473,7 +608,19 @@ export async function _clone(deps: Deps, options: CloneOptions = {}): Promise<Cl
   advance({ ...previous, mode: config.mode }, 'clone-started', at(), deps.who); // throws if the current cutover forbids a new clone
   const resetGreen = greenResettable(previous, options.acceptDataLoss);
   if (options.dryRun) {
-    return { ok: true, cutover: draft.id, steps: planOnly(cloneSteps(deps, () => draft, async () => {}, options, resetGreen).steps) };
+    return {
+      ok: true,
+      cutover: draft.id,
+      steps: planOnly(
+        cloneSteps(
+          deps,
+          () => draft,
+          async () => {},
+          options,
+          resetGreen,
+        ).steps,
+      ),
+    };
   }
   // Preflight first: it only reads, and an unreachable blue or a wrong password is a finding (exit 3), not a crash at the lock.
   const facts = await gatherFacts(deps, previous, options.acceptDataLoss);
@@ -482,7 +629,10 @@ export async function _clone(deps: Deps, options: CloneOptions = {}): Promise<Cl
     if (options.acceptDataLoss) await recordGreenReCreated(deps, previous);
     // A failed clone whose slot could not be dropped left its names: drop them before the record is replaced.
     const leftover = previous.phase === 'aborted' ? await dropForwardLink(deps, previous.forward) : { left: false, note: '' };
-    if (leftover.left) throw new BlueGreenError(`the previous cutover's replication objects could not be dropped:${leftover.note}`, { hint: 'Make blue and green reachable, then run `bluegreen abort` or `bluegreen clone` again.' });
+    if (leftover.left)
+      throw new BlueGreenError(`the previous cutover's replication objects could not be dropped:${leftover.note}`, {
+        hint: 'Make blue and green reachable, then run `bluegreen abort` or `bluegreen clone` again.',
+      });
     // The privilege plan is kept: status and the switchover read what the rollback can promise from it.
     let state: CutoverState = { ...draft, greenDatabaseCreated: resetGreen, privileges: facts.privileges?.plan };
     await deps.store.save(state);

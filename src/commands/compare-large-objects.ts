@@ -12,7 +12,11 @@ import { BlockedError } from '../core/errors.js';
 export const LARGE_OBJECTS_ENTRY = 'large objects (pg_largeobject)';
 
 /** One entry for compare's list: `ok`, or `differs` with each differing oid (`written-since-switchover` when green serves in freeze mode). */
-export async function compareLargeObjects(blue: Client, green: Client, options: { writtenOnGreenByDesign: boolean; maxDifferences: number }): Promise<TableComparison | undefined> {
+export async function compareLargeObjects(
+  blue: Client,
+  green: Client,
+  options: { writtenOnGreenByDesign: boolean; maxDifferences: number },
+): Promise<TableComparison | undefined> {
   const start = performance.now();
   // Without a superuser pg_largeobject is unreadable (managed services): with none on either side there is
   // nothing to compare; with some, their content cannot be compared, and compare must not say it matches.
@@ -45,6 +49,8 @@ export async function compareLargeObjects(blue: Client, green: Client, options: 
     method: 'key',
     chunks: 1,
     ms: Math.round(performance.now() - start),
-    ...(differences.length ? { differences: differences.slice(0, options.maxDifferences), truncated: differences.length > options.maxDifferences } : {}),
+    ...(differences.length
+      ? { differences: differences.slice(0, options.maxDifferences), truncated: differences.length > options.maxDifferences }
+      : {}),
   };
 }

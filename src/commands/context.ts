@@ -49,7 +49,12 @@ export function loadConfig(file: string, env: Readonly<Record<string, string | u
 export function createDeps(config: Config, progress: Progress = silentProgress): Deps {
   const files = fileStateStore(config.stateDir);
   const store = config.notify
-    ? notifyingStore(files, { ...config.notify, cwd: path.dirname(config.file), secrets: config.secrets, warn: (text) => progress.info(text) })
+    ? notifyingStore(files, {
+        ...config.notify,
+        cwd: path.dirname(config.file),
+        secrets: config.secrets,
+        warn: (text) => progress.info(text),
+      })
     : files;
   return { config, store, pointer: createPointer(config), progress, clock: systemClock, who: whoAmI() };
 }
@@ -68,7 +73,9 @@ export function newCutoverId(now: Date): string {
 
 /** The current record, or a fresh idle one (not saved) when there is none. */
 export async function loadState(deps: Pick<Deps, 'store' | 'config' | 'clock' | 'who'>): Promise<CutoverState> {
-  return (await deps.store.load()) ?? newCutover(newCutoverId(deps.clock.now()), deps.config.mode, deps.clock.now().toISOString(), deps.who);
+  return (
+    (await deps.store.load()) ?? newCutover(newCutoverId(deps.clock.now()), deps.config.mode, deps.clock.now().toISOString(), deps.who)
+  );
 }
 
 /**
@@ -80,7 +87,8 @@ export async function loadState(deps: Pick<Deps, 'store' | 'config' | 'clock' | 
 export async function controlled<T>(deps: Deps, command: string, fn: () => Promise<T>): Promise<T> {
   const lock = takeLockFile(deps.config.stateDir, command);
   try {
-    if (lock.tookOver) deps.progress.info(`Took over the controller lock of ${describeHolder(lock.tookOver)}: that process no longer runs.`);
+    if (lock.tookOver)
+      deps.progress.info(`Took over the controller lock of ${describeHolder(lock.tookOver)}: that process no longer runs.`);
     let connected = false;
     try {
       return await withClient(
@@ -95,7 +103,9 @@ export async function controlled<T>(deps: Deps, command: string, fn: () => Promi
       if (connected) throw error;
       // Blue does not answer: the lock file alone keeps a second controller on this state folder out.
       const why = describeError(error).split('\n')[0];
-      deps.progress.info(`Blue is unreachable (${why}): holding the controller lock file alone (${lock.file}); a controller using another state folder would not be stopped.`);
+      deps.progress.info(
+        `Blue is unreachable (${why}): holding the controller lock file alone (${lock.file}); a controller using another state folder would not be stopped.`,
+      );
       return await audited(deps, command, fn, `lock file only: blue unreachable (${why})`);
     }
   } finally {
@@ -107,7 +117,14 @@ export async function controlled<T>(deps: Deps, command: string, fn: () => Promi
 async function audited<T>(deps: Deps, command: string, fn: () => Promise<T>, note?: string): Promise<T> {
   const at = () => deps.clock.now().toISOString();
   const cutover = (await deps.store.load())?.id;
-  await deps.store.audit({ at: at(), by: deps.who, command, cutover, outcome: 'started', ...(note ? { detail: redact(note, deps.config.secrets) } : {}) });
+  await deps.store.audit({
+    at: at(),
+    by: deps.who,
+    command,
+    cutover,
+    outcome: 'started',
+    ...(note ? { detail: redact(note, deps.config.secrets) } : {}),
+  });
   try {
     const result = await fn();
     // A report that says it failed is audited as failed (or blocked), though nothing was thrown.

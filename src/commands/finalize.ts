@@ -47,7 +47,10 @@ export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Prom
       title: `Retiring ${retired} (kept frozen, marked retired, not dropped)`,
       run: async () => {
         retiredGone = await sideUnreachable(deps, retired);
-        if (retiredGone) return { skipped: `${retired} is unreachable (${retiredGone}): recorded as lost; it is fenced (frozen, our replication objects on it dropped) when it answers again` };
+        if (retiredGone)
+          return {
+            skipped: `${retired} is unreachable (${retiredGone}): recorded as lost; it is fenced (frozen, our replication objects on it dropped) when it answers again`,
+          };
         return retire();
       },
     },
@@ -64,20 +67,28 @@ export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Prom
       name: `clean-${serving}`,
       title: `Removing bluegreen's write guard and DDL log from ${serving}`,
       run: () =>
-        withClient(serving === 'green' ? config.green : config.blue, async (c) => {
-          await removeWriteGuard(c);
-          await removeDdlLog(c);
-          // Freeze mode's count of green's changes served the rollback, which is given up now.
-          await removeChangeCounter(c);
-        }, conn(deps, serving, 'finalize')),
+        withClient(
+          serving === 'green' ? config.green : config.blue,
+          async (c) => {
+            await removeWriteGuard(c);
+            await removeDdlLog(c);
+            // Freeze mode's count of green's changes served the rollback, which is given up now.
+            await removeChangeCounter(c);
+          },
+          conn(deps, serving, 'finalize'),
+        ),
     },
   ];
   function retire(): Promise<string> {
-    return withClient(serving === 'green' ? config.blue : config.green, async (c) => {
-      await freezeWrites(c, `retired by cutover ${initial.id}`);
-      await commentOnCurrentDatabase(c, `retired by pg-bluegreen cutover ${initial.id} at ${at()}; drop it when you no longer need it`);
-      return 'drop it yourself once you no longer need it';
-    }, conn(deps, retired, 'finalize'));
+    return withClient(
+      serving === 'green' ? config.blue : config.green,
+      async (c) => {
+        await freezeWrites(c, `retired by cutover ${initial.id}`);
+        await commentOnCurrentDatabase(c, `retired by pg-bluegreen cutover ${initial.id} at ${at()}; drop it when you no longer need it`);
+        return 'drop it yourself once you no longer need it';
+      },
+      conn(deps, retired, 'finalize'),
+    );
   }
   if (options.dryRun) {
     refuseInsideWindow();
@@ -92,10 +103,21 @@ export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Prom
     if (outcome.failed) {
       await deps.store.save({ ...state, lastError: outcome.failed.error.message });
       const err = outcome.failed.error;
-      return { ok: false, steps: outcome.steps, error: { code: err.code, exitCode: err.exitCode, message: `finalize failed at ${outcome.failed.step}: ${err.message}`, hint: `${serving} still serves. Fix the cause and run \`bluegreen finalize\` again.` } };
+      return {
+        ok: false,
+        steps: outcome.steps,
+        error: {
+          code: err.code,
+          exitCode: err.exitCode,
+          message: `finalize failed at ${outcome.failed.step}: ${err.message}`,
+          hint: `${serving} still serves. Fix the cause and run \`bluegreen finalize\` again.`,
+        },
+      };
     }
     state = advance(state, 'finalize-finished', at(), deps.who, {
-      blueFrozen: serving === 'green', forward: undefined, reverse: undefined,
+      blueFrozen: serving === 'green',
+      forward: undefined,
+      reverse: undefined,
       ...(retiredGone ? { lost: { side: retired, at: at(), why: retiredGone } } : {}),
     });
     await deps.store.save(state);

@@ -18,26 +18,42 @@ export function blockerPolicy(deps: Pick<Deps, 'config'>, action?: BlockerAction
   return { ...deps.config.switchover.blockers, ...(action ? { action } : {}) };
 }
 
-const HINT = 'Let them finish, or run again with --blockers cancel (cancels their running queries) or --blockers terminate (ends their sessions: their open transactions roll back, nothing they were told was committed is lost). switchover.blockers in the config sets the default.';
+const HINT =
+  'Let them finish, or run again with --blockers cancel (cancels their running queries) or --blockers terminate (ends their sessions: their open transactions roll back, nothing they were told was committed is lost). switchover.blockers in the config sets the default.';
 
-export function refusal(side: Side, found: ReadonlyArray<Blocker>, waitedMs: number, actions: ReadonlyArray<string>, action: BlockerAction = 'wait'): BlockedError {
+export function refusal(
+  side: Side,
+  found: ReadonlyArray<Blocker>,
+  waitedMs: number,
+  actions: ReadonlyArray<string>,
+  action: BlockerAction = 'wait',
+): BlockedError {
   const list = found.map((b) => `  ${describeBlocker(b)}`).join('\n');
   const did = actions.length ? `\n${actions.map((a) => `  (${a})`).join('\n')}` : '';
   // A cancel stops a running query; a session idle in a transaction runs none, so only ending it (or its own commit) clears it.
   const idle = found.some((b) => b.state.startsWith('idle in transaction'));
-  const hint = action === 'cancel' && idle
-    ? 'A cancel cannot end a session idle in a transaction (it runs no query): let it commit, or run again with --blockers terminate (ends the session; its open transaction rolls back, nothing its client was told was committed is lost).'
-    : action === 'terminate'
-      ? 'These began after the sessions ended here, or could not be ended: find them in pg_stat_activity, then retry.'
-      : HINT;
-  return new BlockedError(`${found.length} session${found.length > 1 ? 's' : ''} on ${side} would hold the pause (waited ${(waitedMs / 1000).toFixed(1)} s unpaused; nothing was paused):\n${list}${did}`, { hint });
+  const hint =
+    action === 'cancel' && idle
+      ? 'A cancel cannot end a session idle in a transaction (it runs no query): let it commit, or run again with --blockers terminate (ends the session; its open transaction rolls back, nothing its client was told was committed is lost).'
+      : action === 'terminate'
+        ? 'These began after the sessions ended here, or could not be ended: find them in pg_stat_activity, then retry.'
+        : HINT;
+  return new BlockedError(
+    `${found.length} session${found.length > 1 ? 's' : ''} on ${side} would hold the pause (waited ${(waitedMs / 1000).toFixed(1)} s unpaused; nothing was paused):\n${list}${did}`,
+    { hint },
+  );
 }
 
 /**
  * Finds the blockers, acts on them as the policy says (each action reported to `onAction` as it is
  * taken), and waits unpaused up to `waitMs` for the rest to end. Returns what it did.
  */
-export async function clearBlockers(client: Client, side: Side, policy: BlockerPolicy, onAction: (line: string, how: 'cancel' | 'terminate') => Promise<void>): Promise<{ found: number; actions: string[]; waitedMs: number }> {
+export async function clearBlockers(
+  client: Client,
+  side: Side,
+  policy: BlockerPolicy,
+  onAction: (line: string, how: 'cancel' | 'terminate') => Promise<void>,
+): Promise<{ found: number; actions: string[]; waitedMs: number }> {
   const start = performance.now();
   const acted = new Set<number>();
   const actions: string[] = [];
@@ -46,8 +62,14 @@ export async function clearBlockers(client: Client, side: Side, policy: BlockerP
     const found = await pauseBlockers(client, policy.minAgeMs);
     seen = Math.max(seen, found.length);
     if (!found.length) return { found: seen, actions, waitedMs: Math.round(performance.now() - start) };
-    const { cancel, terminate } = actOn(found.filter((b) => !acted.has(b.pid)), policy);
-    for (const [how, list] of [['cancel', cancel], ['terminate', terminate]] as const) {
+    const { cancel, terminate } = actOn(
+      found.filter((b) => !acted.has(b.pid)),
+      policy,
+    );
+    for (const [how, list] of [
+      ['cancel', cancel],
+      ['terminate', terminate],
+    ] as const) {
       for (const b of list) {
         acted.add(b.pid);
         const ok = await signalBackend(client, b.pid, how);
@@ -68,7 +90,14 @@ export async function clearBlockers(client: Client, side: Side, policy: BlockerP
  * direction's slot (PostgreSQL waits for it to end to build the slot's snapshot). It is only waited
  * for and named, never acted on: no application uses that side yet.
  */
-export function blockersStep(deps: Deps, side: Side, client: () => Client, action: BlockerAction | undefined, command: string, other?: { side: Side; client: () => Client }): PlanStep {
+export function blockersStep(
+  deps: Deps,
+  side: Side,
+  client: () => Client,
+  action: BlockerAction | undefined,
+  command: string,
+  other?: { side: Side; client: () => Client },
+): PlanStep {
   const policy = blockerPolicy(deps, action);
   return {
     name: 'blockers',
@@ -77,15 +106,24 @@ export function blockersStep(deps: Deps, side: Side, client: () => Client, actio
     run: async () => {
       if (other) {
         await clearBlockers(other.client(), other.side, { ...policy, action: 'wait' }, async () => undefined).catch((error: Error) => {
-          throw new BlockedError(error.message.replace('would hold the pause', `would hold the ${other.side} → ${side} slot this flip makes`), {
-            hint: `They are not the application's (${other.side} takes no traffic yet): end them (pg_stat_activity on ${other.side}), then retry.`,
-          });
+          throw new BlockedError(
+            error.message.replace('would hold the pause', `would hold the ${other.side} → ${side} slot this flip makes`),
+            {
+              hint: `They are not the application's (${other.side} takes no traffic yet): end them (pg_stat_activity on ${other.side}), then retry.`,
+            },
+          );
         });
       }
       const { found, actions, waitedMs } = await clearBlockers(client(), side, policy, async (line, how) => {
         deps.progress.update(line);
         // Acting on someone else's session is recorded as it happens, whatever the flip's outcome.
-        await deps.store.audit({ at: new Date().toISOString(), by: deps.who, command, outcome: how === 'cancel' ? 'query-cancelled' : 'session-ended', detail: line });
+        await deps.store.audit({
+          at: new Date().toISOString(),
+          by: deps.who,
+          command,
+          outcome: how === 'cancel' ? 'query-cancelled' : 'session-ended',
+          detail: line,
+        });
       });
       if (!found) return { skipped: `no transaction open longer than ${policy.minAgeMs} ms on ${side}` };
       return `${actions.length ? `${actions.join('; ')}; ` : ''}${found} session${found > 1 ? 's' : ''} no longer holding the pause ${actions.length ? 'after that' : '(their transactions ended by themselves)'} within ${waitedMs} ms`;
@@ -112,7 +150,12 @@ export async function refusePoolModes(pointer: Pick<Deps['pointer'], 'poolModes'
 export async function namePauseHolders(client: Client, side: Side, error: Error, budgetMs: number): Promise<Error> {
   if (!/could not pause/.test(error.message)) return error;
   const open = await pauseBlockers(client, 0).catch(() => undefined);
-  const list = open === undefined ? 'unknown (they could not be read)' : open.length ? `\n${open.map((b) => `  ${describeBlocker(b)}`).join('\n')}` : 'none left (they ended just after)';
+  const list =
+    open === undefined
+      ? 'unknown (they could not be read)'
+      : open.length
+        ? `\n${open.map((b) => `  ${describeBlocker(b)}`).join('\n')}`
+        : 'none left (they ended just after)';
   return new TimeoutError(`${error.message.split('\n')[0]}; in a transaction on ${side} when it gave up: ${list}`, {
     hint: `Every client waited up to ${budgetMs} ms and the flip was undone. Transactions that start right before PAUSE and last longer than switchover.pauseTimeoutMs hold it: retry at a quieter moment, or raise switchover.pauseTimeoutMs to their length (every client may wait that long).`,
     cause: error,

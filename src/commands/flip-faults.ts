@@ -21,8 +21,10 @@ export async function refuseLostSlot(publisher: Client, slot: string, flip: Flip
 export function pgbouncerRestartNote(pointer: Pick<Pointer, 'reconnected'>, flip: FlipDirection): string {
   const cut = pointer.reconnected();
   if (!cut.length) return '';
-  return `; BUT the admin connection to PgBouncer ${cut.join(', ')} was cut inside the pause and opened again (restarted?): `
-    + "a restarted PgBouncer is not paused and drops its clients' connections, so from then on clients got errors instead of waiting "
-    + `(${flip.from}'s freeze refused their writes; none landed on ${flip.from} after the freeze, `
-    + 'and the drain covered every write before it)';
+  return (
+    `; BUT the admin connection to PgBouncer ${cut.join(', ')} was cut inside the pause and opened again (restarted?): ` +
+    "a restarted PgBouncer is not paused and drops its clients' connections, so from then on clients got errors instead of waiting " +
+    `(${flip.from}'s freeze refused their writes; none landed on ${flip.from} after the freeze, ` +
+    'and the drain covered every write before it)'
+  );
 }

@@ -7,7 +7,13 @@
  */
 import { DataLossRefusedError } from '../core/errors.js';
 import { countRowsWrittenSince } from '../adapters/catalog.js';
-import { changeTotal, changesSinceSwitchover, installChangeCounter, removeChangeCounter, type TableChanges } from '../adapters/change-counter.js';
+import {
+  changeTotal,
+  changesSinceSwitchover,
+  installChangeCounter,
+  removeChangeCounter,
+  type TableChanges,
+} from '../adapters/change-counter.js';
 import type { FlipContext } from './flip-plan.js';
 import type { PlanStep } from './plan.js';
 
@@ -29,7 +35,8 @@ function refusal(lost: ReadonlyArray<TableChanges>, untracked: boolean, when = '
 /** What was given up, as the flip records it in its state and the audit log. */
 function accept(ctx: FlipContext, lost: ReadonlyArray<TableChanges>, untracked: boolean): void {
   const losses = lost.filter((w) => w.written > 0).map((w) => ({ object: `table ${w.table}`, what: describe(w).trim() }));
-  if (untracked) losses.push({ object: 'every table on green', what: 'changes since the switchover, not counted (deletes and truncates unseen)' });
+  if (untracked)
+    losses.push({ object: 'every table on green', what: 'changes since the switchover, not counted (deletes and truncates unseen)' });
   // The large objects' step records its own losses: kept, this count's replaced (the recount may run it again).
   const others = (ctx.findings.acceptedLosses ?? []).filter((l) => !l.object.startsWith('table ') && l.object !== 'every table on green');
   ctx.findings.acceptedLosses = others.length || losses.length ? [...others, ...losses] : undefined;
@@ -59,7 +66,9 @@ export async function countGreenChanges(ctx: FlipContext): Promise<string> {
   if ((total > 0 || !counted) && !ctx.acceptDataLoss) throw refusal(lost, !counted);
   accept(ctx, lost, !counted);
   if (!counted) return `ACCEPTED LOSS of every change on green since the switchover (not counted; ${total} rows written found by xmin)`;
-  return total ? `ACCEPTED LOSS of ${total} row change${total === 1 ? '' : 's'} made on green: ${lost.map((w) => w.table).join(', ')}` : 'green changed nothing since the switchover';
+  return total
+    ? `ACCEPTED LOSS of ${total} row change${total === 1 ? '' : 's'} made on green: ${lost.map((w) => w.table).join(', ')}`
+    : 'green changed nothing since the switchover';
 }
 
 /** The rollback's step inside the pause, green frozen: one read of the counters' total; what came since the guardrails is named too. */

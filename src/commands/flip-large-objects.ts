@@ -12,7 +12,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BlockedError, DataLossRefusedError } from '../core/errors.js';
 import type { Config } from '../core/config.js';
-import { beginReadAt, copyLargeObjects, largeObjectDifference, largeObjectOids, largeObjectsChangedSince, nameOids, readLargeObjects, rememberLargeObjects } from '../adapters/large-objects.js';
+import {
+  beginReadAt,
+  copyLargeObjects,
+  largeObjectDifference,
+  largeObjectOids,
+  largeObjectsChangedSince,
+  nameOids,
+  readLargeObjects,
+  rememberLargeObjects,
+} from '../adapters/large-objects.js';
 import type { Client } from '../adapters/pg.js';
 import { largeObjectAccess } from '../adapters/privilege-probe.js';
 import { ensurePrivateDir, writeFileAtomic } from '../adapters/state-store.js';
@@ -39,13 +48,21 @@ function readRecord(config: Config, cutoverId: string): Set<string> {
  * The clone's step: the streaming clone copies every large object under the slot's snapshot (a
  * schema-only dump holds none); the dumping clone's pg_dump carries them. Either way the copied set is recorded.
  */
-export async function cloneLargeObjects(blue: Client, green: Client, config: Config, cutoverId: string, snapshot: string | undefined, streaming: boolean): Promise<string | { skipped: string }> {
+export async function cloneLargeObjects(
+  blue: Client,
+  green: Client,
+  config: Config,
+  cutoverId: string,
+  snapshot: string | undefined,
+  streaming: boolean,
+): Promise<string | { skipped: string }> {
   await beginReadAt(blue, snapshot);
   try {
     const all = await largeObjectOids(blue);
     recordLargeObjects(config, cutoverId, all);
     if (!all.length) return { skipped: 'blue has no large objects' };
-    if (!streaming) return { skipped: `pg_dump carries blue's ${all.length} large object${all.length > 1 ? 's' : ''} (owner, ACL and comment too)` };
+    if (!streaming)
+      return { skipped: `pg_dump carries blue's ${all.length} large object${all.length > 1 ? 's' : ''} (owner, ACL and comment too)` };
     const bytes = await copyLargeObjects(blue, green, all);
     return `${all.length} large object${all.length > 1 ? 's' : ''}, ${(bytes / 1048576).toFixed(1)} MB, with owner, ACL and comment`;
   } finally {
@@ -65,7 +82,9 @@ function refusing(ctx: FlipContext): boolean {
 
 function lossOf(ctx: FlipContext, changed: ReadonlyArray<string>, gone: ReadonlyArray<string>): DataLossRefusedError | undefined {
   if (!changed.length && !gone.length) return undefined;
-  const what = [changed.length ? `created or changed: ${nameOids(changed)}` : '', gone.length ? `unlinked: ${nameOids(gone)}` : ''].filter(Boolean).join('; ');
+  const what = [changed.length ? `created or changed: ${nameOids(changed)}` : '', gone.length ? `unlinked: ${nameOids(gone)}` : '']
+    .filter(Boolean)
+    .join('; ');
   const losses = [{ object: 'large objects', what: `changed on green since the switchover, given up by the rollback (${what})` }];
   if (ctx.acceptDataLoss) {
     ctx.findings.acceptedLosses = [...(ctx.findings.acceptedLosses ?? []), ...losses];
@@ -80,15 +99,25 @@ function lossOf(ctx: FlipContext, changed: ReadonlyArray<string>, gone: Readonly
  * Freeze mode's rollback refuses here before its guardrails count green's rows: the refusal names
  * those too, so the operator sees everything --accept-data-loss would give up, not the large objects alone.
  */
-async function withGreenChanges(ctx: FlipContext, refusal: DataLossRefusedError, changed: ReadonlyArray<string>, gone: ReadonlyArray<string>): Promise<DataLossRefusedError> {
+async function withGreenChanges(
+  ctx: FlipContext,
+  refusal: DataLossRefusedError,
+  changed: ReadonlyArray<string>,
+  gone: ReadonlyArray<string>,
+): Promise<DataLossRefusedError> {
   try {
     await countGreenChanges(ctx);
   } catch (error) {
     if (!(error instanceof DataLossRefusedError)) throw error;
-    const what = [changed.length ? `created or changed: ${nameOids(changed)}` : '', gone.length ? `unlinked: ${nameOids(gone)}` : ''].filter(Boolean).join('; ');
+    const what = [changed.length ? `created or changed: ${nameOids(changed)}` : '', gone.length ? `unlinked: ${nameOids(gone)}` : '']
+      .filter(Boolean)
+      .join('; ');
     // Rows and large objects together: the rows' own advice (export them, or accept) comes first.
-    return new DataLossRefusedError(`${error.message}
-  large objects: ${what}`, { hint: `${error.hint ?? ''} Large objects: export them with lo_export first.`.trim() });
+    return new DataLossRefusedError(
+      `${error.message}
+  large objects: ${what}`,
+      { hint: `${error.hint ?? ''} Large objects: export them with lo_export first.`.trim() },
+    );
   }
   return refusal;
 }
@@ -99,22 +128,30 @@ export function carryLargeObjectsStep(ctx: FlipContext): PlanStep {
   const { from, to } = sessions;
   return {
     name: 'carry-large-objects',
-    title: refusing(ctx) ? `Checking ${flip.from}'s large objects against ${flip.to}'s` : `Copying large objects ${flip.from} → ${flip.to} that differ`,
+    title: refusing(ctx)
+      ? `Checking ${flip.from}'s large objects against ${flip.to}'s`
+      : `Copying large objects ${flip.from} → ${flip.to} that differ`,
     unbudgeted: true,
     run: async () => {
       // Without a superuser pg_largeobject is unreadable: with none to carry the step has nothing to do.
       const access = [await largeObjectAccess(from), await largeObjectAccess(to)];
       if (access.some((a) => !a.readable)) {
-        if (access.every((a) => a.count === 0)) return { skipped: 'no large objects on either side (pg_largeobject is not readable to this role)' };
-        throw new BlockedError(`${access[0].count + access[1].count} large objects, and pg_largeobject is not readable to the configured role: they cannot be carried`, {
-          hint: 'Connect as a role that may read pg_largeobject (a superuser), or move the large objects into bytea columns first.',
-        });
+        if (access.every((a) => a.count === 0))
+          return { skipped: 'no large objects on either side (pg_largeobject is not readable to this role)' };
+        throw new BlockedError(
+          `${access[0].count + access[1].count} large objects, and pg_largeobject is not readable to the configured role: they cannot be carried`,
+          {
+            hint: 'Connect as a role that may read pg_largeobject (a superuser), or move the large objects into bytea columns first.',
+          },
+        );
       }
       await beginReadAt(from);
       try {
         const [source, target] = [await readLargeObjects(from), await readLargeObjects(to)];
         const copied = readRecord(deps.config, state.id);
-        const changed = [...source.values()].filter((lo) => !target.has(lo.oid) || largeObjectDifference(lo, target.get(lo.oid)!).length).map((lo) => lo.oid);
+        const changed = [...source.values()]
+          .filter((lo) => !target.has(lo.oid) || largeObjectDifference(lo, target.get(lo.oid)!).length)
+          .map((lo) => lo.oid);
         const targetOnly = [...target.keys()].filter((oid) => !source.has(oid));
         // Unlinked on the side we leave since the last copy; the others were made on the side we go to, and stay.
         const gone = targetOnly.filter((oid) => copied.has(oid));
@@ -124,7 +161,9 @@ export function carryLargeObjectsStep(ctx: FlipContext): PlanStep {
         if (refusing(ctx)) {
           const refusal = lossOf(ctx, changed, gone);
           if (refusal) throw await withGreenChanges(ctx, refusal, changed, gone);
-          return changed.length || gone.length ? `ACCEPTED LOSS of green's changes to ${changed.length + gone.length} large objects` : `${source.size} large objects, none changed on ${flip.from}`;
+          return changed.length || gone.length
+            ? `ACCEPTED LOSS of green's changes to ${changed.length + gone.length} large objects`
+            : `${source.size} large objects, none changed on ${flip.from}`;
         }
         const bytes = await copyLargeObjects(from, to, changed, gone);
         recordLargeObjects(deps.config, state.id, source.keys());

@@ -10,13 +10,34 @@ import { BlueGreenError, BlockedError } from '../core/errors.js';
 import type { SchemaSnapshot } from '../core/schema-diff.js';
 import type { CutoverState, ReplicationLink, Side } from '../core/state.js';
 import type { Loss } from '../core/window.js';
-import { analyzeWhereMissing, presyncSequences, readSchema, refreshMaterializedViews, type SequencePlan, syncMovedSequences, syncSequences, tableColumns } from '../adapters/catalog.js';
+import {
+  analyzeWhereMissing,
+  presyncSequences,
+  readSchema,
+  refreshMaterializedViews,
+  type SequencePlan,
+  syncMovedSequences,
+  syncSequences,
+  tableColumns,
+} from '../adapters/catalog.js';
 import type { TableChanges } from '../adapters/change-counter.js';
 import type { Client } from '../adapters/pg.js';
 import { sideServedBy, sideTarget } from '../adapters/pointer.js';
 import {
-  advanceSlotToNow, beatHeartbeat, createPublication, resetSubscriptionErrors, waitForHeartbeat, createSlot, createSubscription, dropPublication, dropSlot, dropSubscription,
-  slotLag, subscriptionHealth, waitForApplyWorker, watchHeartbeat,
+  advanceSlotToNow,
+  beatHeartbeat,
+  createPublication,
+  resetSubscriptionErrors,
+  waitForHeartbeat,
+  createSlot,
+  createSubscription,
+  dropPublication,
+  dropSlot,
+  dropSubscription,
+  slotLag,
+  subscriptionHealth,
+  waitForApplyWorker,
+  watchHeartbeat,
 } from '../adapters/replication.js';
 import { freezeInOneTrip, freezeWrites, openInOneTrip, unfreezeWrites } from '../adapters/write-guard.js';
 import type { Deps } from './context.js';
@@ -107,7 +128,9 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
       // Clone leaves statistics to autovacuum; traffic must not reach tables it has not got to yet.
       run: async () => {
         const analyzed = await analyzeWhereMissing(to);
-        return analyzed ? `analyzed ${analyzed} table${analyzed > 1 ? 's' : ''} autovacuum had not reached` : { skipped: 'every table has statistics' };
+        return analyzed
+          ? `analyzed ${analyzed} table${analyzed > 1 ? 's' : ''} autovacuum had not reached`
+          : { skipped: 'every table has statistics' };
       },
     },
     ...(replicate
@@ -125,8 +148,12 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
               findings.acceptedLosses = after.losses.length ? after.losses : undefined;
               // The side traffic goes to, as it starts serving: its later DDL is judged against this. Frozen, so it holds still.
               findings.toSchemaAtFlip = await readSchema(to);
-              const carried = outcome.carried.length ? `carried ${outcome.carried.length}: ${outcome.carried.join('; ')}` : 'nothing to carry';
-              return findings.acceptedLosses ? `${carried}; ACCEPTED LOSS of ${findings.acceptedLosses.map((l) => l.object).join(', ')}` : `${carried}; lossless`;
+              const carried = outcome.carried.length
+                ? `carried ${outcome.carried.length}: ${outcome.carried.join('; ')}`
+                : 'nothing to carry';
+              return findings.acceptedLosses
+                ? `${carried}; ACCEPTED LOSS of ${findings.acceptedLosses.map((l) => l.object).join(', ')}`
+                : `${carried}; lossless`;
             },
           } satisfies PlanStep,
         ]
@@ -138,7 +165,12 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
             title: `Carrying what ${flip.to} adds to ${flip.from}, so replication back never stops on it`,
             unbudgeted: true,
             run: async () => {
-              const carried = await carryAdditions(to, from, { going: flip.to, leaving: flip.from }, { stateDir: config.stateDir, cutoverId: state.id });
+              const carried = await carryAdditions(
+                to,
+                from,
+                { going: flip.to, leaving: flip.from },
+                { stateDir: config.stateDir, cutoverId: state.id },
+              );
               return carried.length ? carried.join('; ') : { skipped: `${flip.from} has everything ${flip.to} adds` };
             },
           } satisfies PlanStep,
@@ -165,9 +197,12 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
         ctx.startBudget();
         const currentTarget = await pointer.current();
         if (sideServedBy(config, currentTarget) !== flip.from) {
-          throw new BlockedError(`the pointer sends traffic to ${currentTarget.host}:${currentTarget.port}/${currentTarget.database}, not to ${flip.from}`, {
-            hint: 'Someone changed the pointer by hand: check it before going on.',
-          });
+          throw new BlockedError(
+            `the pointer sends traffic to ${currentTarget.host}:${currentTarget.port}/${currentTarget.database}, not to ${flip.from}`,
+            {
+              hint: 'Someone changed the pointer by hand: check it before going on.',
+            },
+          );
         }
         await refusePoolModes(pointer, config.pointer.type === 'pgbouncer' ? config.pointer.database : '');
         if (replicate) return replicationGuardrails();
@@ -186,7 +221,11 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
               // Only what the side we leave can take: its tables, its columns.
               const tables = [...toTables.entries()]
                 .filter(([key]) => fromTables.has(key))
-                .map(([key, t]) => ({ schema: t.schema, name: t.name, columns: t.columns.filter((c) => fromTables.get(key)!.columns.includes(c)) }));
+                .map(([key, t]) => ({
+                  schema: t.schema,
+                  name: t.name,
+                  columns: t.columns.filter((c) => fromTables.get(key)!.columns.includes(c)),
+                }));
               await createPublication(to, next.publication, tables);
               await createSlot(to, next.slot);
               return `${tables.length} tables, in ${flip.from}'s columns`;
@@ -210,7 +249,8 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
         const presync = await presyncSequences(sessions.fromSequences, sessions.toSequences);
         findings.sequencePlan = presync.plan;
         findings.sequencesPresynced = presync;
-        if (!pointer.canPause) return { skipped: "this pointer has no pooler to pause: writes wait only as long as the application's own switch takes" };
+        if (!pointer.canPause)
+          return { skipped: "this pointer has no pooler to pause: writes wait only as long as the application's own switch takes" };
         // PAUSE would wait for a transaction opened since the blockers step: refused now, nothing paused.
         await refuseLateBlockers(from, flip.from, blockerPolicy(deps, ctx.blockers));
         findings.pauseStart = performance.now();
@@ -232,7 +272,9 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
       run: async () => {
         // Replicate mode: the guard is on every table (clone, then sync-schema for new ones): a flag flip, one round trip.
         // Freeze mode completes the guard first (tables made on green in the window).
-        const ended = replicate ? await freezeInOneTrip(from, `${flip.direction} to ${flip.to}`) : await freezeWrites(from, `${flip.direction} to ${flip.to}`);
+        const ended = replicate
+          ? await freezeInOneTrip(from, `${flip.direction} to ${flip.to}`)
+          : await freezeWrites(from, `${flip.direction} to ${flip.to}`);
         return ended ? `ended ${ended} open transaction${ended > 1 ? 's' : ''}` : undefined;
       },
       // Freeze mode keeps blue frozen until the switchover or an abort; everywhere else the side we leave reopens.
@@ -273,7 +315,9 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
         const { advanced, fullRead } = await syncMovedSequences(sessions.fromSequences, sessions.toSequences, findings.sequencePlan);
         const { advanced: early, movedAhead } = findings.sequencesPresynced!;
         const before = `before the pause: ${early} of ${findings.sequencePlan.sequences.length} advanced${movedAhead ? `, ${movedAhead} busy one${movedAhead > 1 ? 's' : ''} set a second of traffic ahead` : ''}`;
-        return fullRead ? `${advanced} advanced (${flip.from}'s set of sequences changed since the pause began: all read); ${before}` : `${advanced} moved since and advanced; ${before}`;
+        return fullRead
+          ? `${advanced} advanced (${flip.from}'s set of sequences changed since the pause began: all read); ${before}`
+          : `${advanced} moved since and advanced; ${before}`;
       },
     },
     ...(replicate && config.switchover.verify ? [verifyStep(ctx)] : []),
@@ -360,7 +404,8 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
                 name: 'subscribe-reverse',
                 title: `Subscribing ${flip.from} to ${flip.to}'s writes`,
                 run: async () => {
-                  if (!(await subscriptionHealth(from, next.subscription)).exists) await createSubscription(from, next, config.addresses[flip.to].peer);
+                  if (!(await subscriptionHealth(from, next.subscription)).exists)
+                    await createSubscription(from, next, config.addresses[flip.to].peer);
                   if (!(await waitForApplyWorker(from, next.subscription, 15_000))) {
                     throw new BlueGreenError(`the apply worker of ${next.subscription} on ${flip.from} did not start within 15 s`, {
                       hint: `See ${flip.from}'s log for why; ${flip.to}'s slot keeps every write until it runs.`,
@@ -377,15 +422,21 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
       : [];
 
   async function replicationGuardrails(): Promise<string> {
-    if (!current) throw new BlockedError(`no replication ${flip.from} → ${flip.to} is recorded for this cutover`, { hint: 'Clone again in replicate mode.' });
+    if (!current)
+      throw new BlockedError(`no replication ${flip.from} → ${flip.to} is recorded for this cutover`, {
+        hint: 'Clone again in replicate mode.',
+      });
     await refuseLostSlot(from, current.slot, flip);
     // A subscription made moments ago may still be waiting for the launcher to start its worker.
     await waitForApplyWorker(to, current.subscription, 10_000);
     const health = await subscriptionHealth(to, current.subscription);
     if (!health.exists || !health.enabled || !health.workerRunning) {
-      throw new BlockedError(`replication ${flip.from} → ${flip.to} is not running (subscription ${current.subscription}: ${!health.exists ? 'missing' : !health.enabled ? 'disabled' : 'no apply worker'})`, {
-        hint: `Check ${flip.to}'s log for the apply worker's error (a conflict, a missing column) and fix it; \`bluegreen status\` shows the lag.`,
-      });
+      throw new BlockedError(
+        `replication ${flip.from} → ${flip.to} is not running (subscription ${current.subscription}: ${!health.exists ? 'missing' : !health.enabled ? 'disabled' : 'no apply worker'})`,
+        {
+          hint: `Check ${flip.to}'s log for the apply worker's error (a conflict, a missing column) and fix it; \`bluegreen status\` shows the lag.`,
+        },
+      );
     }
     const lag = await slotLag(from, current.slot);
     // An error counted earlier (a restart of the other side, a repaired gap) says nothing if the worker
@@ -393,9 +444,12 @@ export function flipSteps(ctx: FlipContext, next: ReplicationLink): { main: Plan
     if (health.applyErrors > 0 && lag.lagBytes > 0 && (await appliesNow(from, to, Math.min(3000, ctx.deadline() - performance.now())))) {
       await resetSubscriptionErrors(to, current.subscription);
     } else if (health.applyErrors > 0 && lag.lagBytes > 0) {
-      throw new BlockedError(`replication ${flip.from} → ${flip.to} is failing: its apply worker on ${flip.to} has failed ${health.applyErrors} time${health.applyErrors > 1 ? 's' : ''} since the last repair and is ${lag.lagBytes} bytes behind`, {
-        hint: `\`bluegreen status\` shows the likely cause; ${flip.to}'s log has the apply worker's error (a conflict, a missing column). Fix it (\`bluegreen sync-schema\` carries missing columns and tables), then retry.`,
-      });
+      throw new BlockedError(
+        `replication ${flip.from} → ${flip.to} is failing: its apply worker on ${flip.to} has failed ${health.applyErrors} time${health.applyErrors > 1 ? 's' : ''} since the last repair and is ${lag.lagBytes} bytes behind`,
+        {
+          hint: `\`bluegreen status\` shows the likely cause; ${flip.to}'s log has the apply worker's error (a conflict, a missing column). Fix it (\`bluegreen sync-schema\` carries missing columns and tables), then retry.`,
+        },
+      );
     }
     if (lag.lagBytes > config.switchover.maxLagBytes) {
       throw new BlockedError(`replication lag is ${lag.lagBytes} bytes, over switchover.maxLagBytes (${config.switchover.maxLagBytes})`, {

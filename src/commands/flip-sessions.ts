@@ -11,7 +11,9 @@ import { undoSteps } from './plan.js';
 
 /** Opens every session the plan uses, before anything is paused: nothing inside the pause waits on a handshake. */
 export async function withSessions<T>(
-  deps: Deps, flip: FlipDirection, fn: (sessions: FlipSessions, all: Array<{ url: string; client: Client }>) => Promise<T>,
+  deps: Deps,
+  flip: FlipDirection,
+  fn: (sessions: FlipSessions, all: Array<{ url: string; client: Client }>) => Promise<T>,
 ): Promise<T> {
   const url = (side: Side) => (side === 'blue' ? deps.config.blue : deps.config.green);
   const open = (side: Side, k: (c: Client) => Promise<T>) => withClient(url(side), k, conn(deps, side, flip.direction));
@@ -53,7 +55,11 @@ async function whenBack(deps: Deps, side: Side, direction: string, ms: number): 
  * (a side restarted, a cut connection). Each undo is idempotent. Returns one line per undo, as the runner's.
  */
 export async function undoOnNewSessions(
-  deps: Deps, flip: FlipDirection, state: CutoverState, next: ReplicationLink, names: ReadonlyArray<string>,
+  deps: Deps,
+  flip: FlipDirection,
+  state: CutoverState,
+  next: ReplicationLink,
+  names: ReadonlyArray<string>,
 ): Promise<string[]> {
   try {
     await Promise.all([flip.from, flip.to].map((side) => whenBack(deps, side, flip.direction, UNDO_RECONNECT_MS)));

@@ -25,12 +25,16 @@ function plural(n: number, one: string, many = `${one}s`): string {
 }
 
 /** The tables the flip copies, and those it cannot (too large, or missing on the side we go to). */
-export function splitUnlogged(tables: ReadonlyArray<UnloggedTable>, maxRows: number): { copy: UnloggedTable[]; left: Array<UnloggedTable & { why: string }> } {
+export function splitUnlogged(
+  tables: ReadonlyArray<UnloggedTable>,
+  maxRows: number,
+): { copy: UnloggedTable[]; left: Array<UnloggedTable & { why: string }> } {
   const copy: UnloggedTable[] = [];
   const left: Array<UnloggedTable & { why: string }> = [];
   for (const t of tables) {
     if (!t.onTarget || !t.columns.length) left.push({ ...t, why: `${plural(t.rows, 'row')}; the other side has no such table` });
-    else if (t.rows > maxRows) left.push({ ...t, why: `${plural(t.rows, 'row')}, over switchover.unloggedCopyMaxRows (${maxRows.toLocaleString('en-US')})` });
+    else if (t.rows > maxRows)
+      left.push({ ...t, why: `${plural(t.rows, 'row')}, over switchover.unloggedCopyMaxRows (${maxRows.toLocaleString('en-US')})` });
     else copy.push(t);
   }
   return { copy, left };
@@ -40,7 +44,7 @@ export function splitUnlogged(tables: ReadonlyArray<UnloggedTable>, maxRows: num
 function noCopyInFreezeMode(ctx: FlipContext): string | undefined {
   if (ctx.deps.config.mode !== 'freeze') return undefined;
   return ctx.flip.direction === 'switchover'
-    ? "blue has been frozen since the clone, whose copy of its unlogged tables is exact"
+    ? 'blue has been frozen since the clone, whose copy of its unlogged tables is exact'
     : "freeze mode's rollback restores blue as it was at the switchover: green's writes to unlogged tables are counted with the rest";
 }
 
@@ -66,10 +70,18 @@ export function checkUnloggedStep(ctx: FlipContext): PlanStep {
           },
         );
       }
-      const losses: Loss[] = left.map((t) => ({ object: `unlogged table ${t.display}`, what: `${flip.from}'s ${plural(t.rows, 'row')} not copied to ${flip.to} (${t.why})` }));
+      const losses: Loss[] = left.map((t) => ({
+        object: `unlogged table ${t.display}`,
+        what: `${flip.from}'s ${plural(t.rows, 'row')} not copied to ${flip.to} (${t.why})`,
+      }));
       if (losses.length) findings.acceptedLosses = [...(findings.acceptedLosses ?? []), ...losses];
       findings.unlogged = { copy };
-      const copying = copy.length ? `${plural(copy.length, 'table')} (${plural(copy.reduce((s, t) => s + t.rows, 0), 'row')} now) to copy inside the pause: ${copy.map((t) => t.display).join(', ')}` : 'none to copy';
+      const copying = copy.length
+        ? `${plural(copy.length, 'table')} (${plural(
+            copy.reduce((s, t) => s + t.rows, 0),
+            'row',
+          )} now) to copy inside the pause: ${copy.map((t) => t.display).join(', ')}`
+        : 'none to copy';
       return left.length ? `${copying}; ACCEPTED LOSS of ${left.map((t) => `${t.display} (${t.why})`).join(', ')}` : copying;
     },
   };
@@ -87,7 +99,9 @@ export function copyUnloggedStep(ctx: FlipContext): PlanStep {
       const frozen = noCopyInFreezeMode(ctx);
       if (frozen) return { skipped: frozen };
       // `resume` after a kill has no finding from before the pause: the side we leave is frozen, so reading it now is exact.
-      const copy = findings.unlogged?.copy ?? splitUnlogged(await readUnloggedTables(sessions.from, sessions.to), deps.config.switchover.unloggedCopyMaxRows).copy;
+      const copy =
+        findings.unlogged?.copy ??
+        splitUnlogged(await readUnloggedTables(sessions.from, sessions.to), deps.config.switchover.unloggedCopyMaxRows).copy;
       if (!copy.length) return { skipped: 'no unlogged table to copy' };
       const rows = await copyUnloggedTables(sessions.from, sessions.to, copy);
       return `${plural(rows, 'row')} of ${plural(copy.length, 'table')}: ${copy.map((t) => t.display).join(', ')}`;

@@ -17,7 +17,9 @@ export function verifyStep(ctx: FlipContext): PlanStep {
       // Exact here: the side we leave is frozen and the other has applied all of it.
       const last = readLastCompare(deps.config.stateDir);
       if (!last || last.cutover !== state.id || last.side !== flip.from) {
-        throw new BlockedError(`switchover.verify: no clean compare of this cutover with ${flip.from} serving is recorded`, { hint: 'Run `bluegreen compare` first; the switchover verifies what was written after it.' });
+        throw new BlockedError(`switchover.verify: no clean compare of this cutover with ${flip.from} serving is recorded`, {
+          hint: 'Run `bluegreen compare` first; the switchover verifies what was written after it.',
+        });
       }
       const toTables = new Set((await listTables(to)).map((t) => t.display));
       const problems: string[] = [];
@@ -34,7 +36,10 @@ export function verifyStep(ctx: FlipContext): PlanStep {
           const batch = keys.slice(i, i + 5000);
           const w = await tableReader({ publisher: from, subscriber: to }, spec).rowsByKey(batch);
           const differing = batch.filter((k) => w.publisher.get(k) !== w.subscriber.get(k));
-          if (differing.length) problems.push(`${t.display}: ${differing.length} row${differing.length > 1 ? 's' : ''} written since the last compare differ${differing.length > 1 ? '' : 's'} (key ${differing.slice(0, 3).join(', ')})`);
+          if (differing.length)
+            problems.push(
+              `${t.display}: ${differing.length} row${differing.length > 1 ? 's' : ''} written since the last compare differ${differing.length > 1 ? '' : 's'} (key ${differing.slice(0, 3).join(', ')})`,
+            );
         }
       }
       if (problems.length) {

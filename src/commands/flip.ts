@@ -32,7 +32,11 @@ export interface FlipResult extends Report {
 
 export type LostWrites = TableChanges;
 
-export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?: boolean; acceptDataLoss?: boolean; blockers?: BlockerAction }): Promise<FlipResult & { lostWrites?: LostWrites[] }> {
+export async function _flip(
+  deps: Deps,
+  flip: FlipDirection,
+  options: { dryRun?: boolean; acceptDataLoss?: boolean; blockers?: BlockerAction },
+): Promise<FlipResult & { lostWrites?: LostWrites[] }> {
   const { config, pointer, progress } = deps;
   const replicate = config.mode === 'replicate';
   const at = () => deps.clock.now().toISOString();
@@ -41,17 +45,32 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
   // Green lost in the window (or lost during a rollback that then stopped): the way back needs only blue.
   if (flip.direction === 'rollback' && !options.dryRun && (initial.phase === 'switched-over' || initial.phase === 'rolling-back')) {
     const why = await greenUnreachable(deps);
-    if (why) return controlled(deps, 'rollback', async () => rollbackWithoutGreen(deps, await loadState(deps), why, !!options.acceptDataLoss));
+    if (why)
+      return controlled(deps, 'rollback', async () => rollbackWithoutGreen(deps, await loadState(deps), why, !!options.acceptDataLoss));
     // A switchover that gave up reverse replication (declared, accepted): blue never got green's writes.
     if (replicate && initial.phase === 'switched-over' && !initial.reverse) {
-      return controlled(deps, 'rollback', async () => rollbackWithoutGreen(deps, await loadState(deps), undefined, !!options.acceptDataLoss));
+      return controlled(deps, 'rollback', async () =>
+        rollbackWithoutGreen(deps, await loadState(deps), undefined, !!options.acceptDataLoss),
+      );
     }
   }
   advance(initial, started, at(), deps.who); // throws with advice when the phase forbids it
   const next = replicationNames(initial.id, flip.direction === 'switchover' ? 'rev' : 'fwd');
   if (options.dryRun) {
     // The plan's steps, not run: their closures touch no session until they do.
-    const { main, after } = flipSteps({ deps, flip, state: initial, sessions: {} as FlipSessions, acceptDataLoss: false, findings: {}, startBudget: () => undefined, deadline: () => 0 }, next);
+    const { main, after } = flipSteps(
+      {
+        deps,
+        flip,
+        state: initial,
+        sessions: {} as FlipSessions,
+        acceptDataLoss: false,
+        findings: {},
+        startBudget: () => undefined,
+        deadline: () => 0,
+      },
+      next,
+    );
     // What the flip would carry and whether it would lose anything, read now (the same verdict status shows).
     const window = initial.serving === flip.from ? await windowStatus(deps, initial) : undefined;
     // A switchover that gave up reverse replication: its rollback gives up green's writes, whatever the schema.
@@ -78,7 +97,13 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
         };
         const { main, after } = flipSteps(
           {
-            deps, flip, state, sessions, findings, acceptDataLoss: !!options.acceptDataLoss, blockers: options.blockers,
+            deps,
+            flip,
+            state,
+            sessions,
+            findings,
+            acceptDataLoss: !!options.acceptDataLoss,
+            blockers: options.blockers,
             // The budget starts with the guardrails: statistics and the schema carry before them are not part of the switch.
             startBudget: () => void (deadline = performance.now() + config.switchover.timeoutMs),
             deadline: () => deadline,
@@ -87,7 +112,14 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
         );
         const outcome = await runPlan(main, { progress, secrets: config.secrets, budget });
         const record = (ok: boolean, stepResults: StepResult[], error?: string): FlipRecord => ({
-          kind: flip.direction, at: at(), by: deps.who, ok, writePauseMs: findings.pauseMs, steps: stepResults, error, ...(ok && findings.acceptedLosses ? { acceptedLosses: findings.acceptedLosses } : {}),
+          kind: flip.direction,
+          at: at(),
+          by: deps.who,
+          ok,
+          writePauseMs: findings.pauseMs,
+          steps: stepResults,
+          error,
+          ...(ok && findings.acceptedLosses ? { acceptedLosses: findings.acceptedLosses } : {}),
         });
 
         /** Past RESUME: the `after` steps, the record, the report. `stoppedNote` when this finishes a flip forward after a failure. */
@@ -97,7 +129,8 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
           const allSteps = [...mainSteps, ...post.steps];
           const now = at();
           const lastClone = state.history.filter((h) => h.event === 'clone-started').at(-1);
-          const writesFrozenMs = !replicate && flip.direction === 'switchover' && lastClone ? Date.parse(now) - Date.parse(lastClone.at) : undefined;
+          const writesFrozenMs =
+            !replicate && flip.direction === 'switchover' && lastClone ? Date.parse(now) - Date.parse(lastClone.at) : undefined;
           state = advance(state, flip.direction === 'switchover' ? 'switchover-finished' : 'rollback-finished', now, deps.who, {
             serving: flip.to,
             blueFrozen: flip.to === 'green',
@@ -105,20 +138,39 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
             lastError: stoppedNote ?? (post.failed ? post.failed.error.message : undefined),
             unfinishedFlip: post.failed ? { direction: flip.direction, retiring: retiringLink(flip.direction, state) } : undefined,
             ...(findings.greenXidAtSwitchover ? { greenXidAtSwitchover: findings.greenXidAtSwitchover } : {}),
-            ...(replicate ? (flip.direction === 'switchover' ? { forward: undefined, reverse: state.privileges?.rollbackLossless === false ? undefined : next } : { forward: next, reverse: undefined }) : {}),
-            ...(flip.direction === 'switchover' ? { switchedOverAt: now, rollbackWindowEndsAt: new Date(Date.parse(now) + config.rollbackWindowMs).toISOString() } : {}),
+            ...(replicate
+              ? flip.direction === 'switchover'
+                ? { forward: undefined, reverse: state.privileges?.rollbackLossless === false ? undefined : next }
+                : { forward: next, reverse: undefined }
+              : {}),
+            ...(flip.direction === 'switchover'
+              ? { switchedOverAt: now, rollbackWindowEndsAt: new Date(Date.parse(now) + config.rollbackWindowMs).toISOString() }
+              : {}),
           });
           await deps.store.save(state);
           if (findings.toSchemaAtFlip) recordBaseline(config.stateDir, state.id, flip.to, findings.toSchemaAtFlip);
           if (findings.acceptedLosses) {
             await deps.store.audit({
-              at: now, by: deps.who, command: flip.direction, cutover: state.id, outcome: 'data-loss-accepted',
+              at: now,
+              by: deps.who,
+              command: flip.direction,
+              cutover: state.id,
+              outcome: 'data-loss-accepted',
               detail: findings.acceptedLosses.map((l) => `${l.object}: ${l.what}`).join('; '),
             });
           }
           const base = { steps: allSteps, writePauseMs: findings.pauseMs, pausesMs: findings.pausesMs, serving: flip.to };
           if (stoppedNote) {
-            return { ...base, ok: false, error: { code: 'finished-forward', exitCode: 1, message: stoppedNote, hint: `${flip.to} serves and takes writes. \`bluegreen status\` shows replication ${flip.to} → ${flip.from}; check what the failed step names.` } };
+            return {
+              ...base,
+              ok: false,
+              error: {
+                code: 'finished-forward',
+                exitCode: 1,
+                message: stoppedNote,
+                hint: `${flip.to} serves and takes writes. \`bluegreen status\` shows replication ${flip.to} → ${flip.from}; check what the failed step names.`,
+              },
+            };
           }
           if (post.failed) {
             const err = post.failed.error;
@@ -142,10 +194,16 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
         let recovered = false;
         if (!outcome.pastNoReturn && failedUndos(undone).length) {
           // An undo failed and the chain stopped there: where the pointer sends traffic now decides the way.
-          const where = await pointer.current().then((t) => sideServedBy(config, t), () => undefined);
+          const where = await pointer.current().then(
+            (t) => sideServedBy(config, t),
+            () => undefined,
+          );
           if (where === flip.to) {
             if (pointer.canPause) await pointer.resume().catch(() => undefined);
-            return finish(outcome.steps, `${flip.direction} failed at ${outcome.failed.step} (${err.message.split('\n')[0]}) and the undo could not bring traffic back (${failedUndos(undone).join('; ')}): the pointer sends it to ${flip.to}, which was ready, so the ${flip.direction} was finished forward instead of undone.`);
+            return finish(
+              outcome.steps,
+              `${flip.direction} failed at ${outcome.failed.step} (${err.message.split('\n')[0]}) and the undo could not bring traffic back (${failedUndos(undone).join('; ')}): the pointer sends it to ${flip.to}, which was ready, so the ${flip.direction} was finished forward instead of undone.`,
+            );
           }
           if (where === flip.from) {
             // The pointer is on the side we were leaving: the failed undo is tried once more, then the rest, on new
@@ -215,7 +273,9 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: { dryRun?:
                   : `${flip.direction} aborted at ${outcome.failed.step}`
             }: ${err.message}\n  undo: ${undone.length ? undone.join('; ') : 'nothing to undo'}`,
             hint: `${err.hint ? `${err.hint} ` : ''}${flip.from} still serves${!replicate && flip.from === 'blue' ? ' (read-only, as since the clone)' : ''}${brokenUndos.length && !recovered ? '; check what the failed undo left behind' : '; nothing was lost'}.${stillSynced} ${
-              flip.direction === 'switchover' ? `Retry \`bluegreen switchover\`${replicate ? '' : ', or `bluegreen abort` to reopen blue for writes'}.` : 'Retry `bluegreen rollback`.'
+              flip.direction === 'switchover'
+                ? `Retry \`bluegreen switchover\`${replicate ? '' : ', or `bluegreen abort` to reopen blue for writes'}.`
+                : 'Retry `bluegreen rollback`.'
             }`,
           },
         };

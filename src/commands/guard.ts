@@ -11,7 +11,15 @@ import { z } from 'zod';
 import type { GuardConfig } from '../core/config.js';
 import { BlueGreenError, ExitCode, LockHeldError, TransitionNotAllowedError, UsageError, describeError } from '../core/errors.js';
 import type { CutoverEvent } from '../core/events.js';
-import { type CheckOutcome, countedRounds, type GuardDecision, guardEventOf, type GuardRound, planAction, rollbackCondition } from '../core/guard.js';
+import {
+  type CheckOutcome,
+  countedRounds,
+  type GuardDecision,
+  guardEventOf,
+  type GuardRound,
+  planAction,
+  rollbackCondition,
+} from '../core/guard.js';
 import { redact } from '../core/redact.js';
 import type { CutoverState } from '../core/state.js';
 import { runCheck } from '../adapters/guard-checks.js';
@@ -33,7 +41,12 @@ export interface GuardOptions {
   readonly signal?: AbortSignal;
 }
 
-const guardOptions = z.strictObject({ once: z.boolean().optional(), dryRun: z.boolean().optional(), exitAfterAction: z.boolean().optional(), signal: z.instanceof(AbortSignal).optional() });
+const guardOptions = z.strictObject({
+  once: z.boolean().optional(),
+  dryRun: z.boolean().optional(),
+  exitAfterAction: z.boolean().optional(),
+  signal: z.instanceof(AbortSignal).optional(),
+});
 
 /** The guard's ports: the command's, plus where its events go. */
 export interface GuardDeps extends Deps {
@@ -70,13 +83,25 @@ async function builtinChecks(deps: Deps, state: CutoverState): Promise<{ checks:
   if (state.reverse) {
     const start = performance.now();
     const r = await replicationStatus(deps, state.reverse, 'green');
-    checks.push({ name: 'replication', builtin: true, ok: r.running, ms: Math.round(performance.now() - start), detail: r.running ? undefined : (r.cause ?? r.error ?? 'not running') });
+    checks.push({
+      name: 'replication',
+      builtin: true,
+      ok: r.running,
+      ms: Math.round(performance.now() - start),
+      detail: r.running ? undefined : (r.cause ?? r.error ?? 'not running'),
+    });
   }
   const start = performance.now();
   const w = await windowStatus(deps, state);
   if (!w) return { checks, losses: [] };
   const losses = w.error ? [w.error] : w.losses.map((l) => `${l.object}: ${l.what}`);
-  checks.push({ name: 'window', builtin: true, ok: w.verdict === 'lossless', ms: Math.round(performance.now() - start), detail: w.verdict === 'lossless' ? undefined : `a rollback would lose: ${losses.join('; ')}` });
+  checks.push({
+    name: 'window',
+    builtin: true,
+    ok: w.verdict === 'lossless',
+    ms: Math.round(performance.now() - start),
+    detail: w.verdict === 'lossless' ? undefined : `a rollback would lose: ${losses.join('; ')}`,
+  });
   return { checks, lossless: w.verdict === 'lossless', losses };
 }
 
@@ -85,7 +110,11 @@ async function act(deps: Deps, acceptDataLoss: boolean): Promise<{ decision: Gua
   // Green not answering is not a verdict the guard may act on: a rollback without green gives up its
   // last writes and fences it for good, and a green restarting for a few seconds must not cost that.
   const greenDown = await greenUnreachable(deps).catch(() => undefined);
-  if (greenDown) return { decision: 'refused', detail: `green is unreachable (${greenDown}): the guard never rolls back without green; \`bluegreen rollback\` says what that gives up, and a person decides` };
+  if (greenDown)
+    return {
+      decision: 'refused',
+      detail: `green is unreachable (${greenDown}): the guard never rolls back without green; \`bluegreen rollback\` says what that gives up, and a person decides`,
+    };
   try {
     const result = await _rollback(deps, { acceptDataLoss });
     if (result.ok) return { decision: 'rolled-back', detail: `blue serves; write pause ${result.writePauseMs ?? '?'} ms` };
@@ -93,8 +122,10 @@ async function act(deps: Deps, acceptDataLoss: boolean): Promise<{ decision: Gua
     return { decision: refused ? 'refused' : 'rollback-failed', detail: result.error?.message.split('\n')[0] };
   } catch (error) {
     // Someone else holds the lock (a person's command, another guard) or has moved the phase on: they win.
-    if (error instanceof LockHeldError || error instanceof TransitionNotAllowedError) return { decision: 'deferred', detail: describeError(error) };
-    if (error instanceof BlueGreenError && error.exitCode === ExitCode.blocked) return { decision: 'refused', detail: describeError(error) };
+    if (error instanceof LockHeldError || error instanceof TransitionNotAllowedError)
+      return { decision: 'deferred', detail: describeError(error) };
+    if (error instanceof BlueGreenError && error.exitCode === ExitCode.blocked)
+      return { decision: 'refused', detail: describeError(error) };
     return { decision: 'rollback-failed', detail: describeError(error).split('\n')[0] };
   }
 }
@@ -116,14 +147,35 @@ async function record(deps: GuardDeps, previous: GuardRound | undefined, round: 
   appendGuardRound(deps.config.stateDir, round);
   if (round.decision !== previous?.decision || round.decision === 'rolled-back' || round.decision === 'rollback-failed') {
     const failing = round.checks.filter((c) => !c.ok).map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`);
-    await deps.store.audit({ at: round.at, by: deps.who, command: 'guard', cutover: round.cutover, outcome: round.decision, detail: redact([round.detail, ...failing].filter(Boolean).join('; '), deps.config.secrets) });
+    await deps.store.audit({
+      at: round.at,
+      by: deps.who,
+      command: 'guard',
+      cutover: round.cutover,
+      outcome: round.decision,
+      detail: redact([round.detail, ...failing].filter(Boolean).join('; '), deps.config.secrets),
+    });
   }
   const type = guardEventOf(previous, round);
-  if (type) await deps.notify({ type, at: round.at, cutover: round.cutover, decision: round.decision, failures: round.failures, failing: round.checks.filter((c) => !c.ok).map((c) => c.name), detail: round.detail });
+  if (type)
+    await deps.notify({
+      type,
+      at: round.at,
+      cutover: round.cutover,
+      decision: round.decision,
+      failures: round.failures,
+      failing: round.checks.filter((c) => !c.ok).map((c) => c.name),
+      detail: round.detail,
+    });
 }
 
 /** One evaluation: checks, the condition, the decision, and the action when it says so. */
-export async function guardRound(deps: GuardDeps, guard: GuardConfig, options: Pick<GuardOptions, 'dryRun'>, unkept: GuardRound[] = []): Promise<{ verdict: GuardVerdict; round?: GuardRound; detail?: string }> {
+export async function guardRound(
+  deps: GuardDeps,
+  guard: GuardConfig,
+  options: Pick<GuardOptions, 'dryRun'>,
+  unkept: GuardRound[] = [],
+): Promise<{ verdict: GuardVerdict; round?: GuardRound; detail?: string }> {
   const state = await deps.store.load();
   if (!state || state.phase !== 'switched-over') {
     const carried = state && !options.dryRun ? await carryOn(deps, state) : undefined;
@@ -132,23 +184,50 @@ export async function guardRound(deps: GuardDeps, guard: GuardConfig, options: P
       const flip = state.phase === 'rolling-back' ? 'rollback' : 'switchover';
       return { verdict: 'deferred', detail: `a ${flip} is in progress (phase ${state.phase}): standing aside` };
     }
-    return { verdict: 'idle', detail: carried ?? `nothing to guard: the phase is ${state?.phase ?? 'idle'} (the guard acts between a switchover and finalize)` };
+    return {
+      verdict: 'idle',
+      detail: carried ?? `nothing to guard: the phase is ${state?.phase ?? 'idle'} (the guard acts between a switchover and finalize)`,
+    };
   }
-  const ctx = { servingUrl: state.serving === 'blue' ? deps.config.blue : deps.config.green, cwd: path.dirname(deps.config.file), secrets: deps.config.secrets, applicationName: conn(deps, state.serving, 'guard').applicationName };
+  const ctx = {
+    servingUrl: state.serving === 'blue' ? deps.config.blue : deps.config.green,
+    cwd: path.dirname(deps.config.file),
+    secrets: deps.config.secrets,
+    applicationName: conn(deps, state.serving, 'guard').applicationName,
+  };
   const at = deps.clock.now().toISOString();
   const [user, builtin] = await Promise.all([Promise.all(guard.checks.map((c) => runCheck(c, ctx))), builtinChecks(deps, state)]);
   const checks = [...user, ...builtin.checks];
   const kept = [...readGuardRounds(deps.config.stateDir, state.id), ...unkept];
   const counted = countedRounds(kept, state.id, state.serving, state.switchedOverAt, guard.intervalMs);
   const condition = rollbackCondition([...counted, { at, checks }], guard.rollbackAfter, Date.parse(at));
-  const plan = planAction({ condition, anyFailing: checks.some((c) => !c.ok), lossless: builtin.lossless, losses: builtin.losses, allowDataLoss: guard.allowDataLoss, dryRun: !!options.dryRun });
+  const plan = planAction({
+    condition,
+    anyFailing: checks.some((c) => !c.ok),
+    lossless: builtin.lossless,
+    losses: builtin.losses,
+    allowDataLoss: guard.allowDataLoss,
+    dryRun: !!options.dryRun,
+  });
   // Only a built-in check failing is an alert, not the application failing: said so, not "every check passes".
   const alerts = builtin.checks.filter((c) => !c.ok).map((c) => c.name);
   const onlyAlerts = !plan.act && plan.decision === 'failing' && user.every((c) => c.ok) && alerts.length > 0;
   const alerting = onlyAlerts ? `alert from ${alerts.join(', ')} (built-in: alerts only, never rolls back); your checks pass` : undefined;
   const outcome = plan.act ? await act(deps, plan.acceptDataLoss) : { decision: plan.decision, detail: alerting ?? plan.detail };
-  const detail = plan.act ? `${plan.detail}: ${outcome.detail ?? outcome.decision}${plan.acceptDataLoss ? ' (loss accepted: guard.allowDataLoss)' : ''}` : outcome.detail;
-  const round: GuardRound = { at, cutover: state.id, serving: state.serving, by: deps.who, checks, failures: condition.failures, condition: condition.holds, decision: outcome.decision, detail };
+  const detail = plan.act
+    ? `${plan.detail}: ${outcome.detail ?? outcome.decision}${plan.acceptDataLoss ? ' (loss accepted: guard.allowDataLoss)' : ''}`
+    : outcome.detail;
+  const round: GuardRound = {
+    at,
+    cutover: state.id,
+    serving: state.serving,
+    by: deps.who,
+    checks,
+    failures: condition.failures,
+    condition: condition.holds,
+    decision: outcome.decision,
+    detail,
+  };
   if (options.dryRun) unkept.push(round);
   else await record(deps, kept.at(-1), round);
   return { verdict: round.decision, round, detail };
@@ -168,7 +247,10 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 /** The loop: a round every interval (start to start) until stopped, or one with --once. */
 export async function _guard(deps: GuardDeps, options: GuardOptions = {}): Promise<GuardResult> {
   const guard = deps.config.guard;
-  if (!guard) throw new UsageError('no "guard" in the config', { hint: 'Add "guard": { "interval", "checks", "rollbackAfter" } (see "Guarding the window" in the README).' });
+  if (!guard)
+    throw new UsageError('no "guard" in the config', {
+      hint: 'Add "guard": { "interval", "checks", "rollbackAfter" } (see "Guarding the window" in the README).',
+    });
   const own: GuardDeps = deps.who.startsWith('guard ') ? deps : { ...deps, who: `guard ${deps.who}` };
   const unkept: GuardRound[] = [];
   let rounds = 0;
@@ -177,7 +259,10 @@ export async function _guard(deps: GuardDeps, options: GuardOptions = {}): Promi
     const started = performance.now();
     last = await guardRound(own, guard, options, unkept);
     rounds++;
-    if (last.round) own.progress.info(`guard: ${last.round.checks.map((c) => `${c.name} ${c.ok ? 'ok' : 'FAIL'}`).join(', ')}: ${last.verdict}${last.detail ? ` (${last.detail})` : ''}`);
+    if (last.round)
+      own.progress.info(
+        `guard: ${last.round.checks.map((c) => `${c.name} ${c.ok ? 'ok' : 'FAIL'}`).join(', ')}: ${last.verdict}${last.detail ? ` (${last.detail})` : ''}`,
+      );
     // --dry-run says what one round would do: it never loops (it keeps no round to count from anyway).
     if (options.once || options.dryRun || (options.exitAfterAction && last.verdict === 'rolled-back')) break;
     await sleep(Math.max(0, guard.intervalMs - (performance.now() - started)), options.signal);
@@ -186,7 +271,13 @@ export async function _guard(deps: GuardDeps, options: GuardOptions = {}): Promi
   const base = { verdict: last.verdict, rounds, last: last.round, detail: last.detail };
   // Only --once and --exit-after-action end on a verdict; a guard stopped by a signal ends well.
   if (!options.once && !options.dryRun && !(options.exitAfterAction && last.verdict === 'rolled-back')) return { ok: true, ...base };
-  return code === ExitCode.ok ? { ok: true, ...base } : { ok: false, ...base, error: { code: `guard_${last.verdict}`, exitCode: code, message: `guard: ${last.verdict}${last.detail ? `: ${last.detail}` : ''}` } };
+  return code === ExitCode.ok
+    ? { ok: true, ...base }
+    : {
+        ok: false,
+        ...base,
+        error: { code: `guard_${last.verdict}`, exitCode: code, message: `guard: ${last.verdict}${last.detail ? `: ${last.detail}` : ''}` },
+      };
 }
 
 /** The public entry: validates the options, adds the notify port to the command's deps. */
@@ -195,7 +286,11 @@ export function guard(deps: Deps, raw: unknown = {}): Promise<GuardResult> {
   if (!parsed.success) throw new UsageError(`guard: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const notify = deps.config.notify;
   const send = notify
-    ? (event: CutoverEvent) => runNotify({ ...notify, cwd: path.dirname(deps.config.file), secrets: deps.config.secrets, warn: (t) => deps.progress.info(t) }, event)
+    ? (event: CutoverEvent) =>
+        runNotify(
+          { ...notify, cwd: path.dirname(deps.config.file), secrets: deps.config.secrets, warn: (t) => deps.progress.info(t) },
+          event,
+        )
     : async () => undefined;
   return _guard({ ...deps, notify: send }, parsed.data);
 }

@@ -33,7 +33,16 @@ export interface EffectReport {
 async function updatedColumns(change: DataChange): Promise<DataChange> {
   if (change.operation !== 'UPDATE' || !change.statement) return change;
   const parsed = await parseScript(change.statement);
-  const updates = parsed.statements.map((st) => (st.node as { UpdateStmt?: { relation?: { relname?: string; schemaname?: string }; targetList?: Array<{ ResTarget?: { name?: string } }> } }).UpdateStmt).filter((u) => !!u);
+  const updates = parsed.statements
+    .map(
+      (st) =>
+        (
+          st.node as {
+            UpdateStmt?: { relation?: { relname?: string; schemaname?: string }; targetList?: Array<{ ResTarget?: { name?: string } }> };
+          }
+        ).UpdateStmt,
+    )
+    .filter((u) => !!u);
   const [schema, name] = splitQualified(change.table);
   const mine = updates.filter((u) => u!.relation?.relname === name && (u!.relation?.schemaname ?? 'public') === schema);
   if (mine.length !== 1 || updates.length !== 1) return change;
@@ -41,7 +50,9 @@ async function updatedColumns(change: DataChange): Promise<DataChange> {
 }
 
 function changesBetween(before: SchemaSnapshot, after: SchemaSnapshot): string[] {
-  return diffSchemas(before, after).unexpected.filter((d) => !d.object.startsWith('database ')).map(describeDifference);
+  return diffSchemas(before, after)
+    .unexpected.filter((d) => !d.object.startsWith('database '))
+    .map(describeDifference);
 }
 
 /** The built-in runner's pending files, one by one on the scratch copy: each finding names its file. */
@@ -49,24 +60,33 @@ export async function checkBuiltInEffect(deps: Deps, pending: ReadonlyArray<Migr
   const { config } = deps;
   const start = performance.now();
   return withScratchCopy({ greenUrl: config.green, binDir: config.binDir, secrets: config.secrets }, async (scratch) =>
-    withClient(scratch.url, async (client) => {
-      const changes: EffectReport['changes'][number][] = [];
-      const findings: EffectReport['findings'][number][] = [];
-      let before = scratch.original;
-      for (const m of pending) {
-        try {
-          await runScript(client, m, m.upFile, m.up, m.transactional, config.secrets, async () => undefined);
-        } catch (error) {
-          throw Object.assign(error as Error, { message: `${(error as Error).message}\n  (on a scratch copy of green, before anything ran on green itself: nothing was applied)` });
+    withClient(
+      scratch.url,
+      async (client) => {
+        const changes: EffectReport['changes'][number][] = [];
+        const findings: EffectReport['findings'][number][] = [];
+        let before = scratch.original;
+        for (const m of pending) {
+          try {
+            await runScript(client, m, m.upFile, m.up, m.transactional, config.secrets, async () => undefined);
+          } catch (error) {
+            throw Object.assign(error as Error, {
+              message: `${(error as Error).message}\n  (on a scratch copy of green, before anything ran on green itself: nothing was applied)`,
+            });
+          }
+          const { schema, dataChanges } = await scratch
+            .checkpoint()
+            .then(async (c) => ({ ...c, dataChanges: await Promise.all(c.dataChanges.map(updatedColumns)) }));
+          changes.push({ source: m.upFile, lines: changesBetween(before, schema) });
+          // `-- bluegreen:unchecked` answers for what the lint cannot read; the effect is judged all the same.
+          for (const f of judgeEffect(before, schema, dataChanges, scratch.historyTables, scratch.original))
+            findings.push({ ...f, source: m.upFile });
+          before = schema;
         }
-        const { schema, dataChanges } = await scratch.checkpoint().then(async (c) => ({ ...c, dataChanges: await Promise.all(c.dataChanges.map(updatedColumns)) }));
-        changes.push({ source: m.upFile, lines: changesBetween(before, schema) });
-        // `-- bluegreen:unchecked` answers for what the lint cannot read; the effect is judged all the same.
-        for (const f of judgeEffect(before, schema, dataChanges, scratch.historyTables, scratch.original)) findings.push({ ...f, source: m.upFile });
-        before = schema;
-      }
-      return { changes, findings, ms: Math.round(performance.now() - start) };
-    }, { label: 'green (scratch copy)', secrets: config.secrets }),
+        return { changes, findings, ms: Math.round(performance.now() - start) };
+      },
+      { label: 'green (scratch copy)', secrets: config.secrets },
+    ),
   );
 }
 
@@ -87,7 +107,13 @@ export interface CommandRun {
 /** No limit unless migrations.timeoutMs sets one (a day: a migration runs as long as it runs). */
 const NO_LIMIT_MS = 24 * 3600 * 1000;
 
-export async function runMigrationCommand(deps: Pick<Deps, 'config' | 'clock'>, command: string, url: string, label: string, timeoutMs?: number): Promise<CommandRun> {
+export async function runMigrationCommand(
+  deps: Pick<Deps, 'config' | 'clock'>,
+  command: string,
+  url: string,
+  label: string,
+  timeoutMs?: number,
+): Promise<CommandRun> {
   const { config } = deps;
   // Its own process group, killed whole at the limit: a tool's children (npx → node) outlive a killed shell.
   const result = await runShell(command, {
@@ -114,14 +140,19 @@ const ALEMBIC_REVISION = /Running (upgrade|downgrade) \S* ?-> \S+/;
  */
 export function postgresErrorLines(output: string): string[] {
   const lines = output.split('\n').map((l) => l.trimEnd());
-  const wanted = /\b(ERROR|FATAL|error|Error)\b|SQLSTATE|\b(DETAIL|HINT|POSITION|LINE \d+|QUERY|CONTEXT|WHERE)\b|\bcode:|\bposition:|\bdetail:|\bhint:|[Mm]igrat(ion|ing)\b.*\b(fail|\.sql|\.js|\.ts)|^\s*>|pq: |^[A-Za-z_]\w*(\.\w+)+: |^\[SQL: |^\s*File "(?!.*[/\\](site|dist)-packages[/\\]).*", line \d+, in (upgrade|downgrade)$/;
+  const wanted =
+    /\b(ERROR|FATAL|error|Error)\b|SQLSTATE|\b(DETAIL|HINT|POSITION|LINE \d+|QUERY|CONTEXT|WHERE)\b|\bcode:|\bposition:|\bdetail:|\bhint:|[Mm]igrat(ion|ing)\b.*\b(fail|\.sql|\.js|\.ts)|^\s*>|pq: |^[A-Za-z_]\w*(\.\w+)+: |^\[SQL: |^\s*File "(?!.*[/\\](site|dist)-packages[/\\]).*", line \d+, in (upgrade|downgrade)$/;
   const noise = /^\(Background on this error at: https:\/\/sqlalche\.me\//;
   const lastRevision = lines.reduce((last, l, i) => (ALEMBIC_REVISION.test(l) ? i : last), -1);
   return lines.filter((l, i) => l.trim() && !noise.test(l) && (wanted.test(l) || i === lastRevision)).slice(0, 40);
 }
 
 /** The external command on the scratch copy: its effect as a whole. */
-export async function checkCommandEffect(deps: Deps, command: string, historyTables: ReadonlyArray<string> = []): Promise<EffectReport & { run: CommandRun }> {
+export async function checkCommandEffect(
+  deps: Deps,
+  command: string,
+  historyTables: ReadonlyArray<string> = [],
+): Promise<EffectReport & { run: CommandRun }> {
   const { config } = deps;
   const start = performance.now();
   return withScratchCopy({ greenUrl: config.green, binDir: config.binDir, secrets: config.secrets, historyTables }, async (scratch) => {
@@ -135,13 +166,23 @@ export async function checkCommandEffect(deps: Deps, command: string, historyTab
       });
     }
     if (run.exitCode !== 0) {
-      throw new MigrationError(`the migration command failed on a scratch copy of green (exit ${run.exitCode}), before anything ran on green itself: nothing was applied\n  ${postgresErrorLines(run.output).join('\n  ') || run.output.trim().split('\n').slice(-10).join('\n  ')}`, {
-        hint: `Its whole output is in ${run.logFile}. Fix the migration and run \`bluegreen migrate\` again.`,
-      });
+      throw new MigrationError(
+        `the migration command failed on a scratch copy of green (exit ${run.exitCode}), before anything ran on green itself: nothing was applied\n  ${postgresErrorLines(run.output).join('\n  ') || run.output.trim().split('\n').slice(-10).join('\n  ')}`,
+        {
+          hint: `Its whole output is in ${run.logFile}. Fix the migration and run \`bluegreen migrate\` again.`,
+        },
+      );
     }
-    const { schema, dataChanges } = await scratch.checkpoint().then(async (c) => ({ ...c, dataChanges: await Promise.all(c.dataChanges.map(updatedColumns)) }));
+    const { schema, dataChanges } = await scratch
+      .checkpoint()
+      .then(async (c) => ({ ...c, dataChanges: await Promise.all(c.dataChanges.map(updatedColumns)) }));
     const findings = judgeEffect(scratch.original, schema, dataChanges, scratch.historyTables).map((f) => ({ ...f, source: command }));
-    return { changes: [{ source: command, lines: changesBetween(scratch.original, schema) }], findings, run, ms: Math.round(performance.now() - start) };
+    return {
+      changes: [{ source: command, lines: changesBetween(scratch.original, schema) }],
+      findings,
+      run,
+      ms: Math.round(performance.now() - start),
+    };
   });
 }
 
@@ -151,7 +192,9 @@ export function assertEffectSafe(report: EffectReport): void {
   if (!refused.length) return;
   throw new BlockedError(
     `the migrations' effect cannot run in replicate mode (seen on a scratch copy of green; green was not touched):\n${refused.map((f) => `  ${f.source}: ${describeEffectFinding(f)}`).join('\n')}`,
-    { hint: 'Nothing was applied to green. Change the migrations as suggested (expand now, contract in a later cutover), or make this change in freeze mode ("mode": "freeze").' },
+    {
+      hint: 'Nothing was applied to green. Change the migrations as suggested (expand now, contract in a later cutover), or make this change in freeze mode ("mode": "freeze").',
+    },
   );
 }
 

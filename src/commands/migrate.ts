@@ -10,8 +10,23 @@ import { BlockedError, BlueGreenError, MigrationError } from '../core/errors.js'
 import { describeLintFinding, type LintFinding, lintMigrations, uncheckedReason } from '../core/migration-lint.js';
 import { parseScript } from '../adapters/sql-parser.js';
 import { describeEffectFinding } from '../core/migration-effect.js';
-import { assertEffectSafe, checkBuiltInEffect, checkCommandEffect, type EffectReport, leftApplied, postgresErrorLines, runMigrationCommand } from './migrate-effect.js';
-import { type AppliedMigration, findMigrations, loadMigration, type Migration, type MigrationPlan, planMigrations } from '../core/migrations.js';
+import {
+  assertEffectSafe,
+  checkBuiltInEffect,
+  checkCommandEffect,
+  type EffectReport,
+  leftApplied,
+  postgresErrorLines,
+  runMigrationCommand,
+} from './migrate-effect.js';
+import {
+  type AppliedMigration,
+  findMigrations,
+  loadMigration,
+  type Migration,
+  type MigrationPlan,
+  planMigrations,
+} from '../core/migrations.js';
 export { readHistory } from '../adapters/migration-history.js';
 import { redact } from '../core/redact.js';
 import type { Report, StepResult } from '../core/report.js';
@@ -26,11 +41,19 @@ import { conn, controlled, type Deps, loadState } from './context.js';
 
 /** Reads the migration files of a folder and plans them against what is applied. */
 export async function readMigrationPlan(dir: string, applied: ReadonlyArray<AppliedMigration>): Promise<MigrationPlan> {
-  if (!existsSync(dir)) throw new BlueGreenError(`migrations.dir: ${dir} does not exist`, { hint: 'Create it, or fix migrations.dir in the config.' });
+  if (!existsSync(dir))
+    throw new BlueGreenError(`migrations.dir: ${dir} does not exist`, { hint: 'Create it, or fix migrations.dir in the config.' });
   const { migrations, problems } = findMigrations(readdirSync(dir));
-  if (problems.length) throw new BlueGreenError(`migrations.dir: ${problems.join('; ')}`, { hint: 'Rename the files as <version>_<name>.up.sql / .down.sql.' });
+  if (problems.length)
+    throw new BlueGreenError(`migrations.dir: ${problems.join('; ')}`, {
+      hint: 'Rename the files as <version>_<name>.up.sql / .down.sql.',
+    });
   const loaded = migrations.map((m) =>
-    loadMigration(m, readFileSync(path.join(dir, m.upFile), 'utf8'), m.downFile ? readFileSync(path.join(dir, m.downFile), 'utf8') : undefined),
+    loadMigration(
+      m,
+      readFileSync(path.join(dir, m.upFile), 'utf8'),
+      m.downFile ? readFileSync(path.join(dir, m.downFile), 'utf8') : undefined,
+    ),
   );
   return planMigrations(loaded, applied);
 }
@@ -39,7 +62,14 @@ export async function readMigrationPlan(dir: string, applied: ReadonlyArray<Appl
  * `migrations.timeoutMs`: past it the running migration's statement is cancelled from another session.
  * A migration in a transaction is then rolled back whole, as any failure; the error says why.
  */
-async function withTimeLimit(url: string, green: Client, timeoutMs: number | undefined, m: Migration, secrets: ReadonlyArray<string>, run: () => Promise<void>): Promise<void> {
+async function withTimeLimit(
+  url: string,
+  green: Client,
+  timeoutMs: number | undefined,
+  m: Migration,
+  secrets: ReadonlyArray<string>,
+  run: () => Promise<void>,
+): Promise<void> {
   if (!timeoutMs) return run();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -50,10 +80,13 @@ async function withTimeLimit(url: string, green: Client, timeoutMs: number | und
     await run();
   } catch (error) {
     if (!timedOut) throw error;
-    throw new MigrationError(`${m.upFile} ran past migrations.timeoutMs (${timeoutMs} ms) and was cancelled: ${m.transactional ? 'nothing of it was applied' : 'it ran outside a transaction, so the statements that finished before stay applied'}`, {
-      hint: `${m.transactional ? 'Green is as it was before this migration. ' : ''}Find what made it slow (a lock held on green, a large table rewrite), or raise migrations.timeoutMs, then run \`bluegreen migrate\` again.`,
-      cause: error,
-    });
+    throw new MigrationError(
+      `${m.upFile} ran past migrations.timeoutMs (${timeoutMs} ms) and was cancelled: ${m.transactional ? 'nothing of it was applied' : 'it ran outside a transaction, so the statements that finished before stay applied'}`,
+      {
+        hint: `${m.transactional ? 'Green is as it was before this migration. ' : ''}Find what made it slow (a lock held on green, a large table rewrite), or raise migrations.timeoutMs, then run \`bluegreen migrate\` again.`,
+        cause: error,
+      },
+    );
   } finally {
     clearTimeout(timer);
   }
@@ -67,7 +100,9 @@ export async function assertMigrationsReplicable(pending: ReadonlyArray<Migratio
   if (refused.length === 0) return findings;
   throw new BlockedError(
     `${refused.length} migration statement${refused.length > 1 ? 's' : ''} cannot run in replicate mode:\n${refused.map((f) => `  ${describeLintFinding(f)}`).join('\n')}`,
-    { hint: 'Nothing was applied. Change the migrations as suggested (expand now, contract in a later cutover), mark a file `-- bluegreen:unchecked <reason>` to take responsibility for it, or use "mode": "freeze".' },
+    {
+      hint: 'Nothing was applied. Change the migrations as suggested (expand now, contract in a later cutover), mark a file `-- bluegreen:unchecked <reason>` to take responsibility for it, or use "mode": "freeze".',
+    },
   );
 }
 
@@ -87,16 +122,24 @@ export interface MigrateResult extends Report {
   readonly logFile?: string;
 }
 
-async function builtIn(deps: Deps, dir: string, options: MigrateOptions, migrationsApplied: ReadonlyArray<string>): Promise<{ steps: StepResult[]; applied: string[]; reverted: string[]; pending: string[]; effect?: EffectReport }> {
+async function builtIn(
+  deps: Deps,
+  dir: string,
+  options: MigrateOptions,
+  migrationsApplied: ReadonlyArray<string>,
+): Promise<{ steps: StepResult[]; applied: string[]; reverted: string[]; pending: string[]; effect?: EffectReport }> {
   const { config, progress } = deps;
   const planOf = async (green: Client) => {
     await allowOwnWrites(green);
     await ensureHistory(green);
     const plan = await readMigrationPlan(dir, await readHistory(green));
     if (plan.changed.length) {
-      throw new MigrationError(`applied migration${plan.changed.length > 1 ? 's have' : ' has'} changed since: ${plan.changed.map((c) => c.file).join(', ')}`, {
-        hint: 'An applied migration must never be edited: restore the file, and put the change in a new migration.',
-      });
+      throw new MigrationError(
+        `applied migration${plan.changed.length > 1 ? 's have' : ' has'} changed since: ${plan.changed.map((c) => c.file).join(', ')}`,
+        {
+          hint: 'An applied migration must never be edited: restore the file, and put the change in a new migration.',
+        },
+      );
     }
     return plan;
   };
@@ -109,10 +152,17 @@ async function builtIn(deps: Deps, dir: string, options: MigrateOptions, migrati
     if (pending.length) {
       progress.start(`Checking the effect of ${pending.length} migration${pending.length > 1 ? 's' : ''} on a scratch copy of green`);
       effect = await checkBuiltInEffect(deps, pending);
-      progress.succeed(`Effect checked on a scratch copy of green (${effect.ms} ms): ${effect.findings.length ? `${effect.findings.length} finding${effect.findings.length > 1 ? 's' : ''}` : 'replication-safe'}`);
+      progress.succeed(
+        `Effect checked on a scratch copy of green (${effect.ms} ms): ${effect.findings.length ? `${effect.findings.length} finding${effect.findings.length > 1 ? 's' : ''}` : 'replication-safe'}`,
+      );
       for (const f of effect.findings.filter((x) => x.severity === 'warn')) progress.info(`${f.source}: ${describeEffectFinding(f)}`);
       if (!options.dryRun) assertEffectSafe(effect);
-      steps.push({ name: 'effect-check', status: 'ok', ms: effect.ms, detail: 'scratch copy of green: schema before and after, data changes' });
+      steps.push({
+        name: 'effect-check',
+        status: 'ok',
+        ms: effect.ms,
+        detail: 'scratch copy of green: schema before and after, data changes',
+      });
     }
   }
   return withClient(
@@ -122,14 +172,22 @@ async function builtIn(deps: Deps, dir: string, options: MigrateOptions, migrati
         const plan = await planOf(green);
         // What runs must be what was checked (the lock is taken after the check).
         if (effect && plan.pending.map((m) => m.upFile).join('\n') !== effect.changes.map((c) => c.source).join('\n')) {
-          throw new MigrationError('the pending migrations changed while their effect was being checked', { hint: 'Run `bluegreen migrate` again.' });
+          throw new MigrationError('the pending migrations changed while their effect was being checked', {
+            hint: 'Run `bluegreen migrate` again.',
+          });
         }
         if (options.down) {
           const version = migrationsApplied[migrationsApplied.length - 1];
-          if (!version) throw new BlueGreenError('no migration applied in this cutover to revert', { hint: 'Down scripts run only on green, for migrations applied since the clone.' });
+          if (!version)
+            throw new BlueGreenError('no migration applied in this cutover to revert', {
+              hint: 'Down scripts run only on green, for migrations applied since the clone.',
+            });
           const all = await readMigrationPlan(dir, []);
           const m = all.pending.find((p) => p.version === version);
-          if (!m?.down || !m.downFile) throw new BlueGreenError(`migration ${version} has no down script`, { hint: `Add ${version}_<name>.down.sql, or clone green again.` });
+          if (!m?.down || !m.downFile)
+            throw new BlueGreenError(`migration ${version} has no down script`, {
+              hint: `Add ${version}_<name>.down.sql, or clone green again.`,
+            });
           const start = performance.now();
           progress.start(`reverting ${m.downFile}`);
           await runScript(green, m, m.downFile, m.down, m.transactional, config.secrets, async () => {
@@ -143,7 +201,12 @@ async function builtIn(deps: Deps, dir: string, options: MigrateOptions, migrati
         const applied: string[] = [];
         for (const m of plan.pending) {
           if (options.dryRun) {
-            steps.push({ name: m.upFile, status: 'skipped', ms: 0, detail: `dry run: would apply${m.transactional ? '' : ' (outside a transaction)'}` });
+            steps.push({
+              name: m.upFile,
+              status: 'skipped',
+              ms: 0,
+              detail: `dry run: would apply${m.transactional ? '' : ' (outside a transaction)'}`,
+            });
             continue;
           }
           progress.start(`applying ${m.upFile}`);
@@ -156,7 +219,12 @@ async function builtIn(deps: Deps, dir: string, options: MigrateOptions, migrati
             );
           } catch (error) {
             progress.fail(`${m.upFile} failed`);
-            steps.push({ name: m.upFile, status: 'failed', ms: Math.round(performance.now() - start), detail: (error as Error).message.split('\n')[1]?.trim() });
+            steps.push({
+              name: m.upFile,
+              status: 'failed',
+              ms: Math.round(performance.now() - start),
+              detail: (error as Error).message.split('\n')[1]?.trim(),
+            });
             throw Object.assign(error as Error, { partial: { steps, applied } });
           }
           const ms = Math.round(performance.now() - start);
@@ -171,10 +239,15 @@ async function builtIn(deps: Deps, dir: string, options: MigrateOptions, migrati
   );
 }
 
-async function external(deps: Deps, migrations: { readonly command: string; readonly historyTables?: ReadonlyArray<string> }, options: MigrateOptions): Promise<{ steps: StepResult[]; effect?: EffectReport; logFile?: string }> {
+async function external(
+  deps: Deps,
+  migrations: { readonly command: string; readonly historyTables?: ReadonlyArray<string> },
+  options: MigrateOptions,
+): Promise<{ steps: StepResult[]; effect?: EffectReport; logFile?: string }> {
   const { config, progress } = deps;
   const command = migrations.command;
-  if (options.down) throw new BlueGreenError('--down works only with the built-in runner', { hint: 'Use your migration tool\'s own undo against green.' });
+  if (options.down)
+    throw new BlueGreenError('--down works only with the built-in runner', { hint: "Use your migration tool's own undo against green." });
   const steps: StepResult[] = [];
   let effect: EffectReport | undefined;
   if (config.mode === 'replicate') {
@@ -182,7 +255,9 @@ async function external(deps: Deps, migrations: { readonly command: string; read
     progress.start(`Running \`${command}\` on a scratch copy of green to see its effect`);
     const checked = await checkCommandEffect(deps, command, migrations.historyTables);
     effect = checked;
-    progress.succeed(`Effect checked on a scratch copy of green (${checked.ms} ms): ${checked.changes[0].lines.length} schema change${checked.changes[0].lines.length === 1 ? '' : 's'}, ${checked.findings.length ? `${checked.findings.length} finding${checked.findings.length > 1 ? 's' : ''}` : 'replication-safe'}`);
+    progress.succeed(
+      `Effect checked on a scratch copy of green (${checked.ms} ms): ${checked.changes[0].lines.length} schema change${checked.changes[0].lines.length === 1 ? '' : 's'}, ${checked.findings.length ? `${checked.findings.length} finding${checked.findings.length > 1 ? 's' : ''}` : 'replication-safe'}`,
+    );
     for (const f of checked.findings.filter((x) => x.severity === 'warn')) progress.info(describeEffectFinding(f));
     if (!options.dryRun) assertEffectSafe(checked);
     steps.push({ name: 'effect-check', status: 'ok', ms: checked.ms, detail: `scratch copy; its output: ${checked.run.logFile}` });
@@ -205,7 +280,9 @@ async function external(deps: Deps, migrations: { readonly command: string; read
       const errors = postgresErrorLines(run.output);
       throw new MigrationError(
         `migration command ${run.timedOut ? `ran past migrations.timeoutMs (${config.migrations?.timeoutMs} ms) and was stopped` : `failed (exit ${run.exitCode})`}: ${redact(command, config.secrets)}\n  ${(errors.length ? errors : run.output.trim().split('\n').slice(-10)).join('\n  ')}\n  left applied on green: ${left.length ? `\n    ${left.join('\n    ')}` : 'nothing (the schema is as before)'}`,
-        { hint: `Its whole output is in ${run.logFile}. Green was not switched to; fix the migration and run \`bluegreen migrate\` again.` },
+        {
+          hint: `Its whole output is in ${run.logFile}. Green was not switched to; fix the migration and run \`bluegreen migrate\` again.`,
+        },
       );
     }
     progress.succeed(`migration command finished (${ms} ms); output kept in ${run.logFile}`);
@@ -224,7 +301,8 @@ export async function _migrate(deps: Deps, options: MigrateOptions = {}): Promis
   const migrations = config.migrations;
   const at = () => deps.clock.now().toISOString();
   if (options.dryRun) {
-    if ('command' in migrations) return { ok: true, ...(await external(deps, migrations, options)), applied: [], reverted: [], pending: [] };
+    if ('command' in migrations)
+      return { ok: true, ...(await external(deps, migrations, options)), applied: [], reverted: [], pending: [] };
     const r = await builtIn(deps, migrations.dir, options, initial.migrationsApplied);
     return { ok: true, ...r };
   }
@@ -253,7 +331,12 @@ export async function _migrate(deps: Deps, options: MigrateOptions = {}): Promis
     } finally {
       await deps.store.save(state);
       // Whatever the outcome, record what green looks like now: compare counts this as the migrations' doing.
-      await withClient(config.green, async (green) => writeFileAtomic(schemaFile(config.stateDir, state.id, 'after-migrations'), JSON.stringify(await readSchema(green))), conn(deps, 'green', 'migrate'));
+      await withClient(
+        config.green,
+        async (green) =>
+          writeFileAtomic(schemaFile(config.stateDir, state.id, 'after-migrations'), JSON.stringify(await readSchema(green))),
+        conn(deps, 'green', 'migrate'),
+      );
     }
   });
 }

@@ -102,7 +102,10 @@ export function withinBudget<T>(promise: Promise<T>, budget: Budget, what: strin
  * stops the chain: what is left undone (`remaining`, in the order it would be undone) may be what
  * finishing forward needs, and which way to go is decided from what is true, not guessed here.
  */
-export async function undoSteps(steps: ReadonlyArray<PlanStep>, secrets: ReadonlyArray<string>): Promise<{ lines: string[]; remaining: PlanStep[]; failed?: PlanStep }> {
+export async function undoSteps(
+  steps: ReadonlyArray<PlanStep>,
+  secrets: ReadonlyArray<string>,
+): Promise<{ lines: string[]; remaining: PlanStep[]; failed?: PlanStep }> {
   const lines: string[] = [];
   const queue = [...steps].reverse();
   while (queue.length) {
@@ -128,11 +131,14 @@ export async function undoSteps(steps: ReadonlyArray<PlanStep>, secrets: Readonl
  * Runs a plan: groups of `together` steps at once, each timed and (unless unbudgeted) raced against the
  * budget. On the first failure the rest is skipped and every step that started is undone in reverse.
  */
-export async function runPlan(steps: ReadonlyArray<PlanStep>, options: { progress: PlanProgress; secrets: ReadonlyArray<string>; budget?: Budget; undoOnFailure?: boolean }): Promise<PlanOutcome> {
+export async function runPlan(
+  steps: ReadonlyArray<PlanStep>,
+  options: { progress: PlanProgress; secrets: ReadonlyArray<string>; budget?: Budget; undoOnFailure?: boolean },
+): Promise<PlanOutcome> {
   const results = new Map<string, StepResult>();
   const started: PlanStep[] = [];
   let failed: PlanOutcome['failed'];
-  for (let i = 0; i < steps.length && !failed; ) {
+  for (let i = 0; i < steps.length && !failed;) {
     // A group: this step and the consecutive ones marked with the same label.
     let end = i + 1;
     while (steps[i].together && end < steps.length && steps[end].together === steps[i].together) end++;
@@ -145,7 +151,10 @@ export async function runPlan(steps: ReadonlyArray<PlanStep>, options: { progres
         const start = performance.now();
         try {
           const run = step.run();
-          const out = options.budget && !step.unbudgeted ? await withinBudget(run, options.budget, step.title.charAt(0).toLowerCase() + step.title.slice(1)) : await run;
+          const out =
+            options.budget && !step.unbudgeted
+              ? await withinBudget(run, options.budget, step.title.charAt(0).toLowerCase() + step.title.slice(1))
+              : await run;
           const ms = Math.round(performance.now() - start);
           if (out && typeof out === 'object') {
             results.set(step.name, { name: step.name, status: 'skipped', ms, detail: out.skipped });
@@ -171,5 +180,11 @@ export async function runPlan(steps: ReadonlyArray<PlanStep>, options: { progres
   if (started.some((s) => s.pointOfNoReturn)) return { steps: ordered, failed, undone: [], pastNoReturn: true };
   if (options.undoOnFailure === false) return { steps: ordered, failed, undone: [] };
   const { lines, remaining, failed: undoFailed } = await undoSteps(started, options.secrets);
-  return { steps: ordered, failed, undone: lines, ...(remaining.length ? { notUndone: remaining } : {}), ...(undoFailed ? { undoFailed } : {}) };
+  return {
+    steps: ordered,
+    failed,
+    undone: lines,
+    ...(remaining.length ? { notUndone: remaining } : {}),
+    ...(undoFailed ? { undoFailed } : {}),
+  };
 }

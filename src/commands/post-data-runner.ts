@@ -96,12 +96,15 @@ export function postDataRunner(plan: PostDataPlan, work: PostDataWork): PostData
       const key = toCheck.shift()!;
       checking++;
       track(
-        work.validate(key).then(() => {
-          checked++;
-        }).finally(() => {
-          checking--;
-          pumpChecks();
-        }),
+        work
+          .validate(key)
+          .then(() => {
+            checked++;
+          })
+          .finally(() => {
+            checking--;
+            pumpChecks();
+          }),
       );
     }
   };

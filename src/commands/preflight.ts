@@ -7,7 +7,16 @@ import { type BlueFacts, type Finding, type GreenFacts, preflightFindings, type 
 import type { CutoverState } from '../core/state.js';
 import { listTables } from '../adapters/catalog.js';
 import { findTool } from '../adapters/pg-binaries.js';
-import { availableExtensions, availableVersions, collationVersions, databaseExists, loginRoles, readCollation, readReplicationCapacity, readServerFacts } from '../adapters/database.js';
+import {
+  availableExtensions,
+  availableVersions,
+  collationVersions,
+  databaseExists,
+  loginRoles,
+  readCollation,
+  readReplicationCapacity,
+  readServerFacts,
+} from '../adapters/database.js';
 import { readBlueFacts } from '../adapters/blue-facts.js';
 import { pauseBlockers } from '../adapters/sessions.js';
 import { canWriteDir } from '../adapters/state-store.js';
@@ -36,8 +45,10 @@ export async function recordGreenReCreated(deps: Deps, previous: CutoverState): 
 export function givenUpOnGreen(state: CutoverState): string | undefined {
   const last = state.flips.at(-1);
   if (!last || last.kind !== 'rollback' || !last.ok || !last.acceptedLosses?.length) return undefined;
-  return `It holds the only copy of what the rollback at ${last.at} gave up (${last.acceptedLosses.map((l) => l.object).join(', ')}): `
-    + 'export what you need from it, then run `bluegreen clone --accept-data-loss` to re-create green anyway (recorded).';
+  return (
+    `It holds the only copy of what the rollback at ${last.at} gave up (${last.acceptedLosses.map((l) => l.object).join(', ')}): ` +
+    'export what you need from it, then run `bluegreen clone --accept-data-loss` to re-create green anyway (recorded).'
+  );
 }
 
 /** Reads every fact preflight needs; unreachable parts become findings, not exceptions. */
@@ -57,7 +68,9 @@ export async function gatherFacts(deps: Deps, state: CutoverState, acceptDataLos
       withDatabase(config.green, 'postgres'),
       async (client) => {
         const exists = await databaseExists(client, database);
-        const userTables = exists ? await withClient(config.green, async (g) => (await listTables(g)).length, conn(deps, 'green', 'preflight')) : 0;
+        const userTables = exists
+          ? await withClient(config.green, async (g) => (await listTables(g)).length, conn(deps, 'green', 'preflight'))
+          : 0;
         return {
           ...(await readServerFacts(client)),
           ...(await readReplicationCapacity(client)),
@@ -95,7 +108,11 @@ export async function gatherFacts(deps: Deps, state: CutoverState, acceptDataLos
     pointer = { ...pointer, error: (error as Error).message.split('\n')[0] };
   }
   const minAgeMs = config.switchover.blockers.minAgeMs;
-  const blockers = await capture(() => withClient(config.blue, (c) => pauseBlockers(c, minAgeMs), { ...conn(deps, 'blue', 'preflight'), connectTimeoutMs: 5000 }).then((sessions) => ({ sessions })));
+  const blockers = await capture(() =>
+    withClient(config.blue, (c) => pauseBlockers(c, minAgeMs), { ...conn(deps, 'blue', 'preflight'), connectTimeoutMs: 5000 }).then(
+      (sessions) => ({ sessions }),
+    ),
+  );
   const pauseBlockersFact = { minAgeMs, ...blockers };
   let dumpDirFreeBytes: number | undefined;
   let dir = config.dumpDir;
@@ -112,7 +129,10 @@ export async function gatherFacts(deps: Deps, state: CutoverState, acceptDataLos
     for (const side of ['blue', 'green'] as const) {
       const peer = config.addresses[side].peer;
       if (peer === config[side]) continue;
-      peers[side] = await withClient(side === 'green' ? withDatabase(peer, 'postgres') : peer, async () => '', { ...conn(deps, side, 'preflight'), connectTimeoutMs: 5000 }).catch((error: Error) => error.message.split('\n')[0]);
+      peers[side] = await withClient(side === 'green' ? withDatabase(peer, 'postgres') : peer, async () => '', {
+        ...conn(deps, side, 'preflight'),
+        connectTimeoutMs: 5000,
+      }).catch((error: Error) => error.message.split('\n')[0]);
     }
   }
   let migrations: PreflightFacts['migrations'] = {};
@@ -158,12 +178,23 @@ export async function _preflight(deps: Deps): Promise<PreflightResult> {
   const state = await loadState(deps);
   const findings = preflightFindings(await gatherFacts(deps, state));
   const blocks = findings.filter((f) => f.status === 'block').length;
-  await deps.store.audit({ at: deps.clock.now().toISOString(), by: deps.who, command: 'preflight', cutover: state.id, outcome: blocks ? 'blocked' : 'ok' });
+  await deps.store.audit({
+    at: deps.clock.now().toISOString(),
+    by: deps.who,
+    command: 'preflight',
+    cutover: state.id,
+    outcome: blocks ? 'blocked' : 'ok',
+  });
   if (!blocks) return { ok: true, findings };
   return {
     ok: false,
     findings,
-    error: { code: 'blocked', exitCode: 3, message: `preflight found ${blocks} blocking problem${blocks > 1 ? 's' : ''}`, hint: 'Fix each ✖ above, then run `bluegreen preflight` again. Nothing was changed.' },
+    error: {
+      code: 'blocked',
+      exitCode: 3,
+      message: `preflight found ${blocks} blocking problem${blocks > 1 ? 's' : ''}`,
+      hint: 'Fix each ✖ above, then run `bluegreen preflight` again. Nothing was changed.',
+    },
   };
 }
 
@@ -176,7 +207,10 @@ export function assertFactsNotBlocked(facts: PreflightFacts): void {
 export function assertNotBlocked(findings: ReadonlyArray<Finding>): void {
   const blocks = findings.filter((f) => f.status === 'block');
   if (blocks.length === 0) return;
-  throw new BlockedError(`preflight found ${blocks.length} blocking problem${blocks.length > 1 ? 's' : ''}:\n${blocks.map((b) => `  ✖ ${b.message}${b.fix ? `\n    fix: ${b.fix}` : ''}`).join('\n')}`, {
-    hint: 'Fix them and run `bluegreen preflight` again; nothing was changed.',
-  });
+  throw new BlockedError(
+    `preflight found ${blocks.length} blocking problem${blocks.length > 1 ? 's' : ''}:\n${blocks.map((b) => `  ✖ ${b.message}${b.fix ? `\n    fix: ${b.fix}` : ''}`).join('\n')}`,
+    {
+      hint: 'Fix them and run `bluegreen preflight` again; nothing was changed.',
+    },
+  );
 }

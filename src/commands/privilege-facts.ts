@@ -15,13 +15,19 @@ export async function readPrivilegePlan(deps: Deps, blue: BlueFacts, green: Gree
     const options = (side: 'blue' | 'green') => ({ ...conn(deps, side, 'preflight'), connectTimeoutMs: 5000 });
     const blueFacts = await withClient(config.blue, probePrivileges, options('blue'));
     // Before the clone green's database may not exist yet: the server's own database tells the same role facts.
-    const greenFacts = await withClient(green.databaseExists ? config.green : withDatabase(config.green, 'postgres'), probePrivileges, options('green'));
+    const greenFacts = await withClient(
+      green.databaseExists ? config.green : withDatabase(config.green, 'postgres'),
+      probePrivileges,
+      options('green'),
+    );
     const plan = privilegePlan({
       mode: config.mode,
       blue: blueFacts,
       green: greenFacts,
       greenDatabaseExists: green.databaseExists ?? false,
-      blueLoginRoles: Object.entries(blue.loginRoles ?? {}).filter(([, r]) => r.canLogin).map(([name]) => name),
+      blueLoginRoles: Object.entries(blue.loginRoles ?? {})
+        .filter(([, r]) => r.canLogin)
+        .map(([name]) => name),
       greenRoles: green.loginRoles ?? {},
       passwordsGiven: [...rolePasswords(config.roles).keys()],
       requireOnGreen: config.roles.requireOnGreen,

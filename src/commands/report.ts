@@ -23,9 +23,15 @@ export async function _report(deps: Deps, options: ReportOptions = {}): Promise<
   const { config } = deps;
   const current = await deps.store.load();
   const id = options.cutover ?? current?.id;
-  if (!id) throw new UsageError('no cutover recorded in this state folder yet', { hint: 'Run `bluegreen clone` first, or point --config at the cutover\'s config.' });
+  if (!id)
+    throw new UsageError('no cutover recorded in this state folder yet', {
+      hint: "Run `bluegreen clone` first, or point --config at the cutover's config.",
+    });
   const state = id === current?.id ? current : loadCutover(config.stateDir, id);
-  if (!state) throw new UsageError(`no record of cutover ${id} in ${config.stateDir}`, { hint: 'The ids are in the audit log; a report is made from the state folder the cutover ran with.' });
+  if (!state)
+    throw new UsageError(`no record of cutover ${id} in ${config.stateDir}`, {
+      hint: 'The ids are in the audit log; a report is made from the state folder the cutover ran with.',
+    });
   const compareFile = lastCompareResultFile(config.stateDir, id);
   // The live parts (migrations on green, the verdict) only for the current cutover, and only when green answers.
   const live = id === current?.id;
@@ -53,7 +59,10 @@ export async function _report(deps: Deps, options: ReportOptions = {}): Promise<
     migrations,
     migrationsError,
     verdictError,
-    verdict: status?.window && !status.window.error ? { next: status.window.next, verdict: status.window.verdict, losses: status.window.losses } : undefined,
+    verdict:
+      status?.window && !status.window.error
+        ? { next: status.window.next, verdict: status.window.verdict, losses: status.window.losses }
+        : undefined,
     generatedAt: deps.clock.now().toISOString(),
     guard: readGuardRounds(config.stateDir, id),
   });

@@ -40,7 +40,8 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
     // complete, so every instance goes back to the side the record says serves.
     const all = await pointer.currentAll();
     const targets = all.flatMap((a) => (a.target ? [a.target] : []));
-    if (targets.length === all.length && targets.some((t) => !sameTargetAs(t, targets[0]))) await pointer.flip(sideTarget(config, state.serving), state.serving);
+    if (targets.length === all.length && targets.some((t) => !sameTargetAs(t, targets[0])))
+      await pointer.flip(sideTarget(config, state.serving), state.serving);
     const current = await pointer.current();
     const servingNow: Side | undefined = sideServedBy(config, current);
     if (!servingNow) {
@@ -48,8 +49,16 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
         hint: 'Point it back at one of them by hand, then run `bluegreen resume` again.',
       });
     }
-    const resumePgbouncer: Step = { name: 'resume-pgbouncer', title: 'Making sure PgBouncer is not paused', run: async () => (pointer.canPause ? void (await pointer.resume()) : { skipped: 'file pointer' }) };
-    const finish = async (steps: Step[], outcome: ResumeResult['outcome'], update: (s: CutoverState) => CutoverState): Promise<ResumeResult> => {
+    const resumePgbouncer: Step = {
+      name: 'resume-pgbouncer',
+      title: 'Making sure PgBouncer is not paused',
+      run: async () => (pointer.canPause ? void (await pointer.resume()) : { skipped: 'file pointer' }),
+    };
+    const finish = async (
+      steps: Step[],
+      outcome: ResumeResult['outcome'],
+      update: (s: CutoverState) => CutoverState,
+    ): Promise<ResumeResult> => {
       let result = await runSteps(steps, deps.progress, config.secrets);
       if (result.failed) {
         // Every step here is safe to repeat: a moment later the failed one and the rest are tried once more
@@ -61,7 +70,20 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
       }
       if (result.failed) {
         const err = result.failed.error;
-        return { ok: false, from, outcome, phase: state.phase, serving: servingNow, steps: result.steps, error: { code: err.code, exitCode: err.exitCode, message: `resume failed at ${result.failed.step}: ${err.message}`, hint: 'Fix the cause and run `bluegreen resume` again; it is safe to repeat.' } };
+        return {
+          ok: false,
+          from,
+          outcome,
+          phase: state.phase,
+          serving: servingNow,
+          steps: result.steps,
+          error: {
+            code: err.code,
+            exitCode: err.exitCode,
+            message: `resume failed at ${result.failed.step}: ${err.message}`,
+            hint: 'Fix the cause and run `bluegreen resume` again; it is safe to repeat.',
+          },
+        };
       }
       state = update(state);
       await deps.store.save(state);
@@ -75,17 +97,33 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
       const going: Side = leaving === 'blue' ? 'green' : 'blue';
       const next = replicationNames(state.id, u.direction === 'switchover' ? 'rev' : 'fwd');
       const asOf = { ...state, ...(u.direction === 'switchover' ? { forward: u.retiring } : { reverse: u.retiring }) };
-      return withClient(url(leaving), (fromClient) =>
-        withClient(url(going), async (toClient) => {
-          const sessions = oneSessionEach(fromClient, toClient);
-          const flip = { direction: u.direction, from: leaving, to: going } as const;
-          const deadline = () => performance.now() + 30_000;
-          const ctx = { deps, flip, state: asOf, sessions, findings: {}, acceptDataLoss: false, startBudget: () => undefined, deadline };
-          const { after } = flipSteps(ctx, next);
-          const steps = after.map((st) => ({ name: st.name, title: st.title, run: st.run }));
-          return finish(steps, 'finished', (s) => ({ ...s, unfinishedFlip: undefined, lastError: undefined }));
-        }, conn(deps, going, 'resume')),
-      conn(deps, leaving, 'resume'));
+      return withClient(
+        url(leaving),
+        (fromClient) =>
+          withClient(
+            url(going),
+            async (toClient) => {
+              const sessions = oneSessionEach(fromClient, toClient);
+              const flip = { direction: u.direction, from: leaving, to: going } as const;
+              const deadline = () => performance.now() + 30_000;
+              const ctx = {
+                deps,
+                flip,
+                state: asOf,
+                sessions,
+                findings: {},
+                acceptDataLoss: false,
+                startBudget: () => undefined,
+                deadline,
+              };
+              const { after } = flipSteps(ctx, next);
+              const steps = after.map((st) => ({ name: st.name, title: st.title, run: st.run }));
+              return finish(steps, 'finished', (s) => ({ ...s, unfinishedFlip: undefined, lastError: undefined }));
+            },
+            conn(deps, going, 'resume'),
+          ),
+        conn(deps, leaving, 'resume'),
+      );
     };
     if (!IN_PROGRESS.has(from) && state.unfinishedFlip) return finishAfterSteps(state.unfinishedFlip);
     if (!IN_PROGRESS.has(from)) {
@@ -94,12 +132,28 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
     if (from === 'cloning') {
       return finish(
         [
-          { name: 'open-blue', title: 'Opening blue for writes', run: () => withClient(config.blue, unfreezeWrites, conn(deps, 'blue', 'resume')) },
+          {
+            name: 'open-blue',
+            title: 'Opening blue for writes',
+            run: () => withClient(config.blue, unfreezeWrites, conn(deps, 'blue', 'resume')),
+          },
           resumePgbouncer,
-          { name: 'drop-replication', title: 'Dropping the half-made replication objects', run: async () => { await dropForwardReplication(deps, state); await dropAllReplication(deps); } },
+          {
+            name: 'drop-replication',
+            title: 'Dropping the half-made replication objects',
+            run: async () => {
+              await dropForwardReplication(deps, state);
+              await dropAllReplication(deps);
+            },
+          },
         ],
         'aborted',
-        (s) => advance(s, 'clone-failed', at(), deps.who, { blueFrozen: false, forward: undefined, lastError: 'clone interrupted; aborted by resume' }),
+        (s) =>
+          advance(s, 'clone-failed', at(), deps.who, {
+            blueFrozen: false,
+            forward: undefined,
+            lastError: 'clone interrupted; aborted by resume',
+          }),
       );
     }
     if (from === 'migrating') {
@@ -113,13 +167,21 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
           return n ? `${n} dropped` : { skipped: 'none left' };
         },
       };
-      return finish([resumePgbouncer, dropScratch], 'finished', (s) => advance(s, 'migrate-finished', at(), deps.who, { lastError: 'migrate interrupted; each migration is all or nothing: run `bluegreen migrate` again for the rest' }));
+      return finish([resumePgbouncer, dropScratch], 'finished', (s) =>
+        advance(s, 'migrate-finished', at(), deps.who, {
+          lastError: 'migrate interrupted; each migration is all or nothing: run `bluegreen migrate` again for the rest',
+        }),
+      );
     }
     if (from === 'finalizing') {
       return finish(
         [
           resumePgbouncer,
-          { name: 'drop-replication', title: 'Dropping every replication object of ours', run: async () => void (await dropAllReplication(deps)) },
+          {
+            name: 'drop-replication',
+            title: 'Dropping every replication object of ours',
+            run: async () => void (await dropAllReplication(deps)),
+          },
         ],
         'finished',
         (s) => advance(s, 'finalize-finished', at(), deps.who, { forward: undefined, reverse: undefined }),
@@ -140,67 +202,106 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
     const flip = { direction, from: leaving, to: going } as const;
     const next = replicationNames(state.id, direction === 'switchover' ? 'rev' : 'fwd');
     const old = direction === 'switchover' ? state.forward : state.reverse;
-    return withClient(url(leaving), (fromClient) =>
-      withClient(url(going), async (toClient) => {
-        const sessions = { from: fromClient, fromSequences: fromClient, to: toClient, toSlot: toClient, toOpen: toClient, toSequences: toClient };
-        const { main, after } = flipSteps({ deps, flip, state, sessions, findings: {}, acceptDataLoss: false, startBudget: () => undefined, deadline: () => performance.now() + 30_000 }, next);
-        const byName = (name: string) => [...main, ...after].find((st) => st.name === name);
-        const asStep = (st: PlanStep | undefined, title?: string): Step[] => (st ? [{ name: st.name, title: title ?? st.title, run: st.run }] : []);
-        if (servingNow === going) {
-          // Past the flip: the drain, the sequences and the new slot were done before it. Finish the rest, as the flip would.
-          // The pointer file may name the new side while the pooler never loaded it (killed between the
-          // rewrite and RELOAD): the flip is made again, which is idempotent, before transactions resume.
-          const reload: Step = { name: 'reload-pointer', title: `Making sure the pooler routes to ${going}`, run: () => pointer.flip(sideTarget(config, going), going) };
-          const forward = [...asStep(byName(`open-${going}`), `Making sure ${going} takes writes`), reload, resumePgbouncer];
-          return finish(
-            [...forward, ...asStep(byName('stop-forward')), ...asStep(byName('subscribe-reverse'))],
-            'finished',
-            (s) => {
-              const now = at();
-              return advance(s, direction === 'switchover' ? 'switchover-finished' : 'rollback-finished', now, deps.who, {
-                serving: going,
-                blueFrozen: going === 'green',
-                lastError: `${direction} interrupted after the flip; finished by resume`,
-                ...(replicate ? (direction === 'switchover' ? { forward: undefined, reverse: next } : { forward: next, reverse: undefined }) : {}),
-                ...(direction === 'switchover' ? { switchedOverAt: now, rollbackWindowEndsAt: new Date(Date.parse(now) + config.rollbackWindowMs).toISOString() } : {}),
+    return withClient(
+      url(leaving),
+      (fromClient) =>
+        withClient(
+          url(going),
+          async (toClient) => {
+            const sessions = {
+              from: fromClient,
+              fromSequences: fromClient,
+              to: toClient,
+              toSlot: toClient,
+              toOpen: toClient,
+              toSequences: toClient,
+            };
+            const { main, after } = flipSteps(
+              {
+                deps,
+                flip,
+                state,
+                sessions,
+                findings: {},
+                acceptDataLoss: false,
+                startBudget: () => undefined,
+                deadline: () => performance.now() + 30_000,
+              },
+              next,
+            );
+            const byName = (name: string) => [...main, ...after].find((st) => st.name === name);
+            const asStep = (st: PlanStep | undefined, title?: string): Step[] =>
+              st ? [{ name: st.name, title: title ?? st.title, run: st.run }] : [];
+            if (servingNow === going) {
+              // Past the flip: the drain, the sequences and the new slot were done before it. Finish the rest, as the flip would.
+              // The pointer file may name the new side while the pooler never loaded it (killed between the
+              // rewrite and RELOAD): the flip is made again, which is idempotent, before transactions resume.
+              const reload: Step = {
+                name: 'reload-pointer',
+                title: `Making sure the pooler routes to ${going}`,
+                run: () => pointer.flip(sideTarget(config, going), going),
+              };
+              const forward = [...asStep(byName(`open-${going}`), `Making sure ${going} takes writes`), reload, resumePgbouncer];
+              return finish([...forward, ...asStep(byName('stop-forward')), ...asStep(byName('subscribe-reverse'))], 'finished', (s) => {
+                const now = at();
+                return advance(s, direction === 'switchover' ? 'switchover-finished' : 'rollback-finished', now, deps.who, {
+                  serving: going,
+                  blueFrozen: going === 'green',
+                  lastError: `${direction} interrupted after the flip; finished by resume`,
+                  ...(replicate
+                    ? direction === 'switchover'
+                      ? { forward: undefined, reverse: next }
+                      : { forward: next, reverse: undefined }
+                    : {}),
+                  ...(direction === 'switchover'
+                    ? { switchedOverAt: now, rollbackWindowEndsAt: new Date(Date.parse(now) + config.rollbackWindowMs).toISOString() }
+                    : {}),
+                });
               });
-            },
-          );
-        }
-        // Before the flip: every undo of the plan, in reverse (each is idempotent: resume cannot know how far
-        // the flip got). The side we were leaving is opened before PgBouncer lets transactions go.
-        const undos: Step[] = [...main].reverse().filter((st) => st.undo).map((st) => ({
-          name: `undo-${st.name}`,
-          title: `Undoing ${st.name}${st.undone ? ` (${st.undone})` : ''}`,
-          run: async () => {
-            // Nothing of this flip recorded its pause start: RESUME is issued whatever it was.
-            if (st.name === 'pause') return void (pointer.canPause ? await pointer.resume() : undefined);
-            await st.undo!();
+            }
+            // Before the flip: every undo of the plan, in reverse (each is idempotent: resume cannot know how far
+            // the flip got). The side we were leaving is opened before PgBouncer lets transactions go.
+            const undos: Step[] = [...main]
+              .reverse()
+              .filter((st) => st.undo)
+              .map((st) => ({
+                name: `undo-${st.name}`,
+                title: `Undoing ${st.name}${st.undone ? ` (${st.undone})` : ''}`,
+                run: async () => {
+                  // Nothing of this flip recorded its pause start: RESUME is issued whatever it was.
+                  if (st.name === 'pause') return void (pointer.canPause ? await pointer.resume() : undefined);
+                  await st.undo!();
+                },
+              }));
+            return finish(
+              [
+                ...undos,
+                ...(replicate
+                  ? [
+                      {
+                        name: 'keep-replicating',
+                        title: `Making sure ${leaving} → ${going} replication runs`,
+                        run: async () => {
+                          if (!old) return { skipped: 'nothing recorded' };
+                          const health = await subscriptionHealth(toClient, old.subscription);
+                          if (!health.exists) throw new BlueGreenError(`subscription ${old.subscription} is gone: clone again`);
+                          if (!health.enabled) await enableSubscription(toClient, old.subscription);
+                        },
+                      } satisfies Step,
+                    ]
+                  : []),
+              ],
+              'aborted',
+              (s) =>
+                advance(s, direction === 'switchover' ? 'switchover-aborted' : 'rollback-aborted', at(), deps.who, {
+                  lastError: `${direction} interrupted before the flip; undone by resume`,
+                }),
+            );
           },
-        }));
-        return finish(
-          [
-            ...undos,
-            ...(replicate
-              ? [
-                  {
-                    name: 'keep-replicating',
-                    title: `Making sure ${leaving} → ${going} replication runs`,
-                    run: async () => {
-                      if (!old) return { skipped: 'nothing recorded' };
-                      const health = await subscriptionHealth(toClient, old.subscription);
-                      if (!health.exists) throw new BlueGreenError(`subscription ${old.subscription} is gone: clone again`);
-                      if (!health.enabled) await enableSubscription(toClient, old.subscription);
-                    },
-                  } satisfies Step,
-                ]
-              : []),
-          ],
-          'aborted',
-          (s) => advance(s, direction === 'switchover' ? 'switchover-aborted' : 'rollback-aborted', at(), deps.who, { lastError: `${direction} interrupted before the flip; undone by resume` }),
-        );
-      }, conn(deps, going, 'resume')),
-    conn(deps, leaving, 'resume'));
+          conn(deps, going, 'resume'),
+        ),
+      conn(deps, leaving, 'resume'),
+    );
   });
 }
 

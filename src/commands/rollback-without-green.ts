@@ -22,7 +22,8 @@ import type { FlipResult } from './flip.js';
 import { runSteps } from './steps.js';
 
 /** A connection failure that says the server is not there (as opposed to refusing us: too many clients, a password). */
-const SERVER_GONE = /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|connection refused|timeout expired|timed out|Connection terminated|the database system is (shutting down|starting up|in recovery mode)/i;
+const SERVER_GONE =
+  /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|connection refused|timeout expired|timed out|Connection terminated|the database system is (shutting down|starting up|in recovery mode)/i;
 
 /**
  * Whether green is gone: undefined when it answers. Two tries a moment apart, and only an error that
@@ -52,11 +53,19 @@ export async function sideUnreachable(deps: Deps, side: Side): Promise<string | 
 
 /** What a rollback without green gives up, from the last reading of replication green → blue. */
 export function lossStatement(deps: Pick<Deps, 'config'>, state: CutoverState): string {
-  if (deps.config.mode === 'replicate' && !state.reverse && !state.lost) return `every write green took since the switchover at ${state.switchedOverAt ?? '?'} (the switchover gave up replication green → blue, as declared then)`;
-  if (deps.config.mode === 'freeze') return `every write green took since the switchover at ${state.switchedOverAt ?? '?'} (freeze mode keeps no copy of them on blue)`;
-  const last = readLagSamples(deps.config.stateDir, state.id).filter((x) => x.direction === 'green → blue').at(-1);
-  if (!last) return "green's writes blue had not applied when green was lost; no reading of replication green → blue was recorded (`bluegreen status` and `watch` record one each time), so how many is unknown";
-  const behind = last.lagBytes === undefined ? 'its lag unknown' : `${last.lagBytes} bytes${last.lagSeconds !== undefined ? ` / ${last.lagSeconds.toFixed(1)} s` : ''} behind`;
+  if (deps.config.mode === 'replicate' && !state.reverse && !state.lost)
+    return `every write green took since the switchover at ${state.switchedOverAt ?? '?'} (the switchover gave up replication green → blue, as declared then)`;
+  if (deps.config.mode === 'freeze')
+    return `every write green took since the switchover at ${state.switchedOverAt ?? '?'} (freeze mode keeps no copy of them on blue)`;
+  const last = readLagSamples(deps.config.stateDir, state.id)
+    .filter((x) => x.direction === 'green → blue')
+    .at(-1);
+  if (!last)
+    return "green's writes blue had not applied when green was lost; no reading of replication green → blue was recorded (`bluegreen status` and `watch` record one each time), so how many is unknown";
+  const behind =
+    last.lagBytes === undefined
+      ? 'its lag unknown'
+      : `${last.lagBytes} bytes${last.lagSeconds !== undefined ? ` / ${last.lagSeconds.toFixed(1)} s` : ''} behind`;
   return `green's writes blue had not applied when green was lost: at the last reading (${last.at}) replication green → blue was ${last.running ? 'running' : 'NOT running'}, ${behind}; anything green took after that reading is unknown`;
 }
 
@@ -65,91 +74,156 @@ export function lossStatement(deps: Pick<Deps, 'config'>, state: CutoverState): 
  * nothing replicated its writes back (a switchover that gave that up): green is then frozen first, so
  * it takes nothing more, and kept (not fenced) as the side that may serve again after a new clone.
  */
-export async function rollbackWithoutGreen(deps: Deps, state: CutoverState, why: string | undefined, acceptDataLoss: boolean): Promise<FlipResult> {
+export async function rollbackWithoutGreen(
+  deps: Deps,
+  state: CutoverState,
+  why: string | undefined,
+  acceptDataLoss: boolean,
+): Promise<FlipResult> {
   const { config, pointer } = deps;
   const loss = lossStatement(deps, state);
   if (!acceptDataLoss) {
-    throw new DataLossRefusedError(why ? `green is unreachable (${why}); a rollback without it gives up ${loss}` : `rolling back gives up ${loss}`, {
-      hint: why
-        ? 'Bring green back and run `bluegreen rollback` (lossless), or run `bluegreen rollback --accept-data-loss` to put traffic on blue now (what is given up is recorded).'
-        : 'Export what green took that you need, or run `bluegreen rollback --accept-data-loss` to put traffic on blue (what is given up is recorded).',
-    });
+    throw new DataLossRefusedError(
+      why ? `green is unreachable (${why}); a rollback without it gives up ${loss}` : `rolling back gives up ${loss}`,
+      {
+        hint: why
+          ? 'Bring green back and run `bluegreen rollback` (lossless), or run `bluegreen rollback --accept-data-loss` to put traffic on blue now (what is given up is recorded).'
+          : 'Export what green took that you need, or run `bluegreen rollback --accept-data-loss` to put traffic on blue (what is given up is recorded).',
+      },
+    );
   }
   const at = () => deps.clock.now().toISOString();
   let saved = state.phase === 'rolling-back' ? state : advance(state, 'rollback-started', at(), deps.who);
   await deps.store.save(saved);
-  const outcome = await withClient(config.blue, async (blue: Client) => {
-    await pointer.open();
-    try {
-      return await runSteps(
-        [
-          {
-            name: 'pause',
-            title: `Pausing new transactions (${pointer.description})`,
-            // Held for the few steps below, so no client meets a frozen side between them.
-            run: async () => {
-              if (!pointer.canPause) return { skipped: 'this pointer has no pooler to pause' };
-              try {
-                await pointer.pause(config.switchover.pauseTimeoutMs);
-              } catch (error) {
-                const why = (error as Error).message.split('\n')[0];
-                return { skipped: `could not pause (${why}): clients may see a few refused writes until the pointer moves` };
-              }
+  const outcome = await withClient(
+    config.blue,
+    async (blue: Client) => {
+      await pointer.open();
+      try {
+        return await runSteps(
+          [
+            {
+              name: 'pause',
+              title: `Pausing new transactions (${pointer.description})`,
+              // Held for the few steps below, so no client meets a frozen side between them.
+              run: async () => {
+                if (!pointer.canPause) return { skipped: 'this pointer has no pooler to pause' };
+                try {
+                  await pointer.pause(config.switchover.pauseTimeoutMs);
+                } catch (error) {
+                  const why = (error as Error).message.split('\n')[0];
+                  return { skipped: `could not pause (${why}): clients may see a few refused writes until the pointer moves` };
+                }
+              },
             },
-          },
-          ...(why ? [] : [{ name: 'freeze-green', title: 'Freezing green (it takes nothing more)', run: () => withClient(config.green, (g) => freezeWrites(g, 'rollback to blue without reverse replication').then(() => undefined), conn(deps, 'green', 'rollback')) }]),
-          {
-            name: 'sequences',
-            title: why ? "Moving blue's sequences past every value its tables hold"
-              : "Setting blue's sequences from green's, then past blue's rows",
-            // Green handed out values during the window and blue's sequences were never synced back: from green
-            // itself when it answers (values its given-up rows hold are never handed out again), else past blue's rows.
-            run: async () => {
-              const readGreen = () => withClient(config.green, (g) => syncSequences(g, blue), conn(deps, 'green', 'rollback'));
-              const fromGreen = why ? undefined : await readGreen();
-              const past = await advanceSequencesPastColumns(blue);
-              return why
-                ? `${past} advanced past blue's rows; values green handed out for rows that never reached blue may be handed out again`
-                : `${fromGreen} set from green's; ${past} more past blue's rows`;
+            ...(why
+              ? []
+              : [
+                  {
+                    name: 'freeze-green',
+                    title: 'Freezing green (it takes nothing more)',
+                    run: () =>
+                      withClient(
+                        config.green,
+                        (g) => freezeWrites(g, 'rollback to blue without reverse replication').then(() => undefined),
+                        conn(deps, 'green', 'rollback'),
+                      ),
+                  },
+                ]),
+            {
+              name: 'sequences',
+              title: why
+                ? "Moving blue's sequences past every value its tables hold"
+                : "Setting blue's sequences from green's, then past blue's rows",
+              // Green handed out values during the window and blue's sequences were never synced back: from green
+              // itself when it answers (values its given-up rows hold are never handed out again), else past blue's rows.
+              run: async () => {
+                const readGreen = () => withClient(config.green, (g) => syncSequences(g, blue), conn(deps, 'green', 'rollback'));
+                const fromGreen = why ? undefined : await readGreen();
+                const past = await advanceSequencesPastColumns(blue);
+                return why
+                  ? `${past} advanced past blue's rows; values green handed out for rows that never reached blue may be handed out again`
+                  : `${fromGreen} set from green's; ${past} more past blue's rows`;
+              },
             },
-          },
-          { name: 'open-blue', title: 'Opening blue for writes', run: () => unfreezeWrites(blue) },
-          {
-            name: 'detach-from-green',
-            title: "Dropping blue's subscription to green (its slot on green is left for the fence)",
-            run: async () => (state.reverse ? void (await dropSubscription(blue, state.reverse.subscription)) : { skipped: 'none recorded' }),
-          },
-          { name: 'flip', title: 'Pointing traffic at blue', run: async () => { await pointer.flip(sideTarget(config, 'blue'), 'blue'); return pointer.description; } },
-          {
-            name: 'resume',
-            title: 'Making sure traffic flows',
-            run: async () => {
-              if (pointer.canPause) await pointer.resume();
-              await pointer.confirm(sideTarget(config, 'blue'));
+            { name: 'open-blue', title: 'Opening blue for writes', run: () => unfreezeWrites(blue) },
+            {
+              name: 'detach-from-green',
+              title: "Dropping blue's subscription to green (its slot on green is left for the fence)",
+              run: async () =>
+                state.reverse ? void (await dropSubscription(blue, state.reverse.subscription)) : { skipped: 'none recorded' },
             },
-          },
-        ],
-        deps.progress,
-        config.secrets,
-      );
-    } finally {
-      await pointer.close();
-    }
-  }, conn(deps, 'blue', 'rollback'));
+            {
+              name: 'flip',
+              title: 'Pointing traffic at blue',
+              run: async () => {
+                await pointer.flip(sideTarget(config, 'blue'), 'blue');
+                return pointer.description;
+              },
+            },
+            {
+              name: 'resume',
+              title: 'Making sure traffic flows',
+              run: async () => {
+                if (pointer.canPause) await pointer.resume();
+                await pointer.confirm(sideTarget(config, 'blue'));
+              },
+            },
+          ],
+          deps.progress,
+          config.secrets,
+        );
+      } finally {
+        await pointer.close();
+      }
+    },
+    conn(deps, 'blue', 'rollback'),
+  );
   const losses = [{ object: 'green', what: why ? `lost (${why}): gave up ${loss}` : `gave up ${loss}` }];
-  const record: FlipRecord = { kind: 'rollback', at: at(), by: deps.who, ok: !outcome.failed, steps: outcome.steps, error: outcome.failed?.error.message, ...(outcome.failed ? {} : { acceptedLosses: losses }) };
+  const record: FlipRecord = {
+    kind: 'rollback',
+    at: at(),
+    by: deps.who,
+    ok: !outcome.failed,
+    steps: outcome.steps,
+    error: outcome.failed?.error.message,
+    ...(outcome.failed ? {} : { acceptedLosses: losses }),
+  };
   if (outcome.failed) {
     saved = { ...saved, flips: [...saved.flips, record], lastError: outcome.failed.error.message };
     await deps.store.save(saved);
     const err = outcome.failed.error;
-    return { ok: false, steps: outcome.steps, serving: 'green', error: { code: err.code, exitCode: 1, message: `rollback without green failed at ${outcome.failed.step}: ${err.message}`, hint: 'Fix the cause and run `bluegreen rollback --accept-data-loss` again: each step is safe to repeat.' } };
+    return {
+      ok: false,
+      steps: outcome.steps,
+      serving: 'green',
+      error: {
+        code: err.code,
+        exitCode: 1,
+        message: `rollback without green failed at ${outcome.failed.step}: ${err.message}`,
+        hint: 'Fix the cause and run `bluegreen rollback --accept-data-loss` again: each step is safe to repeat.',
+      },
+    };
   }
   saved = advance(saved, 'rollback-finished', at(), deps.who, {
-    serving: 'blue', blueFrozen: false, reverse: undefined, flips: [...saved.flips, record], ...(why ? { lost: { side: 'green' as const, at: at(), why } } : {}),
-    lastError: why ? `green lost (${why}); rolled back without it` : 'rolled back without reverse replication: green\'s writes since the switchover given up (accepted)',
+    serving: 'blue',
+    blueFrozen: false,
+    reverse: undefined,
+    flips: [...saved.flips, record],
+    ...(why ? { lost: { side: 'green' as const, at: at(), why } } : {}),
+    lastError: why
+      ? `green lost (${why}); rolled back without it`
+      : "rolled back without reverse replication: green's writes since the switchover given up (accepted)",
   });
   await deps.store.save(saved);
-  await deps.store.audit({ at: at(), by: deps.who, command: 'rollback', cutover: saved.id, outcome: 'data-loss-accepted', detail: why ? `green lost: ${loss}` : `no reverse replication: ${loss}` });
+  await deps.store.audit({
+    at: at(),
+    by: deps.who,
+    command: 'rollback',
+    cutover: saved.id,
+    outcome: 'data-loss-accepted',
+    detail: why ? `green lost: ${loss}` : `no reverse replication: ${loss}`,
+  });
   return { ok: true, steps: outcome.steps, serving: 'blue' };
 }
 
@@ -161,15 +235,20 @@ export async function rollbackWithoutGreen(deps: Deps, state: CutoverState, why:
 export async function fenceLostSide(deps: Deps, state: CutoverState): Promise<string | undefined> {
   const lost = state.lost;
   if (!lost) return undefined;
-  if (lost.fencedAt) return `${lost.side} was lost at ${lost.at} (${lost.why}) and fenced at ${lost.fencedAt} when it answered again: writes frozen, our replication objects on it dropped; it takes no traffic`;
+  if (lost.fencedAt)
+    return `${lost.side} was lost at ${lost.at} (${lost.why}) and fenced at ${lost.fencedAt} when it answered again: writes frozen, our replication objects on it dropped; it takes no traffic`;
   try {
-    await withClient(lost.side === 'blue' ? deps.config.blue : deps.config.green, async (c) => {
-      const { subscriptions, slots, publications } = await ourReplicationObjects(c);
-      for (const s of subscriptions) await dropSubscription(c, s);
-      for (const s of slots) await dropSlot(c, s);
-      for (const p of publications) await dropPublication(c, p);
-      await freezeWrites(c, `lost at ${lost.at}; fenced by pg-bluegreen`);
-    }, { ...conn(deps, lost.side, 'status'), connectTimeoutMs: 3000 });
+    await withClient(
+      lost.side === 'blue' ? deps.config.blue : deps.config.green,
+      async (c) => {
+        const { subscriptions, slots, publications } = await ourReplicationObjects(c);
+        for (const s of subscriptions) await dropSubscription(c, s);
+        for (const s of slots) await dropSlot(c, s);
+        for (const p of publications) await dropPublication(c, p);
+        await freezeWrites(c, `lost at ${lost.at}; fenced by pg-bluegreen`);
+      },
+      { ...conn(deps, lost.side, 'status'), connectTimeoutMs: 3000 },
+    );
   } catch (error) {
     return `${lost.side} was lost at ${lost.at} (${lost.why}); still unreachable (${(error as Error).message.split('\n')[0]}): when it answers, the next \`bluegreen status\` fences it`;
   }

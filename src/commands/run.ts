@@ -25,7 +25,11 @@ export async function _run(deps: Deps, options: { dryRun?: boolean } = {}): Prom
   if (!pre.ok) {
     const blocks = pre.findings.filter((f) => f.status === 'block');
     const err = new BlockedError(blocks.map((b) => `${b.message}${b.fix ? ` (fix: ${b.fix})` : ''}`).join('\n'));
-    return { ok: false, stages, error: { code: err.code, exitCode: err.exitCode, message: `preflight blocked:\n${err.message}`, hint: 'Nothing was changed.' } };
+    return {
+      ok: false,
+      stages,
+      error: { code: err.code, exitCode: err.exitCode, message: `preflight blocked:\n${err.message}`, hint: 'Nothing was changed.' },
+    };
   }
   const clone = await _clone(deps, options);
   stages.push({ stage: 'clone', ok: clone.ok, steps: clone.steps });
@@ -35,7 +39,16 @@ export async function _run(deps: Deps, options: { dryRun?: boolean } = {}): Prom
   const compare = await _compare(deps);
   stages.push({ stage: 'compare', ok: compare.ok, steps: [] });
   if (!compare.ok) {
-    return { ok: false, stages, compare, error: { code: 'compare_failed', message: 'compare found unexpected differences: not switching over', hint: 'Run `bluegreen compare` to see them. Blue still serves.' } };
+    return {
+      ok: false,
+      stages,
+      compare,
+      error: {
+        code: 'compare_failed',
+        message: 'compare found unexpected differences: not switching over',
+        hint: 'Run `bluegreen compare` to see them. Blue still serves.',
+      },
+    };
   }
   const switchover = await _switchover(deps, options);
   stages.push({ stage: 'switchover', ok: switchover.ok, steps: switchover.steps });

@@ -64,7 +64,11 @@ export interface StatusResult {
   readonly pointer: string;
   readonly pointerError?: string;
   /** A fleet: what each instance says, when they are more than one. */
-  readonly pointerInstances?: ReadonlyArray<{ readonly instance: string; readonly serving: 'blue' | 'green' | 'unknown'; readonly error?: string }>;
+  readonly pointerInstances?: ReadonlyArray<{
+    readonly instance: string;
+    readonly serving: 'blue' | 'green' | 'unknown';
+    readonly error?: string;
+  }>;
   readonly blueFrozen: boolean;
   readonly switchedOverAt?: string;
   readonly rollbackWindowEndsAt?: string;
@@ -81,7 +85,12 @@ export interface StatusResult {
   /** Replicate mode, while replicating: what the next flip would carry and lose, read now. */
   readonly window?: WindowStatus;
   /** Sessions on the serving side that would hold the next flip's pause now (or why they could not be read), and the pooler's mode. */
-  readonly pauseBlockers?: { readonly side: Side; readonly minAgeMs: number; readonly sessions?: ReadonlyArray<Blocker>; readonly error?: string };
+  readonly pauseBlockers?: {
+    readonly side: Side;
+    readonly minAgeMs: number;
+    readonly sessions?: ReadonlyArray<Blocker>;
+    readonly error?: string;
+  };
   readonly poolModes?: ReadonlyArray<PoolMode>;
   /** A side given up for lost (an emergency rollback without it), and whether it has been fenced since. */
   readonly lost?: { readonly side: Side; readonly at: string; readonly fencedAt?: string; readonly note: string };
@@ -114,8 +123,14 @@ export const unknown = (error: unknown): string => `unknown: ${(error instanceof
 
 async function ddlStatus(deps: Deps, side: Side, since: string): Promise<DdlStatus> {
   try {
-    const all = await withClient(side === 'blue' ? deps.config.blue : deps.config.green, (c) => ddlSince(c, since), conn(deps, side, 'status'));
-    const missed = all.filter((e) => e.command === MISSED_COMMAND).map((e) => ({ at: e.at, reason: e.statement ?? '(no reason recorded)' }));
+    const all = await withClient(
+      side === 'blue' ? deps.config.blue : deps.config.green,
+      (c) => ddlSince(c, since),
+      conn(deps, side, 'status'),
+    );
+    const missed = all
+      .filter((e) => e.command === MISSED_COMMAND)
+      .map((e) => ({ at: e.at, reason: e.statement ?? '(no reason recorded)' }));
     return { side, since, entries: all.filter((e) => e.command !== MISSED_COMMAND), ...(missed.length ? { missed } : {}) };
   } catch (error) {
     return { side, since, entries: [], error: unknown(error) };
@@ -145,7 +160,16 @@ export async function replicationStatus(deps: Deps, link: ReplicationLink, publi
               : health.syncErrors > 0
                 ? `table sync on ${subscriber} has failed ${health.syncErrors} time${health.syncErrors > 1 ? 's' : ''} since the last repair (a table being copied; its log says why)`
                 : undefined;
-    return { ...base, running, lagBytes: lag.lagBytes, lagSeconds: lag.lagSeconds, retainedBytes: lag.retainedBytes, walStatus: lag.walStatus, applyErrors: health.applyErrors, cause };
+    return {
+      ...base,
+      running,
+      lagBytes: lag.lagBytes,
+      lagSeconds: lag.lagSeconds,
+      retainedBytes: lag.retainedBytes,
+      walStatus: lag.walStatus,
+      applyErrors: health.applyErrors,
+      cause,
+    };
   } catch (error) {
     return { ...base, running: false, error: (error as Error).message.split('\n')[0] };
   }
@@ -170,7 +194,14 @@ export async function _status(deps: Deps): Promise<StatusResult> {
     return [];
   });
   const sideOf = (t?: { host: string; port: number; database: string }) => (!t ? 'unknown' : (sideServedBy(config, t) ?? 'unknown'));
-  const pointerInstances = instances.length > 1 ? instances.map((i) => ({ instance: i.instance, serving: sideOf(i.target) as 'blue' | 'green' | 'unknown', ...(i.error ? { error: i.error } : {}) })) : undefined;
+  const pointerInstances =
+    instances.length > 1
+      ? instances.map((i) => ({
+          instance: i.instance,
+          serving: sideOf(i.target) as 'blue' | 'green' | 'unknown',
+          ...(i.error ? { error: i.error } : {}),
+        }))
+      : undefined;
   const left = windowLeftMs(state, deps.clock.now().getTime());
   let advice = adviceFor(state.phase);
   if (serving !== 'unknown' && serving !== state.serving) {
@@ -183,31 +214,58 @@ export async function _status(deps: Deps): Promise<StatusResult> {
   // Every reading is kept for the report's lag chart (watch reads status every second).
   if (stored) {
     const at = deps.clock.now().toISOString();
-    appendLagSamples(config.stateDir, replication.map((r) => ({ at, cutover: stored.id, direction: r.direction, lagBytes: r.lagBytes, lagSeconds: r.lagSeconds, retainedBytes: r.retainedBytes, running: r.running })));
+    appendLagSamples(
+      config.stateDir,
+      replication.map((r) => ({
+        at,
+        cutover: stored.id,
+        direction: r.direction,
+        lagBytes: r.lagBytes,
+        lagSeconds: r.lagSeconds,
+        retainedBytes: r.retainedBytes,
+        running: r.running,
+      })),
+    );
   }
   const window = await windowStatus(deps, state);
   // A failing worker's likeliest cause is a schema difference the verdict names: say it.
   const live = replication.find((r) => r.direction === (state.serving === 'blue' ? 'blue → green' : 'green → blue'));
-  const cause = live && !live.running && window?.pending.length ? `${live.cause ?? 'not running'}; the standby lacks what the serving side has: ${window.pending.join('; ')} (run \`bluegreen sync-schema\`)` : live?.cause;
+  const cause =
+    live && !live.running && window?.pending.length
+      ? `${live.cause ?? 'not running'}; the standby lacks what the serving side has: ${window.pending.join('; ')} (run \`bluegreen sync-schema\`)`
+      : live?.cause;
   const uncoveredTables = window?.carry.filter((a) => a.kind === 'republish').map((a) => (a as { table: string }).table) ?? [];
-  const replicationWithCause = replication.map((r) => (r === live ? { ...r, cause, ...(uncoveredTables.length ? { uncoveredTables } : {}) } : r));
+  const replicationWithCause = replication.map((r) =>
+    r === live ? { ...r, cause, ...(uncoveredTables.length ? { uncoveredTables } : {}) } : r,
+  );
   const since = state.flips.filter((f) => f.ok).at(-1)?.at ?? state.history.find((h) => h.event === 'clone-finished')?.at;
-  const ddl = since && state.phase !== 'finalized' && state.phase !== 'aborted'
-    ? await Promise.all((['blue', 'green'] as const).map((side) => ddlStatus(deps, side, since)))
-    : [];
+  const ddl =
+    since && state.phase !== 'finalized' && state.phase !== 'aborted'
+      ? await Promise.all((['blue', 'green'] as const).map((side) => ddlStatus(deps, side, since)))
+      : [];
   if (window?.verdict === 'lossy' && !window.error) {
-    advice = state.mode === 'freeze'
-      ? `A rollback would give up what green took since the switchover, listed above (freeze mode keeps no copy on blue): export it first, or roll back with --accept-data-loss. ${advice}`
-      : `The next ${window.next} would lose what is listed above: undo that change on ${state.serving} and run \`bluegreen sync-schema\`, or ${window.next} with --accept-data-loss to give it up. ${advice}`;
+    advice =
+      state.mode === 'freeze'
+        ? `A rollback would give up what green took since the switchover, listed above (freeze mode keeps no copy on blue): export it first, or roll back with --accept-data-loss. ${advice}`
+        : `The next ${window.next} would lose what is listed above: undo that change on ${state.serving} and run \`bluegreen sync-schema\`, or ${window.next} with --accept-data-loss to give it up. ${advice}`;
   }
   advice = lostSlotAdvice(live, state.serving, advice);
   const lostNote = await fenceLostSide(deps, state);
-  const lost = lostNote && state.lost ? { side: state.lost.side, at: state.lost.at, fencedAt: (await loadState(deps)).lost?.fencedAt, note: lostNote } : undefined;
+  const lost =
+    lostNote && state.lost
+      ? { side: state.lost.side, at: state.lost.at, fencedAt: (await loadState(deps)).lost?.fencedAt, note: lostNote }
+      : undefined;
   const cutoverLive = !['finalized', 'aborted', 'idle'].includes(state.phase);
   const minAgeMs = config.switchover.blockers.minAgeMs;
   const blockers = cutoverLive
-    ? await withClient(state.serving === 'blue' ? config.blue : config.green, (c) => pauseBlockers(c, minAgeMs), conn(deps, state.serving, 'status'))
-        .then((sessions) => ({ side: state.serving, minAgeMs, sessions }), (error: Error) => ({ side: state.serving, minAgeMs, error: error.message.split('\n')[0] }))
+    ? await withClient(
+        state.serving === 'blue' ? config.blue : config.green,
+        (c) => pauseBlockers(c, minAgeMs),
+        conn(deps, state.serving, 'status'),
+      ).then(
+        (sessions) => ({ side: state.serving, minAgeMs, sessions }),
+        (error: Error) => ({ side: state.serving, minAgeMs, error: error.message.split('\n')[0] }),
+      )
     : undefined;
   let poolModes: ReadonlyArray<PoolMode> | undefined;
   let poolModesError: string | undefined;
@@ -266,22 +324,50 @@ function guardOf(deps: Deps, cutover?: string): StatusResult['guard'] {
 /** The verdict on the next flip, as sync-schema would judge it now; undefined when nothing replicates. */
 export async function windowStatus(deps: Deps, state: CutoverState): Promise<WindowStatus | undefined> {
   if (deps.config.mode === 'freeze' && state.phase === 'switched-over') return freezeRollbackVerdict(deps);
-  if (deps.config.mode !== 'replicate' || !servingLink(state) || !['ready', 'switched-over', 'rolled-back'].includes(state.phase)) return undefined;
+  if (deps.config.mode !== 'replicate' || !servingLink(state) || !['ready', 'switched-over', 'rolled-back'].includes(state.phase))
+    return undefined;
   const from = state.serving;
   const to: Side = from === 'blue' ? 'green' : 'blue';
   const next = from === 'blue' ? 'switchover' : 'rollback';
   const url = (side: Side) => (side === 'blue' ? deps.config.blue : deps.config.green);
   try {
-    const v = await withClient(url(from), (f) => withClient(url(to), async (t) => {
-      const verdict = await assess(deps, state, f, t, from);
-      // The flip's own check of unlogged tables (too large to copy inside the pause): the same verdict here.
-      const { left } = splitUnlogged(await readUnloggedTables(f, t), deps.config.switchover.unloggedCopyMaxRows);
-      const unlogged = left.map((u) => ({ object: `unlogged table ${u.display}`, what: `${u.why}: the ${next} would leave its current rows behind (it refuses unless --accept-data-loss)` }));
-      return { ...verdict, losses: [...verdict.losses, ...unlogged] };
-    }, conn(deps, to, 'status')), conn(deps, from, 'status'));
-    return { next, verdict: v.losses.length ? 'lossy' : 'lossless', losses: v.losses, pending: v.carry.map(describeCarry), notes: v.notes, carry: v.carry };
+    const v = await withClient(
+      url(from),
+      (f) =>
+        withClient(
+          url(to),
+          async (t) => {
+            const verdict = await assess(deps, state, f, t, from);
+            // The flip's own check of unlogged tables (too large to copy inside the pause): the same verdict here.
+            const { left } = splitUnlogged(await readUnloggedTables(f, t), deps.config.switchover.unloggedCopyMaxRows);
+            const unlogged = left.map((u) => ({
+              object: `unlogged table ${u.display}`,
+              what: `${u.why}: the ${next} would leave its current rows behind (it refuses unless --accept-data-loss)`,
+            }));
+            return { ...verdict, losses: [...verdict.losses, ...unlogged] };
+          },
+          conn(deps, to, 'status'),
+        ),
+      conn(deps, from, 'status'),
+    );
+    return {
+      next,
+      verdict: v.losses.length ? 'lossy' : 'lossless',
+      losses: v.losses,
+      pending: v.carry.map(describeCarry),
+      notes: v.notes,
+      carry: v.carry,
+    };
   } catch (error) {
-    return { next, verdict: 'lossy', losses: [], pending: [], notes: [], carry: [], error: `could not be judged: ${(error as Error).message.split('\n')[0]}` };
+    return {
+      next,
+      verdict: 'lossy',
+      losses: [],
+      pending: [],
+      notes: [],
+      carry: [],
+      error: `could not be judged: ${(error as Error).message.split('\n')[0]}`,
+    };
   }
 }
 
@@ -290,11 +376,22 @@ async function freezeRollbackVerdict(deps: Deps): Promise<WindowStatus> {
   const empty = { next: 'rollback' as const, pending: [], notes: [], carry: [] };
   try {
     const counted = await withClient(deps.config.green, changesSinceSwitchover, conn(deps, 'green', 'status'));
-    if (!counted) return { ...empty, verdict: 'lossy', losses: [{ object: 'green', what: 'no change counters on green: every change it took since the switchover is given up by a rollback' }] };
-    const losses = counted.filter((c) => c.written > 0).map((c) => ({ object: `table ${c.table}`, what: `${c.written} row change${c.written === 1 ? '' : 's'} on green since the switchover, given up by a rollback (freeze mode keeps no copy on blue)` }));
+    if (!counted)
+      return {
+        ...empty,
+        verdict: 'lossy',
+        losses: [
+          { object: 'green', what: 'no change counters on green: every change it took since the switchover is given up by a rollback' },
+        ],
+      };
+    const losses = counted
+      .filter((c) => c.written > 0)
+      .map((c) => ({
+        object: `table ${c.table}`,
+        what: `${c.written} row change${c.written === 1 ? '' : 's'} on green since the switchover, given up by a rollback (freeze mode keeps no copy on blue)`,
+      }));
     return { ...empty, verdict: losses.length ? 'lossy' : 'lossless', losses };
   } catch (error) {
     return { ...empty, verdict: 'lossy', losses: [], error: `could not be judged: ${(error as Error).message.split('\n')[0]}` };
   }
 }
-

@@ -25,7 +25,13 @@ export async function _switchover(deps: Deps, options: SwitchoverOptions = {}): 
         hint: 'Grant the privilege preflight names (then clone again), or switch over with --accept-data-loss to give up a lossless rollback.',
       });
     }
-    await deps.store.audit({ at: deps.clock.now().toISOString(), by: deps.who, command: 'switchover', outcome: 'data-loss-accepted', detail: `no lossless rollback: ${privileges.rollbackLoss}` });
+    await deps.store.audit({
+      at: deps.clock.now().toISOString(),
+      by: deps.who,
+      command: 'switchover',
+      outcome: 'data-loss-accepted',
+      detail: `no lossless rollback: ${privileges.rollbackLoss}`,
+    });
   }
   return _flip(deps, { direction: 'switchover', from: 'blue', to: 'green' }, options);
 }

@@ -14,7 +14,21 @@ import { assessWindow, type CarryAction, describeCarry, type Loss, type WindowVe
 import { readSchema } from '../adapters/catalog.js';
 import { type Client, withClient } from '../adapters/pg.js';
 import {
-  type CarryOutcome, carrySchema, catchUp, copyColumnsByKey, sqlName, emptyForResync, countValues, hasRows, readPublished, refreshSubscription, setNotNull, setPublicationTables, sharedColumns, subscribedTables, waitForTableSync,
+  type CarryOutcome,
+  carrySchema,
+  catchUp,
+  copyColumnsByKey,
+  sqlName,
+  emptyForResync,
+  countValues,
+  hasRows,
+  readPublished,
+  refreshSubscription,
+  setNotNull,
+  setPublicationTables,
+  sharedColumns,
+  subscribedTables,
+  waitForTableSync,
 } from '../adapters/schema-carry.js';
 import { writeFileAtomic } from '../adapters/state-store.js';
 import { carryPartitions, isPartitionAction, partitionRoot, rowsNeverReplicated } from '../adapters/partition-carry.js';
@@ -51,19 +65,34 @@ export function servingLink(state: CutoverState): ReplicationLink | undefined {
 }
 
 /** Reads both sides and judges what the next flip from `from` to `to` would carry and lose. */
-export async function assess(deps: Pick<Deps, 'config'>, state: CutoverState, from: Client, to: Client, fromSide: Side): Promise<WindowVerdict> {
+export async function assess(
+  deps: Pick<Deps, 'config'>,
+  state: CutoverState,
+  from: Client,
+  to: Client,
+  fromSide: Side,
+): Promise<WindowVerdict> {
   const link = fromSide === state.serving ? servingLink(state) : undefined;
   const [fromNow, toNow] = await Promise.all([readSchema(from), readSchema(to)]);
   // Published but not (yet) in the standby's subscription counts as not replicated: a sync cut short
   // between extending the publication and refreshing the subscription must not read as covered.
   const subscribed = link ? await subscribedTables(to, link.subscription) : undefined;
   const published = link ? new Map([...(await readPublished(from, link.publication))].filter(([t]) => subscribed!.has(t))) : undefined;
-  const verdict = assessWindow({ from: fromSide, to: fromSide === 'blue' ? 'green' : 'blue', fromBaseline: readBaseline(deps.config.stateDir, state, fromSide), fromNow, toNow, published });
+  const verdict = assessWindow({
+    from: fromSide,
+    to: fromSide === 'blue' ? 'green' : 'blue',
+    fromBaseline: readBaseline(deps.config.stateDir, state, fromSide),
+    fromNow,
+    toNow,
+    published,
+  });
   // A table PostgreSQL's table sync is still copying (or failing to copy) is not on the standby yet.
-  const copying = [...(subscribed ?? new Map<string, string>())].filter(([, st]) => st !== 'r').map(([t]) => ({
-    object: `table ${t}`,
-    what: `still being copied to ${verdict.to} by table sync: a flip now would leave its rows behind (\`bluegreen sync-schema\` waits for it; ${verdict.to}'s log says why if it does not finish)`,
-  }));
+  const copying = [...(subscribed ?? new Map<string, string>())]
+    .filter(([, st]) => st !== 'r')
+    .map(([t]) => ({
+      object: `table ${t}`,
+      what: `still being copied to ${verdict.to} by table sync: a flip now would leave its rows behind (\`bluegreen sync-schema\` waits for it; ${verdict.to}'s log says why if it does not finish)`,
+    }));
   return { ...verdict, losses: [...(await withRowCounts(to, verdict.losses)), ...copying] };
 }
 
@@ -75,7 +104,11 @@ async function withRowCounts(to: Client, losses: ReadonlyArray<Loss>): Promise<L
     if (m && /^dropped on/.test(l.what)) {
       // The loss stands either way; its figure, if it cannot be read, is said to be unknown rather than left out.
       const n = await countValues(to, tableOf(m[1]), lastPart(m[1])).catch((error: Error) => `unknown: ${error.message.split('\n')[0]}`);
-      out.push({ ...l, what: typeof n === 'number' ? `${l.what} (${n} non-null value${n === 1 ? '' : 's'} there now)` : `${l.what} (values there now: ${n})` });
+      out.push({
+        ...l,
+        what:
+          typeof n === 'number' ? `${l.what} (${n} non-null value${n === 1 ? '' : 's'} there now)` : `${l.what} (values there now: ${n})`,
+      });
       continue;
     }
     out.push(l);
@@ -95,7 +128,14 @@ export interface SyncOutcome {
  * re-copies it and so discards the standby's values of columns the serving side dropped: held back
  * unless the operator accepted the losses.
  */
-export async function carry(deps: Pick<Deps, 'config' | 'progress'>, state: CutoverState, from: Client, to: Client, verdict: WindowVerdict, acceptDataLoss: boolean): Promise<SyncOutcome> {
+export async function carry(
+  deps: Pick<Deps, 'config' | 'progress'>,
+  state: CutoverState,
+  from: Client,
+  to: Client,
+  verdict: WindowVerdict,
+  acceptDataLoss: boolean,
+): Promise<SyncOutcome> {
   const link = servingLink(state);
   const lossyTables = new Set(verdict.losses.map((l) => tableOf(l.object.replace(/^(column|table|constraint) /, ''))));
   const held = verdict.carry.filter((a) => a.kind === 'republish' && !acceptDataLoss && lossyTables.has(a.table));
@@ -142,7 +182,9 @@ export async function carry(deps: Pick<Deps, 'config' | 'progress'>, state: Cuto
       const owed = owedColumns.map((c) => `${c.table}.${c.column}`).join(', ');
       if (owed) copiedAfresh.push(`finished copying by key what a run cut short left: ${owed}`);
     }
-    await waitForTableSync(to, link.subscription, 10 * 60_000, (n) => deps.progress.update(`Copying ${n} table${n > 1 ? 's' : ''} by table sync`));
+    await waitForTableSync(to, link.subscription, 10 * 60_000, (n) =>
+      deps.progress.update(`Copying ${n} table${n > 1 ? 's' : ''} by table sync`),
+    );
     // A table attached with rows in it on the serving side: those rows were never published. Its
     // root is copied afresh (PostgreSQL's table sync, race-free with the stream), never left short.
     const roots = new Set<string>();
@@ -152,12 +194,18 @@ export async function carry(deps: Pick<Deps, 'config' | 'progress'>, state: Cuto
     }
     for (const root of roots) {
       deps.progress.update(`Copying ${root} afresh: a partition's rows were never replicated`);
-      await setPublicationTables(from, link.publication, shared.filter((t) => quoteQualified(t.schema, t.name) !== sqlName(root)));
+      await setPublicationTables(
+        from,
+        link.publication,
+        shared.filter((t) => quoteQualified(t.schema, t.name) !== sqlName(root)),
+      );
       await refreshSubscription(to, link.subscription, false);
       await emptyForResync(to, root);
       await setPublicationTables(from, link.publication, shared);
       await refreshSubscription(to, link.subscription, true);
-      await waitForTableSync(to, link.subscription, 10 * 60_000, (n) => deps.progress.update(`Copying ${n} table${n > 1 ? 's' : ''} by table sync`));
+      await waitForTableSync(to, link.subscription, 10 * 60_000, (n) =>
+        deps.progress.update(`Copying ${n} table${n > 1 ? 's' : ''} by table sync`),
+      );
       copiedAfresh.push(`copy ${root} afresh (a partition attached on ${verdict.from} held rows that were never replicated)`);
     }
     rmSync(checksFile, { force: true });
@@ -175,14 +223,21 @@ export async function carry(deps: Pick<Deps, 'config' | 'progress'>, state: Cuto
 }
 
 /** Runs the schema part of carry actions on `to`: partitions between the tables they belong to and the columns, keys and indexes that follow. */
-export async function carrySchemaInOrder(from: Client, to: Client, actions: ReadonlyArray<CarryAction>): Promise<Pick<CarryOutcome, 'tablesToSync' | 'columnsToCopy'>> {
+export async function carrySchemaInOrder(
+  from: Client,
+  to: Client,
+  actions: ReadonlyArray<CarryAction>,
+): Promise<Pick<CarryOutcome, 'tablesToSync' | 'columnsToCopy'>> {
   const cut = actions.findIndex(isPartitionAction);
   const head = cut < 0 ? actions : actions.slice(0, cut);
   const tail = cut < 0 ? [] : actions.slice(cut).filter((a) => !isPartitionAction(a));
   const first = await carrySchema(from, to, head);
   await carryPartitions(from, to, actions.filter(isPartitionAction));
   const second = await carrySchema(from, to, tail);
-  return { tablesToSync: [...first.tablesToSync, ...second.tablesToSync], columnsToCopy: [...first.columnsToCopy, ...second.columnsToCopy] };
+  return {
+    tablesToSync: [...first.tablesToSync, ...second.tablesToSync],
+    columnsToCopy: [...first.columnsToCopy, ...second.columnsToCopy],
+  };
 }
 
 export interface SyncSchemaResult extends Report {
@@ -195,9 +250,12 @@ export interface SyncSchemaResult extends Report {
 
 /** The losses as an error that refuses a flip (exit 3), naming each and what to do. */
 export function lossRefusal(direction: string, v: WindowVerdict): DataLossRefusedError {
-  return new DataLossRefusedError(`${direction} would lose data on ${v.to}:\n${v.losses.map((l) => `  ${l.object}: ${l.what}`).join('\n')}`, {
-    hint: `Undo the change on ${v.from} (re-add what was dropped) and run \`bluegreen sync-schema\`, or run again with --accept-data-loss to give these up (recorded in the state and the audit log).`,
-  });
+  return new DataLossRefusedError(
+    `${direction} would lose data on ${v.to}:\n${v.losses.map((l) => `  ${l.object}: ${l.what}`).join('\n')}`,
+    {
+      hint: `Undo the change on ${v.from} (re-add what was dropped) and run \`bluegreen sync-schema\`, or run again with --accept-data-loss to give these up (recorded in the state and the audit log).`,
+    },
+  );
 }
 
 export async function _syncSchema(deps: Deps, options: { dryRun?: boolean } = {}): Promise<SyncSchemaResult> {
@@ -205,36 +263,75 @@ export async function _syncSchema(deps: Deps, options: { dryRun?: boolean } = {}
   const state = await loadState(deps);
   const link = servingLink(state);
   if (config.mode !== 'replicate' || !link || !['ready', 'switched-over', 'rolled-back'].includes(state.phase)) {
-    throw new UsageError(`sync-schema needs replication running from the serving side (replicate mode, after a clone; the cutover is ${state.phase})`, {
-      hint: 'Run it between the clone and finalize, in replicate mode.',
-    });
+    throw new UsageError(
+      `sync-schema needs replication running from the serving side (replicate mode, after a clone; the cutover is ${state.phase})`,
+      {
+        hint: 'Run it between the clone and finalize, in replicate mode.',
+      },
+    );
   }
   const from = state.serving;
   const to: Side = from === 'blue' ? 'green' : 'blue';
   const url = (s: Side) => (s === 'blue' ? config.blue : config.green);
   const run = async (): Promise<SyncSchemaResult> =>
-    withClient(url(from), (fromClient) =>
-      withClient(url(to), async (toClient) => {
-        deps.progress.start(`Comparing ${from}'s schema with ${to}'s`);
-        const verdict = await assess(deps, state, fromClient, toClient, from);
-        deps.progress.succeed(`${verdict.carry.length} change${verdict.carry.length === 1 ? '' : 's'} to carry, ${verdict.losses.length} loss${verdict.losses.length === 1 ? '' : 'es'}`);
-        if (options.dryRun) {
-          return { ok: true, from, to, steps: [], carried: verdict.carry.map(describeCarry), losses: verdict.losses, notes: verdict.notes };
-        }
-        const start = performance.now();
-        deps.progress.start(`Carrying ${from}'s changes to ${to}`);
-        const outcome = await carry(deps, state, fromClient, toClient, verdict, false);
-        const ms = Math.round(performance.now() - start);
-        deps.progress.succeed(`Carried ${outcome.carried.length} change${outcome.carried.length === 1 ? '' : 's'} to ${to} (${ms} ms)`);
-        const steps: StepResult[] = [{ name: 'carry', status: outcome.carried.length ? 'ok' : 'skipped', ms, detail: outcome.carried.join('; ') || 'nothing to carry' }];
-        const after = outcome.carried.length ? await assess(deps, state, fromClient, toClient, from) : verdict;
-        const notes = [...after.notes, ...outcome.held.map((h) => `held back (it would discard ${to}'s copy of what the losses name): ${h}`)];
-        if (after.losses.length) {
-          const refusal = lossRefusal(`a flip from ${from} to ${to}`, after);
-          return { ok: false, from, to, steps, carried: outcome.carried, losses: after.losses, notes, error: { code: refusal.code, exitCode: refusal.exitCode, message: refusal.message, hint: refusal.hint } };
-        }
-        return { ok: true, from, to, steps, carried: outcome.carried, losses: [], notes };
-      }, conn(deps, to, 'sync-schema')),
-    conn(deps, from, 'sync-schema'));
+    withClient(
+      url(from),
+      (fromClient) =>
+        withClient(
+          url(to),
+          async (toClient) => {
+            deps.progress.start(`Comparing ${from}'s schema with ${to}'s`);
+            const verdict = await assess(deps, state, fromClient, toClient, from);
+            deps.progress.succeed(
+              `${verdict.carry.length} change${verdict.carry.length === 1 ? '' : 's'} to carry, ${verdict.losses.length} loss${verdict.losses.length === 1 ? '' : 'es'}`,
+            );
+            if (options.dryRun) {
+              return {
+                ok: true,
+                from,
+                to,
+                steps: [],
+                carried: verdict.carry.map(describeCarry),
+                losses: verdict.losses,
+                notes: verdict.notes,
+              };
+            }
+            const start = performance.now();
+            deps.progress.start(`Carrying ${from}'s changes to ${to}`);
+            const outcome = await carry(deps, state, fromClient, toClient, verdict, false);
+            const ms = Math.round(performance.now() - start);
+            deps.progress.succeed(`Carried ${outcome.carried.length} change${outcome.carried.length === 1 ? '' : 's'} to ${to} (${ms} ms)`);
+            const steps: StepResult[] = [
+              {
+                name: 'carry',
+                status: outcome.carried.length ? 'ok' : 'skipped',
+                ms,
+                detail: outcome.carried.join('; ') || 'nothing to carry',
+              },
+            ];
+            const after = outcome.carried.length ? await assess(deps, state, fromClient, toClient, from) : verdict;
+            const notes = [
+              ...after.notes,
+              ...outcome.held.map((h) => `held back (it would discard ${to}'s copy of what the losses name): ${h}`),
+            ];
+            if (after.losses.length) {
+              const refusal = lossRefusal(`a flip from ${from} to ${to}`, after);
+              return {
+                ok: false,
+                from,
+                to,
+                steps,
+                carried: outcome.carried,
+                losses: after.losses,
+                notes,
+                error: { code: refusal.code, exitCode: refusal.exitCode, message: refusal.message, hint: refusal.hint },
+              };
+            }
+            return { ok: true, from, to, steps, carried: outcome.carried, losses: [], notes };
+          },
+          conn(deps, to, 'sync-schema'),
+        ),
+      conn(deps, from, 'sync-schema'),
+    );
   return options.dryRun ? run() : controlled(deps, 'sync-schema', run);
 }

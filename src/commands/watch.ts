@@ -40,10 +40,14 @@ export async function _watch(deps: Deps, options: WatchOptions): Promise<{ ok: t
     if (options.count !== undefined && readings >= options.count) break;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, options.intervalMs);
-      options.signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      }, { once: true });
+      options.signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
   return { ok: true, readings };

@@ -41,7 +41,10 @@ export function describeBlocker(b: Blocker): string {
  * What to do with the blockers found now: the pids to cancel or end. A cancel cannot end a session
  * idle in a transaction (no query runs): those are left to the wait, and refused if they stay.
  */
-export function actOn(blockers: ReadonlyArray<Blocker>, policy: BlockerPolicy): { readonly cancel: ReadonlyArray<Blocker>; readonly terminate: ReadonlyArray<Blocker> } {
+export function actOn(
+  blockers: ReadonlyArray<Blocker>,
+  policy: BlockerPolicy,
+): { readonly cancel: ReadonlyArray<Blocker>; readonly terminate: ReadonlyArray<Blocker> } {
   if (policy.action === 'terminate') return { cancel: [], terminate: blockers };
   if (policy.action === 'cancel') return { cancel: blockers.filter((b) => b.state === 'active'), terminate: [] };
   return { cancel: [], terminate: [] };
@@ -52,18 +55,25 @@ export function actOn(blockers: ReadonlyArray<Blocker>, policy: BlockerPolicy): 
  * while the connected ones keep writing to the side we leave; statement pooling is not supported.
  * One refusal per instance, with the way out.
  */
-export function poolModeRefusals(modes: ReadonlyArray<{ readonly instance: string; readonly mode: string; readonly clients: number }>, database: string): Array<{ readonly message: string; readonly fix: string }> {
+export function poolModeRefusals(
+  modes: ReadonlyArray<{ readonly instance: string; readonly mode: string; readonly clients: number }>,
+  database: string,
+): Array<{ readonly message: string; readonly fix: string }> {
   return modes.flatMap((m) => {
     if (m.mode === 'transaction') return [];
     if (m.mode === 'session') {
-      return [{
-        message: `${m.instance} pools "${database}" in session mode: PAUSE waits for every connected client (${m.clients} now) to disconnect, while they keep writing to the side traffic leaves; a flip cannot hold writes there`,
-        fix: `Set pool_mode=transaction on the "${database}" entry of [databases] (or PgBouncer's pool_mode) and RELOAD, if the application keeps no session state between transactions (README, "Pool modes"); or use a file or command pointer and let the application reconnect.`,
-      }];
+      return [
+        {
+          message: `${m.instance} pools "${database}" in session mode: PAUSE waits for every connected client (${m.clients} now) to disconnect, while they keep writing to the side traffic leaves; a flip cannot hold writes there`,
+          fix: `Set pool_mode=transaction on the "${database}" entry of [databases] (or PgBouncer's pool_mode) and RELOAD, if the application keeps no session state between transactions (README, "Pool modes"); or use a file or command pointer and let the application reconnect.`,
+        },
+      ];
     }
-    return [{
-      message: `${m.instance} pools "${database}" in ${m.mode} mode, which pg-bluegreen does not support (a flip needs transactions held whole)`,
-      fix: `Set pool_mode=transaction on the "${database}" entry of [databases] and RELOAD.`,
-    }];
+    return [
+      {
+        message: `${m.instance} pools "${database}" in ${m.mode} mode, which pg-bluegreen does not support (a flip needs transactions held whole)`,
+        fix: `Set pool_mode=transaction on the "${database}" entry of [databases] and RELOAD.`,
+      },
+    ];
   });
 }

@@ -73,7 +73,6 @@ export function verdict(tables: ReadonlyArray<TableComparison>, schema: SchemaDi
   );
 }
 
-
 const ALSO_ON_BLUE = 'also on blue, identically: the copy is faithful, fix it on the side that serves';
 
 /**
@@ -84,7 +83,9 @@ const ALSO_ON_BLUE = 'also on blue, identically: the copy is faithful, fix it on
 export function weighAgainstBlue(green: ReadonlyArray<IntegrityFinding>, blue: ReadonlyArray<IntegrityFinding>): IntegrityFinding[] {
   const onBlue = new Set(blue.flatMap((f) => (f.identity === undefined ? [] : [`${f.check} ${f.identity}`])));
   return green.map((f) =>
-    f.identity !== undefined && onBlue.has(`${f.check} ${f.identity}`) ? { ...f, severity: 'warn', alsoOnBlue: true, detail: `${f.detail}; ${ALSO_ON_BLUE}` } : f,
+    f.identity !== undefined && onBlue.has(`${f.check} ${f.identity}`)
+      ? { ...f, severity: 'warn', alsoOnBlue: true, detail: `${f.detail}; ${ALSO_ON_BLUE}` }
+      : f,
   );
 }
 
@@ -93,14 +94,18 @@ export function weighAgainstBlue(green: ReadonlyArray<IntegrityFinding>, blue: R
  * CONCURRENTLY` left), and such an index answers no query, so green's lack of it is no loss. Returns
  * their snapshot keys, to leave out of the schema diff, and a warning for each.
  */
-export function invalidIndexesOnlyOnBlue(blue: ReadonlyArray<IntegrityFinding>, greenSchemaKeys: ReadonlySet<string>): { keys: Set<string>; findings: IntegrityFinding[] } {
+export function invalidIndexesOnlyOnBlue(
+  blue: ReadonlyArray<IntegrityFinding>,
+  greenSchemaKeys: ReadonlySet<string>,
+): { keys: Set<string>; findings: IntegrityFinding[] } {
   const only = blue.filter((f) => f.check === 'invalid-index' && !greenSchemaKeys.has(`index ${f.object}`));
   return {
     keys: new Set(only.map((f) => `index ${f.object}`)),
     findings: only.map((f) => ({
       check: 'invalid-index',
       object: f.object,
-      detail: 'invalid on blue and not on green: pg_dump copies no invalid index, and an invalid one answers no query; drop it or REINDEX it on blue',
+      detail:
+        'invalid on blue and not on green: pg_dump copies no invalid index, and an invalid one answers no query; drop it or REINDEX it on blue',
       severity: 'warn',
       ...(f.identity === undefined ? {} : { identity: f.identity }),
       onlyOnBlue: true,

@@ -56,7 +56,8 @@ const pgbouncerPointer = z
     const single = value.admin !== undefined || value.ini !== undefined;
     if (single && value.instances) ctx.addIssue({ code: 'custom', message: 'give either admin and ini, or instances, not both' });
     else if (!value.instances) {
-      for (const key of ['admin', 'ini'] as const) if (value[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required' });
+      for (const key of ['admin', 'ini'] as const)
+        if (value[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required' });
     }
   });
 
@@ -94,11 +95,16 @@ const guardCheck = z.union([
 ]);
 const guardSchema = z.strictObject({
   interval: duration.default('5s'),
-  checks: z.array(guardCheck).min(1).refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, 'check names must be unique'),
-  rollbackAfter: z.union([
-    z.strictObject({ failures: z.number().int().positive() }),
-    z.strictObject({ ratio: z.number().gt(0).max(1), within: duration }),
-  ]).default({ failures: 3 }),
+  checks: z
+    .array(guardCheck)
+    .min(1)
+    .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, 'check names must be unique'),
+  rollbackAfter: z
+    .union([
+      z.strictObject({ failures: z.number().int().positive() }),
+      z.strictObject({ ratio: z.number().gt(0).max(1), within: duration }),
+    ])
+    .default({ failures: 3 }),
   /** Roll back automatically even when the window is lossy (what is given up is recorded). */
   allowDataLoss: z.boolean().default(false),
 });
@@ -114,7 +120,11 @@ export const configSchema = z.strictObject({
     .strictObject({
       timeoutMs: z.number().int().positive().default(30_000),
       pauseTimeoutMs: z.number().int().positive().optional(),
-      maxLagBytes: z.number().int().positive().default(16 * 1024 * 1024),
+      maxLagBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(16 * 1024 * 1024),
       verify: z.boolean().default(false),
       /** Sessions that would hold the pause (open transactions, long queries): wait for them, cancel their queries, or end them. */
       blockers: z
@@ -126,7 +136,13 @@ export const configSchema = z.strictObject({
         .default({ action: 'wait', waitMs: 10_000, minAgeMs: 500 }),
       unloggedCopyMaxRows: z.number().int().nonnegative().default(10_000),
     })
-    .default({ timeoutMs: 30_000, maxLagBytes: 16 * 1024 * 1024, verify: false, blockers: { action: 'wait', waitMs: 10_000, minAgeMs: 500 }, unloggedCopyMaxRows: 10_000 }),
+    .default({
+      timeoutMs: 30_000,
+      maxLagBytes: 16 * 1024 * 1024,
+      verify: false,
+      blockers: { action: 'wait', waitMs: 10_000, minAgeMs: 500 },
+      unloggedCopyMaxRows: 10_000,
+    }),
   /** backup: "dump" keeps the whole dump on this disk as the pre-migration backup; "none" streams the rows straight to green (replicate mode's default). */
   clone: z.strictObject({ backup: z.enum(['dump', 'none']).optional() }).default({}),
   stateDir: z.string().min(1).default('.bluegreen'),
@@ -139,7 +155,10 @@ export const configSchema = z.strictObject({
   roles: z
     .strictObject({
       passwordsFile: z.string().min(1).optional(),
-      passwordsEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable prefix').optional(),
+      passwordsEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable prefix')
+        .optional(),
       /** The roles exist on green already, with their passwords (made by the service's console or IaC): clone copies none. */
       requireOnGreen: z.boolean().optional(),
     })
@@ -180,7 +199,9 @@ export interface Config {
   readonly green: string;
   readonly addresses: { readonly blue: SideAddresses; readonly green: SideAddresses };
   readonly mode: 'freeze' | 'replicate';
-  readonly migrations?: ({ readonly dir: string } | { readonly command: string; readonly historyTables?: ReadonlyArray<string> }) & { readonly timeoutMs?: number };
+  readonly migrations?: ({ readonly dir: string } | { readonly command: string; readonly historyTables?: ReadonlyArray<string> }) & {
+    readonly timeoutMs?: number;
+  };
   readonly pointer: PointerConfig;
   readonly rollbackWindowMs: number;
   readonly switchover: {
@@ -236,9 +257,7 @@ export function interpolateEnv(
   }
   if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, problems, secrets, `${at}[${i}]`));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, problems, secrets, at ? `${at}.${k}` : k)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, problems, secrets, at ? `${at}.${k}` : k)]));
   }
   return value;
 }
@@ -287,10 +306,14 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
   if (sameTarget(blue, green)) {
     problems.push({ path: 'green', message: `points at the same database as blue (${green.host}:${green.port}/${green.database})` });
   }
-  const instances = raw.pointer.type === 'pgbouncer' ? (raw.pointer.instances ?? [{ admin: raw.pointer.admin!, ini: raw.pointer.ini! }]) : [];
+  const instances =
+    raw.pointer.type === 'pgbouncer' ? (raw.pointer.instances ?? [{ admin: raw.pointer.admin!, ini: raw.pointer.ini! }]) : [];
   instances.forEach((instance, i) => {
     if (parseConnString(instance.admin).database !== 'pgbouncer') {
-      problems.push({ path: raw.pointer.type === 'pgbouncer' && raw.pointer.instances ? `pointer.instances[${i}].admin` : 'pointer.admin', message: 'must connect to the "pgbouncer" admin database (…/pgbouncer)' });
+      problems.push({
+        path: raw.pointer.type === 'pgbouncer' && raw.pointer.instances ? `pointer.instances[${i}].admin` : 'pointer.admin',
+        message: 'must connect to the "pgbouncer" admin database (…/pgbouncer)',
+      });
     }
   });
   // Short by default: while PAUSE waits for a transaction to end, every other client waits too.
@@ -303,7 +326,12 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
   const peerOf = (v: typeof raw.blue) => (typeof v === 'string' ? undefined : v.peer);
   const poolerOf = (v: typeof raw.blue) => (typeof v === 'string' ? undefined : v.pooler);
   const peers = { blue: peerOf(raw.blue), green: peerOf(raw.green) };
-  for (const c of [blue, green, ...instances.map((x) => parseConnString(x.admin)), ...[peers.blue, peers.green].filter((p): p is string => !!p).map(parseConnString)]) {
+  for (const c of [
+    blue,
+    green,
+    ...instances.map((x) => parseConnString(x.admin)),
+    ...[peers.blue, peers.green].filter((p): p is string => !!p).map(parseConnString),
+  ]) {
     secrets.push(...secretsOf(c));
   }
   const base = path.dirname(path.resolve(file));
@@ -311,7 +339,11 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
   const stateDir = abs(raw.stateDir);
   const pointer: PointerConfig =
     raw.pointer.type === 'pgbouncer'
-      ? { type: 'pgbouncer', database: raw.pointer.database, instances: instances.map((x) => ({ admin: normalizeConnString(x.admin), ini: abs(x.ini) })) }
+      ? {
+          type: 'pgbouncer',
+          database: raw.pointer.database,
+          instances: instances.map((x) => ({ admin: normalizeConnString(x.admin), ini: abs(x.ini) })),
+        }
       : raw.pointer.type === 'file'
         ? { ...raw.pointer, path: abs(raw.pointer.path) }
         : raw.pointer;
@@ -326,10 +358,18 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     green: formatConnString(green),
     addresses: { blue: addresses(blue, raw.blue), green: addresses(green, raw.green) },
     mode: raw.mode,
-    migrations: raw.migrations && 'dir' in raw.migrations ? { dir: abs(raw.migrations.dir), timeoutMs: raw.migrations.timeoutMs } : raw.migrations,
+    migrations:
+      raw.migrations && 'dir' in raw.migrations ? { dir: abs(raw.migrations.dir), timeoutMs: raw.migrations.timeoutMs } : raw.migrations,
     pointer,
     rollbackWindowMs: parseDuration(raw.rollbackWindow) ?? 86_400_000,
-    switchover: { timeoutMs: raw.switchover.timeoutMs, pauseTimeoutMs, maxLagBytes: raw.switchover.maxLagBytes, verify: raw.switchover.verify, blockers: raw.switchover.blockers, unloggedCopyMaxRows: raw.switchover.unloggedCopyMaxRows },
+    switchover: {
+      timeoutMs: raw.switchover.timeoutMs,
+      pauseTimeoutMs,
+      maxLagBytes: raw.switchover.maxLagBytes,
+      verify: raw.switchover.verify,
+      blockers: raw.switchover.blockers,
+      unloggedCopyMaxRows: raw.switchover.unloggedCopyMaxRows,
+    },
     stateDir,
     // Replicate mode streams by default: blue, kept intact and in sync through the window, is the fallback.
     clone: { backup: raw.clone.backup ?? (raw.mode === 'replicate' ? 'none' : 'dump') },
@@ -337,7 +377,10 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     guard: raw.guard && {
       intervalMs: parseDuration(raw.guard.interval)!,
       checks: raw.guard.checks,
-      rollbackAfter: 'failures' in raw.guard.rollbackAfter ? raw.guard.rollbackAfter : { ratio: raw.guard.rollbackAfter.ratio, withinMs: parseDuration(raw.guard.rollbackAfter.within)! },
+      rollbackAfter:
+        'failures' in raw.guard.rollbackAfter
+          ? raw.guard.rollbackAfter
+          : { ratio: raw.guard.rollbackAfter.ratio, withinMs: parseDuration(raw.guard.rollbackAfter.within)! },
       allowDataLoss: raw.guard.allowDataLoss,
     },
     dumpDir: raw.dumpDir ? abs(raw.dumpDir) : path.join(stateDir, 'dumps'),

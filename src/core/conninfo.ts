@@ -21,11 +21,46 @@ export const SECRET_PARAMS: ReadonlySet<string> = new Set(['password', 'sslpassw
 
 /** Parameters the tool understands; others are passed on untouched but a typo is worth a warning. */
 export const KNOWN_PARAMS: ReadonlySet<string> = new Set([
-  'host', 'hostaddr', 'port', 'dbname', 'user', 'password', 'passfile', 'connect_timeout', 'client_encoding', 'options', 'application_name',
-  'fallback_application_name', 'keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count', 'tcp_user_timeout', 'sslmode',
-  'sslnegotiation', 'sslcompression', 'sslcert', 'sslkey', 'sslpassword', 'sslcertmode', 'sslrootcert', 'sslcrl', 'sslcrldir', 'sslsni',
-  'requirepeer', 'ssl_min_protocol_version', 'ssl_max_protocol_version', 'gssencmode', 'krbsrvname', 'gsslib', 'gssdelegation', 'service',
-  'target_session_attrs', 'load_balance_hosts', 'require_auth', 'channel_binding',
+  'host',
+  'hostaddr',
+  'port',
+  'dbname',
+  'user',
+  'password',
+  'passfile',
+  'connect_timeout',
+  'client_encoding',
+  'options',
+  'application_name',
+  'fallback_application_name',
+  'keepalives',
+  'keepalives_idle',
+  'keepalives_interval',
+  'keepalives_count',
+  'tcp_user_timeout',
+  'sslmode',
+  'sslnegotiation',
+  'sslcompression',
+  'sslcert',
+  'sslkey',
+  'sslpassword',
+  'sslcertmode',
+  'sslrootcert',
+  'sslcrl',
+  'sslcrldir',
+  'sslsni',
+  'requirepeer',
+  'ssl_min_protocol_version',
+  'ssl_max_protocol_version',
+  'gssencmode',
+  'krbsrvname',
+  'gsslib',
+  'gssdelegation',
+  'service',
+  'target_session_attrs',
+  'load_balance_hosts',
+  'require_auth',
+  'channel_binding',
 ]);
 
 /** Parses a libpq keyword/value string: `key = value` pairs, values optionally single-quoted with `\'` and `\\`. */
@@ -43,7 +78,8 @@ export function parseKeywordValue(text: string): Record<string, string> {
     while (i < n && /[A-Za-z0-9_]/.test(text[i])) i++;
     const key = text.slice(keyStart, i);
     skip();
-    if (!key || text[i] !== '=') throw new Error(`has "${text.slice(keyStart, keyStart + 20).split(/\s/)[0]}" where keyword=value was expected`);
+    if (!key || text[i] !== '=')
+      throw new Error(`has "${text.slice(keyStart, keyStart + 20).split(/\s/)[0]}" where keyword=value was expected`);
     i++;
     skip();
     let value = '';
@@ -90,7 +126,14 @@ export function parseConnString(text: string): ConnInfo {
     if (!host) throw new Error('names no host (add host=...)');
     const portNumber = port ? Number(port) : 5432;
     if (!Number.isInteger(portNumber) || portNumber <= 0 || portNumber > 65535) throw new Error(`has an invalid port "${port}"`);
-    return { host, port: portNumber, user: user || 'postgres', password: password === undefined || password === '' ? undefined : password, database: dbname, params };
+    return {
+      host,
+      port: portNumber,
+      user: user || 'postgres',
+      password: password === undefined || password === '' ? undefined : password,
+      database: dbname,
+      params,
+    };
   }
   throw new Error('must start with postgres:// (postgres://user@host:port/database), or be keyword=value pairs (host=... dbname=...)');
 }
@@ -100,7 +143,9 @@ function parseUrl(url: string): ConnInfo {
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error('is not a valid URL (expected postgres://user@host:port/database, the password after the user and a colon; characters such as @ : / % in it must be percent-encoded)');
+    throw new Error(
+      'is not a valid URL (expected postgres://user@host:port/database, the password after the user and a colon; characters such as @ : / % in it must be percent-encoded)',
+    );
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   const params: Record<string, string> = {};
@@ -125,7 +170,8 @@ function parseUrl(url: string): ConnInfo {
 
 /** Builds the URL form (the one carried inside the tool). */
 export function formatConnString(info: ConnInfo): string {
-  const auth = info.password === undefined ? encodeURIComponent(info.user) : `${encodeURIComponent(info.user)}:${encodeURIComponent(info.password)}`;
+  const auth =
+    info.password === undefined ? encodeURIComponent(info.user) : `${encodeURIComponent(info.user)}:${encodeURIComponent(info.password)}`;
   const host = info.host.includes(':') ? `[${info.host}]` : info.host;
   const query = new URLSearchParams(info.params).toString();
   return `postgres://${auth}@${host}:${info.port}/${encodeURIComponent(info.database)}${query ? `?${query}` : ''}`;
@@ -164,10 +210,18 @@ export function conninfoValue(value: string): string {
 
 /** The keyword/value conninfo for a connection: every parameter, every value escaped by libpq's rules. */
 export function toConninfo(info: ConnInfo, omit: ReadonlyArray<string> = []): string {
-  const parts: Array<[string, string]> = [['host', info.host], ['port', String(info.port)], ['user', info.user], ['dbname', info.database]];
+  const parts: Array<[string, string]> = [
+    ['host', info.host],
+    ['port', String(info.port)],
+    ['user', info.user],
+    ['dbname', info.database],
+  ];
   if (info.password !== undefined) parts.push(['password', info.password]);
   for (const [k, v] of Object.entries(info.params)) parts.push([k, v]);
-  return parts.filter(([k]) => !omit.includes(k)).map(([k, v]) => `${k}=${conninfoValue(v)}`).join(' ');
+  return parts
+    .filter(([k]) => !omit.includes(k))
+    .map(([k, v]) => `${k}=${conninfoValue(v)}`)
+    .join(' ');
 }
 
 /** A pg_service.conf section: how the PostgreSQL tools get every parameter, secrets included, without argv or environment. */
@@ -193,10 +247,24 @@ export function libpqEnv(info: ConnInfo): Record<string, string> {
   };
   if (info.password !== undefined) env.PGPASSWORD = info.password;
   const byParam: Record<string, string> = {
-    sslmode: 'PGSSLMODE', sslrootcert: 'PGSSLROOTCERT', sslcert: 'PGSSLCERT', sslkey: 'PGSSLKEY', sslcrl: 'PGSSLCRL', sslcrldir: 'PGSSLCRLDIR',
-    passfile: 'PGPASSFILE', connect_timeout: 'PGCONNECT_TIMEOUT', options: 'PGOPTIONS', target_session_attrs: 'PGTARGETSESSIONATTRS',
-    application_name: 'PGAPPNAME', sslnegotiation: 'PGSSLNEGOTIATION', channel_binding: 'PGCHANNELBINDING', require_auth: 'PGREQUIREAUTH',
-    gssencmode: 'PGGSSENCMODE', sslsni: 'PGSSLSNI', ssl_min_protocol_version: 'PGSSLMINPROTOCOLVERSION', ssl_max_protocol_version: 'PGSSLMAXPROTOCOLVERSION',
+    sslmode: 'PGSSLMODE',
+    sslrootcert: 'PGSSLROOTCERT',
+    sslcert: 'PGSSLCERT',
+    sslkey: 'PGSSLKEY',
+    sslcrl: 'PGSSLCRL',
+    sslcrldir: 'PGSSLCRLDIR',
+    passfile: 'PGPASSFILE',
+    connect_timeout: 'PGCONNECT_TIMEOUT',
+    options: 'PGOPTIONS',
+    target_session_attrs: 'PGTARGETSESSIONATTRS',
+    application_name: 'PGAPPNAME',
+    sslnegotiation: 'PGSSLNEGOTIATION',
+    channel_binding: 'PGCHANNELBINDING',
+    require_auth: 'PGREQUIREAUTH',
+    gssencmode: 'PGGSSENCMODE',
+    sslsni: 'PGSSLSNI',
+    ssl_min_protocol_version: 'PGSSLMINPROTOCOLVERSION',
+    ssl_max_protocol_version: 'PGSSLMAXPROTOCOLVERSION',
   };
   for (const [k, v] of Object.entries(info.params)) if (byParam[k]) env[byParam[k]] = v;
   return env;
@@ -230,8 +298,15 @@ export function passwordFromPassfile(text: string, info: Pick<ConnInfo, 'host' |
     fields.push(current);
     if (fields.length < 5) continue;
     const [host, port, database, user, password] = fields;
-    const hostMatches = host === '*' || host === info.host || (host === 'localhost' && (info.host === '127.0.0.1' || info.host.startsWith('/')));
-    if (hostMatches && (port === '*' || port === String(info.port)) && (database === '*' || database === info.database) && (user === '*' || user === info.user)) return password;
+    const hostMatches =
+      host === '*' || host === info.host || (host === 'localhost' && (info.host === '127.0.0.1' || info.host.startsWith('/')));
+    if (
+      hostMatches &&
+      (port === '*' || port === String(info.port)) &&
+      (database === '*' || database === info.database) &&
+      (user === '*' || user === info.user)
+    )
+      return password;
   }
   return undefined;
 }

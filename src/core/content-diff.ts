@@ -182,9 +182,11 @@ export function planColumns(
   for (const c of publisher) {
     const t = sub.get(c.name);
     if (t === undefined) excluded.push({ name: c.name, reason: `only on ${publisherSide}` });
-    else if (t !== c.type) excluded.push({ name: c.name, reason: `type differs (${c.type} on ${publisherSide}, ${t} on ${subscriberSide})` });
+    else if (t !== c.type)
+      excluded.push({ name: c.name, reason: `type differs (${c.type} on ${publisherSide}, ${t} on ${subscriberSide})` });
     else compared.push(c);
   }
-  for (const c of subscriber) if (!pub.has(c.name)) excluded.push({ name: c.name, reason: `only on ${subscriberSide} (added by a migration?)` });
+  for (const c of subscriber)
+    if (!pub.has(c.name)) excluded.push({ name: c.name, reason: `only on ${subscriberSide} (added by a migration?)` });
   return { compared, excluded };
 }

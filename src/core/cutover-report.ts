@@ -25,11 +25,32 @@ export interface ReportInput {
   readonly compare?: {
     readonly at: string;
     readonly ok: boolean;
-    readonly tables: ReadonlyArray<{ readonly table: string; readonly blueRows: number | null; readonly greenRows: number | null; readonly status: string; readonly differences?: ReadonlyArray<{ readonly key: Readonly<Record<string, string>>; readonly kind: string; readonly columns?: ReadonlyArray<string> }> }>;
+    readonly tables: ReadonlyArray<{
+      readonly table: string;
+      readonly blueRows: number | null;
+      readonly greenRows: number | null;
+      readonly status: string;
+      readonly differences?: ReadonlyArray<{
+        readonly key: Readonly<Record<string, string>>;
+        readonly kind: string;
+        readonly columns?: ReadonlyArray<string>;
+      }>;
+    }>;
   };
-  readonly migrations: ReadonlyArray<{ readonly version: string; readonly name: string; readonly checksum: string; readonly appliedAt?: string; readonly appliedBy?: string; readonly unchecked?: string }>;
+  readonly migrations: ReadonlyArray<{
+    readonly version: string;
+    readonly name: string;
+    readonly checksum: string;
+    readonly appliedAt?: string;
+    readonly appliedBy?: string;
+    readonly unchecked?: string;
+  }>;
   /** The window's verdict as status reads it now, when something replicates. */
-  readonly verdict?: { readonly next: string; readonly verdict: string; readonly losses: ReadonlyArray<{ readonly object: string; readonly what: string }> };
+  readonly verdict?: {
+    readonly next: string;
+    readonly verdict: string;
+    readonly losses: ReadonlyArray<{ readonly object: string; readonly what: string }>;
+  };
   /** "unknown: why" when green's migration history could not be read (the list is then unknown, not empty). */
   readonly migrationsError?: string;
   /** "unknown: why" when the verdict could not be judged now. */
@@ -48,9 +69,25 @@ export interface ReportData {
   readonly createdBy: string;
   readonly generatedAt: string;
   /** Every command run, in order, with who ran it and how it ended. */
-  readonly commands: ReadonlyArray<{ readonly at: string; readonly by: string; readonly command: string; readonly outcome: string; readonly ms?: number; readonly detail?: string }>;
+  readonly commands: ReadonlyArray<{
+    readonly at: string;
+    readonly by: string;
+    readonly command: string;
+    readonly outcome: string;
+    readonly ms?: number;
+    readonly detail?: string;
+  }>;
   readonly phases: ReadonlyArray<{ readonly at: string; readonly event: string; readonly phase: string; readonly by: string }>;
-  readonly flips: ReadonlyArray<{ readonly kind: string; readonly at: string; readonly by: string; readonly ok: boolean; readonly writePauseMs?: number; readonly steps: ReadonlyArray<StepResult>; readonly error?: string; readonly acceptedLosses?: ReadonlyArray<{ readonly object: string; readonly what: string }> }>;
+  readonly flips: ReadonlyArray<{
+    readonly kind: string;
+    readonly at: string;
+    readonly by: string;
+    readonly ok: boolean;
+    readonly writePauseMs?: number;
+    readonly steps: ReadonlyArray<StepResult>;
+    readonly error?: string;
+    readonly acceptedLosses?: ReadonlyArray<{ readonly object: string; readonly what: string }>;
+  }>;
   readonly lag: ReadonlyArray<LagPoint>;
   readonly compare?: ReportInput['compare'];
   readonly migrations: ReportInput['migrations'];
@@ -76,7 +113,14 @@ export function buildReport(input: ReportInput): ReportData {
     let i = open.length - 1;
     while (i >= 0 && !(open[i].command === e.command && open[i].by === e.by)) i--;
     const start = i >= 0 ? open.splice(i, 1)[0] : undefined;
-    commands.push({ at: start?.at ?? e.at, by: e.by, command: e.command, outcome: e.outcome, ms: start ? Date.parse(e.at) - Date.parse(start.at) : undefined, detail: e.detail });
+    commands.push({
+      at: start?.at ?? e.at,
+      by: e.by,
+      command: e.command,
+      outcome: e.outcome,
+      ms: start ? Date.parse(e.at) - Date.parse(start.at) : undefined,
+      detail: e.detail,
+    });
   }
   for (const s of open) commands.push({ at: s.at, by: s.by, command: s.command, outcome: 'interrupted' });
   commands.sort((a, b) => a.at.localeCompare(b.at));
@@ -102,9 +146,11 @@ export function buildReport(input: ReportInput): ReportData {
   };
 }
 
-const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: unknown) =>
+  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const fmtMs = (ms?: number) => (ms === undefined ? '' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
-const fmtBytes = (n?: number) => (n === undefined ? '' : n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(0)} kB` : `${(n / 1048576).toFixed(1)} MB`);
+const fmtBytes = (n?: number) =>
+  n === undefined ? '' : n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(0)} kB` : `${(n / 1048576).toFixed(1)} MB`;
 
 /** The timeline of commands: one bar per command on a time axis (its length when it took long enough to see). */
 function timelineSvg(d: ReportData): string {
@@ -137,10 +183,14 @@ function flipSvg(f: ReportData['flips'][number], index: number): string {
   const x = (ms: number) => 200 + (ms / total) * (width - 210);
   const pauseStart = spans.find((p) => p.s.name === 'pause')?.start;
   const pauseEnd = spans.find((p) => p.s.name === 'resume')?.end;
-  const bars = spans.map((p, i) => `<g class="step ${esc(p.s.status)}"><text x="4" y="${i * row + 13}">${esc(p.s.name)}</text><rect x="${x(p.start).toFixed(1)}" y="${i * row + 3}" width="${Math.max(2, x(p.end) - x(p.start)).toFixed(1)}" height="12"><title>${esc(p.s.name)}: ${esc(p.s.status)} ${p.s.ms} ms ${esc(p.s.detail ?? '')}</title></rect></g>`);
-  const pause = pauseStart !== undefined && pauseEnd !== undefined && f.writePauseMs !== undefined
-    ? `<rect class="pause" x="${x(pauseStart).toFixed(1)}" y="0" width="${Math.max(2, x(pauseEnd) - x(pauseStart)).toFixed(1)}" height="${spans.length * row + 4}"><title>write pause ${f.writePauseMs} ms</title></rect><text class="pause-label" x="${x(pauseStart).toFixed(1)}" y="${spans.length * row + 16}">write pause ${f.writePauseMs} ms</text>`
-    : '';
+  const bars = spans.map(
+    (p, i) =>
+      `<g class="step ${esc(p.s.status)}"><text x="4" y="${i * row + 13}">${esc(p.s.name)}</text><rect x="${x(p.start).toFixed(1)}" y="${i * row + 3}" width="${Math.max(2, x(p.end) - x(p.start)).toFixed(1)}" height="12"><title>${esc(p.s.name)}: ${esc(p.s.status)} ${p.s.ms} ms ${esc(p.s.detail ?? '')}</title></rect></g>`,
+  );
+  const pause =
+    pauseStart !== undefined && pauseEnd !== undefined && f.writePauseMs !== undefined
+      ? `<rect class="pause" x="${x(pauseStart).toFixed(1)}" y="0" width="${Math.max(2, x(pauseEnd) - x(pauseStart)).toFixed(1)}" height="${spans.length * row + 4}"><title>write pause ${f.writePauseMs} ms</title></rect><text class="pause-label" x="${x(pauseStart).toFixed(1)}" y="${spans.length * row + 16}">write pause ${f.writePauseMs} ms</text>`
+      : '';
   return `<svg id="flip-${index}" class="chart flip" viewBox="0 0 ${width} ${spans.length * row + 22}" role="img" aria-label="${esc(f.kind)} steps and write pause">${pause}${bars.join('')}</svg>`;
 }
 
@@ -186,7 +236,21 @@ export function renderReportHtml(d: ReportData): string {
       : '<p class="empty" id="verdict">Nothing replicates now: no rollback verdict.</p>';
   const compare = d.compare
     ? `<p class="meta">At ${esc(d.compare.at)}: ${d.compare.ok ? '<span class="ok">no difference</span>' : '<span class="bad">differences found</span>'}.</p><table id="compare"><thead><tr><th>table</th><th>blue rows</th><th>green rows</th><th>status</th><th>differing keys</th></tr></thead><tbody>${d.compare.tables
-        .map((t) => `<tr><td><code>${esc(t.table)}</code></td><td class="num">${esc(t.blueRows ?? '—')}</td><td class="num">${esc(t.greenRows ?? '—')}</td><td class="${esc(t.status)}">${esc(t.status)}</td><td>${(t.differences ?? []).map((x) => `<code>${esc(Object.entries(x.key).map(([k, v]) => `${k}=${v}`).join(', '))}</code> ${esc(x.kind)}${x.columns?.length ? ` (${esc(x.columns.join(', '))})` : ''}`).join('<br>')}</td></tr>`)
+        .map(
+          (t) =>
+            `<tr><td><code>${esc(t.table)}</code></td><td class="num">${esc(t.blueRows ?? '—')}</td><td class="num">${esc(t.greenRows ?? '—')}</td><td class="${esc(t.status)}">${esc(t.status)}</td><td>${(
+              t.differences ?? []
+            )
+              .map(
+                (x) =>
+                  `<code>${esc(
+                    Object.entries(x.key)
+                      .map(([k, v]) => `${k}=${v}`)
+                      .join(', '),
+                  )}</code> ${esc(x.kind)}${x.columns?.length ? ` (${esc(x.columns.join(', '))})` : ''}`,
+              )
+              .join('<br>')}</td></tr>`,
+        )
         .join('')}</tbody></table>`
     : '<p class="empty">No compare recorded for this cutover.</p>';
   return `<!doctype html>

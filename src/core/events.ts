@@ -7,10 +7,42 @@ import type { AuditEntry, CutoverState } from './state.js';
 import type { GuardEventType } from './guard.js';
 
 export type CutoverEvent =
-  | { readonly type: 'phase'; readonly at: string; readonly cutover: string; readonly from: string; readonly to: string; readonly by: string; readonly event: string }
-  | { readonly type: 'flip'; readonly at: string; readonly cutover: string; readonly kind: 'switchover' | 'rollback'; readonly ok: boolean; readonly writePauseMs?: number; readonly error?: string; readonly acceptedLosses?: ReadonlyArray<{ readonly object: string; readonly what: string }> }
-  | { readonly type: 'failure'; readonly at: string; readonly cutover?: string; readonly command: string; readonly outcome: 'failed' | 'blocked'; readonly detail?: string }
-  | { readonly type: GuardEventType; readonly at: string; readonly cutover: string; readonly decision: string; readonly failures: number; readonly failing: ReadonlyArray<string>; readonly detail?: string };
+  | {
+      readonly type: 'phase';
+      readonly at: string;
+      readonly cutover: string;
+      readonly from: string;
+      readonly to: string;
+      readonly by: string;
+      readonly event: string;
+    }
+  | {
+      readonly type: 'flip';
+      readonly at: string;
+      readonly cutover: string;
+      readonly kind: 'switchover' | 'rollback';
+      readonly ok: boolean;
+      readonly writePauseMs?: number;
+      readonly error?: string;
+      readonly acceptedLosses?: ReadonlyArray<{ readonly object: string; readonly what: string }>;
+    }
+  | {
+      readonly type: 'failure';
+      readonly at: string;
+      readonly cutover?: string;
+      readonly command: string;
+      readonly outcome: 'failed' | 'blocked';
+      readonly detail?: string;
+    }
+  | {
+      readonly type: GuardEventType;
+      readonly at: string;
+      readonly cutover: string;
+      readonly decision: string;
+      readonly failures: number;
+      readonly failing: ReadonlyArray<string>;
+      readonly detail?: string;
+    };
 
 /** What changed between two versions of the record, in the order it happened. */
 export function eventsOfSave(before: CutoverState | undefined, after: CutoverState): CutoverEvent[] {
@@ -24,7 +56,16 @@ export function eventsOfSave(before: CutoverState | undefined, after: CutoverSta
   }
   const seenFlips = sameCutover ? before!.flips.length : 0;
   for (const f of after.flips.slice(seenFlips)) {
-    out.push({ type: 'flip', at: f.at, cutover: after.id, kind: f.kind, ok: f.ok, writePauseMs: f.writePauseMs, error: f.error, acceptedLosses: f.acceptedLosses });
+    out.push({
+      type: 'flip',
+      at: f.at,
+      cutover: after.id,
+      kind: f.kind,
+      ok: f.ok,
+      writePauseMs: f.writePauseMs,
+      error: f.error,
+      acceptedLosses: f.acceptedLosses,
+    });
   }
   return out;
 }

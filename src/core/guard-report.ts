@@ -10,7 +10,12 @@ export interface GuardReport {
   readonly from?: string;
   readonly to?: string;
   /** Per check: one entry a column, true when every round in it passed (null: not run then). */
-  readonly checks: ReadonlyArray<{ readonly name: string; readonly builtin: boolean; readonly columns: ReadonlyArray<boolean | null>; readonly failed: number }>;
+  readonly checks: ReadonlyArray<{
+    readonly name: string;
+    readonly builtin: boolean;
+    readonly columns: ReadonlyArray<boolean | null>;
+    readonly failed: number;
+  }>;
   /** Rounds the guard acted on, or would have: rolled back, refused, deferred, a failed rollback. */
   readonly decisions: ReadonlyArray<{ readonly at: string; readonly decision: string; readonly by: string; readonly detail?: string }>;
 }
@@ -33,11 +38,14 @@ export function buildGuardReport(rounds: ReadonlyArray<GuardRound>): GuardReport
     const failed = sorted.filter((r) => r.checks.some((c) => c.name === name && !c.ok)).length;
     return { name, builtin, columns, failed };
   });
-  const decisions = sorted.filter((r) => NOTABLE.has(r.decision)).map((r) => ({ at: r.at, decision: r.decision, by: r.by, detail: r.detail }));
+  const decisions = sorted
+    .filter((r) => NOTABLE.has(r.decision))
+    .map((r) => ({ at: r.at, decision: r.decision, by: r.by, detail: r.detail }));
   return { rounds: sorted.length, from: sorted[0].at, to: sorted.at(-1)!.at, checks, decisions };
 }
 
-const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: unknown) =>
+  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** The section's HTML: the strips as inline SVG, then the decisions. */
 export function renderGuardSection(g: GuardReport | undefined): string {
@@ -47,7 +55,11 @@ export function renderGuardSection(g: GuardReport | undefined): string {
   const cols = Math.max(...g.checks.map((c) => c.columns.length), 1);
   const cell = (width - 170) / cols;
   const strips = g.checks.map((c, i) => {
-    const cells = c.columns.map((ok, j) => (ok === null ? '' : `<rect class="${ok ? 'g-ok' : 'g-fail'}" x="${(160 + j * cell).toFixed(1)}" y="${i * row + 4}" width="${Math.max(cell, 1).toFixed(2)}" height="14"/>`));
+    const cells = c.columns.map((ok, j) =>
+      ok === null
+        ? ''
+        : `<rect class="${ok ? 'g-ok' : 'g-fail'}" x="${(160 + j * cell).toFixed(1)}" y="${i * row + 4}" width="${Math.max(cell, 1).toFixed(2)}" height="14"/>`,
+    );
     return `<g class="guard-check"><text x="4" y="${i * row + 15}">${esc(c.name)}${c.builtin ? ' (alerts)' : ''}</text>${cells.join('')}<title>${esc(c.name)}: failed in ${c.failed} of ${g.rounds} rounds</title></g>`;
   });
   const svg = `<svg id="guard-chart" class="chart" viewBox="0 0 ${width} ${g.checks.length * row + 24}" role="img" aria-label="the guard's checks over time">${strips.join('')}<text class="axis" x="160" y="${g.checks.length * row + 18}">${esc(g.from)}</text><text class="axis" x="${width - 10}" y="${g.checks.length * row + 18}" text-anchor="end">${esc(g.to)}</text></svg>`;

@@ -65,16 +65,21 @@ export function consecutiveFailures(rounds: ReadonlyArray<Pick<GuardRound, 'chec
  * Whether the rollback condition holds after `rounds` (oldest first, the latest last; only the rounds
  * that count: this cutover, the current serving side, since the guard's last action).
  */
-export function rollbackCondition(rounds: ReadonlyArray<Pick<GuardRound, 'at' | 'checks'>>, rule: RollbackRule, nowMs: number): ConditionVerdict {
+export function rollbackCondition(
+  rounds: ReadonlyArray<Pick<GuardRound, 'at' | 'checks'>>,
+  rule: RollbackRule,
+  nowMs: number,
+): ConditionVerdict {
   const last = rounds.at(-1);
   if (!last) return { holds: false, failures: 0, description: 'no round evaluated yet' };
   if ('failures' in rule) {
     const counts = userChecks(last).map((c) => ({ name: c.name, n: consecutiveFailures(rounds, c.name) }));
     const worst = counts.reduce((a, b) => (b.n > a.n ? b : a), { name: '', n: 0 });
     const holds = worst.n >= rule.failures;
-    const description = worst.n === 0
-      ? `every check passes (rollbackAfter: ${rule.failures} failures in a row)`
-      : `${worst.name} failed ${worst.n} time${worst.n > 1 ? 's' : ''} in a row (rollbackAfter: ${rule.failures})`;
+    const description =
+      worst.n === 0
+        ? `every check passes (rollbackAfter: ${rule.failures} failures in a row)`
+        : `${worst.name} failed ${worst.n} time${worst.n > 1 ? 's' : ''} in a row (rollbackAfter: ${rule.failures})`;
     return { holds, failures: worst.n, description };
   }
   const since = nowMs - rule.withinMs;
@@ -83,7 +88,11 @@ export function rollbackCondition(rounds: ReadonlyArray<Pick<GuardRound, 'at' | 
   const share = results.length ? failed / results.length : 0;
   const holds = failed > 0 && share >= rule.ratio;
   const period = `${Math.round(rule.withinMs / 1000)} s`;
-  return { holds, failures: failed, description: `${failed} of ${results.length} check${results.length === 1 ? '' : 's'} failed in the last ${period} (${Math.round(share * 100)}%; rollbackAfter: ${Math.round(rule.ratio * 100)}% within ${period})` };
+  return {
+    holds,
+    failures: failed,
+    description: `${failed} of ${results.length} check${results.length === 1 ? '' : 's'} failed in the last ${period} (${Math.round(share * 100)}%; rollbackAfter: ${Math.round(rule.ratio * 100)}% within ${period})`,
+  };
 }
 
 /**
@@ -91,7 +100,13 @@ export function rollbackCondition(rounds: ReadonlyArray<Pick<GuardRound, 'at' | 
  * guard took; and at most one per interval (rounds at least 0.8 × interval apart, counted back from the
  * latest), so two guards or a `--once` beside a running guard do not make "3 in a row" come early.
  */
-export function countedRounds(rounds: ReadonlyArray<GuardRound>, cutover: string, serving: 'blue' | 'green', servingSince?: string, intervalMs = 0): GuardRound[] {
+export function countedRounds(
+  rounds: ReadonlyArray<GuardRound>,
+  cutover: string,
+  serving: 'blue' | 'green',
+  servingSince?: string,
+  intervalMs = 0,
+): GuardRound[] {
   const mine = rounds.filter((r) => r.cutover === cutover && r.serving === serving && (!servingSince || r.at >= servingSince));
   const lastAction = mine.map((r) => r.decision).lastIndexOf('rollback-failed');
   const since = mine.slice(lastAction + 1);
@@ -112,14 +127,30 @@ export type GuardPlan =
  * is lossless, or when the config says `allowDataLoss` (and then the loss is accepted on the record).
  * `lossless` is undefined when nothing says (freeze mode): the flip's own refusal is then the last word.
  */
-export function planAction(input: { readonly condition: ConditionVerdict; readonly anyFailing: boolean; readonly lossless: boolean | undefined; readonly losses: ReadonlyArray<string>; readonly allowDataLoss: boolean; readonly dryRun: boolean }): GuardPlan {
+export function planAction(input: {
+  readonly condition: ConditionVerdict;
+  readonly anyFailing: boolean;
+  readonly lossless: boolean | undefined;
+  readonly losses: ReadonlyArray<string>;
+  readonly allowDataLoss: boolean;
+  readonly dryRun: boolean;
+}): GuardPlan {
   const { condition } = input;
   if (!condition.holds) return { act: false, decision: input.anyFailing ? 'failing' : 'healthy', detail: condition.description };
   const lossy = input.lossless === false;
   if (lossy && !input.allowDataLoss) {
-    return { act: false, decision: 'refused', detail: `${condition.description}; a rollback now would lose: ${input.losses.join('; ') || 'what status lists'} (set guard.allowDataLoss to accept it)` };
+    return {
+      act: false,
+      decision: 'refused',
+      detail: `${condition.description}; a rollback now would lose: ${input.losses.join('; ') || 'what status lists'} (set guard.allowDataLoss to accept it)`,
+    };
   }
-  if (input.dryRun) return { act: false, decision: 'would-roll-back', detail: `${condition.description}; would roll back${lossy ? ', accepting the loss' : ''}` };
+  if (input.dryRun)
+    return {
+      act: false,
+      decision: 'would-roll-back',
+      detail: `${condition.description}; would roll back${lossy ? ', accepting the loss' : ''}`,
+    };
   return { act: true, acceptDataLoss: lossy && input.allowDataLoss, detail: condition.description };
 }
 
@@ -133,7 +164,12 @@ export function guardEventOf(previous: GuardRound | undefined, round: GuardRound
   if (round.decision === 'rolled-back') return 'guard.rolled-back';
   // Refused again (its detail counts the failures, so it changes every round): told once, not each round.
   if (round.decision === 'refused') return previous?.decision === 'refused' ? undefined : 'guard.refused';
-  const failing = (r?: GuardRound) => (r?.checks ?? []).filter((c) => !c.ok).map((c) => c.name).sort().join(',');
+  const failing = (r?: GuardRound) =>
+    (r?.checks ?? [])
+      .filter((c) => !c.ok)
+      .map((c) => c.name)
+      .sort()
+      .join(',');
   const now = failing(round);
   if (now && now !== failing(previous)) return 'guard.failing';
   return undefined;
@@ -141,5 +177,7 @@ export function guardEventOf(previous: GuardRound | undefined, round: GuardRound
 
 /** The rule as the config says it, for status and the README. */
 export function describeRule(rule: RollbackRule): string {
-  return 'failures' in rule ? `${rule.failures} failures in a row of any check` : `${Math.round(rule.ratio * 100)}% of checks failed within ${Math.round(rule.withinMs / 1000)} s`;
+  return 'failures' in rule
+    ? `${rule.failures} failures in a row of any check`
+    : `${Math.round(rule.ratio * 100)}% of checks failed within ${Math.round(rule.withinMs / 1000)} s`;
 }

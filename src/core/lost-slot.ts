@@ -4,15 +4,19 @@
  */
 export function lostSlotRefusal(direction: string, next: 'switchover' | 'rollback'): string {
   const [from, to] = direction.split(' → ');
-  return `The ${next} is no longer lossless: replication ${direction} lost WAL it needed (its slot passed max_slot_wal_keep_size `
-    + `and was invalidated), so ${to} lacks writes ${from} took since and can never get them from that slot. The ${next} is refused; `
-    + `${from} keeps serving. ${next === 'switchover' ? 'Clone again' : `Stay on ${from}, or rebuild ${to} from ${from} by hand`} `
-    + `(README: "the slot loses WAL"), and raise max_slot_wal_keep_size on ${from}.`;
+  return (
+    `The ${next} is no longer lossless: replication ${direction} lost WAL it needed (its slot passed max_slot_wal_keep_size ` +
+    `and was invalidated), so ${to} lacks writes ${from} took since and can never get them from that slot. The ${next} is refused; ` +
+    `${from} keeps serving. ${next === 'switchover' ? 'Clone again' : `Stay on ${from}, or rebuild ${to} from ${from} by hand`} ` +
+    `(README: "the slot loses WAL"), and raise max_slot_wal_keep_size on ${from}.`
+  );
 }
 
 /** Status's advice, led by the refusal when the direction keeping the standby current lost its WAL. */
 export function lostSlotAdvice(
-  live: { readonly direction: string; readonly walStatus?: string } | undefined, serving: 'blue' | 'green', advice: string,
+  live: { readonly direction: string; readonly walStatus?: string } | undefined,
+  serving: 'blue' | 'green',
+  advice: string,
 ): string {
   if (live?.walStatus !== 'lost') return advice;
   return `${lostSlotRefusal(live.direction, serving === 'blue' ? 'switchover' : 'rollback')} ${advice}`;

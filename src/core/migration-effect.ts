@@ -57,7 +57,15 @@ export function judgeEffect(
       }),
   );
   const add = (object: string, change: string, rule: RuleId, severity: 'refuse' | 'warn' = 'refuse') =>
-    out.push({ object, change, rule, direction: RULES[rule].direction, severity: rule === 'enum-value' ? 'warn' : severity, problem: RULES[rule].problem, instead: RULES[rule].instead });
+    out.push({
+      object,
+      change,
+      rule,
+      direction: RULES[rule].direction,
+      severity: rule === 'enum-value' ? 'warn' : severity,
+      problem: RULES[rule].problem,
+      instead: RULES[rule].instead,
+    });
   const { unexpected } = diffSchemas(before, after);
   for (const d of unexpected) {
     const key = parseKey(d.object);
@@ -78,7 +86,8 @@ export function judgeEffect(
         if (a === undefined) add(d.object, change, 'drop-column');
         else if (b === undefined) {
           const c = parseColumn(a);
-          if (c.notNull && !a.includes(' default ') && !a.endsWith(' identity') && !a.endsWith(' generated')) add(d.object, change, 'add-not-null-column');
+          if (c.notNull && !a.includes(' default ') && !a.endsWith(' identity') && !a.endsWith(' generated'))
+            add(d.object, change, 'add-not-null-column');
         } else {
           const x = parseColumn(b);
           const y = parseColumn(a);
@@ -91,7 +100,12 @@ export function judgeEffect(
       case 'constraint': {
         const table = tableOf(key.name);
         if (!existed(table) || after[`table ${table}`] === undefined) break;
-        if (a === undefined) add(d.object, change, b!.startsWith('PRIMARY KEY') ? 'replica-identity' : b!.startsWith('FOREIGN KEY') ? 'drop-constraint' : 'drop-constraint');
+        if (a === undefined)
+          add(
+            d.object,
+            change,
+            b!.startsWith('PRIMARY KEY') ? 'replica-identity' : b!.startsWith('FOREIGN KEY') ? 'drop-constraint' : 'drop-constraint',
+          );
         else if (a.startsWith('CHECK')) add(d.object, change, 'add-check');
         else if (a.startsWith('UNIQUE') || a.startsWith('EXCLUDE')) add(d.object, change, 'add-unique');
         else if (a.startsWith('PRIMARY KEY')) add(d.object, change, 'replica-identity');
@@ -125,9 +139,18 @@ export function judgeEffect(
     if (ignore.has(c.table) || !existed(c.table) || seen.has(`${c.table} ${c.operation}`)) continue;
     seen.add(`${c.table} ${c.operation}`);
     // A backfill: an UPDATE setting only columns green's migrations added.
-    const had = new Set(Object.keys(original).flatMap((k) => (k.startsWith('column ') && tableOf(k.slice('column '.length)) === c.table ? [lastPart(k)] : [])));
+    const had = new Set(
+      Object.keys(original).flatMap((k) =>
+        k.startsWith('column ') && tableOf(k.slice('column '.length)) === c.table ? [lastPart(k)] : [],
+      ),
+    );
     const backfill = c.operation === 'UPDATE' && !!c.columns?.length && c.columns.every((col) => !had.has(col));
-    add(`table ${c.table}`, `${c.operation} on ${c.table}${c.statement ? `: ${c.statement.replace(/\s+/g, ' ').trim().slice(0, 100)}` : ''}`, backfill ? 'backfill' : 'data-change', backfill ? 'warn' : 'refuse');
+    add(
+      `table ${c.table}`,
+      `${c.operation} on ${c.table}${c.statement ? `: ${c.statement.replace(/\s+/g, ' ').trim().slice(0, 100)}` : ''}`,
+      backfill ? 'backfill' : 'data-change',
+      backfill ? 'warn' : 'refuse',
+    );
   }
   return out;
 }

@@ -112,6 +112,10 @@ export function newMigrationVersion(now: Date): string {
 }
 
 export function slug(name: string): string {
-  const s = name.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  const s = name
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   return s || 'migration';
 }

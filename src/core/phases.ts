@@ -36,7 +36,19 @@ export type PhaseEvent =
   | 'abort';
 
 /** Every phase, in the order a cutover goes through them. */
-export const PHASES: ReadonlyArray<Phase> = ['idle', 'cloning', 'ready', 'migrating', 'switching-over', 'switched-over', 'rolling-back', 'rolled-back', 'finalizing', 'finalized', 'aborted'];
+export const PHASES: ReadonlyArray<Phase> = [
+  'idle',
+  'cloning',
+  'ready',
+  'migrating',
+  'switching-over',
+  'switched-over',
+  'rolling-back',
+  'rolled-back',
+  'finalizing',
+  'finalized',
+  'aborted',
+];
 
 /** The phases a controller is in the middle of: finding one of these with no lock held means it was killed. */
 export const IN_PROGRESS: ReadonlySet<Phase> = new Set(['cloning', 'migrating', 'switching-over', 'rolling-back', 'finalizing']);

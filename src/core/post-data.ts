@@ -36,7 +36,10 @@ export function keysFirst(lines: ReadonlyArray<string>): { keys: string[]; index
  * the catalog's objects would print as (`INDEX public orders_pkey `, `CONSTRAINT public orders orders_pkey `).
  * A line that matches nothing stays with the rest: built last, as pg_restore would.
  */
-export function groupPostData(lines: ReadonlyArray<string>, objects: ReadonlyArray<TableObject>): { byTable: Map<string, string[]>; rest: string[] } {
+export function groupPostData(
+  lines: ReadonlyArray<string>,
+  objects: ReadonlyArray<TableObject>,
+): { byTable: Map<string, string[]>; rest: string[] } {
   const owner = new Map<string, string>();
   for (const o of objects) {
     const printed = o.kind === 'INDEX' ? `INDEX ${o.schema} ${o.name} ` : `CONSTRAINT ${o.schema} ${o.table} ${o.name} `;
@@ -117,7 +120,10 @@ export interface ForeignKey {
  * matched exactly as for the indexes), and the lines left for pg_restore. A line that more than one
  * key's text could begin (names with spaces) stays with pg_restore: it cannot be told which it is.
  */
-export function splitForeignKeys(lines: ReadonlyArray<string>, keys: ReadonlyArray<ForeignKey>): { foreignKeys: Map<string, ForeignKey>; rest: string[] } {
+export function splitForeignKeys(
+  lines: ReadonlyArray<string>,
+  keys: ReadonlyArray<ForeignKey>,
+): { foreignKeys: Map<string, ForeignKey>; rest: string[] } {
   const printed = new Map<string, ForeignKey | null>();
   for (const k of keys) {
     const text = `FK CONSTRAINT ${k.schema} ${k.table} ${k.name} `;

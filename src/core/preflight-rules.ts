@@ -22,16 +22,20 @@ export interface ServerFacts {
   readonly superuser?: boolean;
   readonly systemId?: string;
   readonly user?: string;
-  readonly privileges?: Readonly<Partial<Record<'replication' | 'createdb' | 'createrole' | 'signalBackend' | 'createSubscription', boolean>>>;
+  readonly privileges?: Readonly<
+    Partial<Record<'replication' | 'createdb' | 'createrole' | 'signalBackend' | 'createSubscription', boolean>>
+  >;
 }
 
 /** What each feature needs beyond superuser, per side: the list preflight names when the role lacks it. */
 function missingPrivileges(side: 'blue' | 'green', facts: ServerFacts): string[] {
   const p = facts.privileges ?? {};
   const missing = [
-    'SUPERUSER: event triggers (the freeze\'s DDL guard and the DDL log) and the write guard\'s bypass' + (side === 'blue' ? ', reading role passwords (pg_authid) to copy roles' : ''),
+    "SUPERUSER: event triggers (the freeze's DDL guard and the DDL log) and the write guard's bypass" +
+      (side === 'blue' ? ', reading role passwords (pg_authid) to copy roles' : ''),
   ];
-  if (!p.replication) missing.push(`REPLICATION: logical replication slots${side === 'blue' ? ' (the clone\'s snapshot)' : ' (the rollback direction)'}`);
+  if (!p.replication)
+    missing.push(`REPLICATION: logical replication slots${side === 'blue' ? " (the clone's snapshot)" : ' (the rollback direction)'}`);
   if (!p.signalBackend) missing.push('pg_signal_backend: ending open transactions when writes freeze');
   if (!p.createSubscription && (facts.major ?? 0) >= 16) missing.push('pg_create_subscription: subscribing to the other side');
   if (side === 'green' && !p.createdb) missing.push("CREATEDB: creating green's database");
@@ -129,14 +133,24 @@ function unloggedFinding(f: PreflightFacts): Finding {
   const over = names.filter((t) => (rows[t] ?? 0) > max);
   const message = `unlogged tables: ${names.map(sized).join(', ')}`;
   if (f.mode === 'freeze') {
-    return { check: 'unlogged-tables', status: 'warn', message, fix: "The clone copies their rows, blue frozen, so the copy is exact. A rollback gives up green's writes to them with its other writes: it refuses without --accept-data-loss, naming them." };
+    return {
+      check: 'unlogged-tables',
+      status: 'warn',
+      message,
+      fix: "The clone copies their rows, blue frozen, so the copy is exact. A rollback gives up green's writes to them with its other writes: it refuses without --accept-data-loss, naming them.",
+    };
   }
   const limit = `switchover.unloggedCopyMaxRows (${max.toLocaleString('en-US')})`;
   const copied = `PostgreSQL cannot publish an unlogged table, so replication does not carry their writes: the clone copies their rows, and every switchover and rollback copies their current rows from the side traffic leaves to the side it goes to inside the pause, after the freeze (exact; the copy lengthens the pause), for each table of at most ${limit} rows.`;
   const refused = over.length
     ? ` At their size now, ${over.join(', ')} ${over.length > 1 ? 'are' : 'is'} over it: each flip will refuse before the pause, naming ${over.length > 1 ? 'them' : 'it'}, unless --accept-data-loss (recorded as given up); raise the bound, empty ${over.length > 1 ? 'them' : 'it'}, or ALTER TABLE … SET LOGGED before the clone.`
     : ' A table over it when a flip runs makes the flip refuse before the pause, naming it, unless --accept-data-loss (recorded as given up).';
-  return { check: 'unlogged-tables', status: 'warn', message, fix: `${copied}${refused} Between flips the standby side's copy is not kept current: compare reports it as differing.` };
+  return {
+    check: 'unlogged-tables',
+    status: 'warn',
+    message,
+    fix: `${copied}${refused} Between flips the standby side's copy is not kept current: compare reports it as differing.`,
+  };
 }
 const GB = 1024 ** 3;
 
@@ -145,7 +159,15 @@ function fmtBytes(n: number): string {
 }
 
 function server(side: 'blue' | 'green', facts: ServerFacts, probed = false): Finding[] {
-  if (facts.error) return [{ check: `${side}-reachable`, status: 'block', message: `${side}: ${facts.error}`, fix: 'Fix the connection string or start the server.' }];
+  if (facts.error)
+    return [
+      {
+        check: `${side}-reachable`,
+        status: 'block',
+        message: `${side}: ${facts.error}`,
+        fix: 'Fix the connection string or start the server.',
+      },
+    ];
   const out: Finding[] = [{ check: `${side}-reachable`, status: 'ok', message: `${side}: PostgreSQL ${facts.version}` }];
   // With the probe's plan, each capability is its own finding (strategy, cost or block): no blanket verdict.
   if (facts.superuser === false && !probed) {
@@ -181,16 +203,29 @@ function bothServers(f: PreflightFacts, probed: boolean): Finding[] {
 function cutoverFinding(f: PreflightFacts): Finding[] {
   // The privilege probe could not read (a passwords file with the wrong mode, say): said as itself, not
   // as the superuser checks it would otherwise fall back to.
-  const probe: Finding[] = f.privileges?.error ? [{ check: 'privileges', status: 'block', message: `what the configured roles may do could not be read: ${f.privileges.error}`, fix: 'Fix what it names, then run preflight again.' }] : [];
+  const probe: Finding[] = f.privileges?.error
+    ? [
+        {
+          check: 'privileges',
+          status: 'block',
+          message: `what the configured roles may do could not be read: ${f.privileges.error}`,
+          fix: 'Fix what it names, then run preflight again.',
+        },
+      ]
+    : [];
   const c = f.cutoverUnderWay;
   if (!c) return probe;
-  return [...probe, {
-    check: 'cutover',
-    status: 'warn',
-    message: `cutover ${c.id} is under way (phase ${c.phase}): these checks are for starting one, `
-      + "so green's data and the pointer on green read as problems here",
-    fix: '`bluegreen status` is the view of this cutover; preflight matters again once it is finalized or aborted.',
-  }];
+  return [
+    ...probe,
+    {
+      check: 'cutover',
+      status: 'warn',
+      message:
+        `cutover ${c.id} is under way (phase ${c.phase}): these checks are for starting one, ` +
+        "so green's data and the pointer on green read as problems here",
+      fix: '`bluegreen status` is the view of this cutover; preflight matters again once it is finalized or aborted.',
+    },
+  ];
 }
 
 export function preflightFindings(f: PreflightFacts): Finding[] {
@@ -200,26 +235,54 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
   const g = f.green;
   if (!b.error && !g.error) {
     if (b.systemId && b.systemId === g.systemId && g.databaseExists) {
-      out.push({ check: 'distinct', status: 'block', message: 'blue and green are the same server', fix: 'Point green at a different PostgreSQL server.' });
+      out.push({
+        check: 'distinct',
+        status: 'block',
+        message: 'blue and green are the same server',
+        fix: 'Point green at a different PostgreSQL server.',
+      });
     }
     if (b.major !== undefined && g.major !== undefined && g.major < b.major) {
-      out.push({ check: 'versions', status: 'block', message: `green runs PostgreSQL ${g.major}, older than blue's ${b.major}`, fix: 'Green must run the same major version as blue or a newer one.' });
+      out.push({
+        check: 'versions',
+        status: 'block',
+        message: `green runs PostgreSQL ${g.major}, older than blue's ${b.major}`,
+        fix: 'Green must run the same major version as blue or a newer one.',
+      });
     } else if (b.major !== undefined && g.major !== undefined) {
-      out.push({ check: 'versions', status: 'ok', message: g.major > b.major ? `major upgrade ${b.major} → ${g.major}` : `same major version (${b.major})` });
+      out.push({
+        check: 'versions',
+        status: 'ok',
+        message: g.major > b.major ? `major upgrade ${b.major} → ${g.major}` : `same major version (${b.major})`,
+      });
     }
     if (g.userTables && g.userTables > 0) {
       out.push(
         f.greenResettable
-          ? { check: 'green-empty', status: 'warn', message: `green's database "${f.database}" holds ${g.userTables} tables from an earlier cutover`, fix: 'clone will drop and re-create it (blue serves, so nothing there is live).' }
+          ? {
+              check: 'green-empty',
+              status: 'warn',
+              message: `green's database "${f.database}" holds ${g.userTables} tables from an earlier cutover`,
+              fix: 'clone will drop and re-create it (blue serves, so nothing there is live).',
+            }
           : greenNotEmpty(f, g.userTables),
       );
     } else {
-      out.push({ check: 'green-empty', status: 'ok', message: g.databaseExists ? `green's database "${f.database}" is empty` : `green's database "${f.database}" will be created` });
+      out.push({
+        check: 'green-empty',
+        status: 'ok',
+        message: g.databaseExists ? `green's database "${f.database}" is empty` : `green's database "${f.database}" will be created`,
+      });
     }
     // Clone keeps roles green already has as they are: one that cannot log in there would lock the
     // application out after the switchover (PgBouncer then refuses logins for server_login_retry).
     const lockedOut = Object.entries(b.loginRoles ?? {})
-      .filter(([name, role]) => role.canLogin && g.loginRoles?.[name] && (!g.loginRoles[name].canLogin || (role.hasPassword && g.loginRoles[name].hasPassword === false)))
+      .filter(
+        ([name, role]) =>
+          role.canLogin &&
+          g.loginRoles?.[name] &&
+          (!g.loginRoles[name].canLogin || (role.hasPassword && g.loginRoles[name].hasPassword === false)),
+      )
       .map(([name]) => name);
     if (lockedOut.length) {
       out.push({
@@ -232,21 +295,34 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
     const missing = (b.extensions ?? []).filter((e) => !(g.availableExtensions ?? []).includes(e));
     out.push(
       missing.length
-        ? { check: 'extensions', status: 'block', message: `extensions missing on green: ${missing.join(', ')}`, fix: 'Install their packages on green\'s server.' }
+        ? {
+            check: 'extensions',
+            status: 'block',
+            message: `extensions missing on green: ${missing.join(', ')}`,
+            fix: "Install their packages on green's server.",
+          }
         : {
             check: 'extensions',
             status: 'ok',
             message: (b.extensions ?? []).length
-              ? `extensions: ${(b.extensions ?? []).map((e) => {
-                  const on = b.extensionVersions?.[e];
-                  const offer = g.availableVersions?.[e];
-                  return `${e} ${on ?? '?'} on blue, green offers ${offer ?? '?'}${on && offer && on !== offer ? ' (updated on green after the restore)' : ''}`;
-                }).join('; ')}`
+              ? `extensions: ${(b.extensions ?? [])
+                  .map((e) => {
+                    const on = b.extensionVersions?.[e];
+                    const offer = g.availableVersions?.[e];
+                    return `${e} ${on ?? '?'} on blue, green offers ${offer ?? '?'}${on && offer && on !== offer ? ' (updated on green after the restore)' : ''}`;
+                  })
+                  .join('; ')}`
               : 'no extensions in use',
           },
     );
   }
-  if (!b.error && !g.error && b.collation && g.collation && (b.collation.provider !== g.collation.provider || b.collation.version !== g.collation.version)) {
+  if (
+    !b.error &&
+    !g.error &&
+    b.collation &&
+    g.collation &&
+    (b.collation.provider !== g.collation.provider || b.collation.version !== g.collation.version)
+  ) {
     out.push({
       check: 'collations',
       status: 'warn',
@@ -268,14 +344,28 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
       out.push(
         b.walLevel === 'logical'
           ? { check: 'wal-level', status: 'ok', message: 'wal_level = logical' }
-          : { check: 'wal-level', status: 'block', message: `wal_level = ${b.walLevel}`, fix: 'ALTER SYSTEM SET wal_level = logical; then restart blue.' },
+          : {
+              check: 'wal-level',
+              status: 'block',
+              message: `wal_level = ${b.walLevel}`,
+              fix: 'ALTER SYSTEM SET wal_level = logical; then restart blue.',
+            },
       );
     }
     if (f.mode === 'replicate' && b.freeReplicationSlots !== undefined && b.freeWalSenders !== undefined) {
       out.push(
         b.freeReplicationSlots < 1 || b.freeWalSenders < 1
-          ? { check: 'replication-capacity', status: 'block', message: `blue has ${b.freeReplicationSlots} free replication slots and ${b.freeWalSenders} free WAL senders`, fix: 'Raise max_replication_slots and max_wal_senders on blue (restart needed).' }
-          : { check: 'replication-capacity', status: 'ok', message: `blue: ${b.freeReplicationSlots} free replication slots, ${b.freeWalSenders} free WAL senders` },
+          ? {
+              check: 'replication-capacity',
+              status: 'block',
+              message: `blue has ${b.freeReplicationSlots} free replication slots and ${b.freeWalSenders} free WAL senders`,
+              fix: 'Raise max_replication_slots and max_wal_senders on blue (restart needed).',
+            }
+          : {
+              check: 'replication-capacity',
+              status: 'ok',
+              message: `blue: ${b.freeReplicationSlots} free replication slots, ${b.freeWalSenders} free WAL senders`,
+            },
       );
     }
     const noKey = b.tablesWithoutKey ?? [];
@@ -284,9 +374,10 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
         check: 'primary-keys',
         status: f.mode === 'replicate' ? 'block' : 'warn',
         message: `${noKey.length} table${noKey.length > 1 ? 's' : ''} without a primary key or replica identity: ${noKey.slice(0, 5).join(', ')}${noKey.length > 5 ? ', …' : ''}`,
-        fix: f.mode === 'replicate'
-          ? `Add a primary key, or ALTER TABLE ${noKey[0]} REPLICA IDENTITY FULL (slower) / USING INDEX <unique index>.`
-          : 'Freeze mode copies them; compare can only count their rows.',
+        fix:
+          f.mode === 'replicate'
+            ? `Add a primary key, or ALTER TABLE ${noKey[0]} REPLICA IDENTITY FULL (slower) / USING INDEX <unique index>.`
+            : 'Freeze mode copies them; compare can only count their rows.',
       });
     } else {
       out.push({ check: 'primary-keys', status: 'ok', message: 'every table has a primary key or replica identity' });
@@ -323,15 +414,33 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
       out.push({ check: 'long-transactions', status: 'ok', message: 'no long-running transactions' });
     }
     if (f.dumpDirProblem) {
-      out.push({ check: 'disk-space', status: 'block', message: `dumpDir ${f.dumpDir}: ${f.dumpDirProblem}`, fix: 'Point dumpDir in the config at a folder this user can write.' });
+      out.push({
+        check: 'disk-space',
+        status: 'block',
+        message: `dumpDir ${f.dumpDir}: ${f.dumpDirProblem}`,
+        fix: 'Point dumpDir in the config at a folder this user can write.',
+      });
     } else if (f.streaming) {
-      out.push({ check: 'disk-space', status: 'ok', message: `clone.backup is "none": the rows stream from blue to green; only the schema is written to ${f.dumpDir}` });
+      out.push({
+        check: 'disk-space',
+        status: 'ok',
+        message: `clone.backup is "none": the rows stream from blue to green; only the schema is written to ${f.dumpDir}`,
+      });
     } else if (f.dumpDirFreeBytes !== undefined && b.sizeBytes !== undefined) {
       const need = b.sizeBytes;
       out.push(
         f.dumpDirFreeBytes < need
-          ? { check: 'disk-space', status: 'block', message: `${f.dumpDir}: ${fmtBytes(f.dumpDirFreeBytes)} free, the dump needs up to ${fmtBytes(need)}`, fix: 'Free space or set dumpDir to a bigger disk.' }
-          : { check: 'disk-space', status: f.dumpDirFreeBytes < need * 1.5 ? 'warn' : 'ok', message: `${f.dumpDir}: ${fmtBytes(f.dumpDirFreeBytes)} free for a dump of up to ${fmtBytes(need)}` },
+          ? {
+              check: 'disk-space',
+              status: 'block',
+              message: `${f.dumpDir}: ${fmtBytes(f.dumpDirFreeBytes)} free, the dump needs up to ${fmtBytes(need)}`,
+              fix: 'Free space or set dumpDir to a bigger disk.',
+            }
+          : {
+              check: 'disk-space',
+              status: f.dumpDirFreeBytes < need * 1.5 ? 'warn' : 'ok',
+              message: `${f.dumpDir}: ${fmtBytes(f.dumpDirFreeBytes)} free for a dump of up to ${fmtBytes(need)}`,
+            },
       );
     }
   }
@@ -339,13 +448,21 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
     // A rollback replicates green → blue: green publishes, so it needs logical WAL and a free slot too.
     out.push(
       g.walLevel !== 'logical' || (g.freeReplicationSlots ?? 0) < 1 || (g.freeWalSenders ?? 0) < 1
-        ? { check: 'green-replication', status: 'block', message: `green: wal_level = ${g.walLevel}, ${g.freeReplicationSlots} free slots, ${g.freeWalSenders} free WAL senders: a rollback could not replicate green's writes back`, fix: 'On green: wal_level = logical and at least one free replication slot and WAL sender (restart needed).' }
+        ? {
+            check: 'green-replication',
+            status: 'block',
+            message: `green: wal_level = ${g.walLevel}, ${g.freeReplicationSlots} free slots, ${g.freeWalSenders} free WAL senders: a rollback could not replicate green's writes back`,
+            fix: 'On green: wal_level = logical and at least one free replication slot and WAL sender (restart needed).',
+          }
         : { check: 'green-replication', status: 'ok', message: replicatesBack(f) },
     );
   }
   if (f.mode === 'replicate') {
     // A stalled subscriber makes its slot keep every byte of WAL the serving side writes, until its disk fills.
-    for (const [side, facts] of [['blue', b], ['green', g]] as const) {
+    for (const [side, facts] of [
+      ['blue', b],
+      ['green', g],
+    ] as const) {
       if (facts.error || facts.maxSlotWalKeepSize === undefined) continue;
       out.push(
         facts.maxSlotWalKeepSize === '-1'
@@ -361,23 +478,34 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
   }
   out.push(
     f.tools.error
-      ? { check: 'client-tools', status: 'block', message: f.tools.error, fix: 'Install a PostgreSQL client at least as new as blue, or set tools.binDir.' }
+      ? {
+          check: 'client-tools',
+          status: 'block',
+          message: f.tools.error,
+          fix: 'Install a PostgreSQL client at least as new as blue, or set tools.binDir.',
+        }
       : { check: 'client-tools', status: 'ok', message: `pg_dump: ${f.tools.pgDump}` },
   );
   if (f.pointer.error) {
-    out.push({ check: 'pointer', status: 'block', message: `pointer (${f.pointer.description}): ${f.pointer.error}`, fix: 'Fix the pointer section of the config.' });
+    out.push({
+      check: 'pointer',
+      status: 'block',
+      message: `pointer (${f.pointer.description}): ${f.pointer.error}`,
+      fix: 'Fix the pointer section of the config.',
+    });
   } else if (f.pointer.pointsAt !== 'blue') {
     out.push({
       check: 'pointer',
       status: 'block',
       message: `pointer (${f.pointer.description}) sends traffic to ${f.pointer.pointsAt}, not to blue`,
-      fix: 'The pointer must serve blue before a cutover starts: check the config\'s blue URL and the pointer entry.',
+      fix: "The pointer must serve blue before a cutover starts: check the config's blue URL and the pointer entry.",
     });
   } else {
     out.push({ check: 'pointer', status: 'ok', message: `pointer (${f.pointer.description}) serves blue` });
   }
   for (const w of f.pointer.warnings ?? []) out.push({ check: 'pointer-settings', status: 'warn', message: w });
-  for (const r of poolModeRefusals(f.pointer.poolModes ?? [], f.pointer.database ?? '')) out.push({ check: 'pool-mode', status: 'block', message: r.message, fix: r.fix });
+  for (const r of poolModeRefusals(f.pointer.poolModes ?? [], f.pointer.database ?? ''))
+    out.push({ check: 'pool-mode', status: 'block', message: r.message, fix: r.fix });
   const blockers = f.pauseBlockers;
   if (blockers?.error) {
     out.push({ check: 'pause-blockers', status: 'warn', message: `sessions that would hold the pause: unknown: ${blockers.error}` });
@@ -393,12 +521,24 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
     const problem = f.peers?.[side];
     if (problem === undefined) continue;
     const other = side === 'blue' ? 'green' : 'blue';
-    out.push(problem
-      ? { check: `${side}-peer`, status: 'warn', message: `${side}'s peer address is not reachable from this controller (${problem}): ${other} must reach it to replicate, which is checked when the subscription is made`, fix: `Check ${side}.peer from ${other}'s host.` }
-      : { check: `${side}-peer`, status: 'ok', message: `${side}'s peer address answers` });
+    out.push(
+      problem
+        ? {
+            check: `${side}-peer`,
+            status: 'warn',
+            message: `${side}'s peer address is not reachable from this controller (${problem}): ${other} must reach it to replicate, which is checked when the subscription is made`,
+            fix: `Check ${side}.peer from ${other}'s host.`,
+          }
+        : { check: `${side}-peer`, status: 'ok', message: `${side}'s peer address answers` },
+    );
   }
   if (f.migrations.error) out.push({ check: 'migrations', status: 'block', message: f.migrations.error });
-  else if (f.migrations.pending !== undefined) out.push({ check: 'migrations', status: 'ok', message: `${f.migrations.pending} migration${f.migrations.pending === 1 ? '' : 's'} to apply on green` });
+  else if (f.migrations.pending !== undefined)
+    out.push({
+      check: 'migrations',
+      status: 'ok',
+      message: `${f.migrations.pending} migration${f.migrations.pending === 1 ? '' : 's'} to apply on green`,
+    });
   return out;
 }
 
@@ -419,7 +559,10 @@ export interface CollationVersion {
  * differently on green, so the indexes using them must be rebuilt there. One only blue has yet is
  * left out (the restore creates it; compare checks it afterwards).
  */
-export function collationDrift(blue: ReadonlyArray<CollationVersion>, green: ReadonlyArray<CollationVersion>): Array<{ name: string; blue: string; green: string }> {
+export function collationDrift(
+  blue: ReadonlyArray<CollationVersion>,
+  green: ReadonlyArray<CollationVersion>,
+): Array<{ name: string; blue: string; green: string }> {
   const onGreen = new Map(green.map((c) => [c.name, c]));
   const show = (c: CollationVersion) => `${c.provider} ${c.version ?? '(no version)'}`;
   return blue.flatMap((b) => {

@@ -96,13 +96,17 @@ export interface PrivilegePlan {
 const member = (f: PrivilegeFacts, role: string) => f.superuser || f.memberships.includes(role);
 
 function replicationSlot(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollback'): CapabilityPlan {
-  if (f.replication || f.superuser) return { side, capability: 'replication-slot', status: 'ok', strategy: 'logical replication slot as the configured role' };
+  if (f.replication || f.superuser)
+    return { side, capability: 'replication-slot', status: 'ok', strategy: 'logical replication slot as the configured role' };
   return {
     side,
     capability: 'replication-slot',
     status: needed === 'clone' ? 'block' : 'cost',
     strategy: 'none',
-    detail: needed === 'clone' ? "no logical replication slot: the clone's consistent snapshot and the forward replication need one" : 'no reverse replication slot: green cannot replicate to blue after the switchover',
+    detail:
+      needed === 'clone'
+        ? "no logical replication slot: the clone's consistent snapshot and the forward replication need one"
+        : 'no reverse replication slot: green cannot replicate to blue after the switchover',
     fix: `ALTER ROLE ${f.user} REPLICATION (Amazon RDS: GRANT rds_replication TO ${f.user}; Cloud SQL: ALTER USER ${f.user} WITH REPLICATION)`,
   };
 }
@@ -140,9 +144,21 @@ function subscription(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollback
   // Before the clone green's database does not exist, so the probe ran in another one where the role may
   // lack CREATE; in the database clone creates the role is owner, and 16+ asks pg_create_subscription and CREATE.
   if (!f.trials.subscription.ok && ownsNewDatabase && !f.createOnDatabase && f.major >= 16 && member(f, 'pg_create_subscription')) {
-    return { side, capability: 'subscription', status: 'ok', strategy: 'CREATE SUBSCRIPTION through pg_create_subscription, as owner of the database clone creates (inferred: the probe ran in another database)' };
+    return {
+      side,
+      capability: 'subscription',
+      status: 'ok',
+      strategy:
+        'CREATE SUBSCRIPTION through pg_create_subscription, as owner of the database clone creates (inferred: the probe ran in another database)',
+    };
   }
-  if (f.trials.subscription.ok) return { side, capability: 'subscription', status: 'ok', strategy: f.superuser ? 'CREATE SUBSCRIPTION as superuser' : 'CREATE SUBSCRIPTION as the configured role' };
+  if (f.trials.subscription.ok)
+    return {
+      side,
+      capability: 'subscription',
+      status: 'ok',
+      strategy: f.superuser ? 'CREATE SUBSCRIPTION as superuser' : 'CREATE SUBSCRIPTION as the configured role',
+    };
   const fix =
     f.major >= 16
       ? `GRANT pg_create_subscription TO ${f.user}; GRANT CREATE ON DATABASE … TO ${f.user}`
@@ -158,22 +174,38 @@ function subscription(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollback
 }
 
 function endSessions(side: Side, f: PrivilegeFacts): CapabilityPlan {
-  if (member(f, 'pg_signal_backend')) return { side, capability: 'end-sessions', status: 'ok', strategy: 'pg_terminate_backend through pg_signal_backend' + (f.superuser ? ' (superuser)' : '; superusers\' sessions cannot be ended') };
+  if (member(f, 'pg_signal_backend'))
+    return {
+      side,
+      capability: 'end-sessions',
+      status: 'ok',
+      strategy:
+        'pg_terminate_backend through pg_signal_backend' + (f.superuser ? ' (superuser)' : "; superusers' sessions cannot be ended"),
+    };
   return {
     side,
     capability: 'end-sessions',
     status: 'block',
     strategy: 'none',
-    detail: 'transactions open when writes freeze cannot be ended: one opened before the freeze could still commit on the side traffic leaves',
+    detail:
+      'transactions open when writes freeze cannot be ended: one opened before the freeze could still commit on the side traffic leaves',
     fix: `GRANT pg_signal_backend TO ${f.user}`,
   };
 }
 
 /** The write freeze: a trigger the table owner installs; who may write through it depends on superuser. */
 function writeGuard(side: Side, f: PrivilegeFacts): CapabilityPlan {
-  if (f.superuser) return { side, capability: 'write-guard', status: 'ok', strategy: 'guard trigger on every table; only superusers write through it' };
+  if (f.superuser)
+    return { side, capability: 'write-guard', status: 'ok', strategy: 'guard trigger on every table; only superusers write through it' };
   if (f.tablesNotOwned.length) {
-    return { side, capability: 'write-guard', status: 'block', strategy: 'none', detail: `the guard trigger needs ownership of ${f.tablesNotOwned.slice(0, 5).join(', ')}${f.tablesNotOwned.length > 5 ? ' …' : ''}`, fix: `ALTER TABLE … OWNER TO ${f.user}` };
+    return {
+      side,
+      capability: 'write-guard',
+      status: 'block',
+      strategy: 'none',
+      detail: `the guard trigger needs ownership of ${f.tablesNotOwned.slice(0, 5).join(', ')}${f.tablesNotOwned.length > 5 ? ' …' : ''}`,
+      fix: `ALTER TABLE … OWNER TO ${f.user}`,
+    };
   }
   return {
     side,
@@ -190,32 +222,37 @@ function ddlGuard(side: Side, f: PrivilegeFacts): CapabilityPlan {
     side,
     capability: 'ddl-guard',
     status: 'cost',
-    strategy: 'no DDL guard; the window verdict\'s catalog snapshots (next flip, status) see such DDL afterwards',
-    detail: 'DDL during the freeze is not refused, and a table created meanwhile has no guard trigger until the next install: writes to it are not held',
+    strategy: "no DDL guard; the window verdict's catalog snapshots (next flip, status) see such DDL afterwards",
+    detail:
+      'DDL during the freeze is not refused, and a table created meanwhile has no guard trigger until the next install: writes to it are not held',
     fix: 'a role allowed CREATE EVENT TRIGGER (RDS master user, Cloud SQL cloudsqlsuperuser, Neon neon_superuser, Supabase postgres)',
   };
 }
 
 function ddlLog(side: Side, f: PrivilegeFacts): CapabilityPlan {
-  if (f.trials.eventTrigger.ok) return { side, capability: 'ddl-log', status: 'ok', strategy: 'event trigger recording every schema change' };
+  if (f.trials.eventTrigger.ok)
+    return { side, capability: 'ddl-log', status: 'ok', strategy: 'event trigger recording every schema change' };
   return {
     side,
     capability: 'ddl-log',
     status: 'cost',
     strategy: 'catalog snapshots (at each flip, sync-schema and status)',
-    detail: 'the window verdict compares schemas, which is what it judges anyway; lost: who made a change and when, and a change undone between two snapshots (a column added then dropped) is not seen',
+    detail:
+      'the window verdict compares schemas, which is what it judges anyway; lost: who made a change and when, and a change undone between two snapshots (a column added then dropped) is not seen',
     fix: 'a role allowed CREATE EVENT TRIGGER',
   };
 }
 
 function replicaRole(side: Side, f: PrivilegeFacts): CapabilityPlan {
-  if (f.trials.sessionReplicationRole.ok) return { side, capability: 'replica-role', status: 'ok', strategy: 'SET session_replication_role = replica while copying rows' };
+  if (f.trials.sessionReplicationRole.ok)
+    return { side, capability: 'replica-role', status: 'ok', strategy: 'SET session_replication_role = replica while copying rows' };
   return {
     side,
     capability: 'replica-role',
     status: 'cost',
     strategy: 'none',
-    detail: "sync-schema copies values into the standby without it only where the standby's table has no trigger of its own (and, to empty one, no foreign key pointing at it), else it refuses naming them; partition changes are not carried",
+    detail:
+      "sync-schema copies values into the standby without it only where the standby's table has no trigger of its own (and, to empty one, no foreign key pointing at it), else it refuses naming them; partition changes are not carried",
     fix: `Amazon RDS and Supabase let the admin set it; Cloud SQL and Neon do not (${f.trials.sessionReplicationRole.error ?? 'refused'})`,
   };
 }
@@ -234,16 +271,29 @@ function rolesRequiredOnGreen(inputs: PrivilegePlanInputs): CapabilityPlan {
     ...(missing.length ? [`missing on green: ${missing.join(', ')}`] : []),
     ...(lockedOut.length ? [`on green but NOLOGIN: ${lockedOut.join(', ')}`] : []),
   ].join('; ');
-  const fix = 'create them on green with their passwords (CREATE ROLE … LOGIN PASSWORD …), or leave out roles.requireOnGreen to have clone copy them';
+  const fix =
+    'create them on green with their passwords (CREATE ROLE … LOGIN PASSWORD …), or leave out roles.requireOnGreen to have clone copy them';
   return { side: 'green', capability: 'roles', status: 'block', strategy, detail, fix };
 }
 
-function roles(f: PrivilegeFacts, g: PrivilegeFacts, inputs: PrivilegePlanInputs, withoutPassword: ReadonlyArray<string>): CapabilityPlan[] {
+function roles(
+  f: PrivilegeFacts,
+  g: PrivilegeFacts,
+  inputs: PrivilegePlanInputs,
+  withoutPassword: ReadonlyArray<string>,
+): CapabilityPlan[] {
   if (inputs.requireOnGreen) return [rolesRequiredOnGreen(inputs)];
   const out: CapabilityPlan[] = [];
   const toCreate = inputs.blueLoginRoles.filter((r) => !inputs.greenRoles[r]);
   if (toCreate.length && !g.createrole && !g.superuser) {
-    out.push({ side: 'green', capability: 'roles', status: 'block', strategy: 'none', detail: `roles ${toCreate.join(', ')} are missing on green and the role cannot create them`, fix: `ALTER ROLE ${g.user} CREATEROLE, or create them on green first` });
+    out.push({
+      side: 'green',
+      capability: 'roles',
+      status: 'block',
+      strategy: 'none',
+      detail: `roles ${toCreate.join(', ')} are missing on green and the role cannot create them`,
+      fix: `ALTER ROLE ${g.user} CREATEROLE, or create them on green first`,
+    });
   }
   if (f.trials.readAuthid.ok) {
     out.push({ side: 'blue', capability: 'roles', status: 'ok', strategy: 'pg_dumpall --roles-only, passwords included' });
@@ -257,7 +307,14 @@ function roles(f: PrivilegeFacts, g: PrivilegeFacts, inputs: PrivilegePlanInputs
       fix: 'name a password for each (roles.passwordsFile, a JSON object of role → password, mode 0600; or roles.passwordsEnv, a prefix: <PREFIX><ROLE>, the role name exactly as PostgreSQL spells it, usually lower case), or create them on green with their passwords first',
     });
   } else {
-    out.push({ side: 'blue', capability: 'roles', status: 'cost', strategy: 'pg_roles and pg_auth_members, without passwords', detail: 'passwords come from the operator or roles already on green; attributes a non-superuser may not give (SUPERUSER, BYPASSRLS, REPLICATION) are left out' });
+    out.push({
+      side: 'blue',
+      capability: 'roles',
+      status: 'cost',
+      strategy: 'pg_roles and pg_auth_members, without passwords',
+      detail:
+        'passwords come from the operator or roles already on green; attributes a non-superuser may not give (SUPERUSER, BYPASSRLS, REPLICATION) are left out',
+    });
   }
   return out;
 }
@@ -275,7 +332,9 @@ const REVERSE: ReadonlyArray<`${Side} ${Capability}`> = ['green replication-slot
 function rollbackVerdict(caps: ReadonlyArray<CapabilityPlan>): Pick<PrivilegePlan, 'rollbackLossless' | 'rollbackLoss'> {
   const reverse = caps.filter((c) => c.status !== 'ok' && REVERSE.includes(`${c.side} ${c.capability}`));
   const why = reverse.map((c) => c.detail).join('; ');
-  const rollbackLoss = reverse.length ? `no reverse replication (${why}): a rollback after the switchover loses every write made on green` : undefined;
+  const rollbackLoss = reverse.length
+    ? `no reverse replication (${why}): a rollback after the switchover loses every write made on green`
+    : undefined;
   return { rollbackLossless: !rollbackLoss, rollbackLoss };
 }
 
@@ -300,14 +359,33 @@ export function privilegePlan(inputs: PrivilegePlanInputs): PrivilegePlan {
   const withoutPassword = rolesWithoutPassword(inputs);
   const caps: CapabilityPlan[] = [];
   if (!inputs.greenDatabaseExists && !g.createdb && !g.superuser) {
-    caps.push({ side: 'green', capability: 'create-database', status: 'block', strategy: 'none', detail: "green's database does not exist and the role cannot create it", fix: `ALTER ROLE ${g.user} CREATEDB, or create the database owned by ${g.user}` });
+    caps.push({
+      side: 'green',
+      capability: 'create-database',
+      status: 'block',
+      strategy: 'none',
+      detail: "green's database does not exist and the role cannot create it",
+      fix: `ALTER ROLE ${g.user} CREATEDB, or create the database owned by ${g.user}`,
+    });
   }
   caps.push(...roles(b, g, inputs, withoutPassword));
-  for (const [side, f] of [['blue', b], ['green', g]] as const) caps.push(endSessions(side, f), writeGuard(side, f), ddlGuard(side, f), ddlLog(side, f), replicaRole(side, f));
+  for (const [side, f] of [
+    ['blue', b],
+    ['green', g],
+  ] as const)
+    caps.push(endSessions(side, f), writeGuard(side, f), ddlGuard(side, f), ddlLog(side, f), replicaRole(side, f));
   if (inputs.mode === 'replicate') {
-    caps.push(replicationSlot('blue', b, 'clone'), publication('blue', b, 'clone'), subscription('green', g, 'clone', !inputs.greenDatabaseExists && g.createdb));
+    caps.push(
+      replicationSlot('blue', b, 'clone'),
+      publication('blue', b, 'clone'),
+      subscription('green', g, 'clone', !inputs.greenDatabaseExists && g.createdb),
+    );
     const greenOwnsNewDatabase = !inputs.greenDatabaseExists && g.createdb;
-    caps.push(replicationSlot('green', g, 'rollback'), publication('green', g, 'rollback', greenOwnsNewDatabase), subscription('blue', b, 'rollback'));
+    caps.push(
+      replicationSlot('green', g, 'rollback'),
+      publication('green', g, 'rollback', greenOwnsNewDatabase),
+      subscription('blue', b, 'rollback'),
+    );
   }
   return {
     capabilities: caps,
@@ -322,7 +400,9 @@ export function privilegePlan(inputs: PrivilegePlanInputs): PrivilegePlan {
 }
 
 /** Preflight's lines for the plan: ok stays ok, a cost is a warning, a block blocks. */
-export function privilegeFindings(plan: PrivilegePlan): Array<{ check: string; status: 'ok' | 'warn' | 'block'; message: string; fix?: string }> {
+export function privilegeFindings(
+  plan: PrivilegePlan,
+): Array<{ check: string; status: 'ok' | 'warn' | 'block'; message: string; fix?: string }> {
   const out = plan.capabilities.map((c) => ({
     check: `${c.side}-${c.capability}`,
     status: c.status === 'cost' ? ('warn' as const) : c.status,
@@ -330,7 +410,12 @@ export function privilegeFindings(plan: PrivilegePlan): Array<{ check: string; s
     ...(c.fix && c.status !== 'ok' ? { fix: c.fix } : {}),
   }));
   if (!plan.rollbackLossless) {
-    out.push({ check: 'rollback-lossless', status: 'warn', message: `the rollback will not be lossless: ${plan.rollbackLoss}`, fix: 'The switchover refuses without --accept-data-loss; grant the missing privilege above to keep a lossless rollback.' });
+    out.push({
+      check: 'rollback-lossless',
+      status: 'warn',
+      message: `the rollback will not be lossless: ${plan.rollbackLoss}`,
+      fix: 'The switchover refuses without --accept-data-loss; grant the missing privilege above to keep a lossless rollback.',
+    });
   }
   return out;
 }

@@ -18,4 +18,3 @@ export interface Report {
   readonly steps: ReadonlyArray<StepResult>;
   readonly error?: { readonly code: string; readonly message: string; readonly hint?: string; readonly exitCode?: number };
 }
-

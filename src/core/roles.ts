@@ -59,7 +59,10 @@ const SUPERUSER_ONLY = /\b(NO)?(SUPERUSER|REPLICATION|BYPASSRLS)\b/gi;
  * their NO forms, the defaults anyway) left out of CREATE/ALTER ROLE, GRANTED BY left out of grants
  * (the grantor must be the current role). Returns which roles lost which attribute.
  */
-export function forNonSuperuser(statements: ReadonlyArray<RoleStatement>): { statements: RoleStatement[]; dropped: Array<{ role: string; attribute: string }> } {
+export function forNonSuperuser(statements: ReadonlyArray<RoleStatement>): {
+  statements: RoleStatement[];
+  dropped: Array<{ role: string; attribute: string }>;
+} {
   const dropped: Array<{ role: string; attribute: string }> = [];
   const out = statements.map((s) => {
     if (s.kind === 'grant') return { ...s, sql: s.sql.replace(/\s+GRANTED BY\s+("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)/i, '') };
@@ -75,7 +78,11 @@ export function forNonSuperuser(statements: ReadonlyArray<RoleStatement>): { sta
       if (!no) dropped.push({ role: s.role!, attribute: word.toUpperCase() });
       return '';
     });
-    const sql = (name + cleaned.replace(/\s+WITH\s*;?\s*$/i, (m) => (m.includes(';') ? ';' : '')).replace(/[ \t]{2,}/g, ' ') + tail).replace(/\s+;$/, ';');
+    const sql = (
+      name +
+      cleaned.replace(/\s+WITH\s*;?\s*$/i, (m) => (m.includes(';') ? ';' : '')).replace(/[ \t]{2,}/g, ' ') +
+      tail
+    ).replace(/\s+;$/, ';');
     return { ...s, sql };
   });
   return { statements: out, dropped };

@@ -43,7 +43,8 @@ export interface SchemaDiff {
 
 export const BLUE_DDL_REASON = 'blue changed since the clone (DDL on blue)';
 /** Blue keeps no DDL log (or the object is one event triggers cannot see): its schema at the clone is the only witness. */
-export const BLUE_SNAPSHOT_REASON = 'blue changed since the clone (DDL on blue, seen in the schema recorded at the clone; no DDL log records it)';
+export const BLUE_SNAPSHOT_REASON =
+  'blue changed since the clone (DDL on blue, seen in the schema recorded at the clone; no DDL log records it)';
 export const UNEXPLAINED_REASON = "differs from blue; not explained by the DDL log or blue's schema at the clone";
 
 /**
@@ -97,14 +98,18 @@ export function withoutKeys(snapshot: SchemaSnapshot, keys: ReadonlySet<string>)
   return Object.fromEntries(Object.entries(snapshot).filter(([key]) => !keys.has(key)));
 }
 
-export const COLUMN_ORDER_AFFECTS = 'SELECT * returns the columns in another order, and INSERT or COPY without a column list expects them in it';
+export const COLUMN_ORDER_AFFECTS =
+  'SELECT * returns the columns in another order, and INSERT or COPY without a column list expects them in it';
 
 /**
  * Tables (by display name) whose columns both sides have are in another order on green, with each
  * side's whole order. Columns one side lacks (added by migrations) do not count: only the relative
  * order of the shared ones can surprise an application.
  */
-export function columnOrderDifferences(blue: ReadonlyMap<string, ReadonlyArray<string>>, green: ReadonlyMap<string, ReadonlyArray<string>>): ColumnOrderDifference[] {
+export function columnOrderDifferences(
+  blue: ReadonlyMap<string, ReadonlyArray<string>>,
+  green: ReadonlyMap<string, ReadonlyArray<string>>,
+): ColumnOrderDifference[] {
   const out: ColumnOrderDifference[] = [];
   for (const [table, blueColumns] of [...blue].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const greenColumns = green.get(table);

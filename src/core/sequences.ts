@@ -30,10 +30,17 @@ export function furthest(a: string | null, b: string | null, increment: string):
  * sequence that cycles is not moved ahead (wrapping would break "never backwards"); nor is one that
  * did not move. Gaps are within a sequence's contract; reusing a value is not.
  */
-export function aheadOf(before: string | null, now: string | null, elapsedMs: number, shape: SequenceShape, horizonMs: number): string | null {
+export function aheadOf(
+  before: string | null,
+  now: string | null,
+  elapsedMs: number,
+  shape: SequenceShape,
+  horizonMs: number,
+): string | null {
   if (now === null || shape.cycle || !isPast(now, before, shape.increment)) return now;
   const step = BigInt(shape.increment);
-  const moved = before === null ? (step > 0n ? BigInt(now) - BigInt(shape.min) : BigInt(shape.max) - BigInt(now)) : BigInt(now) - BigInt(before);
+  const moved =
+    before === null ? (step > 0n ? BigInt(now) - BigInt(shape.min) : BigInt(shape.max) - BigInt(now)) : BigInt(now) - BigInt(before);
   const distance = moved < 0n ? -moved : moved;
   const ratio = BigInt(Math.max(1, Math.ceil(horizonMs / Math.max(elapsedMs, 1))));
   const unit = step < 0n ? -step : step;

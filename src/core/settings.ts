@@ -11,7 +11,7 @@ export function splitSettingList(value: string): string[] {
       let item = '';
       i++;
       while (i < value.length) {
-        if (value[i] === '"' && value[i + 1] === '"') (item += '"'), (i += 2);
+        if (value[i] === '"' && value[i + 1] === '"') ((item += '"'), (i += 2));
         else if (value[i] === '"') break;
         else item += value[i++];
       }

@@ -70,7 +70,8 @@ export interface AuditEntry {
   readonly by: string;
   readonly command: string;
   readonly cutover?: string;
-  readonly outcome: 'started' | 'ok' | 'failed' | 'blocked' | 'dry-run' | 'data-loss-accepted' | 'query-cancelled' | 'session-ended' | GuardDecision;
+  readonly outcome:
+    'started' | 'ok' | 'failed' | 'blocked' | 'dry-run' | 'data-loss-accepted' | 'query-cancelled' | 'session-ended' | GuardDecision;
   readonly detail?: string;
 }
 

@@ -7,7 +7,10 @@
 
 const IDENT = `(?:"(?:[^"]|"")*"|[a-z_][a-z0-9_$]*)`;
 const KEYWORDS = new Set(['where', 'group', 'having', 'order', 'limit', 'offset', 'window', 'fetch', 'for']);
-const SINGLE_RELATION = new RegExp(`^SELECT (.*) FROM ${IDENT}\\.(${IDENT})(?: (${IDENT}))?((?: (?:WHERE|GROUP BY|HAVING|ORDER BY|LIMIT|OFFSET|WINDOW) .*)?;?)$`, 's');
+const SINGLE_RELATION = new RegExp(
+  `^SELECT (.*) FROM ${IDENT}\\.(${IDENT})(?: (${IDENT}))?((?: (?:WHERE|GROUP BY|HAVING|ORDER BY|LIMIT|OFFSET|WINDOW) .*)?;?)$`,
+  's',
+);
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -119,7 +119,8 @@ export function parseTableDef(definition: string): TableShape {
   return { core, partitioned: core.startsWith('partitioned table'), partitionOf: m ? { parent: m[2], bound: m[3] } : undefined };
 }
 
-const isUnique = (definition: string | undefined) => !!definition && /^(UNIQUE|PRIMARY KEY|EXCLUDE)\b|^CREATE UNIQUE INDEX/.test(definition);
+const isUnique = (definition: string | undefined) =>
+  !!definition && /^(UNIQUE|PRIMARY KEY|EXCLUDE)\b|^CREATE UNIQUE INDEX/.test(definition);
 
 export function assessWindow(input: WindowInputs): WindowVerdict {
   const { from, to, fromNow, toNow } = input;
@@ -134,12 +135,15 @@ export function assessWindow(input: WindowInputs): WindowVerdict {
     });
   const tablesFrom = new Set(entries(fromNow, 'table').map((t) => t.name));
   const tablesTo = new Set(entries(toNow, 'table').map((t) => t.name));
-  const hasPrimaryKey = (table: string) => entries(fromNow, 'constraint').some((c) => tableOf(c.name) === table && c.def.startsWith('PRIMARY KEY'));
+  const hasPrimaryKey = (table: string) =>
+    entries(fromNow, 'constraint').some((c) => tableOf(c.name) === table && c.def.startsWith('PRIMARY KEY'));
   const newTables = new Set<string>();
   // Partitions are published through their root (publish_via_partition_root): their rows, columns
   // and derived keys belong to the root's reasoning; only membership (made, attached, detached) is theirs.
-  const shape = (snapshot: SchemaSnapshot, table: string) => (snapshot[`table ${table}`] === undefined ? undefined : parseTableDef(snapshot[`table ${table}`]));
-  const isPartition = (table: string) => !!(shape(fromNow, table)?.partitionOf || shape(toNow, table)?.partitionOf || shape(baseline, table)?.partitionOf);
+  const shape = (snapshot: SchemaSnapshot, table: string) =>
+    snapshot[`table ${table}`] === undefined ? undefined : parseTableDef(snapshot[`table ${table}`]);
+  const isPartition = (table: string) =>
+    !!(shape(fromNow, table)?.partitionOf || shape(toNow, table)?.partitionOf || shape(baseline, table)?.partitionOf);
   const depth = (table: string): number => {
     const parent = shape(fromNow, table)?.partitionOf?.parent;
     return parent && parent !== table ? 1 + depth(parent) : 0;
@@ -163,41 +167,65 @@ export function assessWindow(input: WindowInputs): WindowVerdict {
         if (now === undefined && was.partitionOf && onStandby?.partitionOf) {
           // pg_partman's retention: a partition dropped on the serving side leaves the root's rows without it.
           carry.push({ kind: 'detach', table: p.name, parent: onStandby.partitionOf.parent });
-          notes.push(`partition ${p.name} was dropped on ${from}: it is detached on ${to} and kept there as a table with its rows (drop it when you no longer need them)`);
-        } else if (now === undefined && standby !== undefined) losses.push({ object: key, what: `dropped on ${from}; ${to} still has it, with the rows it had then` });
-        else if (now !== undefined && parseTableDef(now).core !== was.core) losses.push({ object: key, what: `changed on ${from} (${before} → ${now}): logical replication cannot follow it` });
+          notes.push(
+            `partition ${p.name} was dropped on ${from}: it is detached on ${to} and kept there as a table with its rows (drop it when you no longer need them)`,
+          );
+        } else if (now === undefined && standby !== undefined)
+          losses.push({ object: key, what: `dropped on ${from}; ${to} still has it, with the rows it had then` });
+        else if (now !== undefined && parseTableDef(now).core !== was.core)
+          losses.push({ object: key, what: `changed on ${from} (${before} → ${now}): logical replication cannot follow it` });
         break;
       }
       case 'column': {
         if (!tablesFrom.has(tableOf(p.name))) break; // the table's own loss says it
         if (isPartition(tableOf(p.name))) break; // a partition's columns are its root's
         if (now === undefined) {
-          if (standby !== undefined) losses.push({ object: key, what: `dropped on ${from}: ${to} keeps the column, and rows ${from} writes from now on have no value for it there${parseColumn(standby).notNull && !standby.includes(' default ') ? ' (NOT NULL without a default: replication into ' + to + ' stops at the first such row)' : ''}` });
+          if (standby !== undefined)
+            losses.push({
+              object: key,
+              what: `dropped on ${from}: ${to} keeps the column, and rows ${from} writes from now on have no value for it there${parseColumn(standby).notNull && !standby.includes(' default ') ? ' (NOT NULL without a default: replication into ' + to + ' stops at the first such row)' : ''}`,
+            });
           break;
         }
         const b = parseColumn(before);
         const n = parseColumn(now);
         if (b.type !== n.type && standby !== undefined && parseColumn(standby).type !== n.type) {
-          losses.push({ object: key, what: `type changed on ${from} (${b.type} → ${n.type}); ${to} has ${parseColumn(standby).type}: values ${from} writes may not fit` });
+          losses.push({
+            object: key,
+            what: `type changed on ${from} (${b.type} → ${n.type}); ${to} has ${parseColumn(standby).type}: values ${from} writes may not fit`,
+          });
         } else if (b.notNull && !n.notNull && standby !== undefined && parseColumn(standby).notNull) {
-          losses.push({ object: key, what: `NOT NULL dropped on ${from} but ${to} still enforces it: the first NULL ${from} writes stops replication` });
+          losses.push({
+            object: key,
+            what: `NOT NULL dropped on ${from} but ${to} still enforces it: the first NULL ${from} writes stops replication`,
+          });
         }
         break;
       }
       case 'constraint':
         if (!tablesFrom.has(tableOf(p.name))) break;
         if (standby !== undefined && standby !== now && !standby.startsWith('FOREIGN KEY')) {
-          losses.push({ object: key, what: `${now === undefined ? 'dropped' : 'changed'} on ${from} but ${to} still enforces "${standby}": rows ${from} now accepts may stop replication` });
+          losses.push({
+            object: key,
+            what: `${now === undefined ? 'dropped' : 'changed'} on ${from} but ${to} still enforces "${standby}": rows ${from} now accepts may stop replication`,
+          });
         }
         break;
       case 'index':
         if (now === undefined && isUnique(standby) && tablesFrom.has(indexTable(standby!) ?? '')) {
-          losses.push({ object: key, what: `unique index dropped on ${from} but ${to} still has it: a duplicate ${from} now accepts stops replication` });
+          losses.push({
+            object: key,
+            what: `unique index dropped on ${from} but ${to} still has it: a duplicate ${from} now accepts stops replication`,
+          });
         }
         break;
       case 'enum': {
         const gone = enumLabels(before).filter((l) => now === undefined || !enumLabels(now).includes(l));
-        if (now !== undefined && gone.length) losses.push({ object: key, what: `value${gone.length > 1 ? 's' : ''} ${gone.map((l) => `'${l}'`).join(', ')} renamed or removed on ${from}: ${to} cannot take the new one${gone.length > 1 ? 's' : ''} for rows that had ${gone.length > 1 ? 'them' : 'it'}` });
+        if (now !== undefined && gone.length)
+          losses.push({
+            object: key,
+            what: `value${gone.length > 1 ? 's' : ''} ${gone.map((l) => `'${l}'`).join(', ')} renamed or removed on ${from}: ${to} cannot take the new one${gone.length > 1 ? 's' : ''} for rows that had ${gone.length > 1 ? 'them' : 'it'}`,
+          });
         break;
       }
       default:
@@ -235,7 +263,10 @@ export function assessWindow(input: WindowInputs): WindowVerdict {
       continue;
     }
     if (!hasPrimaryKey(t.name)) {
-      losses.push({ object: t.key, what: `new on ${from} without a primary key: it cannot be replicated to ${to}, so its rows would stay behind (add a primary key)` });
+      losses.push({
+        object: t.key,
+        what: `new on ${from} without a primary key: it cannot be replicated to ${to}, so its rows would stay behind (add a primary key)`,
+      });
       continue;
     }
     newTables.add(t.name);
@@ -249,36 +280,60 @@ export function assessWindow(input: WindowInputs): WindowVerdict {
     const columns = published?.get(table);
     const isPublished = columns === null || (columns !== undefined && columns.includes(lastPart(c.name)));
     if (!onStandby) carry.push({ kind: 'column', table, column: lastPart(c.name), add: true });
-    else if (published && columns !== undefined && !isPublished && !c.def.endsWith(' generated')) carry.push({ kind: 'column', table, column: lastPart(c.name), add: false });
+    else if (published && columns !== undefined && !isPublished && !c.def.endsWith(' generated'))
+      carry.push({ kind: 'column', table, column: lastPart(c.name), add: false });
   }
   if (published) {
     for (const table of tablesFrom) {
       // An unlogged table is never published (PostgreSQL refuses it): the flips copy its rows instead (flip-unlogged.ts).
       const unpublishable = shape(fromNow, table)?.core.includes('(unlogged)');
-      if (tablesTo.has(table) && !published.has(table) && !shape(fromNow, table)?.partitionOf && !unpublishable) carry.push({ kind: 'republish', table });
+      if (tablesTo.has(table) && !published.has(table) && !shape(fromNow, table)?.partitionOf && !unpublishable)
+        carry.push({ kind: 'republish', table });
     }
   }
   for (const k of entries(fromNow, 'constraint')) {
     const table = tableOf(k.name);
-    if (newTables.has(table) || regrouped.has(table) || !(tablesTo.has(table) || arriving.has(table)) || toNow[k.key] !== undefined) continue;
+    if (newTables.has(table) || regrouped.has(table) || !(tablesTo.has(table) || arriving.has(table)) || toNow[k.key] !== undefined)
+      continue;
     carry.push({ kind: 'constraint', table, constraint: lastPart(k.name) });
   }
   const constraintIndexes = new Set(entries(fromNow, 'constraint').map((k) => `${splitRaw(k.name)[0]}.${splitRaw(k.name)[2]}`));
   for (const i of entries(fromNow, 'index')) {
     const table = indexTable(i.def);
     if (!table || toNow[i.key] !== undefined || constraintIndexes.has(i.name) || regrouped.has(table)) continue;
-    if (newTables.has(table) || tablesTo.has(table) || arriving.has(table) || toNow[`materialized view ${table}`] !== undefined || fromNow[`materialized view ${table}`] !== undefined) {
+    if (
+      newTables.has(table) ||
+      tablesTo.has(table) ||
+      arriving.has(table) ||
+      toNow[`materialized view ${table}`] !== undefined ||
+      fromNow[`materialized view ${table}`] !== undefined
+    ) {
       carry.push({ kind: 'index', table, index: i.name });
     }
   }
-  for (const m of entries(fromNow, 'materialized view')) if (toNow[m.key] === undefined) carry.push({ kind: 'materialized-view', view: m.name });
+  for (const m of entries(fromNow, 'materialized view'))
+    if (toNow[m.key] === undefined) carry.push({ kind: 'materialized-view', view: m.name });
   for (const t of entries(fromNow, 'trigger')) {
-    if (toNow[t.key] === undefined && tablesTo.has(tableOf(t.name))) notes.push(`trigger ${t.name} exists on ${from} only (triggers are not carried; replication does not fire them)`);
+    if (toNow[t.key] === undefined && tablesTo.has(tableOf(t.name)))
+      notes.push(`trigger ${t.name} exists on ${from} only (triggers are not carried; replication does not fire them)`);
   }
   return { from, to, carry: order(carry), losses, notes };
 }
 
-const ORDER: ReadonlyArray<CarryAction['kind']> = ['enum', 'enum-value', 'sequence', 'table', 'detach', 'partition', 'attach', 'column', 'republish', 'constraint', 'index', 'materialized-view'];
+const ORDER: ReadonlyArray<CarryAction['kind']> = [
+  'enum',
+  'enum-value',
+  'sequence',
+  'table',
+  'detach',
+  'partition',
+  'attach',
+  'column',
+  'republish',
+  'constraint',
+  'index',
+  'materialized-view',
+];
 
 const depthOf = (a: CarryAction) => ('depth' in a ? a.depth : 0);
 
@@ -305,7 +360,9 @@ export function describeCarry(a: CarryAction): string {
     case 'table':
       return `create table ${a.table}, publish it and copy its rows`;
     case 'column':
-      return a.add ? `add column ${a.table}.${a.column}, publish it and copy its values by key` : `publish column ${a.table}.${a.column} again and copy its values by key`;
+      return a.add
+        ? `add column ${a.table}.${a.column}, publish it and copy its values by key`
+        : `publish column ${a.table}.${a.column} again and copy its values by key`;
     case 'partition':
       return `create partition ${a.table} of ${a.parent} ${a.bound}`;
     case 'attach':
@@ -325,6 +382,7 @@ export function describeCarry(a: CarryAction): string {
 
 /** The one-line verdict `status` prints for the next flip. */
 export function verdictLine(v: WindowVerdict, direction: 'switchover' | 'rollback'): string {
-  if (!v.losses.length) return `${direction}: lossless${v.carry.length ? ` (sync-schema will carry ${v.carry.length} change${v.carry.length > 1 ? 's' : ''} to ${v.to} first)` : ''}`;
+  if (!v.losses.length)
+    return `${direction}: lossless${v.carry.length ? ` (sync-schema will carry ${v.carry.length} change${v.carry.length > 1 ? 's' : ''} to ${v.to} first)` : ''}`;
   return `${direction}: would lose data (${v.losses.length} item${v.losses.length > 1 ? 's' : ''}):\n${v.losses.map((l) => `  ${l.object}: ${l.what}`).join('\n')}`;
 }

@@ -74,8 +74,16 @@ async function template(binDir: string, major: number, user?: OsUser): Promise<s
   mkdirSync(building, { mode: 0o700 });
   if (user) chownSync(building, user.uid, user.gid);
   await runAs(user, path.join(binDir, 'initdb'), [
-    '-D', building, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256',
-    '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync',
+    '-D',
+    building,
+    '-U',
+    'postgres',
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    '-E',
+    'UTF8',
+    '--locale=C.UTF-8',
+    '--no-sync',
   ]);
   try {
     renameSync(building, dir);
@@ -112,19 +120,32 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterInfo
       "password_encryption = 'scram-sha-256'",
       // fast: for tests and the demo. A short retry interval lets the launcher start a new subscription's
       // worker at once rather than up to 5 s after the last one.
-      ...(options.fast ? ['fsync = off', 'synchronous_commit = off', 'full_page_writes = off', "wal_retrieve_retry_interval = '200ms'"] : []),
-      ...(options.tls ? ['ssl = on', `ssl_cert_file = '${options.tls.certFile}'`, `ssl_key_file = '${options.tls.keyFile}'`, `ssl_ca_file = '${options.tls.caFile}'`] : []),
+      ...(options.fast
+        ? ['fsync = off', 'synchronous_commit = off', 'full_page_writes = off', "wal_retrieve_retry_interval = '200ms'"]
+        : []),
+      ...(options.tls
+        ? [
+            'ssl = on',
+            `ssl_cert_file = '${options.tls.certFile}'`,
+            `ssl_key_file = '${options.tls.keyFile}'`,
+            `ssl_ca_file = '${options.tls.caFile}'`,
+          ]
+        : []),
     ];
     if (options.tls) {
       // TCP only over TLS with a password; the local socket (the sandbox's own setup) stays trusted.
-      writeFileAs(path.join(dataDir, 'pg_hba.conf'), [
-        'local all all trust',
-        'local replication all trust',
-        'hostssl all all 127.0.0.1/32 scram-sha-256',
-        'hostssl replication all 127.0.0.1/32 scram-sha-256',
-        'host all all 0.0.0.0/0 reject',
-        '',
-      ].join('\n'), user);
+      writeFileAs(
+        path.join(dataDir, 'pg_hba.conf'),
+        [
+          'local all all trust',
+          'local replication all trust',
+          'hostssl all all 127.0.0.1/32 scram-sha-256',
+          'hostssl replication all 127.0.0.1/32 scram-sha-256',
+          'host all all 0.0.0.0/0 reject',
+          '',
+        ].join('\n'),
+        user,
+      );
     }
     appendFileSync(path.join(dataDir, 'postgresql.auto.conf'), `\n# pg-bluegreen sandbox\n${settings.join('\n')}\n`);
     try {
@@ -153,13 +174,23 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterInfo
  * with the sandbox's fast settings (synchronous_commit off) it loses commits already acknowledged,
  * as such a server would. `fast` is a clean shutdown, as for a restart.
  */
-export async function stopCluster(cluster: Pick<ClusterInfo, 'binDir' | 'dataDir'>, user?: OsUser, mode: 'immediate' | 'fast' = 'immediate'): Promise<void> {
+export async function stopCluster(
+  cluster: Pick<ClusterInfo, 'binDir' | 'dataDir'>,
+  user?: OsUser,
+  mode: 'immediate' | 'fast' = 'immediate',
+): Promise<void> {
   if (!existsSync(path.join(cluster.dataDir, 'postmaster.pid'))) return;
-  await runAs(user, path.join(cluster.binDir, 'pg_ctl'), ['-D', cluster.dataDir, '-m', mode, '-w', '-t', '30', 'stop']).catch(() => undefined);
+  await runAs(user, path.join(cluster.binDir, 'pg_ctl'), ['-D', cluster.dataDir, '-m', mode, '-w', '-t', '30', 'stop']).catch(
+    () => undefined,
+  );
 }
 
 /** `postgres://postgres:…@127.0.0.1:port/db` for a cluster. */
-export function clusterUrl(cluster: Pick<ClusterInfo, 'port' | 'superuser' | 'password'>, database = 'postgres', password = cluster.password): string {
+export function clusterUrl(
+  cluster: Pick<ClusterInfo, 'port' | 'superuser' | 'password'>,
+  database = 'postgres',
+  password = cluster.password,
+): string {
   return `postgres://${cluster.superuser}:${encodeURIComponent(password)}@127.0.0.1:${cluster.port}/${encodeURIComponent(database)}`;
 }
 
@@ -170,5 +201,14 @@ export function writeFileAs(file: string, text: string, user?: OsUser, mode = 0o
 
 /** Starts a cluster that was stopped (a restart after a crash, in the fault tests). */
 export async function startStoppedCluster(cluster: Pick<ClusterInfo, 'binDir' | 'dataDir'>, user?: OsUser): Promise<void> {
-  await runAs(user, path.join(cluster.binDir, 'pg_ctl'), ['-D', cluster.dataDir, '-l', path.join(path.dirname(cluster.dataDir), 'postgres.log'), '-w', '-t', '60', 'start']);
+  await runAs(user, path.join(cluster.binDir, 'pg_ctl'), [
+    '-D',
+    cluster.dataDir,
+    '-l',
+    path.join(path.dirname(cluster.dataDir), 'postgres.log'),
+    '-w',
+    '-t',
+    '60',
+    'start',
+  ]);
 }

@@ -66,10 +66,19 @@ function writeConfig(sandbox: Sandbox, migrations: string, say: (text: string) =
   };
   writeFileAtomic(configFile, `${JSON.stringify(configJson, null, 2)}\n`, 0o600);
   const envFile = path.join(sandbox.dir, 'sandbox.env');
-  writeFileAtomic(envFile, Object.entries(env).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n', 0o600);
+  writeFileAtomic(
+    envFile,
+    Object.entries(env)
+      .map(([k, v]) => `${k}='${v}'`)
+      .join('\n') + '\n',
+    0o600,
+  );
   // roles.passwordsEnv reads this process's environment, as it would read the operator's shell.
   process.env.BLUEGREEN_DEMO_ROLE_PASSWORD_app = sandbox.appPassword;
-  const deps = createDeps(parseConfig(JSON.stringify(configJson), configFile, env), lineProgress((line) => say(`   ${line}`)));
+  const deps = createDeps(
+    parseConfig(JSON.stringify(configJson), configFile, env),
+    lineProgress((line) => say(`   ${line}`)),
+  );
   return { configFile, envFile, deps };
 }
 
@@ -113,7 +122,10 @@ export async function runManagedDemo(options: ManagedDemoOptions): Promise<void>
     heading('5. Switch over (bluegreen switchover)');
     say(`Blue ${sandbox.blue.major} cannot host the reverse subscription without a superuser: a rollback would lose green's writes.`);
     say('The switchover refuses:');
-    const refused = await _switchover(deps).then(() => undefined, (error: Error & { hint?: string }) => error);
+    const refused = await _switchover(deps).then(
+      () => undefined,
+      (error: Error & { hint?: string }) => error,
+    );
     if (!refused) fail('refusal of a lossy rollback');
     say(`  ✖ ${refused!.message}\n  ${refused!.hint ?? ''}`);
     say('\nThe operator accepts it knowingly (bluegreen switchover --accept-data-loss):');

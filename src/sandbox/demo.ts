@@ -51,16 +51,20 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const heading = (text: string) => say(`\n━━ ${text} ${'━'.repeat(Math.max(0, 70 - text.length))}`);
   say(`pg-bluegreen demo: a ${mode}-mode cutover of a trading app from v2.5 to v2.6 on a local sandbox.`);
   say('Blue is the live database, green its new copy; PgBouncer sits in front, and an app writes orders through it the whole time.');
-  say(mode === 'replicate'
-    ? 'Replicate mode: blue keeps taking writes while green is cloned and kept in sync; the switch pauses writes for milliseconds; nothing is lost, in either direction.'
-    : 'Freeze mode: blue refuses writes from the clone until the switchover; any migration is allowed.');
+  say(
+    mode === 'replicate'
+      ? 'Replicate mode: blue keeps taking writes while green is cloned and kept in sync; the switch pauses writes for milliseconds; nothing is lost, in either direction.'
+      : 'Freeze mode: blue refuses writes from the clone until the switchover; any migration is allowed.',
+  );
 
   heading('1. Sandbox');
   const sandbox = await startSandbox({ fast: true, greenMajor: options.greenMajor });
   let keep = false;
   try {
     say(`blue   PostgreSQL ${sandbox.blue.major} on 127.0.0.1:${sandbox.blue.port}`);
-    say(`green  PostgreSQL ${sandbox.green.major} on 127.0.0.1:${sandbox.green.port} (empty)${sandbox.green.major !== sandbox.blue.major ? `: a major upgrade ${sandbox.blue.major} → ${sandbox.green.major}` : ''}`);
+    say(
+      `green  PostgreSQL ${sandbox.green.major} on 127.0.0.1:${sandbox.green.port} (empty)${sandbox.green.major !== sandbox.blue.major ? `: a major upgrade ${sandbox.blue.major} → ${sandbox.green.major}` : ''}`,
+    );
     say(`pgbouncer on 127.0.0.1:${sandbox.pgbouncer.port}, database "app" → blue`);
     say(`files in ${sandbox.dir}`);
     await seedTradingApp(sandbox.blueUrl, options.scale ?? 1, sandbox.appUser);
@@ -78,16 +82,30 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       green: `postgres://postgres:\${BLUEGREEN_DEMO_GREEN_PASSWORD}@127.0.0.1:${sandbox.green.port}/app`,
       mode,
       migrations: { dir: DEMO_MIGRATIONS },
-      pointer: { type: 'pgbouncer', admin: `postgres://pgbadmin:\${BLUEGREEN_DEMO_PGB_PASSWORD}@127.0.0.1:${sandbox.pgbouncer.port}/pgbouncer`, ini: sandbox.pgbouncer.ini, database: 'app' },
+      pointer: {
+        type: 'pgbouncer',
+        admin: `postgres://pgbadmin:\${BLUEGREEN_DEMO_PGB_PASSWORD}@127.0.0.1:${sandbox.pgbouncer.port}/pgbouncer`,
+        ini: sandbox.pgbouncer.ini,
+        database: 'app',
+      },
       rollbackWindow: '24h',
       switchover: { timeoutMs: 30000 },
       stateDir: path.join(sandbox.dir, 'state'),
     };
     writeFileAtomic(configFile, `${JSON.stringify(configJson, null, 2)}\n`, 0o600);
     const envFile = path.join(sandbox.dir, 'sandbox.env');
-    writeFileAtomic(envFile, Object.entries(env).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n', 0o600);
+    writeFileAtomic(
+      envFile,
+      Object.entries(env)
+        .map(([k, v]) => `${k}='${v}'`)
+        .join('\n') + '\n',
+      0o600,
+    );
     const config = parseConfig(JSON.stringify(configJson), configFile, env);
-    const deps: Deps = createDeps(config, lineProgress((line) => say(`   ${line}`)));
+    const deps: Deps = createDeps(
+      config,
+      lineProgress((line) => say(`   ${line}`)),
+    );
     const fail = (what: string, error?: { message: string }) => {
       throw new Error(`the demo's ${what} failed: ${error?.message ?? 'unknown error'}`);
     };
@@ -101,9 +119,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     say(renderFindings((await _preflight(deps)).findings));
 
     heading('4. Clone blue to green (bluegreen clone)');
-    say(mode === 'replicate'
-      ? 'Blue keeps taking writes: a replication slot exports the snapshot pg_dump reads, and green then applies every later write exactly once.'
-      : 'Freeze mode: blue refuses writes from now until the switchover; reads go on.');
+    say(
+      mode === 'replicate'
+        ? 'Blue keeps taking writes: a replication slot exports the snapshot pg_dump reads, and green then applies every later write exactly once.'
+        : 'Freeze mode: blue refuses writes from now until the switchover; reads go on.',
+    );
     const clone = await _clone(deps);
     if (!clone.ok) fail('clone', clone.error);
     say(`backup kept and checked readable: ${clone.dump?.path}`);
@@ -121,7 +141,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     if (!switchover.ok) fail('switchover', switchover.error);
     say(renderSteps(switchover.steps));
     say(`\nwrite pause (PgBouncer PAUSE → RESUME): ${switchover.writePauseMs} ms`);
-    if (mode === 'freeze') say(`writes refused in all (freeze from clone to switchover): ${formatDuration(switchover.writesFrozenMs ?? 0)}`);
+    if (mode === 'freeze')
+      say(`writes refused in all (freeze from clone to switchover): ${formatDuration(switchover.writesFrozenMs ?? 0)}`);
     await pause(1000);
 
     heading('8. Status (bluegreen status)');
@@ -147,7 +168,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       say(`\nwrite pause: ${rollback.writePauseMs} ms; blue serves and takes writes again`);
       discarded = before.acknowledged.length - (await countOnServing(sandbox.blueUrl, before.acknowledged));
       const counted = refused.lostWrites?.find((w) => w.table === 'public.orders')?.written ?? 0;
-      say(`accepted writes discarded with green's data: ${discarded}, as the rollback counted (${counted})${discarded === counted ? '' : ' — MISMATCH'}`);
+      say(
+        `accepted writes discarded with green's data: ${discarded}, as the rollback counted (${counted})${discarded === counted ? '' : ' — MISMATCH'}`,
+      );
       if (discarded !== counted) fail('count of discarded writes');
       say(`the app before the rollback: ${before.acknowledged.length} writes accepted, ${before.refused} refused while blue was frozen`);
       load = startWriteLoad(sandbox.appUrl, 100, 2);
@@ -170,9 +193,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     say(renderStatus(await _status(deps), Date.now()));
 
     heading(mode === 'replicate' ? 'What the app saw, from the first write to the last' : 'What the app saw since the rollback');
-    say(`writes accepted: ${writes.acknowledged.length}; refused: ${writes.refused}${writes.firstRefusal ? ` (e.g. "${writes.firstRefusal}")` : ''}`);
+    say(
+      `writes accepted: ${writes.acknowledged.length}; refused: ${writes.refused}${writes.firstRefusal ? ` (e.g. "${writes.firstRefusal}")` : ''}`,
+    );
     say(`longest wait for one write: ${writes.maxLatencyMs} ms; its connection to PgBouncer never dropped`);
-    say(`accepted writes on green, which serves now: ${kept} of ${writes.acknowledged.length}${kept === writes.acknowledged.length ? ' — none lost' : ' — SOME MISSING'}`);
+    say(
+      `accepted writes on green, which serves now: ${kept} of ${writes.acknowledged.length}${kept === writes.acknowledged.length ? ' — none lost' : ' — SOME MISSING'}`,
+    );
     if (kept !== writes.acknowledged.length) fail('check that no write was lost');
 
     heading('Done');
@@ -182,7 +209,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       say(`  set -a; . ${envFile}; set +a`);
       say(`  bluegreen status --config ${configFile}`);
       say(`  bluegreen rollback --config ${configFile} --dry-run`);
-      say(`  psql "postgres://app@127.0.0.1:${sandbox.pgbouncer.port}/app"   (the app's password is in ${path.join(sandbox.pgbouncer.dir, 'userlist.txt')})`);
+      say(
+        `  psql "postgres://app@127.0.0.1:${sandbox.pgbouncer.port}/app"   (the app's password is in ${path.join(sandbox.pgbouncer.dir, 'userlist.txt')})`,
+      );
       say(`Stop it with: bluegreen demo --stop ${sandbox.dir}`);
     } else {
       say('Stopping the sandbox (run `bluegreen demo --keep` to leave it up and try the commands yourself).');

@@ -19,7 +19,13 @@ export interface ManagedAdmin {
 export const MANAGED_ADMIN = 'dbadmin';
 
 async function asSuperuser(cluster: ClusterInfo, database: string, fn: (client: pg.Client) => Promise<void>): Promise<void> {
-  const client = new pg.Client({ host: cluster.socketDir, port: cluster.port, user: cluster.superuser, password: cluster.password, database });
+  const client = new pg.Client({
+    host: cluster.socketDir,
+    port: cluster.port,
+    user: cluster.superuser,
+    password: cluster.password,
+    database,
+  });
   await client.connect();
   try {
     await fn(client);
@@ -33,7 +39,9 @@ export async function createManagedAdmin(cluster: ClusterInfo, appDatabase: stri
   const admin = { user: MANAGED_ADMIN, password: randomBytes(12).toString('base64url') };
   await asSuperuser(cluster, 'postgres', async (client) => {
     // Utility statements take no parameters: the name and the password go through the one quoting helper.
-    await client.query(`CREATE ROLE ${quoteIdent(admin.user)} LOGIN CREATEDB CREATEROLE REPLICATION PASSWORD ${quoteLiteral(admin.password)}`);
+    await client.query(
+      `CREATE ROLE ${quoteIdent(admin.user)} LOGIN CREATEDB CREATEROLE REPLICATION PASSWORD ${quoteLiteral(admin.password)}`,
+    );
     await client.query(`GRANT pg_signal_backend, pg_monitor TO ${quoteIdent(admin.user)}`);
     // 16+: what vanilla PostgreSQL offers in place of the services' own permission to subscribe.
     if (cluster.major >= 16) await client.query(`GRANT pg_create_subscription TO ${quoteIdent(admin.user)}`);
@@ -45,13 +53,17 @@ export async function createManagedAdmin(cluster: ClusterInfo, appDatabase: stri
 /** Password authentication on every line, the socket included: as on a service, nothing is trusted. */
 export async function requirePasswords(cluster: ClusterInfo, user?: OsUser, hostssl = false): Promise<void> {
   const host = hostssl ? 'hostssl' : 'host';
-  writeFileAs(path.join(cluster.dataDir, 'pg_hba.conf'), [
-    'local all all scram-sha-256',
-    'local replication all scram-sha-256',
-    `${host} all all 127.0.0.1/32 scram-sha-256`,
-    `${host} replication all 127.0.0.1/32 scram-sha-256`,
-    'host all all 0.0.0.0/0 reject',
-    '',
-  ].join('\n'), user);
+  writeFileAs(
+    path.join(cluster.dataDir, 'pg_hba.conf'),
+    [
+      'local all all scram-sha-256',
+      'local replication all scram-sha-256',
+      `${host} all all 127.0.0.1/32 scram-sha-256`,
+      `${host} replication all 127.0.0.1/32 scram-sha-256`,
+      'host all all 0.0.0.0/0 reject',
+      '',
+    ].join('\n'),
+    user,
+  );
   await runAs(user, path.join(cluster.binDir, 'pg_ctl'), ['-D', cluster.dataDir, 'reload']);
 }

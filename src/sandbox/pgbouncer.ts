@@ -47,7 +47,9 @@ export async function startPgbouncer(options: BouncerOptions): Promise<BouncerIn
   const users = { ...options.users, [adminUser]: adminPassword };
   writeFileAs(
     path.join(dir, 'userlist.txt'),
-    Object.entries(users).map(([u, p]) => `${quoteUserlist(u)} ${quoteUserlist(p)}`).join('\n') + '\n',
+    Object.entries(users)
+      .map(([u, p]) => `${quoteUserlist(u)} ${quoteUserlist(p)}`)
+      .join('\n') + '\n',
     options.user,
   );
   const ini = path.join(dir, 'pgbouncer.ini');

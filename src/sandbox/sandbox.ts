@@ -60,7 +60,13 @@ export interface Sandbox {
   readonly appUrl: string;
   readonly adminUrl: string;
   /** Managed profile: the admin role on each side (same name, own password) and its URLs of the application database. */
-  readonly managedAdmin?: { readonly user: string; readonly bluePassword: string; readonly greenPassword: string; readonly blueUrl: string; readonly greenUrl: string };
+  readonly managedAdmin?: {
+    readonly user: string;
+    readonly bluePassword: string;
+    readonly greenPassword: string;
+    readonly blueUrl: string;
+    readonly greenUrl: string;
+  };
   stop(): Promise<void>;
 }
 
@@ -136,7 +142,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // Enough to stop it again later (`bluegreen demo --stop DIR`); no secrets in it.
     writeFileAs(
       path.join(dir, STATE_FILE),
-      JSON.stringify({ clusters: started.map((c) => ({ binDir: c.binDir, dataDir: c.dataDir })), pgbouncerPidFile: pgbouncer.pidFile, pgbouncerPidFiles: bouncers.map((b) => b.pidFile) }, null, 2),
+      JSON.stringify(
+        {
+          clusters: started.map((c) => ({ binDir: c.binDir, dataDir: c.dataDir })),
+          pgbouncerPidFile: pgbouncer.pidFile,
+          pgbouncerPidFiles: bouncers.map((b) => b.pidFile),
+        },
+        null,
+        2,
+      ),
       undefined,
     );
     return sandbox;

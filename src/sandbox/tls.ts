@@ -21,10 +21,40 @@ export async function makeTls(dir: string, user?: OsUser): Promise<TlsFiles> {
   mkdirSync(tls, { recursive: true, mode: 0o755 });
   const f = (name: string) => path.join(tls, name);
   const openssl = (args: string[]) => execa('openssl', args, { stdin: 'ignore' });
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3', '-subj', '/CN=pg-bluegreen sandbox CA', '-keyout', f('ca.key'), '-out', f('ca.crt')]);
+  await openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '3',
+    '-subj',
+    '/CN=pg-bluegreen sandbox CA',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.crt'),
+  ]);
   await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', f('server.key'), '-out', f('server.csr')]);
   writeFileAs(f('san.ext'), 'subjectAltName = DNS:localhost, IP:127.0.0.1\n', undefined, 0o644);
-  await openssl(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '3', '-extfile', f('san.ext'), '-out', f('server.crt')]);
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.crt'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '3',
+    '-extfile',
+    f('san.ext'),
+    '-out',
+    f('server.crt'),
+  ]);
   chownTree(f('server.key'), user);
   return { caFile: f('ca.crt'), certFile: f('server.crt'), keyFile: f('server.key') };
 }

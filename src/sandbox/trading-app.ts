@@ -112,7 +112,11 @@ export interface WriteLoadStats {
  * Inserts orders through `url` (PgBouncer) at about `ratePerSecond` until `stop()` is called,
  * recording every acknowledged id client-side, so a test can check each one is on the serving side.
  */
-export function startWriteLoad(url: string, ratePerSecond = 50, connections = 2): { stop(): Promise<WriteLoadStats>; acknowledged(): number[] } {
+export function startWriteLoad(
+  url: string,
+  ratePerSecond = 50,
+  connections = 2,
+): { stop(): Promise<WriteLoadStats>; acknowledged(): number[] } {
   const acknowledged: number[] = [];
   let refused = 0;
   let firstRefusal: string | undefined;
