@@ -10,7 +10,7 @@ import { sideServedBy, sideTarget } from '../adapters/pointer.js';
 import { freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
 import { dropAllReplication } from './cleanup.js';
-import { planOnly, runSteps, type Step } from './steps.js';
+import { planOnly, runSteps, type Step } from '../operations/runner.js';
 import { sideUnreachable } from './rollback-without-green.js';
 
 export async function _abort(deps: Deps, options: { dryRun?: boolean } = {}): Promise<Report> {

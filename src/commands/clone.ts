@@ -33,7 +33,7 @@ import { installDdlLog, isDdlLogTocLine } from '../adapters/ddl-log.js';
 import { allowOwnWrites, freezeWrites, installWriteGuard, isGuardTocLine, unfreezeWrites } from '../adapters/write-guard.js';
 import { conn, controlled, type Deps, loadState, newCutoverId } from './context.js';
 import { assertFactsNotBlocked, gatherFacts, greenResettable, recordGreenReCreated } from './preflight.js';
-import { planOnly, runSteps, type Step } from './steps.js';
+import { planOnly, runSteps, type Step } from '../operations/runner.js';
 import { targetOf } from '../adapters/pointer.js';
 import {
   createPublication,

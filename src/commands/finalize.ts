@@ -14,7 +14,7 @@ import { removeDdlLog } from '../adapters/ddl-log.js';
 import { removeChangeCounter } from '../adapters/change-counter.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
 import { dropAllReplication } from './cleanup.js';
-import { planOnly, runSteps, type Step } from './steps.js';
+import { planOnly, runSteps, type Step } from '../operations/runner.js';
 import { sideUnreachable } from './rollback-without-green.js';
 
 export interface FinalizeOptions {

@@ -11,7 +11,7 @@ import type { Side } from '../core/state.js';
 import type { Client } from '../adapters/pg.js';
 import { pauseBlockers, signalBackend } from '../adapters/sessions.js';
 import type { Deps } from './context.js';
-import type { PlanStep } from './plan.js';
+import type { PlanStep } from '../operations/runner.js';
 
 /** The configured policy, with the command's `--blockers` choice over the config's. */
 export function blockerPolicy(deps: Pick<Deps, 'config'>, action?: BlockerAction): BlockerPolicy {

@@ -15,7 +15,7 @@ import {
   type TableChanges,
 } from '../adapters/change-counter.js';
 import type { FlipContext } from './flip-plan.js';
-import type { PlanStep } from './plan.js';
+import type { PlanStep } from '../operations/runner.js';
 
 function describe(w: TableChanges): string {
   const parts = (['inserted', 'updated', 'deleted', 'truncated'] as const).filter((k) => w[k]).map((k) => `${w[k]} ${k}`);

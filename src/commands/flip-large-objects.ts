@@ -27,7 +27,7 @@ import { largeObjectAccess } from '../adapters/privilege-probe.js';
 import { ensurePrivateDir, writeFileAtomic } from '../adapters/state-store.js';
 import { countGreenChanges } from './flip-freeze-changes.js';
 import type { FlipContext } from './flip-plan.js';
-import type { PlanStep } from './plan.js';
+import type { PlanStep } from '../operations/runner.js';
 
 /** The oids the side we go to holds as copies from the other side: the last copy's record. */
 function recordFile(config: Config, cutoverId: string): string {

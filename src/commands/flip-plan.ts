@@ -41,7 +41,7 @@ import {
 } from '../adapters/replication.js';
 import { freezeInOneTrip, freezeWrites, openInOneTrip, unfreezeWrites } from '../adapters/write-guard.js';
 import type { Deps } from './context.js';
-import type { PlanStep } from './plan.js';
+import type { PlanStep } from '../operations/runner.js';
 import { assess, carry, lossRefusal } from './sync-schema.js';
 import { carryAdditions } from './carry-additions.js';
 import { blockerPolicy, blockersStep, namePauseHolders, refuseLateBlockers, refusePoolModes } from './flip-blockers.js';

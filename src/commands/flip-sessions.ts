@@ -7,7 +7,7 @@ import type { CutoverState, ReplicationLink, Side } from '../core/state.js';
 import { type Client, withClient } from '../adapters/pg.js';
 import { conn, type Deps } from './context.js';
 import { type FlipDirection, type FlipSessions, flipSteps } from './flip-plan.js';
-import { undoSteps } from './plan.js';
+import { undoSteps } from '../operations/runner.js';
 
 /** Opens every session the plan uses, before anything is paused: nothing inside the pause waits on a handshake. */
 export async function withSessions<T>(

@@ -13,7 +13,7 @@ import { DataLossRefusedError } from '../core/errors.js';
 import type { Loss } from '../core/window.js';
 import { copyUnloggedTables, readUnloggedTables, type UnloggedTable } from '../adapters/unlogged-tables.js';
 import type { FlipContext } from './flip-plan.js';
-import type { PlanStep } from './plan.js';
+import type { PlanStep } from '../operations/runner.js';
 
 /** What the check before the pause leaves for the copy inside it. */
 export interface UnloggedBeforePause {

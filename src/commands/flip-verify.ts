@@ -4,7 +4,7 @@ import { listTables } from '../adapters/catalog.js';
 import { buildTableSpec, countRowsOf, keysWrittenSince, tableReader } from '../adapters/content.js';
 import { readLastCompare } from './compare.js';
 import type { FlipContext } from './flip-plan.js';
-import type { PlanStep } from './plan.js';
+import type { PlanStep } from '../operations/runner.js';
 
 /** switchover.verify: inside the pause, after the drain, exactly what the side we leave wrote since the last clean compare. */
 export function verifyStep(ctx: FlipContext): PlanStep {

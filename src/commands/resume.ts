@@ -14,13 +14,13 @@ import { sideServedBy, sideTarget } from '../adapters/pointer.js';
 import { enableSubscription, replicationNames, subscriptionHealth } from '../adapters/replication.js';
 import { unfreezeWrites } from '../adapters/write-guard.js';
 import { flipSteps } from './flip-plan.js';
-import type { PlanStep } from './plan.js';
+import type { PlanStep } from '../operations/runner.js';
 import { dropAllReplication } from './cleanup.js';
 import { dropScratchCopies } from '../adapters/scratch.js';
 import { dropForwardReplication } from './clone.js';
 import { greenUnreachable } from './rollback-without-green.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
-import { runSteps, type Step } from './steps.js';
+import { runSteps, type Step } from '../operations/runner.js';
 
 export interface ResumeResult extends Report {
   readonly from: string;

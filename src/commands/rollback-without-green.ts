@@ -19,7 +19,7 @@ import { readLagSamples } from '../adapters/state-store.js';
 import { freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
 import { conn, type Deps } from './context.js';
 import type { FlipResult } from './flip.js';
-import { runSteps } from './steps.js';
+import { runSteps } from '../operations/runner.js';
 
 /** A connection failure that says the server is not there (as opposed to refusing us: too many clients, a password). */
 const SERVER_GONE =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Budget, type PlanStep, runPlan } from '../../src/commands/plan.js';
+import { type Budget, type PlanStep, runPlan } from '../../src/operations/runner.js';
 
 const quiet = { start: () => undefined, succeed: () => undefined, fail: () => undefined };
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));

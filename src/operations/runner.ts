@@ -74,7 +74,9 @@ export function failedUndos(undone: ReadonlyArray<string>): string[] {
 export function withinBudget<T>(promise: Promise<T>, budget: Budget, what: string): Promise<T> {
   const left = budget.deadline() - performance.now();
   const timeout = new TimeoutError(`switchover.timeoutMs (${budget.timeoutMs} ms) ran out during ${what}`, {
-    hint: 'Find what held the step (a lock or an open transaction on the subscriber, a long transaction) and retry, or raise switchover.timeoutMs.',
+    hint:
+      'Find what held the step (a lock or an open transaction on the subscriber, a long transaction) and retry, ' +
+      'or raise switchover.timeoutMs.',
   });
   if (left <= 0) {
     promise.catch(() => undefined);
@@ -187,4 +189,23 @@ export async function runPlan(
     ...(remaining.length ? { notUndone: remaining } : {}),
     ...(undoFailed ? { undoFailed } : {}),
   };
+}
+
+/** A step with no undo: what commands that stop at the first failure run (their recovery is their own). */
+export type Step = Pick<PlanStep, 'name' | 'title' | 'run'>;
+
+export interface StepsOutcome {
+  readonly steps: StepResult[];
+  readonly failed?: { readonly step: string; readonly error: BlueGreenError };
+}
+
+/** Runs steps in order, stopping at the first failure: a plan with no undo and no budget. */
+export async function runSteps(steps: ReadonlyArray<Step>, progress: PlanProgress, secrets: ReadonlyArray<string>): Promise<StepsOutcome> {
+  const { steps: results, failed } = await runPlan(steps, { progress, secrets, undoOnFailure: false });
+  return { steps: results, failed };
+}
+
+/** The plan `--dry-run` prints: every step, nothing run. */
+export function planOnly(steps: ReadonlyArray<Pick<PlanStep, 'name' | 'title'>>): StepResult[] {
+  return steps.map((s) => ({ name: s.name, status: 'skipped', ms: 0, detail: `planned: ${s.title}` }));
 }
