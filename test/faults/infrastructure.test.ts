@@ -13,6 +13,7 @@ import { _clone } from '../../src/commands/clone.js';
 import { createDeps } from '../../src/commands/context.js';
 import { _status } from '../../src/commands/status.js';
 import { _rollback, _switchover } from '../../src/commands/switchover.js';
+import { _reseed } from '../../src/commands/reseed.js';
 import { silentProgress } from '../../src/adapters/progress.js';
 import { restartPgbouncer } from '../../src/sandbox/pgbouncer.js';
 import type { Side } from '../../src/core/state.js';
@@ -151,7 +152,8 @@ describe('infrastructure faults (durable clusters, a writer recording acknowledg
       await proxy.close();
     }
   });
-  it('a slot invalidated by max_slot_wal_keep_size in the window: status says the rollback is no longer lossless and why; the rollback refuses before pausing', async () => {
+  it('a slot invalidated by max_slot_wal_keep_size in the window: status says the rollback is no longer lossless and why; the rollback refuses before pausing; reseed makes it lossless again', async () => {
+    let acknowledged: number[] = [];
     expect((await _status(rig.deps)).phase).toBe('switched-over');
     const [{ slot_name: slot }] = await sql<{ slot_name: string }>(rig.sandbox.greenUrl, `SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'bluegreen_rev%'`);
     const [{ subname }] = await sql<{ subname: string }>(rig.sandbox.blueUrl, `SELECT subname FROM pg_subscription WHERE subname LIKE 'bluegreen_rev%'`);
@@ -183,9 +185,33 @@ describe('infrastructure faults (durable clusters, a writer recording acknowledg
       expect(stats.refused).toBe(0);
       await servesExactlyOne('green');
       expect(await missingOrders(directUrl('green', 'admin'), stats.acknowledged)).toEqual([]);
+      acknowledged = stats.acknowledged;
     } finally {
       await sql(rig.sandbox.greenUrl, 'ALTER SYSTEM RESET max_slot_wal_keep_size');
       await sql(rig.sandbox.greenUrl, 'SELECT pg_reload_conf()');
     }
+    // The documented way back: green → blue built again from green, under load; then the rollback is lossless.
+    const writer = ackWriter(rig.sandbox.appUrl);
+    await sleep(300);
+    const reseed = await _reseed(rig.deps);
+    expect(reseed.error).toBeUndefined();
+    expect(reseed.steps.map((s) => `${s.name}:${s.status}`)).toEqual([
+      'check-link:ok',
+      'drop-old-link:ok',
+      'publish:ok',
+      'empty-standby:ok',
+      'subscribe-with-copy:ok',
+      'copy-tables:ok',
+    ]);
+    expect((await _status(rig.deps)).advice).not.toMatch(/no longer lossless/);
+    // A second reseed has nothing to do, and says so (exit 3).
+    await expect(_reseed(rig.deps)).resolves.toMatchObject({ ok: false, error: { exitCode: 3 } });
+    const result = await _rollback(rig.deps);
+    await sleep(300);
+    const stats = await writer.stop();
+    expect(result.error).toBeUndefined();
+    expect(stats.acknowledged.length).toBeGreaterThan(20);
+    await servesExactlyOne('blue');
+    expect(await missingOrders(directUrl('blue', 'admin'), [...acknowledged, ...stats.acknowledged])).toEqual([]);
   });
 });
