@@ -7,14 +7,15 @@
  * what happened and what to do. Durable clusters (fsync, synchronous_commit, full_page_writes on).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, renameSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { _abort } from '../../src/commands/abort.js';
 import { _clone } from '../../src/commands/clone.js';
 import { _status } from '../../src/commands/status.js';
-import { _switchover } from '../../src/commands/switchover.js';
+import { _rollback, _switchover } from '../../src/commands/switchover.js';
+import { restartPgbouncer } from '../../src/sandbox/pgbouncer.js';
 import { startStoppedCluster, stopCluster } from '../../src/sandbox/cluster.js';
 import { missingOrders, type Rig, sql, startRig } from '../integration/helpers.js';
 import { ackWriter, crashAndRestartCluster, faultAt, sleep } from './fault-kit.js';
@@ -57,6 +58,34 @@ describe('green crashed inside the pause (durable clusters, a writer recording a
     expect(again.error).toBeUndefined();
     await writesLandOn(rig, rig.sandbox.greenUrl);
     expect(await missingOrders(rig.sandbox.greenUrl, stats.acknowledged)).toEqual([]);
+  });
+  it("PgBouncer killed inside a rollback's pause and down for 8 s: undone (a dead PgBouncer holds no pause; its ini names green again), green serves with every acknowledged write once it is back, and the retry works", async () => {
+    const writer = ackWriter(rig.sandbox.appUrl);
+    await sleep(500);
+    let back: Promise<void> | undefined;
+    const fault = faultAt('Waiting for blue to apply', async () => {
+      const pid = Number(readFileSync(rig.sandbox.pgbouncer.pidFile, 'utf8').trim());
+      process.kill(pid, 'SIGKILL');
+      back = sleep(8000).then(async () => {
+        rmSync(rig.sandbox.pgbouncer.pidFile, { force: true });
+        await restartPgbouncer(rig.sandbox.pgbouncer, rig.sandbox.user);
+      });
+    });
+    const result = await _rollback({ ...rig.deps, progress: fault.progress });
+    expect(result.error?.message).toMatch(/^rollback aborted at flip: cannot connect to pgbouncer admin console .*connection refused\n  undo: pointer back to green: done; /);
+    expect(result.error?.hint).toMatch(/green still serves; nothing was lost\. Replication green → blue keeps running\. Retry `bluegreen rollback`\./);
+    expect(result.serving).toBe('green');
+    await back;
+    await sleep(500);
+    const stats = await writer.stop();
+    expect(stats.acknowledged.length).toBeGreaterThan(20);
+    await writesLandOn(rig, rig.sandbox.greenUrl);
+    expect(await missingOrders(rig.sandbox.greenUrl, stats.acknowledged)).toEqual([]);
+    expect((await _status(rig.deps)).phase).toBe('switched-over');
+    const again = await _rollback(rig.deps);
+    expect(again.error).toBeUndefined();
+    await writesLandOn(rig, rig.sandbox.blueUrl);
+    expect(await missingOrders(rig.sandbox.blueUrl, stats.acknowledged)).toEqual([]);
   });
 });
 
