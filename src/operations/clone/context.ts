@@ -29,8 +29,15 @@ export interface CloneLive {
   keySessions?: ReturnType<typeof sessionPool>;
 }
 
+/** Sessions on each side, opened for one piece of work and closed after it (a port: a fake in a unit test is a few lines). */
+export interface CloneSessions {
+  blue<T>(fn: (c: Client) => Promise<T>): Promise<T>;
+  green<T>(fn: (c: Client) => Promise<T>, url?: string): Promise<T>;
+}
+
 export interface CloneCtx {
   readonly deps: Deps;
+  readonly sessions: CloneSessions;
   readonly record: CloneRecord;
   /** Parallel jobs for pg_dump, pg_restore and the streams. */
   readonly jobs: number;
@@ -48,11 +55,15 @@ export interface CloneCtx {
 export function cloneContext(
   deps: Deps,
   record: CloneRecord,
-  options: { readonly jobs?: number; readonly resetGreen?: boolean } = {},
+  options: { readonly jobs?: number; readonly resetGreen?: boolean; readonly sessions?: CloneSessions } = {},
 ): CloneCtx {
   const { config } = deps;
   return {
     deps,
+    sessions: options.sessions ?? {
+      blue: (fn) => withClient(config.blue, fn, conn(deps, 'blue', 'clone')),
+      green: (fn, url = config.green) => withClient(url, fn, conn(deps, 'green', 'clone')),
+    },
     record,
     jobs: options.jobs ?? 2,
     streaming: config.clone.backup === 'none',
@@ -78,11 +89,11 @@ export async function settle(live: CloneLive): Promise<void> {
 }
 
 export function onBlue<T>(ctx: CloneCtx, fn: (c: Client) => Promise<T>): Promise<T> {
-  return withClient(ctx.deps.config.blue, fn, conn(ctx.deps, 'blue', 'clone'));
+  return ctx.sessions.blue(fn);
 }
 
-export function onGreen<T>(ctx: CloneCtx, fn: (c: Client) => Promise<T>, url = ctx.deps.config.green): Promise<T> {
-  return withClient(url, fn, conn(ctx.deps, 'green', 'clone'));
+export function onGreen<T>(ctx: CloneCtx, fn: (c: Client) => Promise<T>, url?: string): Promise<T> {
+  return ctx.sessions.green(fn, url);
 }
 
 /** What every pg_dump / pg_restore / pg_dumpall run of the clone shares: the binaries for blue's major and the secrets to redact. */

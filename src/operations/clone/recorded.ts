@@ -43,11 +43,15 @@ export function recordedContext(deps: Deps, state: CutoverState): CloneCtx {
 export async function undoRecordedClone(deps: Deps, state: CutoverState, ops: ReadonlyArray<unknown>): Promise<boolean> {
   const record = cloneJournal(deps, state);
   if (!record) return false;
-  const ctx = recordedContext(deps, state);
-  const plan: Planned<CloneCtx>[] = clonePlan(ctx).filter((p) => ops.includes(p.op));
-  const undone = await undoRecorded(plan, ctx, record, deps.config.secrets);
-  if (undone.errors.length) throw undone.errors[0].error;
+  await undoFromJournal(recordedContext(deps, state), record, ops);
   return true;
+}
+
+/** The undo of those of the clone's steps given that the journal says started, with the outputs it recorded, in reverse. */
+export async function undoFromJournal(ctx: CloneCtx, record: RunRecord, ops: ReadonlyArray<unknown>): Promise<void> {
+  const plan: Planned<CloneCtx>[] = clonePlan(ctx).filter((p) => ops.includes(p.op));
+  const undone = await undoRecorded(plan, ctx, record, ctx.deps.config.secrets);
+  if (undone.errors.length) throw undone.errors[0].error;
 }
 
 /** The clone's replication objects on the given sides (both by default), dropped by the names its journal recorded. */
