@@ -12,12 +12,11 @@ import { advance, type CutoverState, type Side } from '../core/state.js';
 import { type Client, withClient } from '../adapters/pg.js';
 import { sideServedBy, sideTarget } from '../adapters/pointer.js';
 import { enableSubscription, replicationNames, subscriptionHealth } from '../adapters/replication.js';
-import { unfreezeWrites } from '../adapters/write-guard.js';
 import { flipSteps } from './flip-plan.js';
 import type { PlanStep } from '../operations/runner.js';
 import { dropAllReplication } from './cleanup.js';
 import { dropScratchCopies } from '../adapters/scratch.js';
-import { dropForwardReplication } from './clone.js';
+import { interruptedCloneSteps } from '../operations/clone/recorded.js';
 import { greenUnreachable } from './rollback-without-green.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
 import { runSteps, type Step } from '../operations/runner.js';
@@ -130,30 +129,13 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
       return finish([resumePgbouncer], 'nothing-to-resume', (s) => s);
     }
     if (from === 'cloning') {
-      return finish(
-        [
-          {
-            name: 'open-blue',
-            title: 'Opening blue for writes',
-            run: () => withClient(config.blue, unfreezeWrites, conn(deps, 'blue', 'resume')),
-          },
-          resumePgbouncer,
-          {
-            name: 'drop-replication',
-            title: 'Dropping the half-made replication objects',
-            run: async () => {
-              await dropForwardReplication(deps, state);
-              await dropAllReplication(deps);
-            },
-          },
-        ],
-        'aborted',
-        (s) =>
-          advance(s, 'clone-failed', at(), deps.who, {
-            blueFrozen: false,
-            forward: undefined,
-            lastError: 'clone interrupted; aborted by resume',
-          }),
+      // The clone's own undo, from its journal: see src/operations/clone/recorded.ts.
+      return finish(interruptedCloneSteps(deps, state, resumePgbouncer), 'aborted', (s) =>
+        advance(s, 'clone-failed', at(), deps.who, {
+          blueFrozen: false,
+          forward: undefined,
+          lastError: 'clone interrupted; aborted by resume',
+        }),
       );
     }
     if (from === 'migrating') {

@@ -6,6 +6,7 @@
  * the memory of a controller that may be gone.
  */
 import { BlueGreenError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
 import { type PlanProgress, type PlanStep, type Budget, type PlanOutcome, runPlan, undoSteps } from './runner.js';
 
 /** What a step returns: its output (recorded, JSON), a line for the operator, or why it had nothing to do. */
@@ -97,6 +98,13 @@ export interface OperationsOptions {
   readonly secrets: ReadonlyArray<string>;
   readonly budget?: Budget;
   readonly undoOnFailure?: boolean;
+  /** Every undo is tried, whatever fails: for a command that never finishes forward (the clone). */
+  readonly undoAll?: boolean;
+  /**
+   * Lets go of the live resources the steps share through the context (a connection holding a
+   * snapshot, work still running in the background): before the first undo, and once the plan ends.
+   */
+  readonly settle?: () => Promise<void>;
   /** Records every step's start and outcome durably; `resume`/`abort` read it. */
   readonly journal?: { readonly sink: RunJournal; readonly command: string; readonly cutover: string; readonly startedAt: string };
 }
@@ -134,7 +142,7 @@ export function planSteps<Ctx>(plan: ReadonlyArray<Planned<Ctx>>, ctx: Ctx, outp
         try {
           done = await op.run(ctx, input(outputs));
         } catch (error) {
-          await note({ name, status: 'failed', detail: (error as Error).message?.split('\n')[0] });
+          await note({ name, status: 'failed', detail: redact(String((error as Error).message).split('\n')[0], options.secrets) });
           throw error;
         }
         if (done.output !== undefined) outputs.values.set(name, done.output);
@@ -158,8 +166,12 @@ export async function runOperations<Ctx>(
   options: OperationsOptions,
   outputs: Outputs<Ctx> = new Outputs(ctx),
 ): Promise<PlanOutcome & { readonly outputs: Outputs<Ctx> }> {
-  const outcome = await runPlan(planSteps(plan, ctx, outputs, options), options);
-  return { ...outcome, outputs };
+  try {
+    const outcome = await runPlan(planSteps(plan, ctx, outputs, options), { ...options, beforeUndo: options.settle });
+    return { ...outcome, outputs };
+  } finally {
+    await options.settle?.();
+  }
 }
 
 /**
@@ -171,11 +183,12 @@ export async function undoRecorded<Ctx>(
   ctx: Ctx,
   record: RunRecord,
   secrets: ReadonlyArray<string>,
+  options: { readonly keepGoing?: boolean } = {},
 ): Promise<Awaited<ReturnType<typeof undoSteps>>> {
   const outputs = outputsOf(record, ctx);
   const started = new Set(record.steps.filter((s) => s.status !== 'skipped').map((s) => s.name));
   const steps = planSteps(plan, ctx, outputs, { progress: silent, secrets }).filter((s) => started.has(s.name));
-  return undoSteps(steps, secrets);
+  return undoSteps(steps, secrets, options);
 }
 
 /** The outputs a journal recorded, to finish or undo a run from. */

@@ -63,6 +63,14 @@ export interface PlanOutcome {
   readonly notUndone?: ReadonlyArray<PlanStep>;
   /** The step whose undo failed. */
   readonly undoFailed?: PlanStep;
+  /** Every undo that failed, with its error (with `undoAll`, the chain went on past each). */
+  readonly undoErrors?: ReadonlyArray<UndoError>;
+}
+
+/** An undo that failed: the step's name and why. */
+export interface UndoError {
+  readonly step: string;
+  readonly error: Error;
 }
 
 /** Undo lines that failed: when there is one, "nothing was lost" cannot be said. */
@@ -103,12 +111,16 @@ export function withinBudget<T>(promise: Promise<T>, budget: Budget, what: strin
  * Runs undos in reverse. A cancel left by a budget timeout gets one retry. The first undo that fails
  * stops the chain: what is left undone (`remaining`, in the order it would be undone) may be what
  * finishing forward needs, and which way to go is decided from what is true, not guessed here.
+ * With `keepGoing` (a command that never finishes forward, such as the clone) every undo is tried and
+ * each failure is kept in `errors`: one side that does not answer must not keep the other's cleanup.
  */
 export async function undoSteps(
   steps: ReadonlyArray<PlanStep>,
   secrets: ReadonlyArray<string>,
-): Promise<{ lines: string[]; remaining: PlanStep[]; failed?: PlanStep }> {
+  options: { readonly keepGoing?: boolean } = {},
+): Promise<{ lines: string[]; remaining: PlanStep[]; failed?: PlanStep; errors: UndoError[] }> {
   const lines: string[] = [];
+  const errors: UndoError[] = [];
   const queue = [...steps].reverse();
   while (queue.length) {
     const step = queue.shift()!;
@@ -122,11 +134,13 @@ export async function undoSteps(
         // A budget timeout cancels what our sessions run; a session between queries gets the cancel on its next one.
         if (attempt === 0 && /canceling statement due to user request/.test((error as Error).message)) continue;
         lines.push(`${step.undone ?? `${step.name} undone`}: FAILED (${redact((error as Error).message.split('\n')[0], secrets)})`);
-        return { lines, remaining: queue, failed: step };
+        errors.push({ step: step.name, error: error as Error });
+        if (!options.keepGoing) return { lines, remaining: queue, failed: step, errors };
+        break;
       }
     }
   }
-  return { lines, remaining: [] };
+  return { lines, remaining: [], failed: errors.length ? steps.find((s) => s.name === errors[0].step) : undefined, errors };
 }
 
 /**
@@ -135,7 +149,16 @@ export async function undoSteps(
  */
 export async function runPlan(
   steps: ReadonlyArray<PlanStep>,
-  options: { progress: PlanProgress; secrets: ReadonlyArray<string>; budget?: Budget; undoOnFailure?: boolean },
+  options: {
+    progress: PlanProgress;
+    secrets: ReadonlyArray<string>;
+    budget?: Budget;
+    undoOnFailure?: boolean;
+    /** Every undo is tried, whatever fails (see undoSteps' keepGoing). */
+    undoAll?: boolean;
+    /** Called before the first undo: live resources the steps share (a connection holding a snapshot) are let go first. */
+    beforeUndo?: () => Promise<void>;
+  },
 ): Promise<PlanOutcome> {
   const results = new Map<string, StepResult>();
   const started: PlanStep[] = [];
@@ -181,13 +204,15 @@ export async function runPlan(
   if (!failed) return { steps: ordered, undone: [] };
   if (started.some((s) => s.pointOfNoReturn)) return { steps: ordered, failed, undone: [], pastNoReturn: true };
   if (options.undoOnFailure === false) return { steps: ordered, failed, undone: [] };
-  const { lines, remaining, failed: undoFailed } = await undoSteps(started, options.secrets);
+  await options.beforeUndo?.();
+  const { lines, remaining, failed: undoFailed, errors } = await undoSteps(started, options.secrets, { keepGoing: options.undoAll });
   return {
     steps: ordered,
     failed,
     undone: lines,
     ...(remaining.length ? { notUndone: remaining } : {}),
     ...(undoFailed ? { undoFailed } : {}),
+    ...(errors.length ? { undoErrors: errors } : {}),
   };
 }
 
