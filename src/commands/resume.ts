@@ -16,6 +16,7 @@ import { unfreezeWrites } from '../adapters/write-guard.js';
 import { flipSteps } from './flip-plan.js';
 import type { PlanStep } from '../operations/runner.js';
 import { dropAllReplication } from './cleanup.js';
+import { sidesToClean } from '../operations/finalize/plan.js';
 import { dropScratchCopies } from '../adapters/scratch.js';
 import { dropForwardReplication } from './clone.js';
 import { greenUnreachable } from './rollback-without-green.js';
@@ -180,7 +181,7 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
           {
             name: 'drop-replication',
             title: 'Dropping every replication object of ours',
-            run: async () => void (await dropAllReplication(deps)),
+            run: async () => void (await dropAllReplication(deps, sidesToClean(config.stateDir, state))),
           },
         ],
         'finished',

@@ -6,7 +6,8 @@
  * the memory of a controller that may be gone.
  */
 import { BlueGreenError } from '../core/errors.js';
-import { type PlanProgress, type PlanStep, type Budget, type PlanOutcome, runPlan, undoSteps } from './runner.js';
+import type { StepResult } from '../core/report.js';
+import { type PlanProgress, type PlanStep, type Budget, type PlanOutcome, planOnly, runPlan, undoSteps } from './runner.js';
 
 /** What a step returns: its output (recorded, JSON), a line for the operator, or why it had nothing to do. */
 export type Done<Out> =
@@ -31,6 +32,10 @@ export interface Operation<Ctx, In, Out> {
   readonly unbudgeted?: boolean;
   /** Once started, clients may have written to the new side: a failure from here is not undone. */
   readonly pointOfNoReturn?: boolean;
+  /** The step words its own progress lines (see the runner's `ownProgress`). */
+  readonly ownProgress?: boolean;
+  /** The report's line for a failure, when the error's first line is not the one to show. */
+  failureDetail?(error: BlueGreenError): string | undefined;
 }
 
 // `any`: a plan lists operations with different inputs and outputs; each step's own types hold inside it.
@@ -128,13 +133,17 @@ export function planSteps<Ctx>(plan: ReadonlyArray<Planned<Ctx>>, ctx: Ctx, outp
       unbudgeted: op.unbudgeted,
       pointOfNoReturn: op.pointOfNoReturn,
       undone: op.undone?.(ctx),
+      ownProgress: op.ownProgress,
+      failureDetail: op.failureDetail && ((error: BlueGreenError) => op.failureDetail!(error)),
       run: async () => {
         await note({ name, status: 'running' });
         let done: Done<unknown>;
         try {
           done = await op.run(ctx, input(outputs));
         } catch (error) {
-          await note({ name, status: 'failed', detail: (error as Error).message?.split('\n')[0] });
+          const why =
+            op.failureDetail && error instanceof BlueGreenError ? op.failureDetail(error) : (error as Error).message?.split('\n')[0];
+          await note({ name, status: 'failed', detail: why });
           throw error;
         }
         if (done.output !== undefined) outputs.values.set(name, done.output);
@@ -149,6 +158,11 @@ export function planSteps<Ctx>(plan: ReadonlyArray<Planned<Ctx>>, ctx: Ctx, outp
       undo: op.undo && (() => op.undo!(ctx, outputs.of(op))),
     } satisfies PlanStep;
   });
+}
+
+/** The plan `--dry-run` prints: every step by its name and title, nothing run. */
+export function plannedSteps<Ctx>(plan: ReadonlyArray<Planned<Ctx>>, ctx: Ctx): StepResult[] {
+  return planOnly(plan.map(({ op }) => ({ name: nameOf(op, ctx), title: op.title(ctx) })));
 }
 
 /** Runs a plan of operations: the runner's timing, budget and reverse undo, with outputs recorded. */
