@@ -17,7 +17,7 @@ import { flipSteps } from './flip-plan.js';
 import type { PlanStep } from '../operations/runner.js';
 import { dropAllReplication } from './cleanup.js';
 import { sidesToClean } from '../operations/finalize/plan.js';
-import { dropScratchCopies } from '../adapters/scratch.js';
+import { dropLeftScratchCopies } from '../operations/migrate/effect-check.js';
 import { dropForwardReplication } from './clone.js';
 import { greenUnreachable } from './rollback-without-green.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
@@ -164,7 +164,7 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
         name: 'drop-scratch',
         title: "Dropping the effect check's scratch copies of green",
         run: async () => {
-          const n = await dropScratchCopies({ greenUrl: config.green, secrets: config.secrets });
+          const n = await dropLeftScratchCopies(config);
           return n ? `${n} dropped` : { skipped: 'none left' };
         },
       };

@@ -103,13 +103,25 @@ export interface OperationsOptions {
   readonly budget?: Budget;
   readonly undoOnFailure?: boolean;
   /** Records every step's start and outcome durably; `resume`/`abort` read it. */
-  readonly journal?: { readonly sink: RunJournal; readonly command: string; readonly cutover: string; readonly startedAt: string };
+  readonly journal?: {
+    readonly sink: RunJournal;
+    readonly command: string;
+    readonly cutover: string;
+    readonly startedAt: string;
+    /** Steps an earlier part of the same run recorded (a run whose later part runs inside a scoped resource, such as a lock). */
+    readonly earlier?: ReadonlyArray<JournalStep>;
+  };
 }
 
 /** The plan as the runner's steps, each recording its output in `outputs` and (when given) the journal. */
-export function planSteps<Ctx>(plan: ReadonlyArray<Planned<Ctx>>, ctx: Ctx, outputs: Outputs<Ctx>, options: OperationsOptions): PlanStep[] {
+export function planSteps<Ctx>(
+  plan: ReadonlyArray<Planned<Ctx>>,
+  ctx: Ctx,
+  outputs: Outputs<Ctx>,
+  options: OperationsOptions,
+  entries: Map<string, JournalStep> = new Map((options.journal?.earlier ?? []).map((s) => [s.name, s])),
+): PlanStep[] {
   const journal = options.journal;
-  const entries = new Map<string, JournalStep>();
   let writes = Promise.resolve();
   const note = (entry: JournalStep): Promise<void> => {
     entries.set(entry.name, entry);
@@ -171,9 +183,10 @@ export async function runOperations<Ctx>(
   ctx: Ctx,
   options: OperationsOptions,
   outputs: Outputs<Ctx> = new Outputs(ctx),
-): Promise<PlanOutcome & { readonly outputs: Outputs<Ctx> }> {
-  const outcome = await runPlan(planSteps(plan, ctx, outputs, options), options);
-  return { ...outcome, outputs };
+): Promise<PlanOutcome & { readonly outputs: Outputs<Ctx>; readonly journaled: ReadonlyArray<JournalStep> }> {
+  const entries = new Map((options.journal?.earlier ?? []).map((s) => [s.name, s]));
+  const outcome = await runPlan(planSteps(plan, ctx, outputs, options, entries), options);
+  return { ...outcome, outputs, journaled: [...entries.values()] };
 }
 
 /**
