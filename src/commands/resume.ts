@@ -15,8 +15,9 @@ import { enableSubscription, replicationNames, subscriptionHealth } from '../ada
 import { flipSteps } from './flip-plan.js';
 import type { PlanStep } from '../operations/runner.js';
 import { dropAllReplication } from './cleanup.js';
-import { dropScratchCopies } from '../adapters/scratch.js';
 import { interruptedCloneSteps } from '../operations/clone/recorded.js';
+import { sidesToClean } from '../operations/finalize/plan.js';
+import { dropLeftScratchCopies } from '../operations/migrate/effect-check.js';
 import { greenUnreachable } from './rollback-without-green.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
 import { runSteps, type Step } from '../operations/runner.js';
@@ -145,7 +146,7 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
         name: 'drop-scratch',
         title: "Dropping the effect check's scratch copies of green",
         run: async () => {
-          const n = await dropScratchCopies({ greenUrl: config.green, secrets: config.secrets });
+          const n = await dropLeftScratchCopies(config);
           return n ? `${n} dropped` : { skipped: 'none left' };
         },
       };
@@ -162,7 +163,7 @@ export async function _resume(deps: Deps): Promise<ResumeResult> {
           {
             name: 'drop-replication',
             title: 'Dropping every replication object of ours',
-            run: async () => void (await dropAllReplication(deps)),
+            run: async () => void (await dropAllReplication(deps, sidesToClean(config.stateDir, state))),
           },
         ],
         'finished',

@@ -7,7 +7,8 @@
  */
 import { BlueGreenError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
-import { type PlanProgress, type PlanStep, type Budget, type PlanOutcome, runPlan, undoSteps } from './runner.js';
+import type { StepResult } from '../core/report.js';
+import { type PlanProgress, type PlanStep, type Budget, type PlanOutcome, planOnly, runPlan, undoSteps } from './runner.js';
 
 /** What a step returns: its output (recorded, JSON), a line for the operator, or why it had nothing to do. */
 export type Done<Out> =
@@ -32,6 +33,10 @@ export interface Operation<Ctx, In, Out> {
   readonly unbudgeted?: boolean;
   /** Once started, clients may have written to the new side: a failure from here is not undone. */
   readonly pointOfNoReturn?: boolean;
+  /** The step words its own progress lines (see the runner's `ownProgress`). */
+  readonly ownProgress?: boolean;
+  /** The report's line for a failure, when the error's first line is not the one to show. */
+  failureDetail?(error: BlueGreenError): string | undefined;
 }
 
 // `any`: a plan lists operations with different inputs and outputs; each step's own types hold inside it.
@@ -106,13 +111,25 @@ export interface OperationsOptions {
    */
   readonly settle?: () => Promise<void>;
   /** Records every step's start and outcome durably; `resume`/`abort` read it. */
-  readonly journal?: { readonly sink: RunJournal; readonly command: string; readonly cutover: string; readonly startedAt: string };
+  readonly journal?: {
+    readonly sink: RunJournal;
+    readonly command: string;
+    readonly cutover: string;
+    readonly startedAt: string;
+    /** Steps an earlier part of the same run recorded (a run whose later part runs inside a scoped resource, such as a lock). */
+    readonly earlier?: ReadonlyArray<JournalStep>;
+  };
 }
 
 /** The plan as the runner's steps, each recording its output in `outputs` and (when given) the journal. */
-export function planSteps<Ctx>(plan: ReadonlyArray<Planned<Ctx>>, ctx: Ctx, outputs: Outputs<Ctx>, options: OperationsOptions): PlanStep[] {
+export function planSteps<Ctx>(
+  plan: ReadonlyArray<Planned<Ctx>>,
+  ctx: Ctx,
+  outputs: Outputs<Ctx>,
+  options: OperationsOptions,
+  entries: Map<string, JournalStep> = new Map((options.journal?.earlier ?? []).map((s) => [s.name, s])),
+): PlanStep[] {
   const journal = options.journal;
-  const entries = new Map<string, JournalStep>();
   let writes = Promise.resolve();
   const note = (entry: JournalStep): Promise<void> => {
     entries.set(entry.name, entry);
@@ -136,13 +153,17 @@ export function planSteps<Ctx>(plan: ReadonlyArray<Planned<Ctx>>, ctx: Ctx, outp
       unbudgeted: op.unbudgeted,
       pointOfNoReturn: op.pointOfNoReturn,
       undone: op.undone?.(ctx),
+      ownProgress: op.ownProgress,
+      failureDetail: op.failureDetail && ((error: BlueGreenError) => op.failureDetail!(error)),
       run: async () => {
         await note({ name, status: 'running' });
         let done: Done<unknown>;
         try {
           done = await op.run(ctx, input(outputs));
         } catch (error) {
-          await note({ name, status: 'failed', detail: redact(String((error as Error).message).split('\n')[0], options.secrets) });
+          const why =
+            op.failureDetail && error instanceof BlueGreenError ? op.failureDetail(error) : String((error as Error).message).split('\n')[0];
+          await note({ name, status: 'failed', detail: redact(why, options.secrets) });
           throw error;
         }
         if (done.output !== undefined) outputs.values.set(name, done.output);
@@ -159,16 +180,22 @@ export function planSteps<Ctx>(plan: ReadonlyArray<Planned<Ctx>>, ctx: Ctx, outp
   });
 }
 
+/** The plan `--dry-run` prints: every step by its name and title, nothing run. */
+export function plannedSteps<Ctx>(plan: ReadonlyArray<Planned<Ctx>>, ctx: Ctx): StepResult[] {
+  return planOnly(plan.map(({ op }) => ({ name: nameOf(op, ctx), title: op.title(ctx) })));
+}
+
 /** Runs a plan of operations: the runner's timing, budget and reverse undo, with outputs recorded. */
 export async function runOperations<Ctx>(
   plan: ReadonlyArray<Planned<Ctx>>,
   ctx: Ctx,
   options: OperationsOptions,
   outputs: Outputs<Ctx> = new Outputs(ctx),
-): Promise<PlanOutcome & { readonly outputs: Outputs<Ctx> }> {
+): Promise<PlanOutcome & { readonly outputs: Outputs<Ctx>; readonly journaled: ReadonlyArray<JournalStep> }> {
+  const entries = new Map((options.journal?.earlier ?? []).map((s) => [s.name, s]));
   try {
-    const outcome = await runPlan(planSteps(plan, ctx, outputs, options), { ...options, beforeUndo: options.settle });
-    return { ...outcome, outputs };
+    const outcome = await runPlan(planSteps(plan, ctx, outputs, options, entries), { ...options, beforeUndo: options.settle });
+    return { ...outcome, outputs, journaled: [...entries.values()] };
   } finally {
     await options.settle?.();
   }

@@ -36,6 +36,13 @@ export interface PlanStep {
    * failure from here on is not undone; the plan stops and says what the operator must decide.
    */
   readonly pointOfNoReturn?: boolean;
+  /**
+   * The step words its own progress lines (migrate's `applied 0001_x.sql (12 ms)`, a runbook older than
+   * the runner): the runner still times it and records its outcome, and prints nothing for it.
+   */
+  readonly ownProgress?: boolean;
+  /** The report's line for a failure, when the error's first line is not the one to show (a migration's failing statement). */
+  readonly failureDetail?: (error: BlueGreenError) => string | undefined;
 }
 
 export interface PlanProgress {
@@ -143,6 +150,8 @@ export async function undoSteps(
   return { lines, remaining: [], failed: errors.length ? steps.find((s) => s.name === errors[0].step) : undefined, errors };
 }
 
+const silent: PlanProgress = { start: () => undefined, succeed: () => undefined, fail: () => undefined };
+
 /**
  * Runs a plan: groups of `together` steps at once, each timed and (unless unbudgeted) raced against the
  * budget. On the first failure the rest is skipped and every step that started is undone in reverse.
@@ -172,7 +181,8 @@ export async function runPlan(
     started.push(...group);
     const outcomes = await Promise.all(
       group.map(async (step) => {
-        options.progress.start(step.title);
+        const progress = step.ownProgress ? silent : options.progress;
+        progress.start(step.title);
         const start = performance.now();
         try {
           const run = step.run();
@@ -183,17 +193,18 @@ export async function runPlan(
           const ms = Math.round(performance.now() - start);
           if (out && typeof out === 'object') {
             results.set(step.name, { name: step.name, status: 'skipped', ms, detail: out.skipped });
-            options.progress.succeed(`${step.title}: skipped (${out.skipped})`);
+            progress.succeed(`${step.title}: skipped (${out.skipped})`);
           } else {
             results.set(step.name, { name: step.name, status: 'ok', ms, detail: out || undefined });
-            options.progress.succeed(`${step.title}${out ? `: ${out}` : ''} (${ms} ms)`);
+            progress.succeed(`${step.title}${out ? `: ${out}` : ''} (${ms} ms)`);
           }
           return undefined;
         } catch (error) {
           const ms = Math.round(performance.now() - start);
           const err = asBlueGreenError(error, options.secrets);
-          results.set(step.name, { name: step.name, status: 'failed', ms, detail: err.message.split('\n')[0] });
-          options.progress.fail(`${step.title}: failed after ${ms} ms`);
+          const detail = step.failureDetail ? step.failureDetail(err) : err.message.split('\n')[0];
+          results.set(step.name, { name: step.name, status: 'failed', ms, detail });
+          progress.fail(`${step.title}: failed after ${ms} ms`);
           return { step: step.name, error: err };
         }
       }),
