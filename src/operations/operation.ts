@@ -161,8 +161,8 @@ export function planSteps<Ctx>(
         try {
           done = await op.run(ctx, input(outputs));
         } catch (error) {
-          const why =
-            op.failureDetail && error instanceof BlueGreenError ? op.failureDetail(error) : String((error as Error).message).split('\n')[0];
+          const own = op.failureDetail && error instanceof BlueGreenError ? op.failureDetail(error) : undefined;
+          const why = own ?? String((error as Error).message).split('\n')[0];
           await note({ name, status: 'failed', detail: redact(why, options.secrets) });
           throw error;
         }
