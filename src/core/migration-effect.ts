@@ -6,7 +6,7 @@
  */
 import { RULES, type Direction, type RuleId } from './migration-lint.js';
 import { describeDifference, diffSchemas, enumLabels, type SchemaSnapshot } from './schema-diff.js';
-import { indexTable, lastPart, parseColumn, parseKey, parseTableDef, tableOf } from './window.js';
+import { indexTable, lastPart, parseColumn, parseKey, parseTableDef, tableOf } from './snapshot-keys.js';
 
 export interface EffectFinding {
   /** The schema object as readSchema names it, or the table a data change touched. */
