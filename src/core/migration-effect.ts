@@ -4,7 +4,7 @@
  * there, judged by the lint's own model (src/core/migration-lint.ts). It sees what no parser can:
  * ORMs, Flyway, Liquibase, Alembic, DO blocks, dynamic SQL.
  */
-import { RULES, type Direction, type RuleId } from './migration-lint.js';
+import { RULES, type Direction, type RuleId } from './migration-lint-rules.js';
 import { describeDifference, diffSchemas, enumLabels, type SchemaSnapshot } from './schema-diff.js';
 import { indexTable, lastPart, parseColumn, parseKey, parseTableDef, tableOf } from './snapshot-keys.js';
 
