@@ -208,7 +208,8 @@ export function assertNotBlocked(findings: ReadonlyArray<Finding>): void {
   const blocks = findings.filter((f) => f.status === 'block');
   if (blocks.length === 0) return;
   throw new BlockedError(
-    `preflight found ${blocks.length} blocking problem${blocks.length > 1 ? 's' : ''}:\n${blocks.map((b) => `  ✖ ${b.message}${b.fix ? `\n    fix: ${b.fix}` : ''}`).join('\n')}`,
+    `preflight found ${blocks.length} blocking problem${blocks.length > 1 ? 's' : ''}:\n` +
+      blocks.map((b) => `  ✖ ${b.message}${b.fix ? `\n    fix: ${b.fix}` : ''}`).join('\n'),
     {
       hint: 'Fix them and run `bluegreen preflight` again; nothing was changed.',
     },
