@@ -11,7 +11,10 @@ import { BlockedError } from '../core/errors.js';
 
 export const LARGE_OBJECTS_ENTRY = 'large objects (pg_largeobject)';
 
-/** One entry for compare's list: `ok`, or `differs` with each differing oid (`written-since-switchover` when green serves in freeze mode). */
+/**
+ * One entry for compare's list: `ok`, or `differs` with each differing oid (`written-since-switchover`
+ * when green serves in freeze mode).
+ */
 export async function compareLargeObjects(
   blue: Client,
   green: Client,

@@ -104,7 +104,8 @@ export async function controlled<T>(deps: Deps, command: string, fn: () => Promi
       // Blue does not answer: the lock file alone keeps a second controller on this state folder out.
       const why = describeError(error).split('\n')[0];
       deps.progress.info(
-        `Blue is unreachable (${why}): holding the controller lock file alone (${lock.file}); a controller using another state folder would not be stopped.`,
+        `Blue is unreachable (${why}): holding the controller lock file alone (${lock.file}); a controller using another state folder ` +
+          `would not be stopped.`,
       );
       return await audited(deps, command, fn, `lock file only: blue unreachable (${why})`);
     }

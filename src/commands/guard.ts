@@ -113,7 +113,9 @@ async function act(deps: Deps, acceptDataLoss: boolean): Promise<{ decision: Gua
   if (greenDown)
     return {
       decision: 'refused',
-      detail: `green is unreachable (${greenDown}): the guard never rolls back without green; \`bluegreen rollback\` says what that gives up, and a person decides`,
+      detail:
+        `green is unreachable (${greenDown}): the guard never rolls back without green; \`bluegreen rollback\` says what that ` +
+        `gives up, and a person decides`,
     };
   try {
     const result = await _rollback(deps, { acceptDataLoss });
@@ -261,7 +263,8 @@ export async function _guard(deps: GuardDeps, options: GuardOptions = {}): Promi
     rounds++;
     if (last.round)
       own.progress.info(
-        `guard: ${last.round.checks.map((c) => `${c.name} ${c.ok ? 'ok' : 'FAIL'}`).join(', ')}: ${last.verdict}${last.detail ? ` (${last.detail})` : ''}`,
+        `guard: ${last.round.checks.map((c) => `${c.name} ${c.ok ? 'ok' : 'FAIL'}`).join(', ')}: ` +
+          `${last.verdict}${last.detail ? ` (${last.detail})` : ''}`,
       );
     // --dry-run says what one round would do: it never loops (it keeps no round to count from anyway).
     if (options.once || options.dryRun || (options.exitAfterAction && last.verdict === 'rolled-back')) break;

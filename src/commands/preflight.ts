@@ -51,19 +51,19 @@ export function givenUpOnGreen(state: CutoverState): string | undefined {
   );
 }
 
-/** Reads every fact preflight needs; unreachable parts become findings, not exceptions. */
-export async function gatherFacts(deps: Deps, state: CutoverState, acceptDataLoss = false): Promise<PreflightFacts> {
+/** A reading, or why it failed (its first line): a fact either way. */
+async function capture<T extends object>(fn: () => Promise<T>): Promise<T | { error: string }> {
+  try {
+    return await fn();
+  } catch (error) {
+    return { error: (error as Error).message.split('\n')[0] };
+  }
+}
+
+/** Green's server, its database (whether it exists and holds tables) and what it offers blue's schema. */
+async function readGreenFacts(deps: Deps, database: string, blue: BlueFacts | { error: string }) {
   const { config } = deps;
-  const database = targetOf(config.green).database;
-  const capture = async <T extends object>(fn: () => Promise<T>): Promise<T | { error: string }> => {
-    try {
-      return await fn();
-    } catch (error) {
-      return { error: (error as Error).message.split('\n')[0] };
-    }
-  };
-  const blue = await capture(() => withClient(config.blue, readBlueFacts, { ...conn(deps, 'blue', 'preflight'), connectTimeoutMs: 5000 }));
-  const green = await capture(() =>
+  return capture(() =>
     withClient(
       withDatabase(config.green, 'postgres'),
       async (client) => {
@@ -86,18 +86,26 @@ export async function gatherFacts(deps: Deps, state: CutoverState, acceptDataLos
       { ...conn(deps, 'green', 'preflight'), connectTimeoutMs: 5000 },
     ),
   );
-  let tools: PreflightFacts['tools'];
+}
+
+/** A pg_dump at least as new as blue. */
+function readTools(deps: Deps, blue: BlueFacts | { error: string }): PreflightFacts['tools'] {
   try {
     const major = 'error' in blue ? undefined : blue.major;
-    tools = { pgDump: major === undefined ? undefined : findTool('pg_dump', major, config.binDir) };
+    return { pgDump: major === undefined ? undefined : findTool('pg_dump', major, deps.config.binDir) };
   } catch (error) {
-    tools = { error: (error as Error).message };
+    return { error: (error as Error).message };
   }
-  let pointer: PreflightFacts['pointer'] = { description: deps.pointer.description };
+}
+
+/** What the pointer serves, its settings' warnings and its pool modes. */
+async function readPointerFacts(deps: Deps): Promise<PreflightFacts['pointer']> {
+  const { config } = deps;
+  const pointer: PreflightFacts['pointer'] = { description: deps.pointer.description };
   try {
     const warnings = await deps.pointer.check();
     const current = await deps.pointer.current();
-    pointer = {
+    return {
       ...pointer,
       warnings,
       poolModes: await deps.pointer.poolModes(),
@@ -105,8 +113,59 @@ export async function gatherFacts(deps: Deps, state: CutoverState, acceptDataLos
       pointsAt: sideServedBy(config, current) ?? 'elsewhere',
     };
   } catch (error) {
-    pointer = { ...pointer, error: (error as Error).message.split('\n')[0] };
+    return { ...pointer, error: (error as Error).message.split('\n')[0] };
   }
+}
+
+/** Free bytes on the disk the dump folder is (or will be) on. */
+function dumpDirFreeBytes(dumpDir: string): number | undefined {
+  let dir = dumpDir;
+  while (!existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  try {
+    const fs = statfsSync(dir);
+    return Number(fs.bavail) * Number(fs.bsize);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A peer address that differs from the controller's is tried too; from here it may not be reachable at all. */
+async function readPeers(deps: Deps): Promise<Partial<Record<'blue' | 'green', string>>> {
+  const { config } = deps;
+  const peers: Partial<Record<'blue' | 'green', string>> = {};
+  if (config.mode !== 'replicate') return peers;
+  for (const side of ['blue', 'green'] as const) {
+    const peer = config.addresses[side].peer;
+    if (peer === config[side]) continue;
+    peers[side] = await withClient(side === 'green' ? withDatabase(peer, 'postgres') : peer, async () => '', {
+      ...conn(deps, side, 'preflight'),
+      connectTimeoutMs: 5000,
+    }).catch((error: Error) => error.message.split('\n')[0]);
+  }
+  return peers;
+}
+
+/** How many migrations wait for green, and (replicate mode) whether each is safe to run while replicating. */
+async function readMigrations(deps: Deps): Promise<PreflightFacts['migrations']> {
+  const { config } = deps;
+  if (!config.migrations || !('dir' in config.migrations)) return {};
+  try {
+    const plan = await readMigrationPlan(config.migrations.dir, []);
+    if (config.mode === 'replicate') await assertMigrationsReplicable(plan.pending);
+    return { pending: plan.pending.length };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+/** Reads every fact preflight needs; unreachable parts become findings, not exceptions. */
+export async function gatherFacts(deps: Deps, state: CutoverState, acceptDataLoss = false): Promise<PreflightFacts> {
+  const { config } = deps;
+  const database = targetOf(config.green).database;
+  const blue = await capture(() => withClient(config.blue, readBlueFacts, { ...conn(deps, 'blue', 'preflight'), connectTimeoutMs: 5000 }));
+  const green = await readGreenFacts(deps, database, blue);
+  const tools = readTools(deps, blue);
+  const pointer = await readPointerFacts(deps);
   const minAgeMs = config.switchover.blockers.minAgeMs;
   const blockers = await capture(() =>
     withClient(config.blue, (c) => pauseBlockers(c, minAgeMs), { ...conn(deps, 'blue', 'preflight'), connectTimeoutMs: 5000 }).then(
@@ -114,37 +173,9 @@ export async function gatherFacts(deps: Deps, state: CutoverState, acceptDataLos
     ),
   );
   const pauseBlockersFact = { minAgeMs, ...blockers };
-  let dumpDirFreeBytes: number | undefined;
-  let dir = config.dumpDir;
-  while (!existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  try {
-    const fs = statfsSync(dir);
-    dumpDirFreeBytes = Number(fs.bavail) * Number(fs.bsize);
-  } catch {
-    dumpDirFreeBytes = undefined;
-  }
-  // A peer address that differs from the controller's is tried too; from here it may not be reachable at all.
-  const peers: Partial<Record<'blue' | 'green', string>> = {};
-  if (config.mode === 'replicate') {
-    for (const side of ['blue', 'green'] as const) {
-      const peer = config.addresses[side].peer;
-      if (peer === config[side]) continue;
-      peers[side] = await withClient(side === 'green' ? withDatabase(peer, 'postgres') : peer, async () => '', {
-        ...conn(deps, side, 'preflight'),
-        connectTimeoutMs: 5000,
-      }).catch((error: Error) => error.message.split('\n')[0]);
-    }
-  }
-  let migrations: PreflightFacts['migrations'] = {};
-  if (config.migrations && 'dir' in config.migrations) {
-    try {
-      const plan = await readMigrationPlan(config.migrations.dir, []);
-      if (config.mode === 'replicate') await assertMigrationsReplicable(plan.pending);
-      migrations = { pending: plan.pending.length };
-    } catch (error) {
-      migrations = { error: (error as Error).message };
-    }
-  }
+  const freeBytes = dumpDirFreeBytes(config.dumpDir);
+  const peers = await readPeers(deps);
+  const migrations = await readMigrations(deps);
   const privileges = await readPrivilegePlan(deps, blue as BlueFacts, green as GreenFacts);
   return {
     privileges,
@@ -160,7 +191,7 @@ export async function gatherFacts(deps: Deps, state: CutoverState, acceptDataLos
     tools,
     pointer,
     pauseBlockers: pauseBlockersFact,
-    dumpDirFreeBytes,
+    dumpDirFreeBytes: freeBytes,
     streaming: config.clone.backup === 'none',
     dumpDir: config.dumpDir,
     migrations,
@@ -208,7 +239,8 @@ export function assertNotBlocked(findings: ReadonlyArray<Finding>): void {
   const blocks = findings.filter((f) => f.status === 'block');
   if (blocks.length === 0) return;
   throw new BlockedError(
-    `preflight found ${blocks.length} blocking problem${blocks.length > 1 ? 's' : ''}:\n${blocks.map((b) => `  ✖ ${b.message}${b.fix ? `\n    fix: ${b.fix}` : ''}`).join('\n')}`,
+    `preflight found ${blocks.length} blocking problem${blocks.length > 1 ? 's' : ''}:\n` +
+      blocks.map((b) => `  ✖ ${b.message}${b.fix ? `\n    fix: ${b.fix}` : ''}`).join('\n'),
     {
       hint: 'Fix them and run `bluegreen preflight` again; nothing was changed.',
     },

@@ -3,17 +3,12 @@ import type { PrivilegePlan } from '../core/privileges.js';
 import type { Blocker } from '../core/blockers.js';
 import { pauseBlockers } from '../adapters/sessions.js';
 import { fenceLostSide } from './rollback-without-green.js';
-import { splitUnlogged } from './flip-unlogged.js';
 import { lostSlotAdvice } from '../core/lost-slot.js';
-import { changesSinceSwitchover } from '../adapters/change-counter.js';
-import { readUnloggedTables } from '../adapters/unlogged-tables.js';
 import type { PoolMode } from '../adapters/pointer.js';
 import { adviceFor, type Phase } from '../core/phases.js';
 import { type CutoverState, type FlipRecord, type ReplicationLink, type Side, windowLeftMs } from '../core/state.js';
-import { type CarryAction, describeCarry, type Loss } from '../core/window.js';
 import { ddlSince, type DdlEntry, MISSED_COMMAND } from '../adapters/ddl-log.js';
 import { appendLagSamples } from '../adapters/state-store.js';
-import { assess, servingLink } from './sync-schema.js';
 import { serverVersion, withClient } from '../adapters/pg.js';
 import { slotLag, subscriptionHealth } from '../adapters/replication.js';
 import { sideServedBy } from '../adapters/pointer.js';
@@ -21,6 +16,9 @@ import type { Deps } from './context.js';
 import { describeRule, type GuardRound } from '../core/guard.js';
 import { readGuardRounds } from '../adapters/guard-log.js';
 import { conn, loadState } from './context.js';
+import { windowStatus, type WindowStatus } from './status-window.js';
+
+export { windowStatus, type WindowStatus } from './status-window.js';
 
 export interface ReplicationStatus {
   readonly direction: 'blue → green' | 'green → blue';
@@ -38,19 +36,6 @@ export interface ReplicationStatus {
   readonly cause?: string;
   /** Tables both sides have that this direction no longer replicates (DROP COLUMN … CASCADE takes a table out of a publication). */
   readonly uncoveredTables?: ReadonlyArray<string>;
-  readonly error?: string;
-}
-
-export interface WindowStatus {
-  /** The next flip: from the serving side to the standby. */
-  readonly next: 'switchover' | 'rollback';
-  readonly verdict: 'lossless' | 'lossy';
-  readonly losses: ReadonlyArray<Loss>;
-  /** What sync-schema (and the next flip, before its pause) will carry to the standby. */
-  readonly pending: ReadonlyArray<string>;
-  readonly notes: ReadonlyArray<string>;
-  /** The same as `pending`, as data. */
-  readonly carry: ReadonlyArray<CarryAction>;
   readonly error?: string;
 }
 
@@ -147,6 +132,7 @@ export async function replicationStatus(deps: Deps, link: ReplicationLink, publi
     // A worker that keeps failing restarts every few seconds: seen between restarts it looks alive.
     const failing = health.applyErrors > 0 && lag.lagBytes > 0;
     const running = health.workerRunning && !failing && lag.walStatus !== 'lost';
+    const times = (n: number) => `${n} time${n > 1 ? 's' : ''}`;
     const cause = !health.exists
       ? `subscription ${link.subscription} is missing on ${subscriber}`
       : !health.enabled
@@ -154,11 +140,12 @@ export async function replicationStatus(deps: Deps, link: ReplicationLink, publi
         : lag.walStatus === 'lost'
           ? `the slot lost WAL it needed (past max_slot_wal_keep_size): ${subscriber} can never catch up from it`
           : failing
-            ? `the apply worker on ${subscriber} has failed ${health.applyErrors} time${health.applyErrors > 1 ? 's' : ''} since the last repair`
+            ? `the apply worker on ${subscriber} has failed ${times(health.applyErrors)} since the last repair`
             : !health.workerRunning
               ? `no apply worker runs on ${subscriber}`
               : health.syncErrors > 0
-                ? `table sync on ${subscriber} has failed ${health.syncErrors} time${health.syncErrors > 1 ? 's' : ''} since the last repair (a table being copied; its log says why)`
+                ? `table sync on ${subscriber} has failed ${times(health.syncErrors)} since the last repair ` +
+                  '(a table being copied; its log says why)'
                 : undefined;
     return {
       ...base,
@@ -175,10 +162,9 @@ export async function replicationStatus(deps: Deps, link: ReplicationLink, publi
   }
 }
 
-export async function _status(deps: Deps): Promise<StatusResult> {
+/** What the pointer serves now, and each instance of a fleet: read, never assumed from the record. */
+async function readPointer(deps: Deps) {
   const { config, pointer } = deps;
-  const stored = await deps.store.load();
-  const state = await loadState(deps);
   let serving: StatusResult['serving'] = 'unknown';
   let pointerError: string | undefined;
   try {
@@ -202,59 +188,83 @@ export async function _status(deps: Deps): Promise<StatusResult> {
           ...(i.error ? { error: i.error } : {}),
         }))
       : undefined;
-  const left = windowLeftMs(state, deps.clock.now().getTime());
+  return { serving, pointerError, pointerInstances, pointerInstancesError };
+}
+
+/** Every reading is kept for the report's lag chart (watch reads status every second). */
+function recordLagSamples(deps: Deps, cutover: string, replication: ReadonlyArray<ReplicationStatus>): void {
+  const at = deps.clock.now().toISOString();
+  appendLagSamples(
+    deps.config.stateDir,
+    replication.map((r) => ({
+      at,
+      cutover,
+      direction: r.direction,
+      lagBytes: r.lagBytes,
+      lagSeconds: r.lagSeconds,
+      retainedBytes: r.retainedBytes,
+      running: r.running,
+    })),
+  );
+}
+
+/**
+ * The live direction's cause, completed by the window's verdict: a failing worker's likeliest cause is a
+ * schema difference the verdict names, so say it; and the tables that direction no longer replicates.
+ */
+function explainLiveReplication(state: CutoverState, replication: ReadonlyArray<ReplicationStatus>, window: WindowStatus | undefined) {
+  const live = replication.find((r) => r.direction === (state.serving === 'blue' ? 'blue → green' : 'green → blue'));
+  const cause =
+    live && !live.running && window?.pending.length
+      ? `${live.cause ?? 'not running'}; the standby lacks what the serving side has: ${window.pending.join('; ')} ` +
+        '(run `bluegreen sync-schema`)'
+      : live?.cause;
+  const uncoveredTables = window?.carry.filter((a) => a.kind === 'republish').map((a) => (a as { table: string }).table) ?? [];
+  const explained = replication.map((r) => (r === live ? { ...r, cause, ...(uncoveredTables.length ? { uncoveredTables } : {}) } : r));
+  return { live, replication: explained };
+}
+
+/** What the operator should do next: the phase's advice, unless the pointer, the window or a lost slot says otherwise. */
+function adviceNow(
+  state: CutoverState,
+  serving: StatusResult['serving'],
+  window: WindowStatus | undefined,
+  live: ReplicationStatus | undefined,
+): string {
   let advice = adviceFor(state.phase);
   if (serving !== 'unknown' && serving !== state.serving) {
     advice = `The pointer serves ${serving} but the record says ${state.serving}: someone changed it by hand. Check before going on.`;
   }
-  const replication = [
-    ...(state.forward ? [await replicationStatus(deps, state.forward, 'blue')] : []),
-    ...(state.reverse ? [await replicationStatus(deps, state.reverse, 'green')] : []),
-  ];
-  // Every reading is kept for the report's lag chart (watch reads status every second).
-  if (stored) {
-    const at = deps.clock.now().toISOString();
-    appendLagSamples(
-      config.stateDir,
-      replication.map((r) => ({
-        at,
-        cutover: stored.id,
-        direction: r.direction,
-        lagBytes: r.lagBytes,
-        lagSeconds: r.lagSeconds,
-        retainedBytes: r.retainedBytes,
-        running: r.running,
-      })),
-    );
-  }
-  const window = await windowStatus(deps, state);
-  // A failing worker's likeliest cause is a schema difference the verdict names: say it.
-  const live = replication.find((r) => r.direction === (state.serving === 'blue' ? 'blue → green' : 'green → blue'));
-  const cause =
-    live && !live.running && window?.pending.length
-      ? `${live.cause ?? 'not running'}; the standby lacks what the serving side has: ${window.pending.join('; ')} (run \`bluegreen sync-schema\`)`
-      : live?.cause;
-  const uncoveredTables = window?.carry.filter((a) => a.kind === 'republish').map((a) => (a as { table: string }).table) ?? [];
-  const replicationWithCause = replication.map((r) =>
-    r === live ? { ...r, cause, ...(uncoveredTables.length ? { uncoveredTables } : {}) } : r,
-  );
-  const since = state.flips.filter((f) => f.ok).at(-1)?.at ?? state.history.find((h) => h.event === 'clone-finished')?.at;
-  const ddl =
-    since && state.phase !== 'finalized' && state.phase !== 'aborted'
-      ? await Promise.all((['blue', 'green'] as const).map((side) => ddlStatus(deps, side, since)))
-      : [];
   if (window?.verdict === 'lossy' && !window.error) {
     advice =
       state.mode === 'freeze'
-        ? `A rollback would give up what green took since the switchover, listed above (freeze mode keeps no copy on blue): export it first, or roll back with --accept-data-loss. ${advice}`
-        : `The next ${window.next} would lose what is listed above: undo that change on ${state.serving} and run \`bluegreen sync-schema\`, or ${window.next} with --accept-data-loss to give it up. ${advice}`;
+        ? 'A rollback would give up what green took since the switchover, listed above (freeze mode keeps no copy on blue): ' +
+          `export it first, or roll back with --accept-data-loss. ${advice}`
+        : `The next ${window.next} would lose what is listed above: undo that change on ${state.serving} ` +
+          `and run \`bluegreen sync-schema\`, or ${window.next} with --accept-data-loss to give it up. ${advice}`;
   }
-  advice = lostSlotAdvice(live, state.serving, advice);
+  return lostSlotAdvice(live, state.serving, advice);
+}
+
+/** Each side's DDL since the last flip (or the clone), while a cutover is open. */
+async function ddlSinceLastFlip(deps: Deps, state: CutoverState): Promise<DdlStatus[]> {
+  const since = state.flips.filter((f) => f.ok).at(-1)?.at ?? state.history.find((h) => h.event === 'clone-finished')?.at;
+  return since && state.phase !== 'finalized' && state.phase !== 'aborted'
+    ? await Promise.all((['blue', 'green'] as const).map((side) => ddlStatus(deps, side, since)))
+    : [];
+}
+
+/** A side given up for lost: fenced now if it answers again, and whether it has been. */
+async function lostSide(deps: Deps, state: CutoverState): Promise<StatusResult['lost']> {
   const lostNote = await fenceLostSide(deps, state);
-  const lost =
-    lostNote && state.lost
-      ? { side: state.lost.side, at: state.lost.at, fencedAt: (await loadState(deps)).lost?.fencedAt, note: lostNote }
-      : undefined;
+  return lostNote && state.lost
+    ? { side: state.lost.side, at: state.lost.at, fencedAt: (await loadState(deps)).lost?.fencedAt, note: lostNote }
+    : undefined;
+}
+
+/** While a cutover is live: the sessions that would hold the next pause, and the pooler's modes. */
+async function pauseReadings(deps: Deps, state: CutoverState) {
+  const { config, pointer } = deps;
   const cutoverLive = !['finalized', 'aborted', 'idle'].includes(state.phase);
   const minAgeMs = config.switchover.blockers.minAgeMs;
   const blockers = cutoverLive
@@ -276,14 +286,39 @@ export async function _status(deps: Deps): Promise<StatusResult> {
       poolModesError = unknown(error);
     }
   }
+  return { blockers, poolModes, poolModesError };
+}
+
+/** Each side's server version (green's only once a cutover exists). */
+async function serverVersions(deps: Deps, withGreen: boolean): Promise<NonNullable<StatusResult['versions']>> {
   const versions: { blue?: string; green?: string; blueError?: string; greenError?: string } = {};
-  for (const side of stored ? (['blue', 'green'] as const) : (['blue'] as const)) {
+  for (const side of withGreen ? (['blue', 'green'] as const) : (['blue'] as const)) {
     try {
-      versions[side] = await withClient(side === 'blue' ? config.blue : config.green, serverVersion, conn(deps, side, 'status'));
+      versions[side] = await withClient(side === 'blue' ? deps.config.blue : deps.config.green, serverVersion, conn(deps, side, 'status'));
     } catch (error) {
       versions[`${side}Error`] = unknown(error);
     }
   }
+  return versions;
+}
+
+export async function _status(deps: Deps): Promise<StatusResult> {
+  const stored = await deps.store.load();
+  const state = await loadState(deps);
+  const { serving, pointerError, pointerInstances, pointerInstancesError } = await readPointer(deps);
+  const left = windowLeftMs(state, deps.clock.now().getTime());
+  const replicating = [
+    ...(state.forward ? [await replicationStatus(deps, state.forward, 'blue')] : []),
+    ...(state.reverse ? [await replicationStatus(deps, state.reverse, 'green')] : []),
+  ];
+  if (stored) recordLagSamples(deps, stored.id, replicating);
+  const window = await windowStatus(deps, state);
+  const { live, replication } = explainLiveReplication(state, replicating, window);
+  const ddl = await ddlSinceLastFlip(deps, state);
+  const advice = adviceNow(state, serving, window, live);
+  const lost = await lostSide(deps, state);
+  const { blockers, poolModes, poolModesError } = await pauseReadings(deps, state);
+  const versions = await serverVersions(deps, !!stored);
   return {
     cutover: stored?.id,
     versions,
@@ -291,7 +326,7 @@ export async function _status(deps: Deps): Promise<StatusResult> {
     phase: state.phase,
     serving,
     recordedServing: state.serving,
-    pointer: pointer.description,
+    pointer: deps.pointer.description,
     pointerError,
     pointerInstances,
     ...(pointerInstancesError ? { pointerInstancesError } : {}),
@@ -304,7 +339,7 @@ export async function _status(deps: Deps): Promise<StatusResult> {
     migrationsApplied: state.migrationsApplied,
     advice,
     lastError: state.lastError,
-    replication: replicationWithCause,
+    replication,
     window,
     pauseBlockers: blockers,
     lost,
@@ -319,79 +354,4 @@ export async function _status(deps: Deps): Promise<StatusResult> {
 function guardOf(deps: Deps, cutover?: string): StatusResult['guard'] {
   const last = cutover ? readGuardRounds(deps.config.stateDir, cutover).at(-1) : undefined;
   return last && { last, rule: deps.config.guard && describeRule(deps.config.guard.rollbackAfter) };
-}
-
-/** The verdict on the next flip, as sync-schema would judge it now; undefined when nothing replicates. */
-export async function windowStatus(deps: Deps, state: CutoverState): Promise<WindowStatus | undefined> {
-  if (deps.config.mode === 'freeze' && state.phase === 'switched-over') return freezeRollbackVerdict(deps);
-  if (deps.config.mode !== 'replicate' || !servingLink(state) || !['ready', 'switched-over', 'rolled-back'].includes(state.phase))
-    return undefined;
-  const from = state.serving;
-  const to: Side = from === 'blue' ? 'green' : 'blue';
-  const next = from === 'blue' ? 'switchover' : 'rollback';
-  const url = (side: Side) => (side === 'blue' ? deps.config.blue : deps.config.green);
-  try {
-    const v = await withClient(
-      url(from),
-      (f) =>
-        withClient(
-          url(to),
-          async (t) => {
-            const verdict = await assess(deps, state, f, t, from);
-            // The flip's own check of unlogged tables (too large to copy inside the pause): the same verdict here.
-            const { left } = splitUnlogged(await readUnloggedTables(f, t), deps.config.switchover.unloggedCopyMaxRows);
-            const unlogged = left.map((u) => ({
-              object: `unlogged table ${u.display}`,
-              what: `${u.why}: the ${next} would leave its current rows behind (it refuses unless --accept-data-loss)`,
-            }));
-            return { ...verdict, losses: [...verdict.losses, ...unlogged] };
-          },
-          conn(deps, to, 'status'),
-        ),
-      conn(deps, from, 'status'),
-    );
-    return {
-      next,
-      verdict: v.losses.length ? 'lossy' : 'lossless',
-      losses: v.losses,
-      pending: v.carry.map(describeCarry),
-      notes: v.notes,
-      carry: v.carry,
-    };
-  } catch (error) {
-    return {
-      next,
-      verdict: 'lossy',
-      losses: [],
-      pending: [],
-      notes: [],
-      carry: [],
-      error: `could not be judged: ${(error as Error).message.split('\n')[0]}`,
-    };
-  }
-}
-
-/** Freeze mode keeps no copy of green's writes on blue: the rollback's verdict is what green's change counters hold. */
-async function freezeRollbackVerdict(deps: Deps): Promise<WindowStatus> {
-  const empty = { next: 'rollback' as const, pending: [], notes: [], carry: [] };
-  try {
-    const counted = await withClient(deps.config.green, changesSinceSwitchover, conn(deps, 'green', 'status'));
-    if (!counted)
-      return {
-        ...empty,
-        verdict: 'lossy',
-        losses: [
-          { object: 'green', what: 'no change counters on green: every change it took since the switchover is given up by a rollback' },
-        ],
-      };
-    const losses = counted
-      .filter((c) => c.written > 0)
-      .map((c) => ({
-        object: `table ${c.table}`,
-        what: `${c.written} row change${c.written === 1 ? '' : 's'} on green since the switchover, given up by a rollback (freeze mode keeps no copy on blue)`,
-      }));
-    return { ...empty, verdict: losses.length ? 'lossy' : 'lossless', losses };
-  } catch (error) {
-    return { ...empty, verdict: 'lossy', losses: [], error: `could not be judged: ${(error as Error).message.split('\n')[0]}` };
-  }
 }

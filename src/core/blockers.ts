@@ -34,7 +34,10 @@ export interface BlockerPolicy {
 export function describeBlocker(b: Blocker): string {
   const app = b.application ? ` "${b.application}"` : '';
   const age = `${(b.transactionMs / 1000).toFixed(1)} s`;
-  return `pid ${b.pid} ${b.user}${app} from ${b.client}: ${b.state}, transaction open ${age}${b.queryStart ? `, query started ${b.queryStart}` : ''}`;
+  return (
+    `pid ${b.pid} ${b.user}${app} from ${b.client}: ${b.state}, transaction ` +
+    `open ${age}${b.queryStart ? `, query started ${b.queryStart}` : ''}`
+  );
 }
 
 /**
@@ -64,14 +67,21 @@ export function poolModeRefusals(
     if (m.mode === 'session') {
       return [
         {
-          message: `${m.instance} pools "${database}" in session mode: PAUSE waits for every connected client (${m.clients} now) to disconnect, while they keep writing to the side traffic leaves; a flip cannot hold writes there`,
-          fix: `Set pool_mode=transaction on the "${database}" entry of [databases] (or PgBouncer's pool_mode) and RELOAD, if the application keeps no session state between transactions (README, "Pool modes"); or use a file or command pointer and let the application reconnect.`,
+          message:
+            `${m.instance} pools "${database}" in session mode: PAUSE waits for every connected client (${m.clients} now) to ` +
+            `disconnect, while they keep writing to the side traffic leaves; a flip cannot hold writes there`,
+          fix:
+            `Set pool_mode=transaction on the "${database}" entry of [databases] (or PgBouncer's pool_mode) and RELOAD, if the ` +
+            `application keeps no session state between transactions (README, "Pool modes"); or use a file or command pointer and let ` +
+            `the application reconnect.`,
         },
       ];
     }
     return [
       {
-        message: `${m.instance} pools "${database}" in ${m.mode} mode, which pg-bluegreen does not support (a flip needs transactions held whole)`,
+        message:
+          `${m.instance} pools "${database}" in ${m.mode} mode, which pg-bluegreen does not support (a flip needs transactions ` +
+          `held whole)`,
         fix: `Set pool_mode=transaction on the "${database}" entry of [databases] and RELOAD.`,
       },
     ];

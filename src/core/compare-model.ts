@@ -105,7 +105,8 @@ export function invalidIndexesOnlyOnBlue(
       check: 'invalid-index',
       object: f.object,
       detail:
-        'invalid on blue and not on green: pg_dump copies no invalid index, and an invalid one answers no query; drop it or REINDEX it on blue',
+        'invalid on blue and not on green: pg_dump copies no invalid index, and an invalid one answers no query; drop it or REINDEX it ' +
+        'on blue',
       severity: 'warn',
       ...(f.identity === undefined ? {} : { identity: f.identity }),
       onlyOnBlue: true,

@@ -143,7 +143,10 @@ export const configSchema = z.strictObject({
       blockers: { action: 'wait', waitMs: 10_000, minAgeMs: 500 },
       unloggedCopyMaxRows: 10_000,
     }),
-  /** backup: "dump" keeps the whole dump on this disk as the pre-migration backup; "none" streams the rows straight to green (replicate mode's default). */
+  /**
+   * backup: "dump" keeps the whole dump on this disk as the pre-migration backup; "none" streams the
+   * rows straight to green (replicate mode's default).
+   */
   clone: z.strictObject({ backup: z.enum(['dump', 'none']).optional() }).default({}),
   stateDir: z.string().min(1).default('.bluegreen'),
   /** Runs on every phase change, flip and failure with the event as JSON on stdin. */
@@ -282,7 +285,8 @@ function zodProblems(issues: ReadonlyArray<z.core.$ZodIssue>): ConfigProblem[] {
  * Parses and validates a config file's text. Pure: the caller reads the file and passes the
  * environment. Throws ConfigInvalidError listing every problem.
  */
-export function parseConfig(text: string, file: string, env: Readonly<Record<string, string | undefined>>): Config {
+/** The file as JSON, its ${VAR}s filled in from the environment, checked against the schema: every problem at once. */
+function readRawConfig(text: string, file: string, env: Readonly<Record<string, string | undefined>>, secrets: string[]): RawConfig {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -293,22 +297,30 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     throw new ConfigInvalidError(file, [{ path: '', message: 'must be a JSON object' }]);
   }
   const problems: ConfigProblem[] = [];
-  const secrets: string[] = [];
   const interpolated = interpolateEnv(json, env, problems, secrets);
   const parsed = configSchema.safeParse(interpolated);
   if (!parsed.success) problems.push(...zodProblems(parsed.error.issues));
   if (problems.length > 0 || !parsed.success) throw new ConfigInvalidError(file, dedupe(problems));
+  return parsed.data;
+}
 
-  const raw = parsed.data;
-  const urlOf = (v: typeof raw.blue) => (typeof v === 'string' ? v : v.url);
-  const blue = parseConnString(urlOf(raw.blue));
-  const green = parseConnString(urlOf(raw.green));
+type SideConfig = RawConfig['blue'];
+const urlOf = (v: SideConfig) => (typeof v === 'string' ? v : v.url);
+const peerOf = (v: SideConfig) => (typeof v === 'string' ? undefined : v.peer);
+const poolerOf = (v: SideConfig) => (typeof v === 'string' ? undefined : v.pooler);
+
+/** The pooler instances the pointer names (one, or a fleet); none for the other pointers. */
+function pgbouncerInstances(raw: RawConfig): ReadonlyArray<{ readonly admin: string; readonly ini: string }> {
+  return raw.pointer.type === 'pgbouncer' ? (raw.pointer.instances ?? [{ admin: raw.pointer.admin!, ini: raw.pointer.ini! }]) : [];
+}
+
+/** What the schema cannot say: the sides distinct, each admin URL on PgBouncer's admin database, the pause within the switchover. */
+function crossFieldProblems(raw: RawConfig, blue: ConnInfo, green: ConnInfo, pauseTimeoutMs: number): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
   if (sameTarget(blue, green)) {
     problems.push({ path: 'green', message: `points at the same database as blue (${green.host}:${green.port}/${green.database})` });
   }
-  const instances =
-    raw.pointer.type === 'pgbouncer' ? (raw.pointer.instances ?? [{ admin: raw.pointer.admin!, ini: raw.pointer.ini! }]) : [];
-  instances.forEach((instance, i) => {
+  pgbouncerInstances(raw).forEach((instance, i) => {
     if (parseConnString(instance.admin).database !== 'pgbouncer') {
       problems.push({
         path: raw.pointer.type === 'pgbouncer' && raw.pointer.instances ? `pointer.instances[${i}].admin` : 'pointer.admin',
@@ -316,51 +328,74 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
       });
     }
   });
-  // Short by default: while PAUSE waits for a transaction to end, every other client waits too.
-  const pauseTimeoutMs = raw.switchover.pauseTimeoutMs ?? Math.min(2_000, raw.switchover.timeoutMs);
   if (pauseTimeoutMs > raw.switchover.timeoutMs) {
     problems.push({ path: 'switchover.pauseTimeoutMs', message: 'must not exceed switchover.timeoutMs' });
   }
-  if (problems.length > 0) throw new ConfigInvalidError(file, problems);
+  return problems;
+}
 
-  const peerOf = (v: typeof raw.blue) => (typeof v === 'string' ? undefined : v.peer);
-  const poolerOf = (v: typeof raw.blue) => (typeof v === 'string' ? undefined : v.pooler);
-  const peers = { blue: peerOf(raw.blue), green: peerOf(raw.green) };
-  for (const c of [
-    blue,
-    green,
-    ...instances.map((x) => parseConnString(x.admin)),
-    ...[peers.blue, peers.green].filter((p): p is string => !!p).map(parseConnString),
-  ]) {
-    secrets.push(...secretsOf(c));
+/** The passwords in every connection string the config holds, for redaction. */
+function connectionSecrets(raw: RawConfig, blue: ConnInfo, green: ConnInfo): string[] {
+  const peers = [peerOf(raw.blue), peerOf(raw.green)].filter((p): p is string => !!p);
+  return [blue, green, ...pgbouncerInstances(raw).map((x) => parseConnString(x.admin)), ...peers.map(parseConnString)].flatMap(secretsOf);
+}
+
+/** The pointer with its files resolved against the config's folder. */
+function resolvePointer(raw: RawConfig, abs: (p: string) => string): PointerConfig {
+  if (raw.pointer.type === 'pgbouncer') {
+    return {
+      type: 'pgbouncer',
+      database: raw.pointer.database,
+      instances: pgbouncerInstances(raw).map((x) => ({ admin: normalizeConnString(x.admin), ini: abs(x.ini) })),
+    };
   }
+  return raw.pointer.type === 'file' ? { ...raw.pointer, path: abs(raw.pointer.path) } : raw.pointer;
+}
+
+/** Where clients reach a side (its pooler) and where the other side replicates from (its peer). */
+function sideAddresses(info: ConnInfo, v: SideConfig): SideAddresses {
+  const pooler = poolerOf(v) ? parseHostPort(poolerOf(v)!)! : { host: info.host, port: info.port };
+  const peer = peerOf(v);
+  return { pooler: { ...pooler, database: info.database }, peer: peer ? normalizeConnString(peer) : formatConnString(info) };
+}
+
+function resolveGuard(guard: RawConfig['guard']): Config['guard'] {
+  return (
+    guard && {
+      intervalMs: parseDuration(guard.interval)!,
+      checks: guard.checks,
+      rollbackAfter:
+        'failures' in guard.rollbackAfter
+          ? guard.rollbackAfter
+          : { ratio: guard.rollbackAfter.ratio, withinMs: parseDuration(guard.rollbackAfter.within)! },
+      allowDataLoss: guard.allowDataLoss,
+    }
+  );
+}
+
+export function parseConfig(text: string, file: string, env: Readonly<Record<string, string | undefined>>): Config {
+  const secrets: string[] = [];
+  const raw = readRawConfig(text, file, env, secrets);
+  const blue = parseConnString(urlOf(raw.blue));
+  const green = parseConnString(urlOf(raw.green));
+  // Short by default: while PAUSE waits for a transaction to end, every other client waits too.
+  const pauseTimeoutMs = raw.switchover.pauseTimeoutMs ?? Math.min(2_000, raw.switchover.timeoutMs);
+  const problems = crossFieldProblems(raw, blue, green, pauseTimeoutMs);
+  if (problems.length > 0) throw new ConfigInvalidError(file, problems);
+  secrets.push(...connectionSecrets(raw, blue, green));
+
   const base = path.dirname(path.resolve(file));
   const abs = (p: string) => path.resolve(base, p);
   const stateDir = abs(raw.stateDir);
-  const pointer: PointerConfig =
-    raw.pointer.type === 'pgbouncer'
-      ? {
-          type: 'pgbouncer',
-          database: raw.pointer.database,
-          instances: instances.map((x) => ({ admin: normalizeConnString(x.admin), ini: abs(x.ini) })),
-        }
-      : raw.pointer.type === 'file'
-        ? { ...raw.pointer, path: abs(raw.pointer.path) }
-        : raw.pointer;
-  const addresses = (info: ConnInfo, v: typeof raw.blue): SideAddresses => {
-    const pooler = poolerOf(v) ? parseHostPort(poolerOf(v)!)! : { host: info.host, port: info.port };
-    const peer = peerOf(v);
-    return { pooler: { ...pooler, database: info.database }, peer: peer ? normalizeConnString(peer) : formatConnString(info) };
-  };
   return {
     file: path.resolve(file),
     blue: formatConnString(blue),
     green: formatConnString(green),
-    addresses: { blue: addresses(blue, raw.blue), green: addresses(green, raw.green) },
+    addresses: { blue: sideAddresses(blue, raw.blue), green: sideAddresses(green, raw.green) },
     mode: raw.mode,
     migrations:
       raw.migrations && 'dir' in raw.migrations ? { dir: abs(raw.migrations.dir), timeoutMs: raw.migrations.timeoutMs } : raw.migrations,
-    pointer,
+    pointer: resolvePointer(raw, abs),
     rollbackWindowMs: parseDuration(raw.rollbackWindow) ?? 86_400_000,
     switchover: {
       timeoutMs: raw.switchover.timeoutMs,
@@ -374,15 +409,7 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     // Replicate mode streams by default: blue, kept intact and in sync through the window, is the fallback.
     clone: { backup: raw.clone.backup ?? (raw.mode === 'replicate' ? 'none' : 'dump') },
     notify: raw.notify,
-    guard: raw.guard && {
-      intervalMs: parseDuration(raw.guard.interval)!,
-      checks: raw.guard.checks,
-      rollbackAfter:
-        'failures' in raw.guard.rollbackAfter
-          ? raw.guard.rollbackAfter
-          : { ratio: raw.guard.rollbackAfter.ratio, withinMs: parseDuration(raw.guard.rollbackAfter.within)! },
-      allowDataLoss: raw.guard.allowDataLoss,
-    },
+    guard: resolveGuard(raw.guard),
     dumpDir: raw.dumpDir ? abs(raw.dumpDir) : path.join(stateDir, 'dumps'),
     binDir: raw.tools.binDir ? abs(raw.tools.binDir) : undefined,
     roles: { ...raw.roles, passwordsFile: raw.roles.passwordsFile ? abs(raw.roles.passwordsFile) : undefined },

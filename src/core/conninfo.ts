@@ -144,7 +144,8 @@ function parseUrl(url: string): ConnInfo {
     parsed = new URL(url);
   } catch {
     throw new Error(
-      'is not a valid URL (expected postgres://user@host:port/database, the password after the user and a colon; characters such as @ : / % in it must be percent-encoded)',
+      'is not a valid URL (expected postgres://user@host:port/database, the password after the user and a colon; characters such as @ : ' +
+        '/ % in it must be percent-encoded)',
     );
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));

@@ -58,13 +58,28 @@ export function renderGuardSection(g: GuardReport | undefined): string {
     const cells = c.columns.map((ok, j) =>
       ok === null
         ? ''
-        : `<rect class="${ok ? 'g-ok' : 'g-fail'}" x="${(160 + j * cell).toFixed(1)}" y="${i * row + 4}" width="${Math.max(cell, 1).toFixed(2)}" height="14"/>`,
+        : `<rect class="${ok ? 'g-ok' : 'g-fail'}" x="${(160 + j * cell).toFixed(1)}" y="${i * row + 4}" ` +
+          `width="${Math.max(cell, 1).toFixed(2)}" height="14"/>`,
     );
-    return `<g class="guard-check"><text x="4" y="${i * row + 15}">${esc(c.name)}${c.builtin ? ' (alerts)' : ''}</text>${cells.join('')}<title>${esc(c.name)}: failed in ${c.failed} of ${g.rounds} rounds</title></g>`;
+    const label = `<text x="4" y="${i * row + 15}">${esc(c.name)}${c.builtin ? ' (alerts)' : ''}</text>`;
+    return `<g class="guard-check">${label}${cells.join('')}<title>${esc(c.name)}: failed in ${c.failed} of ${g.rounds} rounds</title></g>`;
   });
-  const svg = `<svg id="guard-chart" class="chart" viewBox="0 0 ${width} ${g.checks.length * row + 24}" role="img" aria-label="the guard's checks over time">${strips.join('')}<text class="axis" x="160" y="${g.checks.length * row + 18}">${esc(g.from)}</text><text class="axis" x="${width - 10}" y="${g.checks.length * row + 18}" text-anchor="end">${esc(g.to)}</text></svg>`;
+  const axisY = g.checks.length * row + 18;
+  const svg =
+    `<svg id="guard-chart" class="chart" viewBox="0 0 ${width} ${g.checks.length * row + 24}" role="img" ` +
+    `aria-label="the guard's checks over time">${strips.join('')}` +
+    `<text class="axis" x="160" y="${axisY}">${esc(g.from)}</text>` +
+    `<text class="axis" x="${width - 10}" y="${axisY}" text-anchor="end">${esc(g.to)}</text></svg>`;
+  const rows = g.decisions
+    .map(
+      (d) =>
+        `<tr><td>${esc(d.at)}</td><td class="${d.decision === 'rolled-back' ? 'ok' : 'bad'}">${esc(d.decision)}</td>` +
+        `<td>${esc(d.by)}</td><td>${esc(d.detail)}</td></tr>`,
+    )
+    .join('');
+  const head = '<thead><tr><th>at</th><th>decision</th><th>by</th><th>why</th></tr></thead>';
   const table = g.decisions.length
-    ? `<table id="guard-decisions"><thead><tr><th>at</th><th>decision</th><th>by</th><th>why</th></tr></thead><tbody>${g.decisions.map((d) => `<tr><td>${esc(d.at)}</td><td class="${d.decision === 'rolled-back' ? 'ok' : 'bad'}">${esc(d.decision)}</td><td>${esc(d.by)}</td><td>${esc(d.detail)}</td></tr>`).join('')}</tbody></table>`
+    ? `<table id="guard-decisions">${head}<tbody>${rows}</tbody></table>`
     : '<p class="empty">The guard never acted: its condition did not hold.</p>';
   return `<p class="meta" id="guard">${g.rounds} rounds from ${esc(g.from)} to ${esc(g.to)}.</p>${svg}${table}`;
 }

@@ -91,7 +91,9 @@ export function rollbackCondition(
   return {
     holds,
     failures: failed,
-    description: `${failed} of ${results.length} check${results.length === 1 ? '' : 's'} failed in the last ${period} (${Math.round(share * 100)}%; rollbackAfter: ${Math.round(rule.ratio * 100)}% within ${period})`,
+    description:
+      `${failed} of ${results.length} check${results.length === 1 ? '' : 's'} failed in the last ${period} ` +
+      `(${Math.round(share * 100)}%; rollbackAfter: ${Math.round(rule.ratio * 100)}% within ${period})`,
   };
 }
 
@@ -142,7 +144,9 @@ export function planAction(input: {
     return {
       act: false,
       decision: 'refused',
-      detail: `${condition.description}; a rollback now would lose: ${input.losses.join('; ') || 'what status lists'} (set guard.allowDataLoss to accept it)`,
+      detail:
+        `${condition.description}; a rollback now would lose: ${input.losses.join('; ') || 'what status lists'} (set ` +
+        `guard.allowDataLoss to accept it)`,
     };
   }
   if (input.dryRun)

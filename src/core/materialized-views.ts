@@ -5,7 +5,10 @@
  * unpopulated when blue's is, or when one it reads is left so (it could not be filled anyway).
  */
 
-/** One materialized view, by a key the caller chooses (its display name), and the materialized views its query reads, through views at any depth. */
+/**
+ * One materialized view, by a key the caller chooses (its display name), and the materialized views its
+ * query reads, through views at any depth.
+ */
 export interface MaterializedViewNode {
   readonly key: string;
   /** Whether it should hold data (blue's `relispopulated` for a clone, the side's own otherwise). */

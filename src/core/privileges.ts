@@ -107,7 +107,9 @@ function replicationSlot(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollb
       needed === 'clone'
         ? "no logical replication slot: the clone's consistent snapshot and the forward replication need one"
         : 'no reverse replication slot: green cannot replicate to blue after the switchover',
-    fix: `ALTER ROLE ${f.user} REPLICATION (Amazon RDS: GRANT rds_replication TO ${f.user}; Cloud SQL: ALTER USER ${f.user} WITH REPLICATION)`,
+    fix:
+      `ALTER ROLE ${f.user} REPLICATION (Amazon RDS: GRANT rds_replication TO ${f.user}; Cloud SQL: ALTER USER ${f.user} WITH ` +
+      `REPLICATION)`,
   };
 }
 
@@ -149,7 +151,8 @@ function subscription(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollback
       capability: 'subscription',
       status: 'ok',
       strategy:
-        'CREATE SUBSCRIPTION through pg_create_subscription, as owner of the database clone creates (inferred: the probe ran in another database)',
+        'CREATE SUBSCRIPTION through pg_create_subscription, as owner of the database clone creates (inferred: the probe ran in another ' +
+        'database)',
     };
   }
   if (f.trials.subscription.ok)
@@ -162,13 +165,16 @@ function subscription(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollback
   const fix =
     f.major >= 16
       ? `GRANT pg_create_subscription TO ${f.user}; GRANT CREATE ON DATABASE … TO ${f.user}`
-      : `PostgreSQL ${f.major} lets only superusers subscribe; Amazon RDS, Cloud SQL, Azure and Neon allow their admin role; elsewhere run this side on 16+ and GRANT pg_create_subscription`;
+      : `PostgreSQL ${f.major} lets only superusers subscribe; Amazon RDS, Cloud SQL, Azure and Neon allow their admin role; elsewhere ` +
+        `run this side on 16+ and GRANT pg_create_subscription`;
   return {
     side,
     capability: 'subscription',
     status: needed === 'clone' ? 'block' : 'cost',
     strategy: 'none',
-    detail: `${needed === 'clone' ? 'green cannot subscribe to blue' : 'blue cannot host the reverse subscription'} (${f.trials.subscription.error ?? 'refused'})`,
+    detail:
+      `${needed === 'clone' ? 'green cannot subscribe to blue' : 'blue cannot host the reverse subscription'} ` +
+      `(${f.trials.subscription.error ?? 'refused'})`,
     fix,
   };
 }
@@ -224,7 +230,8 @@ function ddlGuard(side: Side, f: PrivilegeFacts): CapabilityPlan {
     status: 'cost',
     strategy: "no DDL guard; the window verdict's catalog snapshots (next flip, status) see such DDL afterwards",
     detail:
-      'DDL during the freeze is not refused, and a table created meanwhile has no guard trigger until the next install: writes to it are not held',
+      'DDL during the freeze is not refused, and a table created meanwhile has no guard trigger until the next install: writes to it ' +
+      'are not held',
     fix: 'a role allowed CREATE EVENT TRIGGER (RDS master user, Cloud SQL cloudsqlsuperuser, Neon neon_superuser, Supabase postgres)',
   };
 }
@@ -238,7 +245,8 @@ function ddlLog(side: Side, f: PrivilegeFacts): CapabilityPlan {
     status: 'cost',
     strategy: 'catalog snapshots (at each flip, sync-schema and status)',
     detail:
-      'the window verdict compares schemas, which is what it judges anyway; lost: who made a change and when, and a change undone between two snapshots (a column added then dropped) is not seen',
+      'the window verdict compares schemas, which is what it judges anyway; lost: who made a change and when, and a change undone ' +
+      'between two snapshots (a column added then dropped) is not seen',
     fix: 'a role allowed CREATE EVENT TRIGGER',
   };
 }
@@ -252,7 +260,8 @@ function replicaRole(side: Side, f: PrivilegeFacts): CapabilityPlan {
     status: 'cost',
     strategy: 'none',
     detail:
-      "sync-schema copies values into the standby without it only where the standby's table has no trigger of its own (and, to empty one, no foreign key pointing at it), else it refuses naming them; partition changes are not carried",
+      "sync-schema copies values into the standby without it only where the standby's table has no trigger of its own (and, to empty " +
+      'one, no foreign key pointing at it), else it refuses naming them; partition changes are not carried',
     fix: `Amazon RDS and Supabase let the admin set it; Cloud SQL and Neon do not (${f.trials.sessionReplicationRole.error ?? 'refused'})`,
   };
 }
@@ -303,8 +312,13 @@ function roles(
       capability: 'roles',
       status: 'block',
       strategy: 'pg_roles and pg_auth_members, without passwords',
-      detail: `pg_authid is not readable, so passwords cannot be copied; login roles that would have none on green: ${withoutPassword.join(', ')}`,
-      fix: 'name a password for each (roles.passwordsFile, a JSON object of role → password, mode 0600; or roles.passwordsEnv, a prefix: <PREFIX><ROLE>, the role name exactly as PostgreSQL spells it, usually lower case), or create them on green with their passwords first',
+      detail:
+        `pg_authid is not readable, so passwords cannot be copied; login roles that would have none on ` +
+        `green: ${withoutPassword.join(', ')}`,
+      fix:
+        'name a password for each (roles.passwordsFile, a JSON object of role → password, mode 0600; or roles.passwordsEnv, a ' +
+        'prefix: <PREFIX><ROLE>, the role name exactly as PostgreSQL spells it, usually lower case), or create them on green with their ' +
+        'passwords first',
     });
   } else {
     out.push({
@@ -313,7 +327,8 @@ function roles(
       status: 'cost',
       strategy: 'pg_roles and pg_auth_members, without passwords',
       detail:
-        'passwords come from the operator or roles already on green; attributes a non-superuser may not give (SUPERUSER, BYPASSRLS, REPLICATION) are left out',
+        'passwords come from the operator or roles already on green; attributes a non-superuser may not give (SUPERUSER, BYPASSRLS, ' +
+        'REPLICATION) are left out',
     });
   }
   return out;
