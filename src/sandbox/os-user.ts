@@ -8,7 +8,10 @@ export interface OsUser {
   readonly name: string;
   readonly uid: number;
   readonly gid: number;
-  /** Its home folder: servers run with HOME set to it, as they would under their own login (libpq looks there for ~/.postgresql and ~/.pgpass). */
+  /**
+   * Its home folder: servers run with HOME set to it, as they would under their own login (libpq
+   * looks there for ~/.postgresql and ~/.pgpass).
+   */
   readonly home: string;
 }
 

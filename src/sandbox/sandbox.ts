@@ -72,6 +72,12 @@ export interface Sandbox {
 
 const STATE_FILE = 'sandbox.json';
 
+/** A URL through PgBouncer on this machine (the admin console is its database `pgbouncer`). */
+function bouncerUrl(port: number, user: string, password: string, database: string, urlParams: string): string {
+  const who = `${encodeURIComponent(user)}:${encodeURIComponent(password)}`;
+  return `postgres://${who}@127.0.0.1:${port}/${encodeURIComponent(database)}${urlParams}`;
+}
+
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const user = serverUser();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bluegreen-sandbox-'));
@@ -128,8 +134,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       appPassword,
       blueUrl: `${clusterUrl(blue, database)}${urlParams}`,
       greenUrl: `${clusterUrl(green, database)}${urlParams}`,
-      appUrl: `postgres://${encodeURIComponent(appUser)}:${encodeURIComponent(appPassword)}@127.0.0.1:${pgbouncer.port}/${encodeURIComponent(database)}${urlParams}`,
-      adminUrl: `postgres://${pgbouncer.adminUser}:${encodeURIComponent(pgbouncer.adminPassword)}@127.0.0.1:${pgbouncer.port}/pgbouncer${urlParams}`,
+      appUrl: bouncerUrl(pgbouncer.port, appUser, appPassword, database, urlParams),
+      adminUrl: bouncerUrl(pgbouncer.port, pgbouncer.adminUser, pgbouncer.adminPassword, 'pgbouncer', urlParams),
       managedAdmin: managed && {
         user: managed.blue.user,
         bluePassword: managed.blue.password,

@@ -68,13 +68,16 @@ export async function seedTradingApp(url: string, scale = 1, owner?: string, wri
     await client.query(`INSERT INTO users (email, name, created_at)
       SELECT 'user' || i || '@example.com', 'User ' || i, now() - (i || ' minutes')::interval FROM generate_series(1, ${n(5000)}) i`);
     await client.query(`INSERT INTO accounts (user_id, currency, balance)
-      SELECT 1 + (i % ${n(5000)}), (ARRAY['USD','EUR','GBP'])[1 + i % 3], round((random() * 100000)::numeric, 2) FROM generate_series(1, ${n(10000)}) i`);
+      SELECT 1 + (i % ${n(5000)}), (ARRAY['USD','EUR','GBP'])[1 + i % 3], round((random() * 100000)::numeric, 2)
+        FROM generate_series(1, ${n(10000)}) i`);
     await client.query(`INSERT INTO positions (account_id, symbol, quantity, avg_price)
-      SELECT 1 + (i % ${n(10000)}), (ARRAY['AAPL','MSFT','NVDA','TSLA','AMZN','GOOG'])[1 + i % 6], 1 + i % 500, round((50 + random() * 400)::numeric, 4)
+      SELECT 1 + (i % ${n(10000)}), (ARRAY['AAPL','MSFT','NVDA','TSLA','AMZN','GOOG'])[1 + i % 6], 1 + i % 500,
+             round((50 + random() * 400)::numeric, 4)
         FROM generate_series(1, ${n(20000)}) i`);
     await client.query(`INSERT INTO orders (account_id, symbol, side, quantity, limit_price, status, placed_at)
-      SELECT 1 + (i % ${n(10000)}), (ARRAY['AAPL','MSFT','NVDA','TSLA','AMZN','GOOG'])[1 + i % 6], CASE WHEN i % 2 = 0 THEN 'buy' ELSE 'sell' END,
-             1 + i % 100, round((50 + random() * 400)::numeric, 4), CASE WHEN i % 3 = 0 THEN 'open' ELSE 'filled' END, now() - (i || ' seconds')::interval
+      SELECT 1 + (i % ${n(10000)}), (ARRAY['AAPL','MSFT','NVDA','TSLA','AMZN','GOOG'])[1 + i % 6],
+             CASE WHEN i % 2 = 0 THEN 'buy' ELSE 'sell' END, 1 + i % 100, round((50 + random() * 400)::numeric, 4),
+             CASE WHEN i % 3 = 0 THEN 'open' ELSE 'filled' END, now() - (i || ' seconds')::interval
         FROM generate_series(1, ${n(40000)}) i`);
     await client.query(`INSERT INTO trades (order_id, price, quantity)
       SELECT 1 + (i * 2 % ${n(40000)}), round((50 + random() * 400)::numeric, 4), 1 + i % 100 FROM generate_series(1, ${n(20000)}) i`);
@@ -132,7 +135,8 @@ export function startWriteLoad(
         const start = performance.now();
         try {
           const { rows } = await client.query<{ id: string }>(
-            `INSERT INTO orders (account_id, symbol, side, quantity, limit_price) VALUES (1 + floor(random() * 1000)::int, 'DEMO', 'buy', 1, 100) RETURNING id`,
+            `INSERT INTO orders (account_id, symbol, side, quantity, limit_price)
+             VALUES (1 + floor(random() * 1000)::int, 'DEMO', 'buy', 1, 100) RETURNING id`,
           );
           acknowledged.push(Number(rows[0].id));
         } catch (error) {
