@@ -1,9 +1,10 @@
-/** The commands that move traffic or close the cutover: switchover, rollback, sync-schema, finalize, abort, resume. */
+/** The commands that move traffic or close the cutover: switchover, rollback, sync-schema, reseed, finalize, abort, resume. */
 import { _abort } from '../../commands/abort.js';
 import { _finalize } from '../../commands/finalize.js';
 import { _resume, type ResumeResult } from '../../commands/resume.js';
 import { _syncSchema, type SyncSchemaResult } from '../../commands/sync-schema.js';
 import { _rollback, _switchover } from '../../commands/switchover.js';
+import { _reseed } from '../../commands/reseed.js';
 import { blockersOption, configOption, dryRunOption, flag, jsonOption } from '../options.js';
 import { defineCommand } from '../register.js';
 import { dryRunNote, renderSteps, stepsReport } from '../render.js';
@@ -88,6 +89,26 @@ function renderSyncSchema(r: SyncSchemaResult, dryRun?: boolean): string {
     ].join('\n') + dryRunNote(dryRun)
   );
 }
+
+export const reseedCommand = defineCommand({
+  name: 'reseed',
+  description:
+    'in the rollback window: rebuild replication green → blue after its slot lost the WAL it needed, so the rollback is lossless again',
+  options: { config: configOption(), json: jsonOption(), dryRun: dryRunOption() },
+  helpAfter: `
+A slot that passes max_slot_wal_keep_size is invalidated: blue can never get the writes green took since from
+it, and \`bluegreen rollback\` refuses (\`bluegreen status\` says so). reseed drops the broken subscription,
+slot and publication, publishes green's tables again (in blue's columns) with a new slot, empties blue's copies
+(blue serves nobody) and subscribes blue with copy_data, so PostgreSQL's table sync copies every table and then
+streams green's writes. Green serves throughout. Raise max_slot_wal_keep_size on green so it does not recur.
+Refused (exit 3) when the slot is not lost, and outside the rollback window.`,
+  action: (cli, o) =>
+    cli.execute(
+      o,
+      (deps) => _reseed(deps, { dryRun: o.dryRun }),
+      (r) => `${stepsReport(o.dryRun ? 'Reseed plan' : 'Reseed')(r)}${dryRunNote(o.dryRun)}`,
+    ),
+});
 
 export const finalizeCommand = defineCommand({
   name: 'finalize',

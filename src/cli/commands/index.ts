@@ -2,7 +2,15 @@
 import type { CommandEntry } from '../register.js';
 import { cloneCommand, compareCommand, migrateCommand, preflightCommand, runCommand } from './cutover.js';
 import { demoCommand } from './demo.js';
-import { abortCommand, finalizeCommand, resumeCommand, rollbackCommand, switchoverCommand, syncSchemaCommand } from './flip.js';
+import {
+  abortCommand,
+  finalizeCommand,
+  reseedCommand,
+  resumeCommand,
+  rollbackCommand,
+  switchoverCommand,
+  syncSchemaCommand,
+} from './flip.js';
 import { migrationsCommand } from './migrations.js';
 import { guardCommand, reportCommand, statusCommand, watchCommand } from './observe.js';
 
@@ -15,6 +23,7 @@ export const COMMANDS: ReadonlyArray<CommandEntry> = [
   switchoverCommand,
   rollbackCommand,
   syncSchemaCommand,
+  reseedCommand,
   finalizeCommand,
   abortCommand,
   resumeCommand,
