@@ -239,7 +239,9 @@ async function switchOverAgain({ mode, sandbox, deps, say, heading }: DemoRun, l
   heading('10. A second switchover');
   if (mode === 'freeze') {
     say("After a freeze-mode rollback green missed blue's new writes, so it is cloned anew (the tool re-creates the database it made).");
-    await _clone(deps);
+    say('Green still holds the writes the rollback gave up: re-creating it needs clone --accept-data-loss, which is recorded.');
+    const clone = await _clone(deps, { acceptDataLoss: true });
+    if (!clone.ok) demoFailed('second clone', clone.error);
     await migrated(deps);
   }
   const again = await _switchover(deps);

@@ -20,4 +20,12 @@ describe('bluegreen demo', () => {
     expect(r.stdout).toMatch(/write pause \(PgBouncer PAUSE → RESUME\): \d+ ms/);
     expect(r.stdout).toMatch(/accepted writes on green, which serves now: (\d+) of \1 — none lost/);
   });
+
+  it("--mode freeze: the rollback gives up green's writes knowingly, the re-clone says so, the second switchover loses nothing", async () => {
+    const r = await bluegreen(['demo', '--mode', 'freeze', '--scale', '0.1']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/accepted writes discarded with green's data: (\d+), as the rollback counted \(\1\)\n/);
+    expect(r.stdout).toMatch(/re-creating it needs clone --accept-data-loss, which is recorded/);
+    expect(r.stdout).toMatch(/accepted writes on green, which serves now: (\d+) of \1 — none lost/);
+  });
 });
