@@ -1,7 +1,7 @@
 /** What preflight needs to know about blue: capacity for replication, tables, transactions, size, extensions. */
 import type { BlueFacts } from '../core/preflight-rules.js';
 import { quoteQualified } from '../core/quote.js';
-import { listTables, type TableRef } from './catalog.js';
+import { listTables, type TableRef } from './catalog/tables.js';
 import { collationsInUse, loginRoles, readCollation, readServerFacts } from './database.js';
 import { type Client, queryOne } from './pg.js';
 
