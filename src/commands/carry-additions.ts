@@ -11,7 +11,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Side } from '../core/state.js';
 import { assessWindow, type CarryAction, describeCarry } from '../core/window.js';
-import { readSchema } from '../adapters/catalog.js';
+import { readSchema } from '../adapters/catalog/schema-snapshot.js';
 import type { Client } from '../adapters/pg.js';
 import { copyColumnsByKey, copyRows, sqlName } from '../adapters/schema-carry.js';
 import { writeFileAtomic } from '../adapters/state-store.js';

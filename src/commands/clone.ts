@@ -16,7 +16,10 @@ import { advance, newCutover, type CutoverState } from '../core/state.js';
 import type { Report } from '../core/report.js';
 import { forNonSuperuser, parseRolesScript, planRoles } from '../core/roles.js';
 import { rolePasswords, setRolePasswords } from '../adapters/role-passwords.js';
-import { listTables, materializedViews, readSchema, refreshMaterializedViews, syncSequences } from '../adapters/catalog.js';
+import { materializedViews, refreshMaterializedViews } from '../adapters/catalog/materialized-views.js';
+import { readSchema } from '../adapters/catalog/schema-snapshot.js';
+import { syncSequences } from '../adapters/catalog/sequences.js';
+import { listTables } from '../adapters/catalog/tables.js';
 import {
   applyRoleStatements,
   createDatabaseLike,

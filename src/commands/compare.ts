@@ -18,17 +18,12 @@ import {
 import { displayName, quoteQualified, splitQualified } from '../core/quote.js';
 import { columnOrderDifferences, diffSchemas, type SchemaDiff, type SchemaSnapshot, withoutKeys } from '../core/schema-diff.js';
 import type { Side } from '../core/state.js';
-import {
-  checkIntegrity,
-  countRowsWrittenSince,
-  currentXid,
-  type ForeignKeyRef,
-  indexesOnCollation,
-  listTables,
-  materializedViews,
-  readSchema,
-  type TableRef,
-} from '../adapters/catalog.js';
+import { indexesOnCollation } from '../adapters/catalog/collation-indexes.js';
+import { checkIntegrity, type ForeignKeyRef } from '../adapters/catalog/integrity.js';
+import { materializedViews } from '../adapters/catalog/materialized-views.js';
+import { readSchema } from '../adapters/catalog/schema-snapshot.js';
+import { listTables, type TableRef } from '../adapters/catalog/tables.js';
+import { countRowsWrittenSince, currentXid } from '../adapters/catalog/written-rows.js';
 import { blueIntegrityBeside, columnOrders, derivedObjectKeys } from '../adapters/compare-facts.js';
 import { ddlSince, hasDdlLog } from '../adapters/ddl-log.js';
 import { compareLargeObjects } from './compare-large-objects.js';

@@ -33,7 +33,7 @@ import type { Report, StepResult } from '../core/report.js';
 import { advance } from '../core/state.js';
 import { cancelRunningQuery, type Client, LockKey, withAdvisoryLock, withClient } from '../adapters/pg.js';
 import { allowOwnWrites, freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
-import { readSchema } from '../adapters/catalog.js';
+import { readSchema } from '../adapters/catalog/schema-snapshot.js';
 import { ensureHistory, forgetApplied, readHistory, recordApplied } from '../adapters/migration-history.js';
 import { schemaFile, writeFileAtomic } from '../adapters/state-store.js';
 import { runScript } from '../adapters/migration-script.js';

@@ -11,7 +11,7 @@ import type { Report, StepResult } from '../core/report.js';
 import type { SchemaSnapshot } from '../core/schema-diff.js';
 import type { CutoverState, ReplicationLink, Side } from '../core/state.js';
 import { assessWindow, type CarryAction, describeCarry, type Loss, type WindowVerdict } from '../core/window.js';
-import { readSchema } from '../adapters/catalog.js';
+import { readSchema } from '../adapters/catalog/schema-snapshot.js';
 import { type Client, withClient } from '../adapters/pg.js';
 import {
   type CarryOutcome,
