@@ -2,6 +2,7 @@
 import type { CollationVersion } from '../core/preflight-rules.js';
 import { quoteIdent, quoteLiteral } from '../core/quote.js';
 import type { RoleStatement } from '../core/roles.js';
+import { majorOf, versionFeatures } from '../core/versions.js';
 import { type Client, queryOne, serverMajor as serverMajorOf } from './pg.js';
 
 export interface DatabaseProps {
@@ -15,8 +16,7 @@ export interface DatabaseProps {
 
 /** Owner, encoding and locale of the connected database: green's is created alike. */
 export async function readDatabaseProps(client: Client): Promise<DatabaseProps> {
-  // PostgreSQL 17 renamed daticulocale to datlocale.
-  const locale = (await serverMajorOf(client)) >= 17 ? 'datlocale' : 'daticulocale';
+  const locale = versionFeatures(await serverMajorOf(client)).databaseLocaleColumn;
   const row = await queryOne<DatabaseProps>(
     client,
     `SELECT pg_get_userbyid(datdba) AS owner, pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype,
@@ -102,7 +102,7 @@ export async function readServerFacts(client: Client): Promise<ServerFacts> {
   const r = row!;
   return {
     version: r.version,
-    major: Math.floor(Number(r.num) / 10_000),
+    major: majorOf(r.num),
     superuser: r.superuser,
     systemId: r.system_id,
     user: r.user,

@@ -10,6 +10,7 @@ import { parse as parseIntoConfig } from 'pg-connection-string';
 import { type ConnInfo, describeConn, parseConnString, passwordFromPassfile } from '../core/conninfo.js';
 import { BlueGreenError, LockHeldError, SqlError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
+import { majorOf } from '../core/versions.js';
 
 export type Client = pg.ClientBase;
 
@@ -233,7 +234,7 @@ export async function serverVersion(client: Client): Promise<string> {
 /** The server's major version (150012 → 15). */
 export async function serverMajor(client: Client): Promise<number> {
   const row = await queryOne<{ v: string }>(client, `SELECT current_setting('server_version_num') AS v`);
-  return Math.floor(Number(row?.v) / 10_000);
+  return majorOf(row?.v ?? NaN);
 }
 
 /** Cancels whatever `client` is running, from a separate session (a query left running would block every later one on it). */

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PrivilegeFacts, Trial } from '../core/privileges.js';
 import { quoteIdent } from '../core/quote.js';
+import { majorOf } from '../core/versions.js';
 import { type Client, queryOne } from './pg.js';
 
 /** Roles whose membership changes what the cutover may do: PostgreSQL's own and the services' admin roles. */
@@ -99,7 +100,7 @@ export async function probePrivileges(client: Client): Promise<PrivilegeFacts> {
   }
   const r = role!;
   return {
-    major: Math.floor(Number(r.num) / 10_000),
+    major: majorOf(r.num),
     user: r.user,
     superuser: r.superuser,
     createrole: r.createrole || r.superuser,
