@@ -9,7 +9,8 @@
 import { BlueGreenError } from '../core/errors.js';
 import { quoteIdent } from '../core/quote.js';
 import type { CarryAction } from '../core/window.js';
-import { catchUp, ownershipSql, partitionByClause, primaryKeyColumns, sqlName } from './schema-carry.js';
+import { primaryKeyColumns } from './row-copy.js';
+import { catchUp, ownershipSql, partitionByClause, sqlName } from './schema-carry.js';
 import { withCatalogSearchPath } from './catalog/search-path.js';
 import { type Client, queryOne } from './pg.js';
 
