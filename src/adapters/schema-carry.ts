@@ -13,7 +13,8 @@ import { quoteIdent, quoteLiteral, quoteQualified } from '../core/quote.js';
 import { withCatalogSearchPath } from './catalog/search-path.js';
 import { tableColumns } from './catalog/tables.js';
 import { type Client, queryOne } from './pg.js';
-import { beatHeartbeat, HEARTBEAT_TABLE, waitForHeartbeat, withoutListsOnFullIdentity } from './replication.js';
+import { beatHeartbeat, HEARTBEAT_TABLE, waitForHeartbeat } from './heartbeat.js';
+import { withoutListsOnFullIdentity } from './replication.js';
 import { writeAsReplica } from './replica-writes.js';
 
 // Temporary: the commands import these from row-copy.js in the next commit, then this line goes.
