@@ -9,9 +9,6 @@ import { BlueGreenError } from '../core/errors.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../core/quote.js';
 import { type Client, clientConfig, queryOne, toBlueGreenError } from './pg.js';
 
-// Temporary: the commands import these from heartbeat.js in the next commit, then this line goes.
-export { beatHeartbeat, ensureHeartbeat, waitForHeartbeat, watchHeartbeat } from './heartbeat.js';
-
 /** The replication objects of one direction, named from the cutover id. */
 export interface ReplicationNames {
   readonly publication: string;

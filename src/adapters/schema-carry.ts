@@ -17,9 +17,6 @@ import { beatHeartbeat, HEARTBEAT_TABLE, waitForHeartbeat } from './heartbeat.js
 import { withoutListsOnFullIdentity } from './replication.js';
 import { writeAsReplica } from './replica-writes.js';
 
-// Temporary: the commands import these from row-copy.js in the next commit, then this line goes.
-export { copyColumnsByKey, copyRows } from './row-copy.js';
-
 /** `public.orders` (format('%I.%I') text) as a quoted SQL name built by our own quoting. */
 export function sqlName(name: string): string {
   const [schema, rel] = splitRaw(name).map(unquote);

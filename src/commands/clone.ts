@@ -45,10 +45,10 @@ import {
   dropPublication,
   dropSlot,
   dropSubscription,
-  ensureHeartbeat,
   replicationNames,
   slotLag,
 } from '../adapters/replication.js';
+import { ensureHeartbeat } from '../adapters/heartbeat.js';
 import {
   addForeignKeys,
   type CopyUnit,

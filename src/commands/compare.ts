@@ -33,7 +33,7 @@ import { collationDrift } from '../core/preflight-rules.js';
 import { buildTableSpec, multisetWindow, type Sides, tableReader } from '../adapters/content.js';
 import { ensurePrivateDir, writeFileAtomic } from '../adapters/state-store.js';
 import { type Client, queryOne, withClient } from '../adapters/pg.js';
-import { beatHeartbeat, waitForHeartbeat } from '../adapters/replication.js';
+import { beatHeartbeat, waitForHeartbeat } from '../adapters/heartbeat.js';
 import { schemaFile } from '../adapters/state-store.js';
 import { conn, type Deps, loadState } from './context.js';
 

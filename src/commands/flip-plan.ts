@@ -20,10 +20,8 @@ import type { Client } from '../adapters/pg.js';
 import { sideServedBy, sideTarget } from '../adapters/pointer.js';
 import {
   advanceSlotToNow,
-  beatHeartbeat,
   createPublication,
   resetSubscriptionErrors,
-  waitForHeartbeat,
   createSlot,
   createSubscription,
   dropPublication,
@@ -32,8 +30,8 @@ import {
   slotLag,
   subscriptionHealth,
   waitForApplyWorker,
-  watchHeartbeat,
 } from '../adapters/replication.js';
+import { beatHeartbeat, waitForHeartbeat, watchHeartbeat } from '../adapters/heartbeat.js';
 import { freezeInOneTrip, freezeWrites, openInOneTrip, unfreezeWrites } from '../adapters/write-guard.js';
 import type { Deps } from './context.js';
 import type { PlanStep } from './plan.js';

@@ -17,7 +17,6 @@ import {
   type CarryOutcome,
   carrySchema,
   catchUp,
-  copyColumnsByKey,
   sqlName,
   emptyForResync,
   countValues,
@@ -30,6 +29,7 @@ import {
   subscribedTables,
   waitForTableSync,
 } from '../adapters/schema-carry.js';
+import { copyColumnsByKey } from '../adapters/row-copy.js';
 import { writeFileAtomic } from '../adapters/state-store.js';
 import { carryPartitions, isPartitionAction, partitionRoot, rowsNeverReplicated } from '../adapters/partition-carry.js';
 import { quoteQualified } from '../core/quote.js';
