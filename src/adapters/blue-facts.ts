@@ -17,7 +17,8 @@ export async function readBlueFacts(client: Client): Promise<BlueFacts> {
             pg_database_size(current_database())::text AS size`,
   );
   const long = await client.query<{ pid: number; seconds: number; who: string }>(
-    `SELECT pid, extract(epoch FROM now() - xact_start)::float8 AS seconds, coalesce(usename, '?') || ' ' || coalesce(application_name, '') AS who
+    `SELECT pid, extract(epoch FROM now() - xact_start)::float8 AS seconds,
+            coalesce(usename, '?') || ' ' || coalesce(application_name, '') AS who
        FROM pg_stat_activity WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()
       ORDER BY xact_start LIMIT 10`,
   );

@@ -191,9 +191,13 @@ export async function createSubscription(client: Client, names: ReplicationNames
         ? 'it could not connect to the publisher'
         : 'PostgreSQL refused the connection string';
     throw new BlueGreenError(
-      `creating subscription ${names.subscription} failed: ${reason}${e.code ? ` (SQLSTATE ${e.code})` : ''}; PostgreSQL's own message is withheld because it quotes the connection string`,
+      `creating subscription ${names.subscription} failed: ${reason}${e.code ? ` (SQLSTATE ${e.code})` : ''}; ` +
+        "PostgreSQL's own message is withheld because it quotes the connection string",
       {
-        hint: `The subscriber connects with the other side's "peer" address (default: its url) from the subscriber's host. Without a password in it, the subscriber's server reads its own passfile: its OS user's ~/.pgpass on that host, or the file named by passfile= in the peer URL. Check the server log for the full message.`,
+        hint:
+          `The subscriber connects with the other side's "peer" address (default: its url) from the subscriber's host. ` +
+          `Without a password in it, the subscriber's server reads its own passfile: its OS user's ~/.pgpass on that host, ` +
+          `or the file named by passfile= in the peer URL. Check the server log for the full message.`,
       },
     );
   }
@@ -344,7 +348,8 @@ export async function ourReplicationObjects(client: Client): Promise<{ slots: st
   ).rows.map((r) => r.n);
   const subscriptions = (
     await client.query<{ n: string }>(
-      `SELECT subname AS n FROM pg_subscription WHERE subname LIKE $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      `SELECT subname AS n FROM pg_subscription
+        WHERE subname LIKE $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       [like],
     )
   ).rows.map((r) => r.n);

@@ -78,7 +78,8 @@ async function constraintDefs(client: Client, table: string): Promise<Array<{ na
       (
         await client.query<{ name: string; def: string; type: string }>(
           // NOT NULL (PostgreSQL 18 records it as a constraint, contype 'n') goes with the column's definition.
-          `SELECT conname AS name, pg_get_constraintdef(oid) AS def, contype AS type FROM pg_constraint WHERE conrelid = $1::regclass AND contype <> 'n' ORDER BY contype = 'f', conname`,
+          `SELECT conname AS name, pg_get_constraintdef(oid) AS def, contype AS type FROM pg_constraint
+            WHERE conrelid = $1::regclass AND contype <> 'n' ORDER BY contype = 'f', conname`,
           [sqlName(table)],
         )
       ).rows,
@@ -102,8 +103,9 @@ export async function ownershipSql(client: Client, relation: string, kind: 'TABL
   const row = await queryOne<{ owner: string; grants: Array<{ grantee: string; privilege: string; grantable: boolean }> }>(
     client,
     `SELECT pg_get_userbyid(c.relowner) AS owner,
-            coalesce((SELECT json_agg(json_build_object('grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
-                                                        'privilege', a.privilege_type, 'grantable', a.is_grantable))
+            coalesce((SELECT json_agg(json_build_object(
+                               'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
+                               'privilege', a.privilege_type, 'grantable', a.is_grantable))
                         FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner), '[]'::json) AS grants
        FROM pg_class c WHERE c.oid = $1::regclass`,
     [sqlName(relation)],
@@ -112,7 +114,8 @@ export async function ownershipSql(client: Client, relation: string, kind: 'TABL
     `ALTER ${kind} ${sqlName(relation)} OWNER TO ${quoteIdent(row!.owner)}`,
     ...row!.grants.map(
       (g) =>
-        `GRANT ${g.privilege} ON ${kind === 'SEQUENCE' ? 'SEQUENCE ' : ''}${sqlName(relation)} TO ${g.grantee === 'PUBLIC' ? 'PUBLIC' : quoteIdent(g.grantee)}${g.grantable ? ' WITH GRANT OPTION' : ''}`,
+        `GRANT ${g.privilege} ON ${kind === 'SEQUENCE' ? 'SEQUENCE ' : ''}${sqlName(relation)} ` +
+        `TO ${g.grantee === 'PUBLIC' ? 'PUBLIC' : quoteIdent(g.grantee)}${g.grantable ? ' WITH GRANT OPTION' : ''}`,
     ),
   ];
 }
@@ -229,7 +232,8 @@ async function carrySequence(from: Client, to: Client, a: Carry<'sequence'>, gat
   if (!s || s.identity) return false;
   await to.query(
     `CREATE SEQUENCE IF NOT EXISTS ${sqlName(a.sequence)} AS ${s.type} INCREMENT BY ${BigInt(s.inc)}` +
-      ` MINVALUE ${BigInt(s.min)} MAXVALUE ${BigInt(s.max)} START WITH ${BigInt(s.start)} CACHE ${BigInt(s.cache)}${s.cycle ? ' CYCLE' : ''}`,
+      ` MINVALUE ${BigInt(s.min)} MAXVALUE ${BigInt(s.max)} START WITH ${BigInt(s.start)}` +
+      ` CACHE ${BigInt(s.cache)}${s.cycle ? ' CYCLE' : ''}`,
   );
   for (const sql of await ownershipSql(from, a.sequence, 'SEQUENCE')) await to.query(sql);
   if (s.owner) {
@@ -343,7 +347,9 @@ export async function waitForTableSync(
       throw new BlueGreenError(
         `table sync of ${rows.map((r) => r.rel).join(', ')} did not finish within ${Math.round(timeoutMs / 1000)} s`,
         {
-          hint: `The standby's log says why (a free replication slot and WAL sender are needed on the serving side for each copy). Run \`bluegreen sync-schema\` again to wait for it.`,
+          hint:
+            "The standby's log says why (a free replication slot and WAL sender are needed on the serving side for each copy). " +
+            'Run `bluegreen sync-schema` again to wait for it.',
         },
       );
     }
@@ -359,7 +365,8 @@ export async function catchUp(from: Client, to: Client, timeoutMs: number): Prom
 /** Tables the subscription on the standby receives (table sync states any): a published table missing here is not replicated. */
 export async function subscribedTables(client: Client, subscription: string): Promise<Map<string, string>> {
   const { rows } = await client.query<{ rel: string; state: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS rel, r.srsubstate AS state FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid
+    `SELECT format('%I.%I', n.nspname, c.relname) AS rel, r.srsubstate AS state
+       FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid
        JOIN pg_class c ON c.oid = r.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE s.subname = $1`,
     [subscription],
   );

@@ -38,7 +38,8 @@ export async function typesHolding(client: Client, roots: ReadonlyArray<string>,
           CROSS JOIN LATERAL (
             SELECT t.typelem AS oid WHERE t.typelem <> 0
             UNION ALL SELECT t.typbasetype WHERE t.typtype = 'd'
-            UNION ALL SELECT a.atttypid FROM pg_attribute a WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+            UNION ALL SELECT a.atttypid FROM pg_attribute a
+                       WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
             UNION ALL SELECT r.rngsubtype FROM pg_range r WHERE t.typtype = 'r' AND r.rngtypid = t.oid
             ${multirange}
           ) AS inside
