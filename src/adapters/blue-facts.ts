@@ -1,7 +1,7 @@
 /** What preflight needs to know about blue: capacity for replication, tables, transactions, size, extensions. */
 import type { BlueFacts } from '../core/preflight-rules.js';
 import { quoteQualified } from '../core/quote.js';
-import { listTables, type TableRef } from './catalog.js';
+import { listTables, type TableRef } from './catalog/tables.js';
 import { collationsInUse, loginRoles, readCollation, readServerFacts } from './database.js';
 import { type Client, queryOne } from './pg.js';
 
@@ -17,7 +17,8 @@ export async function readBlueFacts(client: Client): Promise<BlueFacts> {
             pg_database_size(current_database())::text AS size`,
   );
   const long = await client.query<{ pid: number; seconds: number; who: string }>(
-    `SELECT pid, extract(epoch FROM now() - xact_start)::float8 AS seconds, coalesce(usename, '?') || ' ' || coalesce(application_name, '') AS who
+    `SELECT pid, extract(epoch FROM now() - xact_start)::float8 AS seconds,
+            coalesce(usename, '?') || ' ' || coalesce(application_name, '') AS who
        FROM pg_stat_activity WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()
       ORDER BY xact_start LIMIT 10`,
   );

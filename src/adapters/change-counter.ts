@@ -50,7 +50,8 @@ BEGIN
     INSERT INTO ${GUARD_SCHEMA}.${COUNTER_TABLE} AS c (relid, op, backend, schema_name, table_name, rows, statements)
     VALUES (TG_RELID, lower(TG_OP), pg_backend_pid(), TG_TABLE_SCHEMA, TG_TABLE_NAME, n, 1)
     ON CONFLICT (relid, op, backend) DO UPDATE
-      SET rows = c.rows + excluded.rows, statements = c.statements + 1, schema_name = excluded.schema_name, table_name = excluded.table_name;
+      SET rows = c.rows + excluded.rows, statements = c.statements + 1,
+          schema_name = excluded.schema_name, table_name = excluded.table_name;
   END IF;
   RETURN NULL;
 END
@@ -62,16 +63,20 @@ function triggersFor(schema: string, name: string): string {
   const table = quoteQualified(schema, name);
   const fn = `${GUARD_SCHEMA}.${COUNT_FUNCTION}()`;
   const t = (op: (typeof OPERATIONS)[number]) => quoteIdent(`${COUNTER_TRIGGER_PREFIX}${op}`);
+  const each = `FOR EACH STATEMENT EXECUTE FUNCTION ${fn}`;
   return [
-    `CREATE TRIGGER ${t('insert')} AFTER INSERT ON ${table} REFERENCING NEW TABLE AS bluegreen_new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}`,
-    `CREATE TRIGGER ${t('update')} AFTER UPDATE ON ${table} REFERENCING NEW TABLE AS bluegreen_new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}`,
-    `CREATE TRIGGER ${t('delete')} AFTER DELETE ON ${table} REFERENCING OLD TABLE AS bluegreen_old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}`,
+    `CREATE TRIGGER ${t('insert')} AFTER INSERT ON ${table} REFERENCING NEW TABLE AS bluegreen_new_rows ${each}`,
+    `CREATE TRIGGER ${t('update')} AFTER UPDATE ON ${table} REFERENCING NEW TABLE AS bluegreen_new_rows ${each}`,
+    `CREATE TRIGGER ${t('delete')} AFTER DELETE ON ${table} REFERENCING OLD TABLE AS bluegreen_old_rows ${each}`,
     `CREATE TRIGGER ${t('truncate')} BEFORE TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}`,
     ...OPERATIONS.map((op) => `ALTER TABLE ${table} ENABLE ALWAYS TRIGGER ${t(op)}`),
   ].join(';\n');
 }
 
-/** Every table that can hold rows (partitions and inheritance children too: a write may name them directly), with how many of our counters it has enabled. */
+/**
+ * Every table that can hold rows (partitions and inheritance children too: a write may name them
+ * directly), with how many of our counters it has enabled.
+ */
 async function countableTables(client: Client): Promise<Array<{ schema: string; name: string; counters: number }>> {
   const { rows } = await client.query<{ schema: string; name: string; counters: number }>(
     `SELECT n.nspname AS schema, c.relname AS name,
@@ -148,7 +153,8 @@ export async function changeTotal(client: Client): Promise<number | undefined> {
 export async function changesSinceSwitchover(client: Client): Promise<TableChanges[] | undefined> {
   if ((await changeTotal(client)) === undefined) return undefined;
   const { rows } = await client.query<{ schema: string; name: string; op: string; n: string }>(
-    `SELECT schema_name AS schema, table_name AS name, op, sum(rows)::text AS n FROM ${GUARD_SCHEMA}.${COUNTER_TABLE} GROUP BY relid, 1, 2, 3 ORDER BY 1, 2, 3`,
+    `SELECT schema_name AS schema, table_name AS name, op, sum(rows)::text AS n
+       FROM ${GUARD_SCHEMA}.${COUNTER_TABLE} GROUP BY relid, 1, 2, 3 ORDER BY 1, 2, 3`,
   );
   const byTable = new Map<string, Record<string, number>>();
   for (const r of rows) {

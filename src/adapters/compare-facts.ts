@@ -5,7 +5,8 @@
  */
 import type { IntegrityFinding } from '../core/compare-model.js';
 import { displayName } from '../core/quote.js';
-import { checkIntegrity, NOT_EXTENSION, USER_NAMESPACE } from './catalog.js';
+import { checkIntegrity } from './catalog/integrity.js';
+import { NOT_EXTENSION, USER_NAMESPACE } from './catalog/user-schemas.js';
 import type { Client } from './pg.js';
 
 /**

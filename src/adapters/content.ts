@@ -155,7 +155,8 @@ export function tableReader(sides: Sides, spec: TableSpec): TableReader {
       const where = rangePredicate(spec, range, 1);
       const { rows } = await sides.publisher.query(
         `SELECT ${spec.key.map((_, i) => `k${i}`).join(', ')} FROM (
-           SELECT ${keyAsText(spec)}, row_number() OVER (ORDER BY ${spec.key.map((k) => quoteIdent(k.name)).join(', ')}) AS rn, count(*) OVER () AS total
+           SELECT ${keyAsText(spec)}, row_number() OVER (ORDER BY ${spec.key.map((k) => quoteIdent(k.name)).join(', ')}) AS rn,
+                  count(*) OVER () AS total
              FROM ${quoteQualified(spec.schema, spec.name)} WHERE ${where.sql}) s
           WHERE rn > 1 AND (rn - 1) % greatest(1, ceil(total::numeric / $1)::int) = 0 ORDER BY rn`,
         [parts, ...where.params],

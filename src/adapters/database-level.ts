@@ -31,7 +31,8 @@ export async function readDatabaseLevel(client: Client): Promise<DatabaseLevel> 
     ? undefined
     : (
         await client.query<{ grantee: string; privilege: string; grantable: boolean }>(
-          `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type AS privilege, a.is_grantable AS grantable
+          `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee,
+                  a.privilege_type AS privilege, a.is_grantable AS grantable
              FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = current_database() ORDER BY 1, 2`,
         )
       ).rows;

@@ -2,6 +2,7 @@
 import type { CollationVersion } from '../core/preflight-rules.js';
 import { quoteIdent, quoteLiteral } from '../core/quote.js';
 import type { RoleStatement } from '../core/roles.js';
+import { majorOf, versionFeatures } from '../core/versions.js';
 import { type Client, queryOne, serverMajor as serverMajorOf } from './pg.js';
 
 export interface DatabaseProps {
@@ -15,8 +16,7 @@ export interface DatabaseProps {
 
 /** Owner, encoding and locale of the connected database: green's is created alike. */
 export async function readDatabaseProps(client: Client): Promise<DatabaseProps> {
-  // PostgreSQL 17 renamed daticulocale to datlocale.
-  const locale = (await serverMajorOf(client)) >= 17 ? 'datlocale' : 'daticulocale';
+  const locale = versionFeatures(await serverMajorOf(client)).databaseLocaleColumn;
   const row = await queryOne<DatabaseProps>(
     client,
     `SELECT pg_get_userbyid(datdba) AS owner, pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype,
@@ -95,14 +95,16 @@ export async function readServerFacts(client: Client): Promise<ServerFacts> {
     `SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, current_user AS user,
             r.rolsuper AS superuser, r.rolreplication AS replication, r.rolcreatedb AS createdb, r.rolcreaterole AS createrole,
             pg_has_role(current_user, 'pg_signal_backend', 'MEMBER') AS signal,
-            coalesce((SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = 'pg_create_subscription'), false) AS subscribe,
-            (SELECT system_identifier::text FROM pg_control_system()) || ' ' || current_setting('data_directory') || ' ' || pg_postmaster_start_time() AS system_id
+            coalesce((SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = 'pg_create_subscription'), false)
+              AS subscribe,
+            (SELECT system_identifier::text FROM pg_control_system()) || ' ' || current_setting('data_directory') || ' '
+              || pg_postmaster_start_time() AS system_id
        FROM pg_roles r WHERE r.rolname = current_user`,
   );
   const r = row!;
   return {
     version: r.version,
-    major: Math.floor(Number(r.num) / 10_000),
+    major: majorOf(r.num),
     superuser: r.superuser,
     systemId: r.system_id,
     user: r.user,
@@ -149,7 +151,8 @@ export async function loginRoles(client: Client): Promise<Record<string, LoginRo
   const readable = await queryOne<{ ok: boolean }>(client, `SELECT has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS ok`);
   const { rows } = await client.query<{ name: string; can_login: boolean; has_password: boolean | null }>(
     readable?.ok
-      ? `SELECT rolname AS name, rolcanlogin AS can_login, rolpassword IS NOT NULL AS has_password FROM pg_authid WHERE rolname NOT LIKE 'pg\\_%'`
+      ? `SELECT rolname AS name, rolcanlogin AS can_login, rolpassword IS NOT NULL AS has_password
+           FROM pg_authid WHERE rolname NOT LIKE 'pg\\_%'`
       : `SELECT rolname AS name, rolcanlogin AS can_login, NULL::boolean AS has_password FROM pg_roles WHERE rolname NOT LIKE 'pg\\_%'`,
   );
   return Object.fromEntries(
@@ -161,7 +164,8 @@ export async function loginRoles(client: Client): Promise<Record<string, LoginRo
 export async function readCollation(client: Client): Promise<{ provider: string; version: string | null }> {
   const row = await queryOne<{ provider: string; version: string | null }>(
     client,
-    `SELECT CASE datlocprovider WHEN 'i' THEN 'icu' WHEN 'b' THEN 'builtin' ELSE 'libc' END AS provider, pg_database_collation_actual_version(oid) AS version
+    `SELECT CASE datlocprovider WHEN 'i' THEN 'icu' WHEN 'b' THEN 'builtin' ELSE 'libc' END AS provider,
+            pg_database_collation_actual_version(oid) AS version
        FROM pg_database WHERE datname = current_database()`,
   );
   return row!;
@@ -169,16 +173,21 @@ export async function readCollation(client: Client): Promise<{ provider: string;
 
 const PROVIDER = `CASE co.collprovider WHEN 'i' THEN 'icu' WHEN 'b' THEN 'builtin' WHEN 'c' THEN 'libc' ELSE 'default' END`;
 
-/** The collations other than the database default that the application's columns and indexes use, with their library versions now. */
+/**
+ * The collations other than the database default that the application's columns and indexes use,
+ * with their library versions now.
+ */
 export async function collationsInUse(client: Client): Promise<CollationVersion[]> {
   const { rows } = await client.query<CollationVersion>(
     `SELECT format('%I.%I', n.nspname, co.collname) AS name, ${PROVIDER} AS provider, pg_collation_actual_version(co.oid) AS version
        FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
       WHERE co.oid <> 100 AND co.oid IN (
         SELECT a.attcollation FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
-         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'm') AND cn.nspname NOT IN ('pg_catalog', 'information_schema') AND cn.nspname NOT LIKE 'pg_toast%'
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'm')
+           AND cn.nspname NOT IN ('pg_catalog', 'information_schema') AND cn.nspname NOT LIKE 'pg_toast%'
         UNION
-        SELECT unnest(i.indcollation::oid[]) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
+        SELECT unnest(i.indcollation::oid[])
+          FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
          WHERE cn.nspname NOT IN ('pg_catalog', 'information_schema') AND cn.nspname NOT LIKE 'pg_toast%')
       ORDER BY 1`,
   );

@@ -16,6 +16,11 @@ const DROP_TRIGGER = 'bluegreen_ddl_log_drop';
 /** The command of a marker row: a schema change happened that the log could not record. */
 export const MISSED_COMMAND = 'bluegreen: not recorded';
 
+/** What the author of a DDL statement reads when neither the log nor its marker could record it. */
+const REFUSED_HINT =
+  'The DDL was refused so the rollback window cannot miss it unseen: ' +
+  `repair ${GUARD_SCHEMA}.${DDL_LOG_TABLE} (or run bluegreen finalize) and run it again.`;
+
 const INSTALL = `
 CREATE SCHEMA IF NOT EXISTS ${GUARD_SCHEMA};
 CREATE TABLE IF NOT EXISTS ${GUARD_SCHEMA}.${DDL_LOG_TABLE} (
@@ -39,11 +44,13 @@ BEGIN
   END IF;
   IF tg_event = 'sql_drop' THEN
     FOR r IN SELECT object_type, object_identity FROM pg_event_trigger_dropped_objects() LOOP
-      INSERT INTO ${GUARD_SCHEMA}.${DDL_LOG_TABLE} (command, object_type, object, statement) VALUES (tg_tag, r.object_type, r.object_identity, left(current_query(), 2000));
+      INSERT INTO ${GUARD_SCHEMA}.${DDL_LOG_TABLE} (command, object_type, object, statement)
+        VALUES (tg_tag, r.object_type, r.object_identity, left(current_query(), 2000));
     END LOOP;
   ELSE
     FOR r IN SELECT command_tag, object_type, object_identity FROM pg_event_trigger_ddl_commands() LOOP
-      INSERT INTO ${GUARD_SCHEMA}.${DDL_LOG_TABLE} (command, object_type, object, statement) VALUES (r.command_tag, r.object_type, r.object_identity, left(current_query(), 2000));
+      INSERT INTO ${GUARD_SCHEMA}.${DDL_LOG_TABLE} (command, object_type, object, statement)
+        VALUES (r.command_tag, r.object_type, r.object_identity, left(current_query(), 2000));
     END LOOP;
   END IF;
 EXCEPTION WHEN OTHERS THEN
@@ -52,11 +59,12 @@ EXCEPTION WHEN OTHERS THEN
   DECLARE
     why text := format('%s (SQLSTATE %s, during %s)', SQLERRM, SQLSTATE, tg_tag);
   BEGIN
-    INSERT INTO ${GUARD_SCHEMA}.${DDL_LOG_TABLE} (command, statement) VALUES ('${MISSED_COMMAND}', left(why || ': ' || current_query(), 2000));
+    INSERT INTO ${GUARD_SCHEMA}.${DDL_LOG_TABLE} (command, statement)
+      VALUES ('${MISSED_COMMAND}', left(why || ': ' || current_query(), 2000));
     RAISE WARNING 'pg-bluegreen could not record this DDL in its log (a marker says so in status): %', why;
   EXCEPTION WHEN OTHERS THEN
     RAISE EXCEPTION 'pg-bluegreen could not record this DDL in its log, nor a marker (%): %', why, SQLERRM
-      USING HINT = 'The DDL was refused so the rollback window cannot miss it unseen: repair ${GUARD_SCHEMA}.${DDL_LOG_TABLE} (or run bluegreen finalize) and run it again.';
+      USING HINT = '${REFUSED_HINT}';
   END;
 END
 $fn$;

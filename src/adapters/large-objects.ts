@@ -71,9 +71,11 @@ BEGIN
     EXECUTE format('ALTER LARGE OBJECT %s OWNER TO %I', oids[i], owners[i]);
     IF acls[i] IS NOT NULL THEN
       EXECUTE format('REVOKE ALL ON LARGE OBJECT %s FROM %I', oids[i], owners[i]);
-      FOR g IN SELECT a.privilege_type, a.is_grantable, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END AS grantee
+      FOR g IN SELECT a.privilege_type, a.is_grantable,
+                      CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END AS grantee
                  FROM aclexplode(acls[i]::aclitem[]) a LOOP
-        EXECUTE format('GRANT %s ON LARGE OBJECT %s TO %s%s', g.privilege_type, oids[i], g.grantee, CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+        EXECUTE format('GRANT %s ON LARGE OBJECT %s TO %s%s', g.privilege_type, oids[i], g.grantee,
+                       CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
       END LOOP;
     END IF;
     EXECUTE format('COMMENT ON LARGE OBJECT %s IS %L', oids[i], comments[i]);
@@ -97,7 +99,8 @@ export async function copyLargeObjects(
 ): Promise<number> {
   if (!oids.length && !unlink.length) return 0;
   const { rows: meta } = await source.query<{ oid: string; owner: string; acl: string | null; comment: string | null; page: number }>(
-    `SELECT m.oid::text AS oid, pg_get_userbyid(m.lomowner)::text AS owner, m.lomacl::text AS acl, obj_description(m.oid, 'pg_largeobject') AS comment,
+    `SELECT m.oid::text AS oid, pg_get_userbyid(m.lomowner)::text AS owner, m.lomacl::text AS acl,
+            obj_description(m.oid, 'pg_largeobject') AS comment,
             current_setting('block_size')::int / 4 AS page
        FROM pg_largeobject_metadata m WHERE m.oid = ANY ($1::oid[]) ORDER BY m.oid`,
     [oids],
@@ -174,9 +177,11 @@ export async function largeObjectsChangedSince(source: Client, horizon: string):
   const { rows } = await source.query<{ oid: string; gone: boolean }>(
     `WITH pages AS (SELECT loid, count(*)::int AS pages, bool_or(age(xmin) <= age($1::xid)) AS written FROM pg_largeobject GROUP BY loid),
      now AS (SELECT m.oid, coalesce(p.pages, 0) AS pages,
-                    coalesce(p.written, false) OR age(m.xmin) <= age($1::xid) OR coalesce(d.written, false) AS written, d.objoid IS NOT NULL AS commented
+                    coalesce(p.written, false) OR age(m.xmin) <= age($1::xid) OR coalesce(d.written, false) AS written,
+                    d.objoid IS NOT NULL AS commented
                FROM pg_largeobject_metadata m LEFT JOIN pages p ON p.loid = m.oid
-               LEFT JOIN (SELECT objoid, age(xmin) <= age($1::xid) AS written FROM pg_description WHERE classoid = 'pg_largeobject'::regclass AND objsubid = 0) d ON d.objoid = m.oid)
+               LEFT JOIN (SELECT objoid, age(xmin) <= age($1::xid) AS written FROM pg_description
+                           WHERE classoid = 'pg_largeobject'::regclass AND objsubid = 0) d ON d.objoid = m.oid)
      SELECT coalesce(n.oid, b.oid)::text AS oid, n.oid IS NULL AS gone
        FROM now n FULL JOIN pg_temp.bluegreen_large_objects_before b ON b.oid = n.oid
       WHERE n.oid IS NULL OR b.oid IS NULL OR n.written OR n.pages <> b.pages OR n.commented <> b.commented

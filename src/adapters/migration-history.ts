@@ -26,7 +26,8 @@ export async function readHistory(client: Client): Promise<AppliedMigration[]> {
     [HISTORY_TABLE],
   );
   const { rows } = await client.query<AppliedMigration & { unchecked: string | null }>(
-    `SELECT version, name, checksum, ${hasUnchecked.rowCount ? 'unchecked' : 'NULL::text AS unchecked'} FROM ${HISTORY_TABLE} ORDER BY version::numeric`,
+    `SELECT version, name, checksum, ${hasUnchecked.rowCount ? 'unchecked' : 'NULL::text AS unchecked'}
+       FROM ${HISTORY_TABLE} ORDER BY version::numeric`,
   );
   return rows.map((r) => ({ version: r.version, name: r.name, checksum: r.checksum, ...(r.unchecked ? { unchecked: r.unchecked } : {}) }));
 }

@@ -22,16 +22,13 @@ export async function runNotify(config: NotifyConfig, event: CutoverEvent): Prom
   const options = { cwd: config.cwd, timeoutMs: config.timeoutMs, input: payload, env: { BLUEGREEN_EVENT: event.type } };
   const result = await runShell(config.command, options).catch((error: Error) => ({ exitCode: 1, all: error.message, timedOut: false }));
   if (result.timedOut || result.exitCode !== 0) {
-    config.warn(
-      `notify hook failed on a ${event.type} event (${result.timedOut ? `no answer within ${config.timeoutMs} ms` : `exit ${result.exitCode}`}): ${redact(
-        String(result.all ?? ''),
-        config.secrets,
-      )
-        .trim()
-        .split('\n')
-        .slice(-3)
-        .join(' | ')}`,
-    );
+    const why = result.timedOut ? `no answer within ${config.timeoutMs} ms` : `exit ${result.exitCode}`;
+    const said = redact(String(result.all ?? ''), config.secrets)
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join(' | ');
+    config.warn(`notify hook failed on a ${event.type} event (${why}): ${said}`);
   }
 }
 

@@ -9,8 +9,9 @@
 import { BlueGreenError } from '../core/errors.js';
 import { quoteIdent } from '../core/quote.js';
 import type { CarryAction } from '../core/window.js';
-import { catchUp, ownershipSql, partitionByClause, primaryKeyColumns, sqlName } from './schema-carry.js';
-import { withCatalogSearchPath } from './catalog.js';
+import { primaryKeyColumns } from './row-copy.js';
+import { catchUp, ownershipSql, partitionByClause, sqlName } from './schema-carry.js';
+import { withCatalogSearchPath } from './catalog/search-path.js';
 import { type Client, queryOne } from './pg.js';
 
 type PartitionAction = Extract<CarryAction, { kind: 'partition' | 'attach' | 'detach' }>;
@@ -19,7 +20,8 @@ type PartitionAction = Extract<CarryAction, { kind: 'partition' | 'attach' | 'de
 async function defaultPartition(to: Client, parent: string): Promise<string | undefined> {
   const row = await queryOne<{ name: string }>(
     to,
-    `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name
+       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE i.inhparent = $1::regclass AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'`,
     [sqlName(parent)],
   );
@@ -29,7 +31,8 @@ async function defaultPartition(to: Client, parent: string): Promise<string | un
 /** Stored (non-generated) columns of a relation, in order. */
 async function storedColumns(client: Client, table: string): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>(
-    `SELECT attname AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum`,
+    `SELECT attname AS name FROM pg_attribute
+      WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum`,
     [sqlName(table)],
   );
   return rows.map((r) => r.name);
@@ -124,7 +127,8 @@ export async function carryPartitions(from: Client, to: Client, actions: Readonl
           const columns = (await storedColumns(to, a.parent)).map(quoteIdent).join(', ');
           const temp = quoteIdent(`bluegreen_moved_${moved.length}`);
           await to.query(
-            `CREATE TEMPORARY TABLE ${temp} ON COMMIT DROP AS WITH d AS (DELETE FROM ${sqlName(fallback)} WHERE ${constraint} RETURNING ${columns}) SELECT * FROM d`,
+            `CREATE TEMPORARY TABLE ${temp} ON COMMIT DROP AS
+               WITH d AS (DELETE FROM ${sqlName(fallback)} WHERE ${constraint} RETURNING ${columns}) SELECT * FROM d`,
           );
           moved.push({ parent: a.parent, columns, temp });
         }

@@ -37,7 +37,9 @@ export function findTool(tool: string, serverMajor: number, binDir?: string): st
       .map((b) => b.major)
       .join(', ') || 'none';
   throw new BlueGreenError(`no ${tool} for PostgreSQL ${serverMajor} or newer (found versions: ${installed})`, {
-    hint: `Install postgresql-client-${serverMajor} (apt-get install -y postgresql-client-${serverMajor}) or set tools.binDir in the config.`,
+    hint:
+      `Install postgresql-client-${serverMajor} (apt-get install -y postgresql-client-${serverMajor}) ` +
+      'or set tools.binDir in the config.',
   });
 }
 

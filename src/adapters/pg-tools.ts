@@ -83,7 +83,8 @@ export async function runPgTool(run: ToolRun): Promise<string> {
       .slice(-8)
       .join('\n  ');
     throw new ToolFailedError(
-      `${run.tool} failed (exit ${result.exitCode ?? 'signal ' + result.signal}):\n  ${errors || stderrTail.trim().split('\n').slice(-8).join('\n  ')}`,
+      `${run.tool} failed (exit ${result.exitCode ?? 'signal ' + result.signal}):\n  ` +
+        `${errors || stderrTail.trim().split('\n').slice(-8).join('\n  ')}`,
       {
         hint:
           run.tool === 'pg_restore'

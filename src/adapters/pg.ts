@@ -10,6 +10,7 @@ import { parse as parseIntoConfig } from 'pg-connection-string';
 import { type ConnInfo, describeConn, parseConnString, passwordFromPassfile } from '../core/conninfo.js';
 import { BlueGreenError, LockHeldError, SqlError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
+import { majorOf } from '../core/versions.js';
 
 export type Client = pg.ClientBase;
 
@@ -103,12 +104,11 @@ export async function clientConfig(url: string, extraOptions?: string): Promise<
   try {
     parsed = parseIntoConfig(url, { useLibpqCompat: true });
   } catch (error) {
-    throw new BlueGreenError(
-      `cannot use the connection string for ${describeConn(url)}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? `a certificate or key file does not exist (${(error as NodeJS.ErrnoException).path})` : (error as Error).message}`,
-      {
-        hint: 'Check sslrootcert, sslcert and sslkey in the connection string.',
-      },
-    );
+    const e = error as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? `a certificate or key file does not exist (${e.path})` : e.message;
+    throw new BlueGreenError(`cannot use the connection string for ${describeConn(url)}: ${why}`, {
+      hint: 'Check sslrootcert, sslcert and sslkey in the connection string.',
+    });
   }
   const {
     sslmode: _m,
@@ -199,7 +199,8 @@ export async function withAdvisoryLock<T>(client: Client, key: number, what: str
   const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK_NAMESPACE, key]);
   if (!rows[0].ok) {
     const holder = await client.query<{ application_name: string; usename: string; client_addr: string | null; since: string }>(
-      `SELECT a.application_name, a.usename, host(a.client_addr) AS client_addr, to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ') AS since
+      `SELECT a.application_name, a.usename, host(a.client_addr) AS client_addr,
+              to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ') AS since
          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2 AND l.granted`,
       [LOCK_NAMESPACE, key],
@@ -233,7 +234,7 @@ export async function serverVersion(client: Client): Promise<string> {
 /** The server's major version (150012 → 15). */
 export async function serverMajor(client: Client): Promise<number> {
   const row = await queryOne<{ v: string }>(client, `SELECT current_setting('server_version_num') AS v`);
-  return Math.floor(Number(row?.v) / 10_000);
+  return majorOf(row?.v ?? NaN);
 }
 
 /** Cancels whatever `client` is running, from a separate session (a query left running would block every later one on it). */

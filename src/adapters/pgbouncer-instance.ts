@@ -116,7 +116,9 @@ export function bouncer(instance: { admin: string; ini: string }, db: string, se
       const retry = (await command('SHOW CONFIG')).rows.find((r) => r.key === 'server_login_retry')?.value;
       return retry && Number(retry) > 2
         ? [
-            `${who}: server_login_retry = ${retry} s: after one failed server login (a wrong password on the new side, or a PAUSE landing while it logs new server connections in) it refuses every client for that long. The flip waits for logins in progress before PAUSE; a lower value (e.g. 2) shortens any such stall.`,
+            `${who}: server_login_retry = ${retry} s: after one failed server login (a wrong password on the new side, ` +
+              'or a PAUSE landing while it logs new server connections in) it refuses every client for that long. ' +
+              'The flip waits for logins in progress before PAUSE; a lower value (e.g. 2) shortens any such stall.',
           ]
         : [];
     },
@@ -160,7 +162,9 @@ export function bouncer(instance: { admin: string; ini: string }, db: string, se
               () =>
                 reject(
                   new TimeoutError(`${who} could not pause "${db}" within ${timeoutMs} ms: a transaction stayed open`, {
-                    hint: 'Find the long transaction (pg_stat_activity on the serving side, state "idle in transaction"), end it, and retry.',
+                    hint:
+                      'Find the long transaction (pg_stat_activity on the serving side, state "idle in transaction"), ' +
+                      'end it, and retry.',
                   }),
                 ),
               Math.max(1, until - performance.now()),

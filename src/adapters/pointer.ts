@@ -134,7 +134,8 @@ function pgbouncerPointer(config: PgbouncerPointerConfig, secrets: ReadonlyArray
       const first = all[0].target!;
       if (all.some((a) => !sameTargetAs(a.target!, first))) {
         throw new BlueGreenError(
-          `the PgBouncer instances disagree: ${all.map((a) => `${a.instance} → ${a.target!.host}:${a.target!.port}/${a.target!.database}`).join(', ')}`,
+          `the PgBouncer instances disagree: ` +
+            all.map((a) => `${a.instance} → ${a.target!.host}:${a.target!.port}/${a.target!.database}`).join(', '),
           {
             hint: '`bluegreen resume` points them all at the side the record says serves.',
           },
@@ -298,7 +299,8 @@ function commandPointer(config: CommandPointerConfig, secrets: ReadonlyArray<str
       const now = await pointer.current();
       if (!sameTargetAs(now, target))
         throw new BlueGreenError(
-          `pointer.current says ${now.host}:${now.port}/${now.database} after the flip, not ${target.host}:${target.port}/${target.database}`,
+          `pointer.current says ${now.host}:${now.port}/${now.database} after the flip, ` +
+            `not ${target.host}:${target.port}/${target.database}`,
           { hint: 'The flip command exited 0 before traffic moved: make it wait until it has.' },
         );
     },

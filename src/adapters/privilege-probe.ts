@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PrivilegeFacts, Trial } from '../core/privileges.js';
 import { quoteIdent } from '../core/quote.js';
+import { majorOf } from '../core/versions.js';
 import { type Client, queryOne } from './pg.js';
 
 /** Roles whose membership changes what the cutover may do: PostgreSQL's own and the services' admin roles. */
@@ -49,7 +50,8 @@ async function trials(client: Client): Promise<PrivilegeFacts['trials']> {
     // connect = false: nothing is contacted and no slot made. A non-superuser on 16+ must name a password
     // in the connection string (password_required), so a placeholder one is given; it is never used.
     subscription: await attempt(client, [
-      `CREATE SUBSCRIPTION ${quoteIdent(tag)} CONNECTION 'host=127.0.0.1 dbname=postgres password=unused' PUBLICATION ${quoteIdent(tag)} WITH (connect = false)`,
+      `CREATE SUBSCRIPTION ${quoteIdent(tag)} CONNECTION 'host=127.0.0.1 dbname=postgres password=unused'
+         PUBLICATION ${quoteIdent(tag)} WITH (connect = false)`,
     ]),
     sessionReplicationRole: await attempt(client, ['SET LOCAL session_replication_role = replica']),
     readAuthid: await attempt(client, ['SELECT 1 FROM pg_authid LIMIT 1']),
@@ -99,7 +101,7 @@ export async function probePrivileges(client: Client): Promise<PrivilegeFacts> {
   }
   const r = role!;
   return {
-    major: Math.floor(Number(r.num) / 10_000),
+    major: majorOf(r.num),
     user: r.user,
     superuser: r.superuser,
     createrole: r.createrole || r.superuser,
@@ -120,7 +122,8 @@ export async function probePrivileges(client: Client): Promise<PrivilegeFacts> {
 export async function largeObjectAccess(client: Client): Promise<{ readable: boolean; count: number }> {
   const row = await queryOne<{ readable: boolean; count: number }>(
     client,
-    `SELECT has_table_privilege('pg_catalog.pg_largeobject', 'SELECT') AS readable, (SELECT count(*) FROM pg_largeobject_metadata)::int AS count`,
+    `SELECT has_table_privilege('pg_catalog.pg_largeobject', 'SELECT') AS readable,
+            (SELECT count(*) FROM pg_largeobject_metadata)::int AS count`,
   );
   return row!;
 }

@@ -1,15 +1,13 @@
 /**
  * Native logical replication between blue and green: publications, slots (one created on a
- * replication connection with an exported snapshot for pg_dump), subscriptions, the heartbeat
- * that makes a drain exact, and lag figures.
+ * replication connection with an exported snapshot for pg_dump), subscriptions, and lag figures.
+ * The heartbeat that makes a drain exact is heartbeat.ts.
  */
 import pg from 'pg';
 import { parseConnString, toConninfo } from '../core/conninfo.js';
-import { BlueGreenError, TimeoutError } from '../core/errors.js';
+import { BlueGreenError } from '../core/errors.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../core/quote.js';
 import { type Client, clientConfig, queryOne, toBlueGreenError } from './pg.js';
-
-export const HEARTBEAT_TABLE = 'bluegreen.heartbeat';
 
 /** The replication objects of one direction, named from the cutover id. */
 export interface ReplicationNames {
@@ -22,120 +20,6 @@ export interface ReplicationNames {
 export function replicationNames(cutoverId: string, direction: 'fwd' | 'rev'): ReplicationNames {
   const base = `bluegreen_${direction}_${cutoverId.toLowerCase().replace(/[^a-z0-9]/g, '_')}`.slice(0, 60);
   return { publication: base, slot: base, subscription: base };
-}
-
-export const HEARTBEAT_CHANNEL = 'bluegreen_heartbeat';
-
-/**
- * The table both sides keep for the drain: one row whose token the flip bumps on the side it leaves,
- * and a trigger that fires even for the apply worker (ENABLE ALWAYS) and announces each token applied
- * on a channel, so the drain is told rather than polling across the network.
- */
-export async function ensureHeartbeat(client: Client): Promise<void> {
-  await client.query(`CREATE SCHEMA IF NOT EXISTS bluegreen;
-    CREATE TABLE IF NOT EXISTS ${HEARTBEAT_TABLE} (id boolean PRIMARY KEY DEFAULT true CHECK (id), token bigint NOT NULL DEFAULT 0, at timestamptz);
-    INSERT INTO ${HEARTBEAT_TABLE} (id) VALUES (true) ON CONFLICT DO NOTHING;
-    CREATE OR REPLACE FUNCTION bluegreen.heartbeat_notify() RETURNS trigger LANGUAGE plpgsql AS $fn$
-    BEGIN
-      PERFORM pg_notify('${HEARTBEAT_CHANNEL}', NEW.token::text);
-      RETURN NULL;
-    END $fn$;
-    DO $do$ BEGIN
-      IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'bluegreen_heartbeat_notify' AND tgrelid = '${HEARTBEAT_TABLE}'::regclass) THEN
-        CREATE TRIGGER bluegreen_heartbeat_notify AFTER UPDATE ON ${HEARTBEAT_TABLE} FOR EACH ROW EXECUTE FUNCTION bluegreen.heartbeat_notify();
-        ALTER TABLE ${HEARTBEAT_TABLE} ENABLE ALWAYS TRIGGER bluegreen_heartbeat_notify;
-      END IF;
-    END $do$`);
-}
-
-/**
- * Commits a new heartbeat token (the last published transaction before a drain) in one round trip;
- * returns it. The commit is synchronous whatever the server's setting: a logical walsender sends only
- * flushed WAL, and flushing the heartbeat flushes every commit before it (seen here: 400 ms drains
- * under synchronous_commit = off, waiting for the WAL writer).
- */
-export async function beatHeartbeat(client: Client): Promise<string> {
-  try {
-    const results = (await client.query(
-      `BEGIN; SET LOCAL synchronous_commit = on; UPDATE ${HEARTBEAT_TABLE} SET token = token + 1, at = clock_timestamp() RETURNING token::text; COMMIT`,
-    )) as unknown as Array<{ rows: Array<{ token: string }> }>;
-    return results[2].rows[0].token;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
-}
-
-/**
- * Listens, on the subscriber, for heartbeat tokens as the apply worker applies them (opened before the
- * pause, so no LISTEN round trip falls inside it). `until(token)` resolves once that token (or a later
- * one) is applied: told by the notification, with a slow poll as a safety net should none arrive.
- */
-export async function watchHeartbeat(
-  client: Client,
-): Promise<{ until(token: string, deadline: number, what: string): Promise<number>; close(): Promise<void> }> {
-  let latest = 0n;
-  const waiters = new Set<() => void>();
-  const onNotification = (msg: { channel: string; payload?: string }) => {
-    if (msg.channel !== HEARTBEAT_CHANNEL || !msg.payload) return;
-    const token = BigInt(msg.payload);
-    if (token > latest) latest = token;
-    for (const w of waiters) w();
-  };
-  client.on('notification', onNotification);
-  await client.query(`LISTEN ${HEARTBEAT_CHANNEL}`);
-  return {
-    async until(token, deadline, what) {
-      const want = BigInt(token);
-      let polls = 0;
-      while (latest < want) {
-        if (performance.now() > deadline) {
-          throw new TimeoutError(`${what} did not finish in time: the subscriber has not applied the last transactions yet`, {
-            hint: 'Something holds replication (a lock on the subscriber, a long transaction, a stopped apply worker): `bluegreen status` shows the lag.',
-          });
-        }
-        // Told, or after 50 ms look for ourselves (a subscriber whose heartbeat table lacks the trigger).
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, 50);
-          function done() {
-            clearTimeout(timer);
-            waiters.delete(done);
-            resolve();
-          }
-          waiters.add(done);
-        });
-        if (latest < want) {
-          polls++;
-          const row = await queryOne<{ token: string }>(client, `SELECT token::text FROM ${HEARTBEAT_TABLE}`);
-          if (row && BigInt(row.token) > latest) latest = BigInt(row.token);
-        }
-      }
-      return polls;
-    },
-    async close() {
-      client.off('notification', onNotification);
-      await client.query(`UNLISTEN ${HEARTBEAT_CHANNEL}`).catch(() => undefined);
-    },
-  };
-}
-
-/**
- * Waits until the subscriber shows `token`: apply is in commit order, so every transaction the
- * publisher committed before the heartbeat is applied and visible there too.
- */
-export async function waitForHeartbeat(client: Client, token: string, deadline: number, what: string): Promise<number> {
-  let polls = 0;
-  for (;;) {
-    polls++;
-    const row = await queryOne<{ ok: boolean }>(client, `SELECT token >= $1::bigint AS ok FROM ${HEARTBEAT_TABLE}`, [token]);
-    if (row?.ok) return polls;
-    if (performance.now() > deadline) {
-      throw new TimeoutError(`${what} did not finish in time: the subscriber has not applied the last transactions yet`, {
-        hint: 'Something holds replication (a lock on the subscriber, a long transaction, a stopped apply worker): `bluegreen status` shows the lag.',
-      });
-    }
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }
 
 export interface PublishedTable {
@@ -307,9 +191,13 @@ export async function createSubscription(client: Client, names: ReplicationNames
         ? 'it could not connect to the publisher'
         : 'PostgreSQL refused the connection string';
     throw new BlueGreenError(
-      `creating subscription ${names.subscription} failed: ${reason}${e.code ? ` (SQLSTATE ${e.code})` : ''}; PostgreSQL's own message is withheld because it quotes the connection string`,
+      `creating subscription ${names.subscription} failed: ${reason}${e.code ? ` (SQLSTATE ${e.code})` : ''}; ` +
+        "PostgreSQL's own message is withheld because it quotes the connection string",
       {
-        hint: `The subscriber connects with the other side's "peer" address (default: its url) from the subscriber's host. Without a password in it, the subscriber's server reads its own passfile: its OS user's ~/.pgpass on that host, or the file named by passfile= in the peer URL. Check the server log for the full message.`,
+        hint:
+          `The subscriber connects with the other side's "peer" address (default: its url) from the subscriber's host. ` +
+          `Without a password in it, the subscriber's server reads its own passfile: its OS user's ~/.pgpass on that host, ` +
+          `or the file named by passfile= in the peer URL. Check the server log for the full message.`,
       },
     );
   }
@@ -460,7 +348,8 @@ export async function ourReplicationObjects(client: Client): Promise<{ slots: st
   ).rows.map((r) => r.n);
   const subscriptions = (
     await client.query<{ n: string }>(
-      `SELECT subname AS n FROM pg_subscription WHERE subname LIKE $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      `SELECT subname AS n FROM pg_subscription
+        WHERE subname LIKE $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       [like],
     )
   ).rows.map((r) => r.n);

@@ -10,9 +10,11 @@ import type { CarryAction } from '../core/window.js';
 import { splitRaw, unquote } from '../core/window.js';
 import { BlueGreenError } from '../core/errors.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../core/quote.js';
-import { withCatalogSearchPath, tableColumns } from './catalog.js';
+import { withCatalogSearchPath } from './catalog/search-path.js';
+import { tableColumns } from './catalog/tables.js';
 import { type Client, queryOne } from './pg.js';
-import { beatHeartbeat, HEARTBEAT_TABLE, waitForHeartbeat, withoutListsOnFullIdentity } from './replication.js';
+import { beatHeartbeat, HEARTBEAT_TABLE, waitForHeartbeat } from './heartbeat.js';
+import { withoutListsOnFullIdentity } from './replication.js';
 import { writeAsReplica } from './replica-writes.js';
 
 /** `public.orders` (format('%I.%I') text) as a quoted SQL name built by our own quoting. */
@@ -31,7 +33,7 @@ export async function readPublished(client: Client, publication: string): Promis
   return new Map(rows.map((r) => [r.key, r.columns ?? []]));
 }
 
-interface ColumnDef {
+export interface ColumnDef {
   readonly name: string;
   readonly type: string;
   readonly notNull: boolean;
@@ -41,7 +43,7 @@ interface ColumnDef {
   readonly collation: string | null;
 }
 
-async function columnDefs(client: Client, table: string): Promise<ColumnDef[]> {
+export async function columnDefs(client: Client, table: string): Promise<ColumnDef[]> {
   return withCatalogSearchPath(
     client,
     async () =>
@@ -76,7 +78,8 @@ async function constraintDefs(client: Client, table: string): Promise<Array<{ na
       (
         await client.query<{ name: string; def: string; type: string }>(
           // NOT NULL (PostgreSQL 18 records it as a constraint, contype 'n') goes with the column's definition.
-          `SELECT conname AS name, pg_get_constraintdef(oid) AS def, contype AS type FROM pg_constraint WHERE conrelid = $1::regclass AND contype <> 'n' ORDER BY contype = 'f', conname`,
+          `SELECT conname AS name, pg_get_constraintdef(oid) AS def, contype AS type FROM pg_constraint
+            WHERE conrelid = $1::regclass AND contype <> 'n' ORDER BY contype = 'f', conname`,
           [sqlName(table)],
         )
       ).rows,
@@ -100,8 +103,9 @@ export async function ownershipSql(client: Client, relation: string, kind: 'TABL
   const row = await queryOne<{ owner: string; grants: Array<{ grantee: string; privilege: string; grantable: boolean }> }>(
     client,
     `SELECT pg_get_userbyid(c.relowner) AS owner,
-            coalesce((SELECT json_agg(json_build_object('grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
-                                                        'privilege', a.privilege_type, 'grantable', a.is_grantable))
+            coalesce((SELECT json_agg(json_build_object(
+                               'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
+                               'privilege', a.privilege_type, 'grantable', a.is_grantable))
                         FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner), '[]'::json) AS grants
        FROM pg_class c WHERE c.oid = $1::regclass`,
     [sqlName(relation)],
@@ -110,7 +114,8 @@ export async function ownershipSql(client: Client, relation: string, kind: 'TABL
     `ALTER ${kind} ${sqlName(relation)} OWNER TO ${quoteIdent(row!.owner)}`,
     ...row!.grants.map(
       (g) =>
-        `GRANT ${g.privilege} ON ${kind === 'SEQUENCE' ? 'SEQUENCE ' : ''}${sqlName(relation)} TO ${g.grantee === 'PUBLIC' ? 'PUBLIC' : quoteIdent(g.grantee)}${g.grantable ? ' WITH GRANT OPTION' : ''}`,
+        `GRANT ${g.privilege} ON ${kind === 'SEQUENCE' ? 'SEQUENCE ' : ''}${sqlName(relation)} ` +
+        `TO ${g.grantee === 'PUBLIC' ? 'PUBLIC' : quoteIdent(g.grantee)}${g.grantable ? ' WITH GRANT OPTION' : ''}`,
     ),
   ];
 }
@@ -123,123 +128,159 @@ export interface CarryOutcome {
   readonly columnsToCopy: ReadonlyArray<{ readonly table: string; readonly column: string; readonly setNotNull: boolean }>;
 }
 
+/** What the carry gathers on its way: replication's part, and statements that wait for every object. */
+interface CarryGathered {
+  readonly tablesToSync: string[];
+  readonly columnsToCopy: Array<{ table: string; column: string; setNotNull: boolean }>;
+  /** Run after every action: a foreign key may reference, and OWNED BY name, a table a later action creates. */
+  readonly foreignKeys: string[];
+  readonly ownedBy: string[];
+}
+
+type Carry<K extends CarryAction['kind']> = Extract<CarryAction, { readonly kind: K }>;
+
 /**
  * Runs the schema part of the carry actions on the standby (`to`), reading definitions from the
  * serving side (`from`). Replication (publication, table sync, value copy) is `extendReplication`'s.
  */
 export async function carrySchema(from: Client, to: Client, actions: ReadonlyArray<CarryAction>): Promise<CarryOutcome> {
   const done: string[] = [];
-  const tablesToSync: string[] = [];
-  const columnsToCopy: Array<{ table: string; column: string; setNotNull: boolean }> = [];
-  const foreignKeys: string[] = [];
-  const ownedBy: string[] = [];
+  const gathered: CarryGathered = { tablesToSync: [], columnsToCopy: [], foreignKeys: [], ownedBy: [] };
   for (const a of actions) {
-    switch (a.kind) {
-      case 'enum': {
-        const labels = (await queryOne<{ l: string[] }>(
-          from,
-          `SELECT array_agg(enumlabel::text ORDER BY enumsortorder) AS l FROM pg_enum WHERE enumtypid = $1::regtype`,
-          [sqlName(a.type)],
-        ))!.l;
-        await to.query(`CREATE TYPE ${sqlName(a.type)} AS ENUM (${labels.map(quoteLiteral).join(', ')})`);
-        break;
-      }
-      case 'enum-value':
-        await to.query(
-          `ALTER TYPE ${sqlName(a.type)} ADD VALUE IF NOT EXISTS ${quoteLiteral(a.label)}${a.after ? ` AFTER ${quoteLiteral(a.after)}` : ''}`,
-        );
-        break;
-      case 'sequence': {
-        const s = await queryOne<{
-          type: string;
-          start: string;
-          inc: string;
-          min: string;
-          max: string;
-          cycle: boolean;
-          cache: string;
-          identity: boolean;
-          owner: string | null;
-        }>(
-          from,
-          `SELECT s.data_type::text AS type, s.start_value::text AS start, s.increment_by::text AS inc, s.min_value::text AS min, s.max_value::text AS max,
-                  s.cycle, s.cache_size::text AS cache,
-                  EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = $1::regclass AND d.classid = 'pg_class'::regclass AND d.deptype = 'i') AS identity,
-                  (SELECT format('%I.%I.%I', n.nspname, t.relname, at.attname) FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid
-                     JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_attribute at ON at.attrelid = t.oid AND at.attnum = d.refobjsubid
-                    WHERE d.objid = $1::regclass AND d.classid = 'pg_class'::regclass AND d.deptype = 'a') AS owner
-             FROM pg_sequences s WHERE format('%I.%I', s.schemaname, s.sequencename) = $2`,
-          [sqlName(a.sequence), a.sequence],
-        );
-        if (!s || s.identity) continue; // an identity column's sequence comes with its column
-        await to.query(
-          `CREATE SEQUENCE IF NOT EXISTS ${sqlName(a.sequence)} AS ${s.type} INCREMENT BY ${BigInt(s.inc)} MINVALUE ${BigInt(s.min)} MAXVALUE ${BigInt(s.max)} START WITH ${BigInt(s.start)} CACHE ${BigInt(s.cache)}${s.cycle ? ' CYCLE' : ''}`,
-        );
-        for (const sql of await ownershipSql(from, a.sequence, 'SEQUENCE')) await to.query(sql);
-        if (s.owner) {
-          const [schema, table, column] = splitRaw(s.owner).map(unquote);
-          ownedBy.push(`ALTER SEQUENCE ${sqlName(a.sequence)} OWNED BY ${quoteQualified(schema, table)}.${quoteIdent(column)}`);
-        }
-        break;
-      }
-      case 'table': {
-        const [schema] = splitRaw(a.table).map(unquote);
-        await to.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-        const columns = await columnDefs(from, a.table);
-        await to.query(
-          `CREATE TABLE ${sqlName(a.table)} (${columns.map((c) => columnSql(c)).join(', ')})${await partitionByClause(from, a.table)}`,
-        );
-        for (const k of await constraintDefs(from, a.table)) {
-          const sql = `ALTER TABLE ${sqlName(a.table)} ADD CONSTRAINT ${quoteIdent(k.name)} ${k.def}`;
-          if (k.type === 'f') foreignKeys.push(sql);
-          else await to.query(sql);
-        }
-        for (const sql of await ownershipSql(from, a.table, 'TABLE')) await to.query(sql);
-        tablesToSync.push(a.table);
-        break;
-      }
-      case 'column': {
-        if (a.add) {
-          const c = (await columnDefs(from, a.table)).find((x) => x.name === a.column)!;
-          // NOT NULL without a default waits for the values: the rows there have none yet.
-          const deferNotNull = c.notNull && c.default === null && c.identity === '';
-          await to.query(`ALTER TABLE ${sqlName(a.table)} ADD COLUMN ${columnSql(c, deferNotNull)}`);
-          if (c.generated !== 's') columnsToCopy.push({ table: a.table, column: a.column, setNotNull: deferNotNull });
-        } else {
-          columnsToCopy.push({ table: a.table, column: a.column, setNotNull: false });
-        }
-        break;
-      }
-      case 'republish':
-        tablesToSync.push(a.table);
-        break;
-      case 'constraint': {
-        const k = (await constraintDefs(from, a.table)).find((x) => x.name === a.constraint)!;
-        await to.query(`ALTER TABLE ${sqlName(a.table)} ADD CONSTRAINT ${quoteIdent(k.name)} ${k.def}`);
-        break;
-      }
-      case 'index': {
-        const def = await withCatalogSearchPath(
-          from,
-          async () => (await queryOne<{ d: string }>(from, 'SELECT pg_get_indexdef($1::regclass) AS d', [sqlName(a.index)]))!.d,
-        );
-        await to.query(def);
-        break;
-      }
-      case 'materialized-view': {
-        const def = await withCatalogSearchPath(
-          from,
-          async () => (await queryOne<{ d: string }>(from, 'SELECT pg_get_viewdef($1::regclass) AS d', [sqlName(a.view)]))!.d,
-        );
-        await to.query(`CREATE MATERIALIZED VIEW ${sqlName(a.view)} AS ${def.replace(/;\s*$/, '')} WITH NO DATA`);
-        for (const sql of await ownershipSql(from, a.view, 'MATERIALIZED VIEW')) await to.query(sql);
-        break;
-      }
-    }
+    if (!(await carryAction(from, to, a, gathered))) continue;
     done.push(a.kind);
   }
-  for (const sql of [...foreignKeys, ...ownedBy]) await to.query(sql);
-  return { done, tablesToSync, columnsToCopy };
+  for (const sql of [...gathered.foreignKeys, ...gathered.ownedBy]) await to.query(sql);
+  return { done, tablesToSync: gathered.tablesToSync, columnsToCopy: gathered.columnsToCopy };
+}
+
+/** One action's DDL on the standby; false when there was nothing to carry (it is then not counted done). */
+async function carryAction(from: Client, to: Client, a: CarryAction, gathered: CarryGathered): Promise<boolean> {
+  switch (a.kind) {
+    case 'enum':
+      await carryEnum(from, to, a);
+      break;
+    case 'enum-value':
+      await to.query(
+        `ALTER TYPE ${sqlName(a.type)} ADD VALUE IF NOT EXISTS ${quoteLiteral(a.label)}${a.after ? ` AFTER ${quoteLiteral(a.after)}` : ''}`,
+      );
+      break;
+    case 'sequence':
+      return carrySequence(from, to, a, gathered);
+    case 'table':
+      await carryTable(from, to, a, gathered);
+      break;
+    case 'column':
+      await carryColumn(from, to, a, gathered);
+      break;
+    case 'republish':
+      gathered.tablesToSync.push(a.table);
+      break;
+    case 'constraint': {
+      const k = (await constraintDefs(from, a.table)).find((x) => x.name === a.constraint)!;
+      await to.query(`ALTER TABLE ${sqlName(a.table)} ADD CONSTRAINT ${quoteIdent(k.name)} ${k.def}`);
+      break;
+    }
+    case 'index': {
+      const def = await withCatalogSearchPath(
+        from,
+        async () => (await queryOne<{ d: string }>(from, 'SELECT pg_get_indexdef($1::regclass) AS d', [sqlName(a.index)]))!.d,
+      );
+      await to.query(def);
+      break;
+    }
+    case 'materialized-view':
+      await carryMaterializedView(from, to, a);
+      break;
+  }
+  return true;
+}
+
+async function carryEnum(from: Client, to: Client, a: Carry<'enum'>): Promise<void> {
+  const labels = (await queryOne<{ l: string[] }>(
+    from,
+    `SELECT array_agg(enumlabel::text ORDER BY enumsortorder) AS l FROM pg_enum WHERE enumtypid = $1::regtype`,
+    [sqlName(a.type)],
+  ))!.l;
+  await to.query(`CREATE TYPE ${sqlName(a.type)} AS ENUM (${labels.map(quoteLiteral).join(', ')})`);
+}
+
+/** A sequence as the serving side has it, its OWNED BY left for the end; false for an identity column's (it comes with its column). */
+async function carrySequence(from: Client, to: Client, a: Carry<'sequence'>, gathered: CarryGathered): Promise<boolean> {
+  const s = await queryOne<{
+    type: string;
+    start: string;
+    inc: string;
+    min: string;
+    max: string;
+    cycle: boolean;
+    cache: string;
+    identity: boolean;
+    owner: string | null;
+  }>(
+    from,
+    `SELECT s.data_type::text AS type, s.start_value::text AS start, s.increment_by::text AS inc, s.min_value::text AS min,
+            s.max_value::text AS max, s.cycle, s.cache_size::text AS cache,
+            EXISTS (SELECT 1 FROM pg_depend d
+                     WHERE d.objid = $1::regclass AND d.classid = 'pg_class'::regclass AND d.deptype = 'i') AS identity,
+            (SELECT format('%I.%I.%I', n.nspname, t.relname, at.attname) FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid
+               JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_attribute at ON at.attrelid = t.oid AND at.attnum = d.refobjsubid
+              WHERE d.objid = $1::regclass AND d.classid = 'pg_class'::regclass AND d.deptype = 'a') AS owner
+       FROM pg_sequences s WHERE format('%I.%I', s.schemaname, s.sequencename) = $2`,
+    [sqlName(a.sequence), a.sequence],
+  );
+  if (!s || s.identity) return false;
+  await to.query(
+    `CREATE SEQUENCE IF NOT EXISTS ${sqlName(a.sequence)} AS ${s.type} INCREMENT BY ${BigInt(s.inc)}` +
+      ` MINVALUE ${BigInt(s.min)} MAXVALUE ${BigInt(s.max)} START WITH ${BigInt(s.start)}` +
+      ` CACHE ${BigInt(s.cache)}${s.cycle ? ' CYCLE' : ''}`,
+  );
+  for (const sql of await ownershipSql(from, a.sequence, 'SEQUENCE')) await to.query(sql);
+  if (s.owner) {
+    const [schema, table, column] = splitRaw(s.owner).map(unquote);
+    gathered.ownedBy.push(`ALTER SEQUENCE ${sqlName(a.sequence)} OWNED BY ${quoteQualified(schema, table)}.${quoteIdent(column)}`);
+  }
+  return true;
+}
+
+/** A new table with its columns, constraints (foreign keys left for the end) and grants; its rows come by table sync. */
+async function carryTable(from: Client, to: Client, a: Carry<'table'>, gathered: CarryGathered): Promise<void> {
+  const [schema] = splitRaw(a.table).map(unquote);
+  await to.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+  const columns = await columnDefs(from, a.table);
+  await to.query(
+    `CREATE TABLE ${sqlName(a.table)} (${columns.map((c) => columnSql(c)).join(', ')})${await partitionByClause(from, a.table)}`,
+  );
+  for (const k of await constraintDefs(from, a.table)) {
+    const sql = `ALTER TABLE ${sqlName(a.table)} ADD CONSTRAINT ${quoteIdent(k.name)} ${k.def}`;
+    if (k.type === 'f') gathered.foreignKeys.push(sql);
+    else await to.query(sql);
+  }
+  for (const sql of await ownershipSql(from, a.table, 'TABLE')) await to.query(sql);
+  gathered.tablesToSync.push(a.table);
+}
+
+/** A column added (its values copied by key later) or one to copy again. */
+async function carryColumn(from: Client, to: Client, a: Carry<'column'>, gathered: CarryGathered): Promise<void> {
+  if (a.add) {
+    const c = (await columnDefs(from, a.table)).find((x) => x.name === a.column)!;
+    // NOT NULL without a default waits for the values: the rows there have none yet.
+    const deferNotNull = c.notNull && c.default === null && c.identity === '';
+    await to.query(`ALTER TABLE ${sqlName(a.table)} ADD COLUMN ${columnSql(c, deferNotNull)}`);
+    if (c.generated !== 's') gathered.columnsToCopy.push({ table: a.table, column: a.column, setNotNull: deferNotNull });
+  } else {
+    gathered.columnsToCopy.push({ table: a.table, column: a.column, setNotNull: false });
+  }
+}
+
+/** A materialized view, created empty (WITH NO DATA) with its grants. */
+async function carryMaterializedView(from: Client, to: Client, a: Carry<'materialized-view'>): Promise<void> {
+  const def = await withCatalogSearchPath(
+    from,
+    async () => (await queryOne<{ d: string }>(from, 'SELECT pg_get_viewdef($1::regclass) AS d', [sqlName(a.view)]))!.d,
+  );
+  await to.query(`CREATE MATERIALIZED VIEW ${sqlName(a.view)} AS ${def.replace(/;\s*$/, '')} WITH NO DATA`);
+  for (const sql of await ownershipSql(from, a.view, 'MATERIALIZED VIEW')) await to.query(sql);
 }
 
 /** Every table both sides have, in the columns both have: what the serving side must publish. */
@@ -306,103 +347,13 @@ export async function waitForTableSync(
       throw new BlueGreenError(
         `table sync of ${rows.map((r) => r.rel).join(', ')} did not finish within ${Math.round(timeoutMs / 1000)} s`,
         {
-          hint: `The standby's log says why (a free replication slot and WAL sender are needed on the serving side for each copy). Run \`bluegreen sync-schema\` again to wait for it.`,
+          hint:
+            "The standby's log says why (a free replication slot and WAL sender are needed on the serving side for each copy). " +
+            'Run `bluegreen sync-schema` again to wait for it.',
         },
       );
     }
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/**
- * Copies `columns` of `table` from the serving side to the standby by primary key. Race-free with
- * replication: the caller has made the publication carry these columns and waited until the standby
- * applied past that; here the standby's table is locked against the apply worker (SHARE ROW
- * EXCLUSIVE) before the serving side's snapshot is taken, so any change after the snapshot is
- * applied after the copy, and any applied before it is older than the snapshot the copy writes.
- * Only rows the standby has are updated: rows still on their way carry the columns themselves.
- */
-export async function copyColumnsByKey(
-  from: Client,
-  to: Client,
-  table: string,
-  columns: ReadonlyArray<string>,
-  options: { lock?: boolean; batch?: number } = {},
-): Promise<number> {
-  const { lock = true, batch = 5000 } = options;
-  const key = await primaryKeyColumns(from, table);
-  if (!key.length)
-    throw new BlueGreenError(`${table} has no primary key: its values cannot be copied by key`, {
-      hint: 'Add a primary key on both sides.',
-    });
-  const selected = [...key, ...columns].map(quoteIdent).join(', ');
-  const set = columns.map((c) => `${quoteIdent(c)} = v.${quoteIdent(c)}`).join(', ');
-  // Only rows whose values differ are written: a column whose values are its default everywhere costs a read.
-  const match = `${key.map((k) => `t.${quoteIdent(k)} = v.${quoteIdent(k)}`).join(' AND ')} AND (${columns.map((c) => `t.${quoteIdent(c)} IS DISTINCT FROM v.${quoteIdent(c)}`).join(' OR ')})`;
-  let copied = 0;
-  await to.query('BEGIN');
-  try {
-    await writeAsReplica(to, table, 'update');
-    if (lock) await to.query(`LOCK TABLE ${sqlName(table)} IN SHARE ROW EXCLUSIVE MODE`);
-    await inBatches(from, `SELECT ${selected} FROM ${sqlName(table)}`, batch, async (json) => {
-      const res = await to.query(
-        `UPDATE ${sqlName(table)} t SET ${set} FROM json_populate_recordset(NULL::${sqlName(table)}, $1::json) v WHERE ${match}`,
-        [json],
-      );
-      copied += res.rowCount ?? 0;
-    });
-    await to.query('COMMIT');
-  } catch (error) {
-    await to.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
-  return copied;
-}
-
-/**
- * Copies every row of `table` from `from` into the same, empty table on `to`, in the stored columns
- * (identity values kept). For a table nothing writes while it runs: one only the frozen side has.
- */
-export async function copyRows(from: Client, to: Client, table: string, batch = 5000): Promise<number> {
-  const columns = (await columnDefs(from, table))
-    .filter((c) => c.generated === '')
-    .map((c) => quoteIdent(c.name))
-    .join(', ');
-  let copied = 0;
-  await inBatches(from, `SELECT ${columns} FROM ${sqlName(table)}`, batch, async (json) => {
-    const res = await to.query(
-      `INSERT INTO ${sqlName(table)} (${columns}) OVERRIDING SYSTEM VALUE SELECT ${columns} FROM json_populate_recordset(NULL::${sqlName(table)}, $1::json)`,
-      [json],
-    );
-    copied += res.rowCount ?? 0;
-  });
-  return copied;
-}
-
-/** The primary key's columns of a table, in key order (none when it has no primary key). */
-export async function primaryKeyColumns(client: Client, table: string): Promise<string[]> {
-  const { rows } = await client.query<{ name: string }>(
-    `SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
-      WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)`,
-    [sqlName(table)],
-  );
-  return rows.map((r) => r.name);
-}
-
-/** Reads `select` in one repeatable-read snapshot, `batch` rows at a time, each batch handed on as a JSON array. */
-async function inBatches(client: Client, select: string, batch: number, each: (json: string) => Promise<void>): Promise<void> {
-  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  try {
-    await client.query(`DECLARE bluegreen_batches NO SCROLL CURSOR FOR SELECT row_to_json(x)::text AS r FROM (${select}) x`);
-    for (;;) {
-      const { rows } = await client.query<{ r: string }>(`FETCH ${batch} FROM bluegreen_batches`);
-      if (!rows.length) break;
-      await each(`[${rows.map((r) => r.r).join(',')}]`);
-    }
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
   }
 }
 
@@ -414,7 +365,8 @@ export async function catchUp(from: Client, to: Client, timeoutMs: number): Prom
 /** Tables the subscription on the standby receives (table sync states any): a published table missing here is not replicated. */
 export async function subscribedTables(client: Client, subscription: string): Promise<Map<string, string>> {
   const { rows } = await client.query<{ rel: string; state: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS rel, r.srsubstate AS state FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid
+    `SELECT format('%I.%I', n.nspname, c.relname) AS rel, r.srsubstate AS state
+       FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid
        JOIN pg_class c ON c.oid = r.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE s.subname = $1`,
     [subscription],
   );

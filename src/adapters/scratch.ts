@@ -12,7 +12,8 @@ import { withDatabase } from '../core/conninfo.js';
 import type { DataChange } from '../core/migration-effect.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../core/quote.js';
 import type { SchemaSnapshot } from '../core/schema-diff.js';
-import { listTables, readSchema } from './catalog.js';
+import { readSchema } from './catalog/schema-snapshot.js';
+import { listTables } from './catalog/tables.js';
 import { createDatabaseLike, readDatabaseProps } from './database.js';
 import { type Client, serverMajor, withClient, withTransaction } from './pg.js';
 import { runPgTool } from './pg-tools.js';
@@ -80,7 +81,8 @@ async function installDetectors(client: Client, skip: ReadonlySet<string>): Prom
     // that only backfills a column the migrations added can be told from one that changes blue's data.
     // (Not UPDATE OF columns: that would make the trigger depend on them and refuse a DROP COLUMN.)
     await client.query(
-      `CREATE TRIGGER ${quoteIdent(`${DETECTOR}_write`)} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${rel} FOR EACH STATEMENT EXECUTE FUNCTION bluegreen.effect_record()`,
+      `CREATE TRIGGER ${quoteIdent(`${DETECTOR}_write`)} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${rel}
+         FOR EACH STATEMENT EXECUTE FUNCTION bluegreen.effect_record()`,
     );
   }
 }
@@ -154,14 +156,16 @@ export async function withScratchCopy<T>(options: ScratchOptions, run: (scratch:
         // The copy takes green's event triggers (the freeze's DDL guard, the DDL log): not wanted here.
         await scratch
           .query(
-            `DROP EVENT TRIGGER IF EXISTS bluegreen_ddl_guard; DROP EVENT TRIGGER IF EXISTS bluegreen_ddl_log_end; DROP EVENT TRIGGER IF EXISTS bluegreen_ddl_log_drop;
+            `DROP EVENT TRIGGER IF EXISTS bluegreen_ddl_guard; DROP EVENT TRIGGER IF EXISTS bluegreen_ddl_log_end;
+             DROP EVENT TRIGGER IF EXISTS bluegreen_ddl_log_drop;
         UPDATE bluegreen.write_guard SET frozen = false`,
           )
           .catch(() => undefined);
         const historyTables = new Set(
           (
             await scratch.query<{ k: string }>(
-              `SELECT format('%I.%I', n.nspname, c.relname) AS k FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) t)`,
+              `SELECT format('%I.%I', n.nspname, c.relname) AS k FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.oid = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) t)`,
               [history],
             )
           ).rows.map((r) => r.k),
@@ -243,7 +247,8 @@ export async function reenableDisabledByUs(green: Client): Promise<string[]> {
 async function disableMarked(green: Client): Promise<string[]> {
   const subscriptions = (
     await green.query<{ s: string }>(
-      `SELECT subname AS s FROM pg_subscription WHERE subenabled AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      `SELECT subname AS s FROM pg_subscription
+        WHERE subenabled AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
     )
   ).rows.map((r) => r.s);
   for (const s of subscriptions) {

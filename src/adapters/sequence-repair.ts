@@ -28,7 +28,8 @@ export async function advanceSequencesPastColumns(client: Client): Promise<numbe
        UNION
        SELECT d.refobjid, ad.adrelid, ad.adnum FROM pg_depend d JOIN pg_attrdef ad ON ad.oid = d.objid
         WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'n')
-     SELECT format('%I.%I', sn.nspname, s.relname) AS seq, sn.nspname AS sschema, s.relname AS sname, tn.nspname AS tschema, t.relname AS tname, a.attname AS col, q.seqincrement::text AS increment
+     SELECT format('%I.%I', sn.nspname, s.relname) AS seq, sn.nspname AS sschema, s.relname AS sname,
+            tn.nspname AS tschema, t.relname AS tname, a.attname AS col, q.seqincrement::text AS increment
        FROM uses u JOIN pg_class s ON s.oid = u.seq AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
        JOIN pg_sequence q ON q.seqrelid = s.oid
        JOIN pg_class t ON t.oid = u.tbl JOIN pg_namespace tn ON tn.oid = t.relnamespace

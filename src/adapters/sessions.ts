@@ -16,11 +16,13 @@ export async function pauseBlockers(client: Client, minAgeMs: number): Promise<B
     transaction_ms: number;
     query_start: string | null;
   }>(
-    `SELECT pid, coalesce(usename, '?') AS user, coalesce(application_name, '') AS application, coalesce(host(client_addr), 'local') AS client,
+    `SELECT pid, coalesce(usename, '?') AS user, coalesce(application_name, '') AS application,
+            coalesce(host(client_addr), 'local') AS client,
             coalesce(state, '?') AS state, coalesce(extract(epoch FROM clock_timestamp() - xact_start) * 1000, 0)::float8 AS transaction_ms,
             to_char(query_start, 'YYYY-MM-DD HH24:MI:SS TZ') AS query_start
        FROM pg_stat_activity
-      WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND application_name NOT LIKE 'bluegreen%'
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+        AND application_name NOT LIKE 'bluegreen%'
         AND ((xact_start IS NOT NULL AND clock_timestamp() - xact_start > $1 * interval '1 millisecond')
           OR (state = 'active' AND clock_timestamp() - query_start > $1 * interval '1 millisecond'))
       ORDER BY xact_start NULLS LAST, pid`,

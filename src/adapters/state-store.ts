@@ -51,12 +51,15 @@ export function ensurePrivateDir(dir: string): void {
     chmodSync(dir, 0o700);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new BlueGreenError(
-      `cannot create ${dir}: ${code === 'ENOTDIR' ? 'a part of the path is a file' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'not writable' : code}`,
-      {
-        hint: 'Point stateDir / dumpDir in the config at a folder this user can write.',
-      },
-    );
+    const why =
+      code === 'ENOTDIR'
+        ? 'a part of the path is a file'
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? 'not writable'
+          : code;
+    throw new BlueGreenError(`cannot create ${dir}: ${why}`, {
+      hint: 'Point stateDir / dumpDir in the config at a folder this user can write.',
+    });
   }
 }
 

@@ -88,7 +88,8 @@ function copyOutSql(u: CopyUnit, binary: boolean): string {
 export async function tableObjects(blue: Client): Promise<TableObject[]> {
   const { rows } = await blue.query<{ kind: 'INDEX' | 'CONSTRAINT'; schema: string; table: string; name: string }>(
     `SELECT 'INDEX' AS kind, n.nspname AS schema, t.relname AS table, c.relname AS name
-       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
      UNION ALL
      SELECT 'CONSTRAINT', n.nspname, t.relname, k.conname
        FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
@@ -125,7 +126,8 @@ export async function foreignKeys(blue: Client, snapshot: string): Promise<Forei
       bytes: string;
     }>(
       `SELECT n.nspname AS schema, t.relname AS table, k.conname AS name, rn.nspname AS ref_schema, r.relname AS ref_table,
-              pg_get_constraintdef(k.oid) AS definition, k.convalidated AS validated, (pg_relation_size(t.oid) + pg_relation_size(r.oid))::text AS bytes
+              pg_get_constraintdef(k.oid) AS definition, k.convalidated AS validated,
+              (pg_relation_size(t.oid) + pg_relation_size(r.oid))::text AS bytes
          FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
          JOIN pg_class r ON r.oid = k.confrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
         WHERE k.contype = 'f' AND t.relkind = 'r' AND r.relkind = 'r' AND k.conparentid = 0`,
@@ -298,11 +300,8 @@ export async function streamTables(options: {
               });
               void blue.query(out as unknown as pg.Submittable);
               const copyOptions = [binary ? 'FORMAT binary' : '', whole ? 'FREEZE' : ''].filter(Boolean).join(', ');
-              const into = green.query(
-                relayInto(
-                  `COPY ${quoteQualified(unit.schema, unit.name)} (${unit.columns.map(quoteIdent).join(', ')}) FROM STDIN${copyOptions ? ` (${copyOptions})` : ''}`,
-                ),
-              );
+              const target = `${quoteQualified(unit.schema, unit.name)} (${unit.columns.map(quoteIdent).join(', ')})`;
+              const into = green.query(relayInto(`COPY ${target} FROM STDIN${copyOptions ? ` (${copyOptions})` : ''}`));
               await pipeline(out, into);
               if (whole) await green.query('COMMIT');
               progress.rows += Number((into as unknown as { rowCount?: number }).rowCount ?? 0);

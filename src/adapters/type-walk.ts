@@ -4,6 +4,7 @@
  * PostgreSQL hashes by an OID (compare must hash those as text) and which values travel in binary COPY
  * as something only blue understands (the streaming clone must send those as text).
  */
+import { versionFeatures } from '../core/versions.js';
 import { type Client, serverMajor } from './pg.js';
 
 /** The reg* aliases (regclass, regtype, regproc...): the value is an object's OID, its text form the object's name. */
@@ -25,11 +26,10 @@ export const NOT_PORTABLE_IN_BINARY = `(${OID_ALIAS} OR (t.typtype = 'b' AND t.o
  */
 export async function typesHolding(client: Client, roots: ReadonlyArray<string>, predicate: string): Promise<Set<string>> {
   if (!roots.length) return new Set();
-  // Multiranges (PostgreSQL 14 and later) reach their range's subtype through pg_range.rngmultitypid.
-  const multirange =
-    (await serverMajor(client)) >= 14
-      ? `UNION ALL SELECT r.rngsubtype FROM pg_range r WHERE t.typtype = 'm' AND r.rngmultitypid = t.oid`
-      : '';
+  // Multiranges reach their range's subtype through pg_range.rngmultitypid.
+  const multirange = versionFeatures(await serverMajor(client)).multiranges
+    ? `UNION ALL SELECT r.rngsubtype FROM pg_range r WHERE t.typtype = 'm' AND r.rngmultitypid = t.oid`
+    : '';
   const { rows } = await client.query<{ root: string }>(
     `WITH RECURSIVE walk(root, oid) AS (
         SELECT r.root, r.root::regtype::oid FROM unnest($1::text[]) AS r(root)
@@ -38,7 +38,8 @@ export async function typesHolding(client: Client, roots: ReadonlyArray<string>,
           CROSS JOIN LATERAL (
             SELECT t.typelem AS oid WHERE t.typelem <> 0
             UNION ALL SELECT t.typbasetype WHERE t.typtype = 'd'
-            UNION ALL SELECT a.atttypid FROM pg_attribute a WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+            UNION ALL SELECT a.atttypid FROM pg_attribute a
+                       WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
             UNION ALL SELECT r.rngsubtype FROM pg_range r WHERE t.typtype = 'r' AND r.rngtypid = t.oid
             ${multirange}
           ) AS inside

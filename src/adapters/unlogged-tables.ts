@@ -7,7 +7,7 @@
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { displayName, quoteIdent, quoteQualified } from '../core/quote.js';
-import { NOT_EXTENSION, USER_NAMESPACE } from './catalog.js';
+import { NOT_EXTENSION, USER_NAMESPACE } from './catalog/user-schemas.js';
 import { CopyOutRelay, relayInto } from './copy-relay.js';
 import type { Client } from './pg.js';
 

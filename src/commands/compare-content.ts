@@ -6,7 +6,8 @@ import { DEFAULT_DRILL, drillTable, multisetVerdict, type RowDifference } from '
 import type { TableComparison } from '../core/compare-model.js';
 import { quoteQualified } from '../core/quote.js';
 import type { Side } from '../core/state.js';
-import { materializedViews, type TableRef } from '../adapters/catalog.js';
+import { materializedViews } from '../adapters/catalog/materialized-views.js';
+import { type TableRef } from '../adapters/catalog/tables.js';
 import { buildTableSpec, multisetWindow, type Sides, tableReader } from '../adapters/content.js';
 import { type Client, queryOne } from '../adapters/pg.js';
 import type { Progress } from '../adapters/progress.js';

@@ -6,7 +6,8 @@
 import { type IntegrityFinding, invalidIndexesOnlyOnBlue, type TableComparison, weighAgainstBlue } from '../core/compare-model.js';
 import { collationDrift } from '../core/preflight-rules.js';
 import type { SchemaDiff, SchemaSnapshot } from '../core/schema-diff.js';
-import { checkIntegrity, type ForeignKeyRef, indexesOnCollation } from '../adapters/catalog.js';
+import { indexesOnCollation } from '../adapters/catalog/collation-indexes.js';
+import { checkIntegrity, type ForeignKeyRef } from '../adapters/catalog/integrity.js';
 import { blueIntegrityBeside } from '../adapters/compare-facts.js';
 import { collationsInUse, collationVersions, readCollation } from '../adapters/database.js';
 import type { Client } from '../adapters/pg.js';

@@ -6,7 +6,7 @@
  * reading the counters' total, so nothing written in between goes unnamed.
  */
 import { DataLossRefusedError } from '../core/errors.js';
-import { countRowsWrittenSince } from '../adapters/catalog.js';
+import { countRowsWrittenSince } from '../adapters/catalog/written-rows.js';
 import {
   changeTotal,
   changesSinceSwitchover,

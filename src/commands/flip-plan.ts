@@ -10,25 +10,18 @@ import { BlueGreenError, BlockedError } from '../core/errors.js';
 import type { SchemaSnapshot } from '../core/schema-diff.js';
 import type { CutoverState, ReplicationLink, Side } from '../core/state.js';
 import type { Loss } from '../core/window.js';
-import {
-  analyzeWhereMissing,
-  presyncSequences,
-  readSchema,
-  refreshMaterializedViews,
-  type SequencePlan,
-  syncMovedSequences,
-  syncSequences,
-  tableColumns,
-} from '../adapters/catalog.js';
+import { refreshMaterializedViews } from '../adapters/catalog/materialized-views.js';
+import { readSchema } from '../adapters/catalog/schema-snapshot.js';
+import { presyncSequences, type SequencePlan, syncMovedSequences, syncSequences } from '../adapters/catalog/sequences.js';
+import { analyzeWhereMissing } from '../adapters/catalog/statistics.js';
+import { tableColumns } from '../adapters/catalog/tables.js';
 import type { TableChanges } from '../adapters/change-counter.js';
 import type { Client } from '../adapters/pg.js';
 import { sideServedBy, sideTarget } from '../adapters/pointer.js';
 import {
   advanceSlotToNow,
-  beatHeartbeat,
   createPublication,
   resetSubscriptionErrors,
-  waitForHeartbeat,
   createSlot,
   createSubscription,
   dropPublication,
@@ -37,8 +30,8 @@ import {
   slotLag,
   subscriptionHealth,
   waitForApplyWorker,
-  watchHeartbeat,
 } from '../adapters/replication.js';
+import { beatHeartbeat, waitForHeartbeat, watchHeartbeat } from '../adapters/heartbeat.js';
 import { freezeInOneTrip, freezeWrites, openInOneTrip, unfreezeWrites } from '../adapters/write-guard.js';
 import type { Deps } from './context.js';
 import type { PlanStep } from '../operations/runner.js';

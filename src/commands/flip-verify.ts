@@ -1,6 +1,6 @@
 /** switchover.verify's step: exact row checks inside the pause, after the drain. */
 import { BlueGreenError, BlockedError } from '../core/errors.js';
-import { listTables } from '../adapters/catalog.js';
+import { listTables } from '../adapters/catalog/tables.js';
 import { buildTableSpec, countRowsOf, keysWrittenSince, tableReader } from '../adapters/content.js';
 import { readLastCompare } from './compare.js';
 import type { FlipContext } from './flip-plan.js';

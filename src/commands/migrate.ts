@@ -9,7 +9,7 @@ import { redact } from '../core/redact.js';
 import type { Report } from '../core/report.js';
 import { advance, type CutoverState } from '../core/state.js';
 import { withClient } from '../adapters/pg.js';
-import { readSchema } from '../adapters/catalog.js';
+import { readSchema } from '../adapters/catalog/schema-snapshot.js';
 import { fileJournal } from '../adapters/run-journal.js';
 import { schemaFile, writeFileAtomic } from '../adapters/state-store.js';
 import type { EffectReport } from './migrate-effect.js';

@@ -5,7 +5,7 @@ import { withDatabase } from '../core/conninfo.js';
 import { BlockedError } from '../core/errors.js';
 import { type BlueFacts, type Finding, type GreenFacts, preflightFindings, type PreflightFacts } from '../core/preflight-rules.js';
 import type { CutoverState } from '../core/state.js';
-import { listTables } from '../adapters/catalog.js';
+import { listTables } from '../adapters/catalog/tables.js';
 import { findTool } from '../adapters/pg-binaries.js';
 import {
   availableExtensions,

@@ -11,7 +11,7 @@ import { redact } from '../core/redact.js';
 import type { CutoverState, FlipRecord, Side } from '../core/state.js';
 import { advance } from '../core/state.js';
 import { advanceSequencesPastColumns } from '../adapters/sequence-repair.js';
-import { syncSequences } from '../adapters/catalog.js';
+import { syncSequences } from '../adapters/catalog/sequences.js';
 import { type Client, withClient } from '../adapters/pg.js';
 import { sideTarget } from '../adapters/pointer.js';
 import { dropPublication, dropSlot, dropSubscription, ourReplicationObjects } from '../adapters/replication.js';

@@ -5,6 +5,7 @@
  * of permissions is a unit test.
  */
 import type { Side } from './state.js';
+import { versionFeatures } from './versions.js';
 
 /** The outcome of a statement tried inside a transaction that was rolled back. */
 export interface Trial {
@@ -143,9 +144,10 @@ function publication(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollback'
 }
 
 function subscription(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollback', ownsNewDatabase = false): CapabilityPlan {
+  const roleExists = versionFeatures(f.major).createSubscriptionRole;
   // Before the clone green's database does not exist, so the probe ran in another one where the role may
   // lack CREATE; in the database clone creates the role is owner, and 16+ asks pg_create_subscription and CREATE.
-  if (!f.trials.subscription.ok && ownsNewDatabase && !f.createOnDatabase && f.major >= 16 && member(f, 'pg_create_subscription')) {
+  if (!f.trials.subscription.ok && ownsNewDatabase && !f.createOnDatabase && roleExists && member(f, 'pg_create_subscription')) {
     return {
       side,
       capability: 'subscription',
@@ -162,11 +164,10 @@ function subscription(side: Side, f: PrivilegeFacts, needed: 'clone' | 'rollback
       status: 'ok',
       strategy: f.superuser ? 'CREATE SUBSCRIPTION as superuser' : 'CREATE SUBSCRIPTION as the configured role',
     };
-  const fix =
-    f.major >= 16
-      ? `GRANT pg_create_subscription TO ${f.user}; GRANT CREATE ON DATABASE … TO ${f.user}`
-      : `PostgreSQL ${f.major} lets only superusers subscribe; Amazon RDS, Cloud SQL, Azure and Neon allow their admin role; elsewhere ` +
-        `run this side on 16+ and GRANT pg_create_subscription`;
+  const fix = roleExists
+    ? `GRANT pg_create_subscription TO ${f.user}; GRANT CREATE ON DATABASE … TO ${f.user}`
+    : `PostgreSQL ${f.major} lets only superusers subscribe; Amazon RDS, Cloud SQL, Azure and Neon allow their admin role; elsewhere ` +
+      `run this side on 16+ and GRANT pg_create_subscription`;
   return {
     side,
     capability: 'subscription',

@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { presyncSequences, readSequences, syncMovedSequences } from '../../src/adapters/catalog.js';
+import { presyncSequences, readSequences, syncMovedSequences } from '../../src/adapters/catalog/sequences.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 
 const HOSTILE = 'Weird "seq", with; spaces';

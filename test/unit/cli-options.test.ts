@@ -71,6 +71,7 @@ describe('the command table', () => {
       'switchover',
       'rollback',
       'sync-schema',
+      'reseed',
       'finalize',
       'abort',
       'resume',

@@ -3,7 +3,7 @@
  * the cutover's forward link (publication, slot, subscription) are this step's output and go into the
  * record, where they stay until the objects are really gone (abort and the next clone drop by them).
  */
-import { listTables } from '../../adapters/catalog.js';
+import { listTables } from '../../adapters/catalog/tables.js';
 import { createPublication as publish, dropPublication, replicationNames } from '../../adapters/replication.js';
 import type { ReplicationLink } from '../../core/state.js';
 import type { Operation } from '../operation.js';

@@ -3,8 +3,8 @@
  * frozen until the switchover or an abort); in replicate mode only the write guard is installed, not
  * frozen. Also reads what the copy steps need of blue: its major and its number of tables.
  */
-import { listTables } from '../../adapters/catalog.js';
-import { ensureHeartbeat } from '../../adapters/replication.js';
+import { listTables } from '../../adapters/catalog/tables.js';
+import { ensureHeartbeat } from '../../adapters/heartbeat.js';
 import { serverMajor } from '../../adapters/pg.js';
 import { freezeWrites, installWriteGuard, unfreezeWrites } from '../../adapters/write-guard.js';
 import type { Operation } from '../operation.js';

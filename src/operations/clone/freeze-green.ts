@@ -3,7 +3,7 @@
  * compare, and the DDL log on both sides. Not undone: a failed clone leaves green guarded, for
  * inspection; the next clone re-creates it.
  */
-import { readSchema } from '../../adapters/catalog.js';
+import { readSchema } from '../../adapters/catalog/schema-snapshot.js';
 import { installDdlLog } from '../../adapters/ddl-log.js';
 import { schemaFile, writeFileAtomic } from '../../adapters/state-store.js';
 import { allowOwnWrites, freezeWrites } from '../../adapters/write-guard.js';

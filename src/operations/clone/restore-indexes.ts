@@ -3,7 +3,7 @@
  * constraints, triggers, the foreign keys added and checked by us), then fills the materialized views
  * from green's own tables. Not undone: green keeps its partial copy for inspection.
  */
-import { materializedViews, refreshMaterializedViews } from '../../adapters/catalog.js';
+import { materializedViews, refreshMaterializedViews } from '../../adapters/catalog/materialized-views.js';
 import { BlueGreenError } from '../../core/errors.js';
 import type { Operation } from '../operation.js';
 import { type CloneCtx, noted, onBlue, onGreen } from './context.js';

@@ -4,7 +4,7 @@
  * as its rows are in, beside the others' rows; the rest of the post-data starts when the last row is in.
  * Not undone: green keeps its partial copy for inspection; the next clone re-creates it.
  */
-import { syncSequences } from '../../adapters/catalog.js';
+import { syncSequences } from '../../adapters/catalog/sequences.js';
 import { serverMajor } from '../../adapters/pg.js';
 import { slotLag } from '../../adapters/replication.js';
 import { type CopyUnit, planCopy, streamTables } from '../../adapters/stream-copy.js';

@@ -6,7 +6,7 @@
  */
 import { MigrationError } from '../../core/errors.js';
 import { redact } from '../../core/redact.js';
-import { readSchema } from '../../adapters/catalog.js';
+import { readSchema } from '../../adapters/catalog/schema-snapshot.js';
 import { withClient } from '../../adapters/pg.js';
 import { freezeWrites, unfreezeWrites } from '../../adapters/write-guard.js';
 import { conn, type Deps } from '../../commands/context.js';

@@ -2,7 +2,7 @@
  * The serving side publishes again what the standby can take (its tables, in its columns) and makes a
  * new slot: from here on its writes are kept for the standby. Undone by dropping both.
  */
-import { tableColumns } from '../../adapters/catalog.js';
+import { tableColumns } from '../../adapters/catalog/tables.js';
 import { createPublication, createSlot, dropPublication, dropSlot } from '../../adapters/replication.js';
 import type { Operation } from '../operation.js';
 import type { PublishedTable, ReseedContext } from './context.js';

@@ -5,7 +5,7 @@
 import { DataLossRefusedError } from '../../core/errors.js';
 import type { CutoverState, Side } from '../../core/state.js';
 import { assessWindow, lastPart, type Loss, tableOf, type WindowVerdict } from '../../core/window.js';
-import { readSchema } from '../../adapters/catalog.js';
+import { readSchema } from '../../adapters/catalog/schema-snapshot.js';
 import type { Client } from '../../adapters/pg.js';
 import { countValues, readPublished, subscribedTables } from '../../adapters/schema-carry.js';
 import type { Deps } from '../../commands/context.js';

@@ -11,7 +11,6 @@ import type { Client } from '../../adapters/pg.js';
 import {
   type CarryOutcome,
   catchUp,
-  copyColumnsByKey,
   emptyForResync,
   refreshSubscription,
   setNotNull,
@@ -20,6 +19,7 @@ import {
   sqlName,
   waitForTableSync,
 } from '../../adapters/schema-carry.js';
+import { copyColumnsByKey } from '../../adapters/row-copy.js';
 import type { Deps } from '../../commands/context.js';
 
 type Progress = Pick<Deps, 'progress'>['progress'];
