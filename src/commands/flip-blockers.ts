@@ -3,7 +3,7 @@
  * would hold PgBouncer's PAUSE (a transaction open, a long query) are waited for unpaused, their
  * queries cancelled, or their sessions ended, as configured; whatever is left is refused before
  * anything is paused, naming each session. And the pooler's mode: only transaction pooling lets
- * PAUSE hold clients between transactions.
+ * PAUSE hold clients between transactions. The step is src/operations/flip/blockers.ts.
  */
 import { actOn, type Blocker, type BlockerAction, type BlockerPolicy, describeBlocker, poolModeRefusals } from '../core/blockers.js';
 import { BlockedError, TimeoutError } from '../core/errors.js';
@@ -11,7 +11,6 @@ import type { Side } from '../core/state.js';
 import type { Client } from '../adapters/pg.js';
 import { pauseBlockers, signalBackend } from '../adapters/sessions.js';
 import type { Deps } from './context.js';
-import type { PlanStep } from '../operations/runner.js';
 
 /** The configured policy, with the command's `--blockers` choice over the config's. */
 export function blockerPolicy(deps: Pick<Deps, 'config'>, action?: BlockerAction): BlockerPolicy {
@@ -82,53 +81,6 @@ export async function clearBlockers(
     if (waited >= policy.waitMs) throw refusal(side, found, waited, actions, policy.action);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/**
- * The plan step: before the guardrails and the budget, so waiting for a session costs clients nothing.
- * In replicate mode the side traffic goes to is looked at too: a transaction open there holds the new
- * direction's slot (PostgreSQL waits for it to end to build the slot's snapshot). It is only waited
- * for and named, never acted on: no application uses that side yet.
- */
-export function blockersStep(
-  deps: Deps,
-  side: Side,
-  client: () => Client,
-  action: BlockerAction | undefined,
-  command: string,
-  other?: { side: Side; client: () => Client },
-): PlanStep {
-  const policy = blockerPolicy(deps, action);
-  return {
-    name: 'blockers',
-    title: `Looking for sessions on ${side} that would hold the pause${other ? ` (and on ${other.side}, the new slot)` : ''}`,
-    unbudgeted: true,
-    run: async () => {
-      if (other) {
-        await clearBlockers(other.client(), other.side, { ...policy, action: 'wait' }, async () => undefined).catch((error: Error) => {
-          throw new BlockedError(
-            error.message.replace('would hold the pause', `would hold the ${other.side} → ${side} slot this flip makes`),
-            {
-              hint: `They are not the application's (${other.side} takes no traffic yet): end them (pg_stat_activity on ${other.side}), then retry.`,
-            },
-          );
-        });
-      }
-      const { found, actions, waitedMs } = await clearBlockers(client(), side, policy, async (line, how) => {
-        deps.progress.update(line);
-        // Acting on someone else's session is recorded as it happens, whatever the flip's outcome.
-        await deps.store.audit({
-          at: new Date().toISOString(),
-          by: deps.who,
-          command,
-          outcome: how === 'cancel' ? 'query-cancelled' : 'session-ended',
-          detail: line,
-        });
-      });
-      if (!found) return { skipped: `no transaction open longer than ${policy.minAgeMs} ms on ${side}` };
-      return `${actions.length ? `${actions.join('; ')}; ` : ''}${found} session${found > 1 ? 's' : ''} no longer holding the pause ${actions.length ? 'after that' : '(their transactions ended by themselves)'} within ${waitedMs} ms`;
-    },
-  };
 }
 
 /** Right before PAUSE: a blocker that appeared since the step above is refused at once (PAUSE would wait for it). */

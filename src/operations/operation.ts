@@ -6,11 +6,22 @@
  * the memory of a controller that may be gone.
  */
 import { BlueGreenError } from '../core/errors.js';
+import type { StepResult } from '../core/report.js';
 import { type PlanProgress, type PlanStep, type Budget, type PlanOutcome, runPlan, undoSteps } from './runner.js';
 
 /** What a step returns: its output (recorded, JSON), a line for the operator, or why it had nothing to do. */
 export type Done<Out> =
   { readonly output: Out; readonly detail?: string; readonly skipped?: undefined } | { readonly skipped: string; readonly output?: Out };
+
+/** A step's line for the operator, when it has no output for later steps. */
+export function noted(detail?: string | void): { readonly output: undefined; readonly detail?: string } {
+  return { output: undefined, detail: detail || undefined };
+}
+
+/** A step that had nothing to do, and why. */
+export function skipped(why: string): Done<never> {
+  return { skipped: why };
+}
 
 export interface Operation<Ctx, In, Out> {
   /** The step's name in reports and the journal; a function when it names a side (`freeze-blue`). */
@@ -98,13 +109,20 @@ export interface OperationsOptions {
   readonly budget?: Budget;
   readonly undoOnFailure?: boolean;
   /** Records every step's start and outcome durably; `resume`/`abort` read it. */
-  readonly journal?: { readonly sink: RunJournal; readonly command: string; readonly cutover: string; readonly startedAt: string };
+  readonly journal?: {
+    readonly sink: RunJournal;
+    readonly command: string;
+    readonly cutover: string;
+    readonly startedAt: string;
+    /** Steps an earlier part of the same run recorded (a plan run in parts): kept at the head of the record. */
+    readonly earlier?: ReadonlyArray<JournalStep>;
+  };
 }
 
 /** The plan as the runner's steps, each recording its output in `outputs` and (when given) the journal. */
 export function planSteps<Ctx>(plan: ReadonlyArray<Planned<Ctx>>, ctx: Ctx, outputs: Outputs<Ctx>, options: OperationsOptions): PlanStep[] {
   const journal = options.journal;
-  const entries = new Map<string, JournalStep>();
+  const entries = new Map<string, JournalStep>((journal?.earlier ?? []).map((s) => [s.name, s]));
   let writes = Promise.resolve();
   const note = (entry: JournalStep): Promise<void> => {
     entries.set(entry.name, entry);
@@ -176,6 +194,13 @@ export async function undoRecorded<Ctx>(
   const started = new Set(record.steps.filter((s) => s.status !== 'skipped').map((s) => s.name));
   const steps = planSteps(plan, ctx, outputs, { progress: silent, secrets }).filter((s) => started.has(s.name));
   return undoSteps(steps, secrets);
+}
+
+/** What a finished part of a run recorded, as the journal holds it: the `earlier` of the part after it. */
+export function journaled<Ctx>(steps: ReadonlyArray<StepResult>, outputs: Outputs<Ctx>): JournalStep[] {
+  return steps
+    .filter((s) => s.detail !== 'not reached' || s.status !== 'skipped')
+    .map((s) => ({ name: s.name, status: s.status, output: outputs.values.get(s.name), detail: s.detail }));
 }
 
 /** The outputs a journal recorded, to finish or undo a run from. */
