@@ -18,7 +18,9 @@ export function blockerPolicy(deps: Pick<Deps, 'config'>, action?: BlockerAction
 }
 
 const HINT =
-  'Let them finish, or run again with --blockers cancel (cancels their running queries) or --blockers terminate (ends their sessions: their open transactions roll back, nothing they were told was committed is lost). switchover.blockers in the config sets the default.';
+  'Let them finish, or run again with --blockers cancel (cancels their running queries) or --blockers terminate ' +
+  '(ends their sessions: their open transactions roll back, nothing they were told was committed is lost). ' +
+  'switchover.blockers in the config sets the default.';
 
 export function refusal(
   side: Side,
@@ -33,12 +35,14 @@ export function refusal(
   const idle = found.some((b) => b.state.startsWith('idle in transaction'));
   const hint =
     action === 'cancel' && idle
-      ? 'A cancel cannot end a session idle in a transaction (it runs no query): let it commit, or run again with --blockers terminate (ends the session; its open transaction rolls back, nothing its client was told was committed is lost).'
+      ? 'A cancel cannot end a session idle in a transaction (it runs no query): let it commit, or run again with ' +
+        '--blockers terminate (ends the session; its open transaction rolls back, nothing its client was told was committed is lost).'
       : action === 'terminate'
         ? 'These began after the sessions ended here, or could not be ended: find them in pg_stat_activity, then retry.'
         : HINT;
   return new BlockedError(
-    `${found.length} session${found.length > 1 ? 's' : ''} on ${side} would hold the pause (waited ${(waitedMs / 1000).toFixed(1)} s unpaused; nothing was paused):\n${list}${did}`,
+    `${found.length} session${found.length > 1 ? 's' : ''} on ${side} would hold the pause ` +
+      `(waited ${(waitedMs / 1000).toFixed(1)} s unpaused; nothing was paused):\n${list}${did}`,
     { hint },
   );
 }
@@ -72,7 +76,8 @@ export async function clearBlockers(
       for (const b of list) {
         acted.add(b.pid);
         const ok = await signalBackend(client, b.pid, how);
-        const line = `${how === 'cancel' ? 'cancelled the query of' : 'ended the session of'} ${describeBlocker(b)}${ok ? '' : ' (it had already ended)'}`;
+        const did = how === 'cancel' ? 'cancelled the query of' : 'ended the session of';
+        const line = `${did} ${describeBlocker(b)}${ok ? '' : ' (it had already ended)'}`;
         actions.push(line);
         await onAction(line, how);
       }
@@ -109,7 +114,10 @@ export async function namePauseHolders(client: Client, side: Side, error: Error,
         ? `\n${open.map((b) => `  ${describeBlocker(b)}`).join('\n')}`
         : 'none left (they ended just after)';
   return new TimeoutError(`${error.message.split('\n')[0]}; in a transaction on ${side} when it gave up: ${list}`, {
-    hint: `Every client waited up to ${budgetMs} ms and the flip was undone. Transactions that start right before PAUSE and last longer than switchover.pauseTimeoutMs hold it: retry at a quieter moment, or raise switchover.pauseTimeoutMs to their length (every client may wait that long).`,
+    hint:
+      `Every client waited up to ${budgetMs} ms and the flip was undone. ` +
+      'Transactions that start right before PAUSE and last longer than switchover.pauseTimeoutMs hold it: ' +
+      'retry at a quieter moment, or raise switchover.pauseTimeoutMs to their length (every client may wait that long).',
     cause: error,
   });
 }
