@@ -8,7 +8,7 @@ import type { Report, StepResult } from '../core/report.js';
 import { advance, type CutoverState, type FlipRecord, type Side } from '../core/state.js';
 import type { TableChanges } from '../adapters/change-counter.js';
 import type { Deps } from './context.js';
-import { journaled, type OperationsOptions, type Outputs, type Planned, runOperations } from '../operations/operation.js';
+import { type JournalStep, type OperationsOptions, type Outputs, type Planned, runOperations } from '../operations/operation.js';
 import type { FlipContext } from '../operations/flip/context.js';
 import { currentLink } from '../operations/flip/context.js';
 import { acceptedLossesOf, lostWritesOf } from '../operations/flip/plan.js';
@@ -34,6 +34,8 @@ export interface FlipRun {
   readonly ctx: FlipContext;
   readonly after: ReadonlyArray<Planned<FlipContext>>;
   readonly outputs: Outputs<FlipContext>;
+  /** What the steps up to RESUME recorded: the head of the journal the steps after it continue. */
+  readonly recorded: ReadonlyArray<JournalStep>;
   readonly journal: NonNullable<OperationsOptions['journal']>;
   readonly at: () => string;
 }
@@ -121,7 +123,7 @@ export async function finishForward(
   const { deps, flip } = run.ctx;
   const { config, progress } = deps;
   // Past RESUME traffic is on the new side: these steps cannot undo the flip; they are run, and reported, on their own.
-  const journal = { ...run.journal, earlier: journaled(mainSteps, run.outputs) };
+  const journal = { ...run.journal, earlier: run.recorded };
   const post = await runOperations(run.after, run.ctx, { progress, secrets: config.secrets, undoOnFailure: false, journal }, run.outputs);
   const steps = [...mainSteps, ...post.steps];
   const now = run.at();

@@ -76,7 +76,7 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: FlipOption
           live: {},
         };
         const { main, after } = flipPlan(ctx);
-        const run: Omit<FlipRun, 'outputs'> = {
+        const run: Omit<FlipRun, 'outputs' | 'recorded'> = {
           ctx,
           after,
           journal: { sink: journal, command: flip.direction, cutover: state.id, startedAt: at() },
@@ -84,7 +84,7 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: FlipOption
         };
         const running = { progress: deps.progress, secrets: config.secrets, budget: budgeted.budget, journal: run.journal };
         const outcome = await runOperations(main, ctx, running);
-        const done = { ...run, outputs: outcome.outputs };
+        const done = { ...run, outputs: outcome.outputs, recorded: outcome.recorded };
         return outcome.failed ? flipFailed(done, { ...outcome, failed: outcome.failed }) : finishForward(done, outcome.steps);
       });
     } finally {

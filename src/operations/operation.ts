@@ -6,7 +6,6 @@
  * the memory of a controller that may be gone.
  */
 import { BlueGreenError } from '../core/errors.js';
-import type { StepResult } from '../core/report.js';
 import { type PlanProgress, type PlanStep, type Budget, type PlanOutcome, runPlan, undoSteps } from './runner.js';
 
 /** What a step returns: its output (recorded, JSON), a line for the operator, or why it had nothing to do. */
@@ -42,6 +41,14 @@ export interface Operation<Ctx, In, Out> {
   readonly unbudgeted?: boolean;
   /** Once started, clients may have written to the new side: a failure from here is not undone. */
   readonly pointOfNoReturn?: boolean;
+  /**
+   * Its journal entries are deferred: written with the next step's that is not, or when the plan ends. For a
+   * step while clients are held (inside a pause), where an fsync on a busy disk lengthens every client's wait.
+   * A controller killed right after it may leave its entry unwritten, so its undo must work without its output.
+   */
+  readonly journalBehind?: boolean;
+  /** What of the output the journal keeps (default: all of it), for an output large and needed only in memory. */
+  journaled?(output: Out): unknown;
 }
 
 // `any`: a plan lists operations with different inputs and outputs; each step's own types hold inside it.
@@ -119,13 +126,24 @@ export interface OperationsOptions {
   };
 }
 
-/** The plan as the runner's steps, each recording its output in `outputs` and (when given) the journal. */
-export function planSteps<Ctx>(plan: ReadonlyArray<Planned<Ctx>>, ctx: Ctx, outputs: Outputs<Ctx>, options: OperationsOptions): PlanStep[] {
-  const journal = options.journal;
+/**
+ * The run's record as it grows: every entry is kept, and written (the whole record, one write after the
+ * other) unless it is deferred; a deferred entry goes out with the next written one, or at `flush`.
+ */
+export interface JournalWriter {
+  note(entry: JournalStep, deferred?: boolean): Promise<void>;
+  /** Writes what deferred entries are not yet written. */
+  flush(): Promise<void>;
+  /** The record's steps so far. */
+  steps(): JournalStep[];
+}
+
+export function journalWriter(journal: OperationsOptions['journal']): JournalWriter {
   const entries = new Map<string, JournalStep>((journal?.earlier ?? []).map((s) => [s.name, s]));
   let writes = Promise.resolve();
-  const note = (entry: JournalStep): Promise<void> => {
-    entries.set(entry.name, entry);
+  let unwritten = false;
+  const write = (): Promise<void> => {
+    unwritten = false;
     if (!journal) return Promise.resolve();
     const record: RunRecord = {
       command: journal.command,
@@ -137,8 +155,28 @@ export function planSteps<Ctx>(plan: ReadonlyArray<Planned<Ctx>>, ctx: Ctx, outp
     writes = writes.then(() => journal.sink.write(record));
     return writes;
   };
+  return {
+    note: (entry, deferred = false) => {
+      entries.set(entry.name, entry);
+      unwritten = true;
+      return deferred ? Promise.resolve() : write();
+    },
+    flush: () => (unwritten ? write() : writes),
+    steps: () => [...entries.values()],
+  };
+}
+
+/** The plan as the runner's steps, each recording its output in `outputs` and (when given) the journal. */
+export function planSteps<Ctx>(
+  plan: ReadonlyArray<Planned<Ctx>>,
+  ctx: Ctx,
+  outputs: Outputs<Ctx>,
+  options: OperationsOptions,
+  writer: JournalWriter = journalWriter(options.journal),
+): PlanStep[] {
   return plan.map(({ op, input }) => {
     const name = nameOf(op, ctx);
+    const note = (entry: JournalStep) => writer.note(entry, op.journalBehind);
     return {
       name,
       title: op.title(ctx),
@@ -159,7 +197,7 @@ export function planSteps<Ctx>(plan: ReadonlyArray<Planned<Ctx>>, ctx: Ctx, outp
         await note({
           name,
           status: done.skipped !== undefined ? 'skipped' : 'ok',
-          output: done.output,
+          output: done.output !== undefined && op.journaled ? op.journaled(done.output) : done.output,
           detail: done.skipped ?? done.detail,
         });
         return done.skipped !== undefined ? { skipped: done.skipped } : done.detail;
@@ -175,9 +213,12 @@ export async function runOperations<Ctx>(
   ctx: Ctx,
   options: OperationsOptions,
   outputs: Outputs<Ctx> = new Outputs(ctx),
-): Promise<PlanOutcome & { readonly outputs: Outputs<Ctx> }> {
-  const outcome = await runPlan(planSteps(plan, ctx, outputs, options), options);
-  return { ...outcome, outputs };
+): Promise<PlanOutcome & { readonly outputs: Outputs<Ctx>; readonly recorded: ReadonlyArray<JournalStep> }> {
+  const writer = journalWriter(options.journal);
+  const outcome = await runPlan(planSteps(plan, ctx, outputs, options, writer), options);
+  // What steps run while clients were held deferred is written now that they are not.
+  await writer.flush();
+  return { ...outcome, outputs, recorded: writer.steps() };
 }
 
 /**
@@ -194,13 +235,6 @@ export async function undoRecorded<Ctx>(
   const started = new Set(record.steps.filter((s) => s.status !== 'skipped').map((s) => s.name));
   const steps = planSteps(plan, ctx, outputs, { progress: silent, secrets }).filter((s) => started.has(s.name));
   return undoSteps(steps, secrets);
-}
-
-/** What a finished part of a run recorded, as the journal holds it: the `earlier` of the part after it. */
-export function journaled<Ctx>(steps: ReadonlyArray<StepResult>, outputs: Outputs<Ctx>): JournalStep[] {
-  return steps
-    .filter((s) => s.detail !== 'not reached' || s.status !== 'skipped')
-    .map((s) => ({ name: s.name, status: s.status, output: outputs.values.get(s.name), detail: s.detail }));
 }
 
 /** The outputs a journal recorded, to finish or undo a run from. */

@@ -16,6 +16,7 @@ export const carryLargeObjectsChanged: FlipOperation<
   { readonly losses: ReadonlyArray<Loss> } | undefined
 > = {
   name: 'carry-large-objects-changed',
+  journalBehind: true,
   title: (ctx) => `Copying large objects changed on ${ctx.flip.from} since the copy before the pause`,
   run: async (ctx, before) => {
     const { deps, state } = ctx;

@@ -7,6 +7,7 @@ import type { UnloggedBeforePause } from './check-unlogged-tables.js';
 
 export const copyUnlogged: FlipOperation<UnloggedBeforePause | undefined, void> = {
   name: 'copy-unlogged-tables',
+  journalBehind: true,
   title: (ctx) => `Copying unlogged tables' rows ${ctx.flip.from} → ${ctx.flip.to}`,
   // Beside the new slot's start and the opening: those use sessions of their own, and nothing reaches the side we go to before RESUME.
   together: 'after-drain',

@@ -5,6 +5,7 @@ import type { FlipOperation } from './context.js';
 
 export const drain: FlipOperation<void, void> = {
   name: 'drain',
+  journalBehind: true,
   title: (ctx) => `Waiting for ${ctx.flip.to} to apply ${ctx.flip.from}'s last writes`,
   together: 'after-freeze',
   run: async (ctx) => {

@@ -5,6 +5,7 @@ import { type FlipOperation, replicates } from './context.js';
 
 export const freezeLeaving: FlipOperation<void, void> = {
   name: (ctx) => `freeze-${ctx.flip.from}`,
+  journalBehind: true,
   title: (ctx) => `Freezing writes on ${ctx.flip.from}`,
   run: async (ctx) => {
     const { flip } = ctx;

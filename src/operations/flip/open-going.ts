@@ -9,6 +9,7 @@ export interface Opened {
 
 export const openGoing: FlipOperation<void, Opened> = {
   name: (ctx) => `open-${ctx.flip.to}`,
+  journalBehind: true,
   title: (ctx) => `Opening ${ctx.flip.to} for writes`,
   together: 'after-drain',
   run: async (ctx) => ({ output: { xid: await openInOneTrip(ctx.sessions.toOpen) } }),

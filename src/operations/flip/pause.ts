@@ -18,6 +18,8 @@ export interface Paused {
 
 export const pause: FlipOperation<void, Paused> = {
   name: 'pause',
+  // Clients are held: its journal entries go out with the next step's that waits, or when the plan ends.
+  journalBehind: true,
   title: (ctx) => `Pausing new transactions (${ctx.deps.pointer.description})`,
   run: async (ctx) => {
     const { config, pointer } = ctx.deps;

@@ -9,6 +9,7 @@ import type { FlipOperation } from './context.js';
 
 export const pointTraffic: FlipOperation<void, void> = {
   name: 'flip',
+  journalBehind: true,
   title: (ctx) => `Pointing traffic at ${ctx.flip.to}`,
   run: async (ctx) => {
     const { config, pointer } = ctx.deps;

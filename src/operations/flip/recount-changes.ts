@@ -13,6 +13,7 @@ export type CountBeforePause = GreenChanges | undefined;
 /** Output only when green changed more since the count: what replaces the count's changes. */
 export const recountChanges: FlipOperation<CountBeforePause, Omit<GreenChanges, 'totalBeforePause'> | undefined> = {
   name: (ctx) => `recount-changes-on-${ctx.flip.from}`,
+  journalBehind: true,
   title: (ctx) => `Checking ${ctx.flip.from} changed nothing more since the count`,
   // Beside the sequences: its own session, one round trip.
   together: 'after-freeze',

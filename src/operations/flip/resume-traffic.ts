@@ -15,6 +15,7 @@ export interface Resumed {
 
 export const resumeTraffic: FlipOperation<void, Resumed> = {
   name: 'resume',
+  journalBehind: true,
   title: () => 'Resuming transactions',
   pointOfNoReturn: true,
   run: async (ctx) => {

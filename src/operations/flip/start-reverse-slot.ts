@@ -5,6 +5,7 @@ import type { FlipOperation } from './context.js';
 
 export const startReverseSlot: FlipOperation<void, void> = {
   name: 'start-reverse-slot',
+  journalBehind: true,
   title: (ctx) => `Starting the ${ctx.flip.to} → ${ctx.flip.from} slot at ${ctx.flip.to}'s current position`,
   together: 'after-drain',
   // Everything before this point came from the side we leave (or was ours): the new direction must not send it back.

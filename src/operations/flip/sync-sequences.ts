@@ -9,6 +9,7 @@ import type { Paused } from './pause.js';
 
 export const syncSequences: FlipOperation<Paused | undefined, void> = {
   name: 'sync-sequences',
+  journalBehind: true,
   title: (ctx) => `Syncing sequences ${ctx.flip.from} → ${ctx.flip.to}`,
   together: 'after-freeze',
   run: async (ctx, paused) => {

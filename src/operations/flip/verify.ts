@@ -32,6 +32,7 @@ async function verifyTable(ctx: FlipContext, t: { schema: string; name: string; 
 
 export const verify: FlipOperation<void, void> = {
   name: 'verify',
+  journalBehind: true,
   title: (ctx) => `Verifying what ${ctx.flip.from} wrote since the last compare`,
   run: async (ctx) => {
     const { deps, flip, state } = ctx;
