@@ -173,7 +173,8 @@ export async function benchPause({ sb, work }, deps, { rate, seconds }) {
 }
 
 export async function prepareForFlips(deps) {
-  await _migrate(deps);
+  const migrated = await _migrate(deps);
+  if (!migrated.ok) throw new Error(`migrate failed: ${migrated.error?.message}`);
 }
 
 /**

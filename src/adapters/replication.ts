@@ -284,13 +284,13 @@ export function subscriptionConninfo(publisherUrl: string): string {
   return toConninfo(parseConnString(publisherUrl), ['application_name']);
 }
 
-/** Subscribes to an existing slot, without copying data (the rows are there already). */
-export async function createSubscription(client: Client, names: ReplicationNames, publisherUrl: string): Promise<void> {
+/** Subscribes to an existing slot, without copying data (the rows are there already) unless `copy` (a re-seed). */
+export async function createSubscription(client: Client, names: ReplicationNames, publisherUrl: string, copy = false): Promise<void> {
   try {
     await client.query(
       `CREATE SUBSCRIPTION ${quoteIdent(names.subscription)} CONNECTION ${quoteLiteral(subscriptionConninfo(publisherUrl))}
          PUBLICATION ${quoteIdent(names.publication)}
-         WITH (create_slot = false, slot_name = ${quoteLiteral(names.slot)}, copy_data = false, enabled = true)`,
+         WITH (create_slot = false, slot_name = ${quoteLiteral(names.slot)}, copy_data = ${copy}, enabled = true)`,
     );
   } catch (error) {
     // PostgreSQL's message may quote the connection string (and so the password, or a piece of it): reworded.

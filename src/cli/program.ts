@@ -101,14 +101,12 @@ export function buildProgram(io: Io = defaultIo, setExitCode: (code: number) => 
       secrets = [...new Set([...secrets, ...config.secrets])];
       const deps = createDeps(config, terminalProgress());
       const result = await work(deps);
-      if (options.json) out(JSON.stringify(result, null, 2));
-      else {
-        const text = render(result);
-        if (text) out(text);
-      }
+      const text = options.json ? JSON.stringify(result, null, 2) : render(result);
+      if (text) out(text);
       if (result.ok === false) {
         if (result.error) {
-          err(`\n✖ ${result.error.message}`);
+          // A blank line between what was printed and the error; a failure that prints nothing else (migrate) shows just the error.
+          err(`${text ? '\n' : ''}✖ ${result.error.message}`);
           if (result.error.hint) err(`  ${result.error.hint}`);
         }
         setExitCode(result.error?.exitCode ?? ExitCode.failed);
@@ -195,24 +193,26 @@ Every command reads --config (default ${DEFAULT_CONFIG}); strings in it may use 
         o,
         (deps) => _migrate(deps, { dryRun: o.dryRun, down: o.down }),
         (r) =>
-          r.steps.length
-            ? [
-                renderSteps(r.steps),
-                ...(r.effect
-                  ? [
-                      '',
-                      'Effect, as seen on a scratch copy of green:',
-                      ...r.effect.changes.map(
-                        (c) => `  ${c.source}:${c.lines.length ? `\n${c.lines.map((l) => `    ${l}`).join('\n')}` : ' no schema change'}`,
-                      ),
-                      ...(r.effect.findings.length
-                        ? ['', ...r.effect.findings.map((f) => `  ${f.source}: ${describeEffectFinding(f)}`)]
-                        : []),
-                    ]
-                  : []),
-                ...(r.logFile ? ['', `The command's whole output: ${r.logFile}`] : []),
-              ].join('\n') + dryRunNote(o.dryRun)
-            : 'No migrations configured or pending: green is up to date.',
+          !r.ok
+            ? ''
+            : r.steps.length
+              ? [
+                  renderSteps(r.steps),
+                  ...(r.effect
+                    ? [
+                        '',
+                        'Effect, as seen on a scratch copy of green:',
+                        ...r.effect.changes.map(
+                          (c) => `  ${c.source}:${c.lines.length ? `\n${c.lines.map((l) => `    ${l}`).join('\n')}` : ' no schema change'}`,
+                        ),
+                        ...(r.effect.findings.length
+                          ? ['', ...r.effect.findings.map((f) => `  ${f.source}: ${describeEffectFinding(f)}`)]
+                          : []),
+                      ]
+                    : []),
+                  ...(r.logFile ? ['', `The command's whole output: ${r.logFile}`] : []),
+                ].join('\n') + dryRunNote(o.dryRun)
+              : 'No migrations configured or pending: green is up to date.',
       ),
     );
 

@@ -1,21 +1,18 @@
 /**
  * `bluegreen finalize`: closes the rollback window. Green keeps serving without our guard; blue is
  * retired: left frozen, marked with a comment, never dropped by us (its data is the last copy of the
- * old version, and dropping it is the operator's call).
+ * old version, and dropping it is the operator's call). The steps are in `src/operations/finalize/`.
  */
 import { BlockedError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import type { Report } from '../core/report.js';
-import { advance, windowLeftMs } from '../core/state.js';
-import { commentOnCurrentDatabase } from '../adapters/database.js';
-import { withClient } from '../adapters/pg.js';
-import { freezeWrites, removeWriteGuard } from '../adapters/write-guard.js';
-import { removeDdlLog } from '../adapters/ddl-log.js';
-import { removeChangeCounter } from '../adapters/change-counter.js';
-import { conn, controlled, type Deps, loadState } from './context.js';
-import { dropAllReplication } from './cleanup.js';
-import { planOnly, runSteps, type Step } from '../operations/runner.js';
-import { sideUnreachable } from './rollback-without-green.js';
+import { advance, type CutoverState, windowLeftMs } from '../core/state.js';
+import { fileJournal } from '../adapters/run-journal.js';
+import { controlled, type Deps, loadState } from './context.js';
+import { plannedSteps, runOperations } from '../operations/operation.js';
+import type { FinalizeCtx } from '../operations/finalize/context.js';
+import { finalizePlan } from '../operations/finalize/plan.js';
+import { retireSide } from '../operations/finalize/retire-side.js';
 
 export interface FinalizeOptions {
   readonly dryRun?: boolean;
@@ -23,83 +20,40 @@ export interface FinalizeOptions {
   readonly force?: boolean;
 }
 
+/** Finalizing gives up the rollback: refused while the window is open, unless forced. */
+function refuseInsideWindow(deps: Deps, state: CutoverState, options: FinalizeOptions): void {
+  const left = windowLeftMs(state, deps.clock.now().getTime());
+  if (left !== undefined && left > 0 && !options.force) {
+    throw new BlockedError(`the rollback window is open for another ${formatDuration(left)} (until ${state.rollbackWindowEndsAt})`, {
+      hint: 'Finalizing gives up the rollback. Wait for the window to close, or pass --force.',
+    });
+  }
+}
+
 export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Promise<Report> {
   const { config } = deps;
   const at = () => deps.clock.now().toISOString();
   const initial = await loadState(deps);
   advance(initial, 'finalize-started', at(), deps.who);
-  const refuseInsideWindow = () => {
-    const left = windowLeftMs(initial, deps.clock.now().getTime());
-    if (left !== undefined && left > 0 && !options.force) {
-      throw new BlockedError(`the rollback window is open for another ${formatDuration(left)} (until ${initial.rollbackWindowEndsAt})`, {
-        hint: 'Finalizing gives up the rollback. Wait for the window to close, or pass --force.',
-      });
-    }
-  };
   const serving = initial.serving;
   const retired = serving === 'green' ? 'blue' : 'green';
-  // The side being retired may be gone for good (blue lost in the window): finalize goes on without it,
-  // and it is fenced (frozen, our replication objects dropped) when it answers again.
-  let retiredGone: string | undefined;
-  const steps: Step[] = [
-    {
-      name: `retire-${retired}`,
-      title: `Retiring ${retired} (kept frozen, marked retired, not dropped)`,
-      run: async () => {
-        retiredGone = await sideUnreachable(deps, retired);
-        if (retiredGone)
-          return {
-            skipped: `${retired} is unreachable (${retiredGone}): recorded as lost; it is fenced (frozen, our replication objects on it dropped) when it answers again`,
-          };
-        return retire();
-      },
-    },
-    {
-      name: 'drop-replication',
-      title: 'Dropping every replication slot, publication and subscription of ours, on both sides',
-      run: async () => {
-        const dropped = await dropAllReplication(deps, retiredGone ? [serving] : undefined);
-        const where = retiredGone ? ` on ${serving} (${retired}'s wait for its fence)` : '';
-        return dropped ? `${dropped} dropped${where}: no slot of ours retains WAL` : { skipped: 'none' };
-      },
-    },
-    {
-      name: `clean-${serving}`,
-      title: `Removing bluegreen's write guard and DDL log from ${serving}`,
-      run: () =>
-        withClient(
-          serving === 'green' ? config.green : config.blue,
-          async (c) => {
-            await removeWriteGuard(c);
-            await removeDdlLog(c);
-            // Freeze mode's count of green's changes served the rollback, which is given up now.
-            await removeChangeCounter(c);
-          },
-          conn(deps, serving, 'finalize'),
-        ),
-    },
-  ];
-  function retire(): Promise<string> {
-    return withClient(
-      serving === 'green' ? config.blue : config.green,
-      async (c) => {
-        await freezeWrites(c, `retired by cutover ${initial.id}`);
-        await commentOnCurrentDatabase(c, `retired by pg-bluegreen cutover ${initial.id} at ${at()}; drop it when you no longer need it`);
-        return 'drop it yourself once you no longer need it';
-      },
-      conn(deps, retired, 'finalize'),
-    );
-  }
+  const ctx: FinalizeCtx = { deps, cutover: initial.id, serving, retired, at };
   if (options.dryRun) {
-    refuseInsideWindow();
-    return { ok: true, steps: planOnly(steps) };
+    refuseInsideWindow(deps, initial, options);
+    return { ok: true, steps: plannedSteps(finalizePlan, ctx) };
   }
   return controlled(deps, 'finalize', async () => {
     // Inside the controlled part, so the refusal is in the audit log (and the notify hook hears of it).
-    refuseInsideWindow();
+    refuseInsideWindow(deps, initial, options);
     let state = advance(await loadState(deps), 'finalize-started', at(), deps.who);
     await deps.store.save(state);
-    const outcome = await runSteps(steps, deps.progress, config.secrets);
+    const journal = { sink: fileJournal(config.stateDir, state.id, 'finalize'), command: 'finalize', cutover: state.id, startedAt: at() };
+    const outcome = await runOperations(finalizePlan, ctx, {
+      progress: deps.progress,
+      secrets: config.secrets,
+      undoOnFailure: false,
+      journal,
+    });
     if (outcome.failed) {
       await deps.store.save({ ...state, lastError: outcome.failed.error.message });
       const err = outcome.failed.error;
@@ -114,11 +68,13 @@ export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Prom
         },
       };
     }
+    // The side being retired may be gone for good (blue lost in the window): recorded as lost, fenced when it answers.
+    const gone = outcome.outputs.of(retireSide)?.gone;
     state = advance(state, 'finalize-finished', at(), deps.who, {
       blueFrozen: serving === 'green',
       forward: undefined,
       reverse: undefined,
-      ...(retiredGone ? { lost: { side: retired, at: at(), why: retiredGone } } : {}),
+      ...(gone ? { lost: { side: retired, at: at(), why: gone } } : {}),
     });
     await deps.store.save(state);
     return { ok: true, steps: outcome.steps };

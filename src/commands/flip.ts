@@ -15,8 +15,8 @@ import { controlled, type Deps, loadState } from './context.js';
 import type { FlipContext, FlipDirection, FlipSessions } from '../operations/flip/context.js';
 import { flipPlan } from '../operations/flip/plan.js';
 import { withSessions } from './flip-sessions.js';
-import { type Budget, planOnly } from '../operations/runner.js';
-import { nameOf, runOperations } from '../operations/operation.js';
+import type { Budget } from '../operations/runner.js';
+import { plannedSteps, runOperations } from '../operations/operation.js';
 import { windowStatus, type WindowStatus } from './status.js';
 import { greenUnreachable, lossStatement, rollbackWithoutGreen } from './rollback-without-green.js';
 import { finishForward, type FlipResult, type FlipRun, type LostWrites } from './flip-finish.js';
@@ -84,7 +84,7 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: FlipOption
         };
         const running = { progress: deps.progress, secrets: config.secrets, budget: budgeted.budget, journal: run.journal };
         const outcome = await runOperations(main, ctx, running);
-        const done = { ...run, outputs: outcome.outputs, recorded: outcome.recorded };
+        const done = { ...run, outputs: outcome.outputs, recorded: outcome.journaled };
         return outcome.failed ? flipFailed(done, { ...outcome, failed: outcome.failed }) : finishForward(done, outcome.steps);
       });
     } finally {
@@ -133,8 +133,7 @@ async function dryRun(deps: Deps, flip: FlipDirection, initial: CutoverState, ne
   const givenUp = noReverse ? `WOULD LOSE: ${lossStatement(deps, initial)}; refused unless --accept-data-loss` : undefined;
   const verdictText = givenUp ?? (window && describeVerdict(window));
   const verdict: StepResult[] = verdictText ? [{ name: 'verdict', status: 'skipped', ms: 0, detail: verdictText }] : [];
-  const planned = [...main, ...after].map((p) => ({ name: nameOf(p.op, ctx), title: p.op.title(ctx) }));
-  return { ok: true, steps: [...verdict, ...planOnly(planned)], serving: initial.serving };
+  return { ok: true, steps: [...verdict, ...plannedSteps([...main, ...after], ctx)], serving: initial.serving };
 }
 
 /** The window's verdict in one line, for a flip's --dry-run. */

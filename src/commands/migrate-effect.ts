@@ -70,9 +70,8 @@ export async function checkBuiltInEffect(deps: Deps, pending: ReadonlyArray<Migr
           try {
             await runScript(client, m, m.upFile, m.up, m.transactional, config.secrets, async () => undefined);
           } catch (error) {
-            throw Object.assign(error as Error, {
-              message: `${(error as Error).message}\n  (on a scratch copy of green, before anything ran on green itself: nothing was applied)`,
-            });
+            const where = '(on a scratch copy of green, before anything ran on green itself: nothing was applied)';
+            throw Object.assign(error as Error, { message: `${(error as Error).message}\n  ${where}` });
           }
           const { schema, dataChanges } = await scratch
             .checkpoint()
@@ -131,6 +130,21 @@ export async function runMigrationCommand(
 /** Alembic logs each revision before it runs it (`Running upgrade 0002 -> 0003, message`): the last one is the one that failed. */
 const ALEMBIC_REVISION = /Running (upgrade|downgrade) \S* ?-> \S+/;
 
+/** A line of a tool's output that carries part of PostgreSQL's error, wherever the tool puts it. */
+const ERROR_LINES: ReadonlyArray<RegExp> = [
+  /\b(ERROR|FATAL|error|Error)\b/,
+  /SQLSTATE/,
+  /\b(DETAIL|HINT|POSITION|LINE \d+|QUERY|CONTEXT|WHERE)\b/,
+  /\bcode:|\bposition:|\bdetail:|\bhint:/,
+  // The migration a tool names as failing.
+  /[Mm]igrat(ion|ing)\b.*\b(fail|\.sql|\.js|\.ts)/,
+  /^\s*>|pq: /,
+  // A Python exception line, SQLAlchemy's statement, and the revision file's frame (not the libraries').
+  /^[A-Za-z_]\w*(\.\w+)+: /,
+  /^\[SQL: /,
+  /^\s*File "(?!.*[/\\](site|dist)-packages[/\\]).*", line \d+, in (upgrade|downgrade)$/,
+];
+
 /**
  * The lines of a tool's output that carry PostgreSQL's error: the message with its SQLSTATE, detail,
  * hint, position and the migration the tool names, wherever the tool puts them. Never cut to the last few.
@@ -140,11 +154,10 @@ const ALEMBIC_REVISION = /Running (upgrade|downgrade) \S* ?-> \S+/;
  */
 export function postgresErrorLines(output: string): string[] {
   const lines = output.split('\n').map((l) => l.trimEnd());
-  const wanted =
-    /\b(ERROR|FATAL|error|Error)\b|SQLSTATE|\b(DETAIL|HINT|POSITION|LINE \d+|QUERY|CONTEXT|WHERE)\b|\bcode:|\bposition:|\bdetail:|\bhint:|[Mm]igrat(ion|ing)\b.*\b(fail|\.sql|\.js|\.ts)|^\s*>|pq: |^[A-Za-z_]\w*(\.\w+)+: |^\[SQL: |^\s*File "(?!.*[/\\](site|dist)-packages[/\\]).*", line \d+, in (upgrade|downgrade)$/;
+  const wanted = (l: string) => ERROR_LINES.some((r) => r.test(l));
   const noise = /^\(Background on this error at: https:\/\/sqlalche\.me\//;
   const lastRevision = lines.reduce((last, l, i) => (ALEMBIC_REVISION.test(l) ? i : last), -1);
-  return lines.filter((l, i) => l.trim() && !noise.test(l) && (wanted.test(l) || i === lastRevision)).slice(0, 40);
+  return lines.filter((l, i) => l.trim() && !noise.test(l) && (wanted(l) || i === lastRevision)).slice(0, 40);
 }
 
 /** The external command on the scratch copy: its effect as a whole. */
@@ -166,12 +179,11 @@ export async function checkCommandEffect(
       });
     }
     if (run.exitCode !== 0) {
-      throw new MigrationError(
-        `the migration command failed on a scratch copy of green (exit ${run.exitCode}), before anything ran on green itself: nothing was applied\n  ${postgresErrorLines(run.output).join('\n  ') || run.output.trim().split('\n').slice(-10).join('\n  ')}`,
-        {
-          hint: `Its whole output is in ${run.logFile}. Fix the migration and run \`bluegreen migrate\` again.`,
-        },
-      );
+      const lines = postgresErrorLines(run.output).join('\n  ') || run.output.trim().split('\n').slice(-10).join('\n  ');
+      const what = `the migration command failed on a scratch copy of green (exit ${run.exitCode})`;
+      throw new MigrationError(`${what}, before anything ran on green itself: nothing was applied\n  ${lines}`, {
+        hint: `Its whole output is in ${run.logFile}. Fix the migration and run \`bluegreen migrate\` again.`,
+      });
     }
     const { schema, dataChanges } = await scratch
       .checkpoint()
@@ -190,10 +202,13 @@ export async function checkCommandEffect(
 export function assertEffectSafe(report: EffectReport): void {
   const refused = report.findings.filter((f) => f.severity === 'refuse');
   if (!refused.length) return;
+  const why = refused.map((f) => `  ${f.source}: ${describeEffectFinding(f)}`).join('\n');
   throw new BlockedError(
-    `the migrations' effect cannot run in replicate mode (seen on a scratch copy of green; green was not touched):\n${refused.map((f) => `  ${f.source}: ${describeEffectFinding(f)}`).join('\n')}`,
+    `the migrations' effect cannot run in replicate mode (seen on a scratch copy of green; green was not touched):\n${why}`,
     {
-      hint: 'Nothing was applied to green. Change the migrations as suggested (expand now, contract in a later cutover), or make this change in freeze mode ("mode": "freeze").',
+      hint:
+        'Nothing was applied to green. Change the migrations as suggested (expand now, contract in a later cutover), ' +
+        'or make this change in freeze mode ("mode": "freeze").',
     },
   );
 }

@@ -8,14 +8,12 @@ import { BlueGreenError } from '../core/errors.js';
 import { IN_PROGRESS } from '../core/phases.js';
 import { sameTargetAs } from '../core/pgbouncer-ini.js';
 import { advance, type CutoverState, type Side } from '../core/state.js';
-import { withClient } from '../adapters/pg.js';
 import { sideServedBy, sideTarget } from '../adapters/pointer.js';
-import { unfreezeWrites } from '../adapters/write-guard.js';
 import type { Step } from '../operations/runner.js';
 import { dropAllReplication } from './cleanup.js';
 import { dropScratchCopies } from '../adapters/scratch.js';
-import { dropForwardReplication } from './clone.js';
-import { conn, controlled, type Deps, loadState } from './context.js';
+import { interruptedCloneSteps } from '../operations/clone/recorded.js';
+import { controlled, type Deps, loadState } from './context.js';
 import { finishAfterSteps, resumeFlip } from './flip-resume.js';
 import { type ResumeResult, type Resuming, resumePgbouncer, runResume } from './resume-run.js';
 
@@ -57,32 +55,13 @@ async function servingNow(deps: Deps, state: CutoverState): Promise<Side> {
 
 function resumeClone(r: Resuming): Promise<ResumeResult> {
   const { deps, state } = r;
-  const { config } = deps;
-  return runResume(
-    r,
-    [
-      {
-        name: 'open-blue',
-        title: 'Opening blue for writes',
-        run: () => withClient(config.blue, unfreezeWrites, conn(deps, 'blue', 'resume')),
-      },
-      resumePgbouncer(deps),
-      {
-        name: 'drop-replication',
-        title: 'Dropping the half-made replication objects',
-        run: async () => {
-          await dropForwardReplication(deps, state);
-          await dropAllReplication(deps);
-        },
-      },
-    ],
-    'aborted',
-    (s) =>
-      advance(s, 'clone-failed', r.at(), deps.who, {
-        blueFrozen: false,
-        forward: undefined,
-        lastError: 'clone interrupted; aborted by resume',
-      }),
+  // The clone's own undo, from its journal: see src/operations/clone/recorded.ts.
+  return runResume(r, interruptedCloneSteps(deps, state, resumePgbouncer(deps)), 'aborted', (s) =>
+    advance(s, 'clone-failed', r.at(), deps.who, {
+      blueFrozen: false,
+      forward: undefined,
+      lastError: 'clone interrupted; aborted by resume',
+    }),
   );
 }
 

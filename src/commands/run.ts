@@ -36,6 +36,7 @@ export async function _run(deps: Deps, options: { dryRun?: boolean } = {}): Prom
   if (!clone.ok || options.dryRun) return { ok: clone.ok, stages, error: clone.error };
   const migrate = await _migrate(deps, options);
   stages.push({ stage: 'migrate', ok: migrate.ok, steps: migrate.steps });
+  if (!migrate.ok) return { ok: false, stages, error: migrate.error };
   const compare = await _compare(deps);
   stages.push({ stage: 'compare', ok: compare.ok, steps: [] });
   if (!compare.ok) {

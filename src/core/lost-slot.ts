@@ -7,8 +7,11 @@ export function lostSlotRefusal(direction: string, next: 'switchover' | 'rollbac
   return (
     `The ${next} is no longer lossless: replication ${direction} lost WAL it needed (its slot passed max_slot_wal_keep_size ` +
     `and was invalidated), so ${to} lacks writes ${from} took since and can never get them from that slot. The ${next} is refused; ` +
-    `${from} keeps serving. ${next === 'switchover' ? 'Clone again' : `Stay on ${from}, or rebuild ${to} from ${from} by hand`} ` +
-    `(README: "the slot loses WAL"), and raise max_slot_wal_keep_size on ${from}.`
+    `${from} keeps serving. ` +
+    (next === 'switchover'
+      ? 'Clone again'
+      : `\`bluegreen reseed\` rebuilds replication ${direction} (${to}'s tables copied again from ${from})`) +
+    ` (README: "the slot loses WAL"), and raise max_slot_wal_keep_size on ${from}.`
   );
 }
 

@@ -6,7 +6,9 @@
  * the memory of a controller that may be gone.
  */
 import { BlueGreenError } from '../core/errors.js';
-import { type PlanProgress, type PlanStep, type Budget, type PlanOutcome, runPlan, undoSteps } from './runner.js';
+import { redact } from '../core/redact.js';
+import type { StepResult } from '../core/report.js';
+import { type PlanProgress, type PlanStep, type Budget, type PlanOutcome, planOnly, runPlan, undoSteps } from './runner.js';
 
 /** What a step returns: its output (recorded, JSON), a line for the operator, or why it had nothing to do. */
 export type Done<Out> =
@@ -41,6 +43,10 @@ export interface Operation<Ctx, In, Out> {
   readonly unbudgeted?: boolean;
   /** Once started, clients may have written to the new side: a failure from here is not undone. */
   readonly pointOfNoReturn?: boolean;
+  /** The step words its own progress lines (see the runner's `ownProgress`). */
+  readonly ownProgress?: boolean;
+  /** The report's line for a failure, when the error's first line is not the one to show. */
+  failureDetail?(error: BlueGreenError): string | undefined;
   /**
    * Its journal entries are deferred: written with the next step's that is not, or when the plan ends. For a
    * step while clients are held (inside a pause), where an fsync on a busy disk lengthens every client's wait.
@@ -48,7 +54,7 @@ export interface Operation<Ctx, In, Out> {
    */
   readonly journalBehind?: boolean;
   /** What of the output the journal keeps (default: all of it), for an output large and needed only in memory. */
-  journaled?(output: Out): unknown;
+  journalOutput?(output: Out): unknown;
 }
 
 // `any`: a plan lists operations with different inputs and outputs; each step's own types hold inside it.
@@ -115,36 +121,37 @@ export interface OperationsOptions {
   readonly secrets: ReadonlyArray<string>;
   readonly budget?: Budget;
   readonly undoOnFailure?: boolean;
+  /** Every undo is tried, whatever fails: for a command that never finishes forward (the clone). */
+  readonly undoAll?: boolean;
+  /**
+   * Lets go of the live resources the steps share through the context (a connection holding a
+   * snapshot, work still running in the background): before the first undo, and once the plan ends.
+   */
+  readonly settle?: () => Promise<void>;
   /** Records every step's start and outcome durably; `resume`/`abort` read it. */
   readonly journal?: {
     readonly sink: RunJournal;
     readonly command: string;
     readonly cutover: string;
     readonly startedAt: string;
-    /** Steps an earlier part of the same run recorded (a plan run in parts): kept at the head of the record. */
+    /** Steps an earlier part of the same run recorded (a run whose later part runs inside a scoped resource, such as a lock). */
     readonly earlier?: ReadonlyArray<JournalStep>;
   };
 }
 
-/**
- * The run's record as it grows: every entry is kept, and written (the whole record, one write after the
- * other) unless it is deferred; a deferred entry goes out with the next written one, or at `flush`.
- */
-export interface JournalWriter {
-  note(entry: JournalStep, deferred?: boolean): Promise<void>;
-  /** Writes what deferred entries are not yet written. */
-  flush(): Promise<void>;
-  /** The record's steps so far. */
-  steps(): JournalStep[];
-}
-
-export function journalWriter(journal: OperationsOptions['journal']): JournalWriter {
-  const entries = new Map<string, JournalStep>((journal?.earlier ?? []).map((s) => [s.name, s]));
+/** The plan as the runner's steps, each recording its output in `outputs` and (when given) the journal. */
+export function planSteps<Ctx>(
+  plan: ReadonlyArray<Planned<Ctx>>,
+  ctx: Ctx,
+  outputs: Outputs<Ctx>,
+  options: OperationsOptions,
+  entries: Map<string, JournalStep> = new Map((options.journal?.earlier ?? []).map((s) => [s.name, s])),
+): PlanStep[] {
+  const journal = options.journal;
   let writes = Promise.resolve();
-  let unwritten = false;
-  const write = (): Promise<void> => {
-    unwritten = false;
-    if (!journal) return Promise.resolve();
+  const note = (entry: JournalStep, deferred = false): Promise<void> => {
+    entries.set(entry.name, entry);
+    if (!journal || deferred) return Promise.resolve();
     const record: RunRecord = {
       command: journal.command,
       cutover: journal.cutover,
@@ -155,28 +162,9 @@ export function journalWriter(journal: OperationsOptions['journal']): JournalWri
     writes = writes.then(() => journal.sink.write(record));
     return writes;
   };
-  return {
-    note: (entry, deferred = false) => {
-      entries.set(entry.name, entry);
-      unwritten = true;
-      return deferred ? Promise.resolve() : write();
-    },
-    flush: () => (unwritten ? write() : writes),
-    steps: () => [...entries.values()],
-  };
-}
-
-/** The plan as the runner's steps, each recording its output in `outputs` and (when given) the journal. */
-export function planSteps<Ctx>(
-  plan: ReadonlyArray<Planned<Ctx>>,
-  ctx: Ctx,
-  outputs: Outputs<Ctx>,
-  options: OperationsOptions,
-  writer: JournalWriter = journalWriter(options.journal),
-): PlanStep[] {
   return plan.map(({ op, input }) => {
     const name = nameOf(op, ctx);
-    const note = (entry: JournalStep) => writer.note(entry, op.journalBehind);
+    const record = (entry: JournalStep) => note(entry, op.journalBehind);
     return {
       name,
       title: op.title(ctx),
@@ -184,20 +172,24 @@ export function planSteps<Ctx>(
       unbudgeted: op.unbudgeted,
       pointOfNoReturn: op.pointOfNoReturn,
       undone: op.undone?.(ctx),
+      ownProgress: op.ownProgress,
+      failureDetail: op.failureDetail && ((error: BlueGreenError) => op.failureDetail!(error)),
       run: async () => {
-        await note({ name, status: 'running' });
+        await record({ name, status: 'running' });
         let done: Done<unknown>;
         try {
           done = await op.run(ctx, input(outputs));
         } catch (error) {
-          await note({ name, status: 'failed', detail: (error as Error).message?.split('\n')[0] });
+          const own = op.failureDetail && error instanceof BlueGreenError ? op.failureDetail(error) : undefined;
+          const why = own ?? String((error as Error).message).split('\n')[0];
+          await record({ name, status: 'failed', detail: redact(why, options.secrets) });
           throw error;
         }
         if (done.output !== undefined) outputs.values.set(name, done.output);
-        await note({
+        await record({
           name,
           status: done.skipped !== undefined ? 'skipped' : 'ok',
-          output: done.output !== undefined && op.journaled ? op.journaled(done.output) : done.output,
+          output: done.output !== undefined && op.journalOutput ? op.journalOutput(done.output) : done.output,
           detail: done.skipped ?? done.detail,
         });
         return done.skipped !== undefined ? { skipped: done.skipped } : done.detail;
@@ -207,18 +199,31 @@ export function planSteps<Ctx>(
   });
 }
 
+/** The plan `--dry-run` prints: every step by its name and title, nothing run. */
+export function plannedSteps<Ctx>(plan: ReadonlyArray<Planned<Ctx>>, ctx: Ctx): StepResult[] {
+  return planOnly(plan.map(({ op }) => ({ name: nameOf(op, ctx), title: op.title(ctx) })));
+}
+
 /** Runs a plan of operations: the runner's timing, budget and reverse undo, with outputs recorded. */
 export async function runOperations<Ctx>(
   plan: ReadonlyArray<Planned<Ctx>>,
   ctx: Ctx,
   options: OperationsOptions,
   outputs: Outputs<Ctx> = new Outputs(ctx),
-): Promise<PlanOutcome & { readonly outputs: Outputs<Ctx>; readonly recorded: ReadonlyArray<JournalStep> }> {
-  const writer = journalWriter(options.journal);
-  const outcome = await runPlan(planSteps(plan, ctx, outputs, options, writer), options);
-  // What steps run while clients were held deferred is written now that they are not.
-  await writer.flush();
-  return { ...outcome, outputs, recorded: writer.steps() };
+): Promise<PlanOutcome & { readonly outputs: Outputs<Ctx>; readonly journaled: ReadonlyArray<JournalStep> }> {
+  const entries = new Map((options.journal?.earlier ?? []).map((s) => [s.name, s]));
+  try {
+    const outcome = await runPlan(planSteps(plan, ctx, outputs, options, entries), { ...options, beforeUndo: options.settle });
+    // What steps run while clients were held deferred is written now that they are not (every other write was waited for).
+    const { journal } = options;
+    if (journal && plan.some((p) => p.op.journalBehind)) {
+      const { command, cutover, startedAt } = journal;
+      await journal.sink.write({ command, cutover, startedAt, steps: [...entries.values()] });
+    }
+    return { ...outcome, outputs, journaled: [...entries.values()] };
+  } finally {
+    await options.settle?.();
+  }
 }
 
 /**
@@ -230,11 +235,12 @@ export async function undoRecorded<Ctx>(
   ctx: Ctx,
   record: RunRecord,
   secrets: ReadonlyArray<string>,
+  options: { readonly keepGoing?: boolean } = {},
 ): Promise<Awaited<ReturnType<typeof undoSteps>>> {
   const outputs = outputsOf(record, ctx);
   const started = new Set(record.steps.filter((s) => s.status !== 'skipped').map((s) => s.name));
   const steps = planSteps(plan, ctx, outputs, { progress: silent, secrets }).filter((s) => started.has(s.name));
-  return undoSteps(steps, secrets);
+  return undoSteps(steps, secrets, options);
 }
 
 /** The outputs a journal recorded, to finish or undo a run from. */

@@ -36,6 +36,13 @@ export interface PlanStep {
    * failure from here on is not undone; the plan stops and says what the operator must decide.
    */
   readonly pointOfNoReturn?: boolean;
+  /**
+   * The step words its own progress lines (migrate's `applied 0001_x.sql (12 ms)`, a runbook older than
+   * the runner): the runner still times it and records its outcome, and prints nothing for it.
+   */
+  readonly ownProgress?: boolean;
+  /** The report's line for a failure, when the error's first line is not the one to show (a migration's failing statement). */
+  readonly failureDetail?: (error: BlueGreenError) => string | undefined;
 }
 
 export interface PlanProgress {
@@ -63,6 +70,14 @@ export interface PlanOutcome {
   readonly notUndone?: ReadonlyArray<PlanStep>;
   /** The step whose undo failed. */
   readonly undoFailed?: PlanStep;
+  /** Every undo that failed, with its error (with `undoAll`, the chain went on past each). */
+  readonly undoErrors?: ReadonlyArray<UndoError>;
+}
+
+/** An undo that failed: the step's name and why. */
+export interface UndoError {
+  readonly step: string;
+  readonly error: Error;
 }
 
 /** Undo lines that failed: when there is one, "nothing was lost" cannot be said. */
@@ -103,12 +118,16 @@ export function withinBudget<T>(promise: Promise<T>, budget: Budget, what: strin
  * Runs undos in reverse. A cancel left by a budget timeout gets one retry. The first undo that fails
  * stops the chain: what is left undone (`remaining`, in the order it would be undone) may be what
  * finishing forward needs, and which way to go is decided from what is true, not guessed here.
+ * With `keepGoing` (a command that never finishes forward, such as the clone) every undo is tried and
+ * each failure is kept in `errors`: one side that does not answer must not keep the other's cleanup.
  */
 export async function undoSteps(
   steps: ReadonlyArray<PlanStep>,
   secrets: ReadonlyArray<string>,
-): Promise<{ lines: string[]; remaining: PlanStep[]; failed?: PlanStep }> {
+  options: { readonly keepGoing?: boolean } = {},
+): Promise<{ lines: string[]; remaining: PlanStep[]; failed?: PlanStep; errors: UndoError[] }> {
   const lines: string[] = [];
+  const errors: UndoError[] = [];
   const queue = [...steps].reverse();
   while (queue.length) {
     const step = queue.shift()!;
@@ -122,12 +141,16 @@ export async function undoSteps(
         // A budget timeout cancels what our sessions run; a session between queries gets the cancel on its next one.
         if (attempt === 0 && /canceling statement due to user request/.test((error as Error).message)) continue;
         lines.push(`${step.undone ?? `${step.name} undone`}: FAILED (${redact((error as Error).message.split('\n')[0], secrets)})`);
-        return { lines, remaining: queue, failed: step };
+        errors.push({ step: step.name, error: error as Error });
+        if (!options.keepGoing) return { lines, remaining: queue, failed: step, errors };
+        break;
       }
     }
   }
-  return { lines, remaining: [] };
+  return { lines, remaining: [], failed: errors.length ? steps.find((s) => s.name === errors[0].step) : undefined, errors };
 }
+
+const silent: PlanProgress = { start: () => undefined, succeed: () => undefined, fail: () => undefined };
 
 /**
  * Runs a plan: groups of `together` steps at once, each timed and (unless unbudgeted) raced against the
@@ -135,7 +158,16 @@ export async function undoSteps(
  */
 export async function runPlan(
   steps: ReadonlyArray<PlanStep>,
-  options: { progress: PlanProgress; secrets: ReadonlyArray<string>; budget?: Budget; undoOnFailure?: boolean },
+  options: {
+    progress: PlanProgress;
+    secrets: ReadonlyArray<string>;
+    budget?: Budget;
+    undoOnFailure?: boolean;
+    /** Every undo is tried, whatever fails (see undoSteps' keepGoing). */
+    undoAll?: boolean;
+    /** Called before the first undo: live resources the steps share (a connection holding a snapshot) are let go first. */
+    beforeUndo?: () => Promise<void>;
+  },
 ): Promise<PlanOutcome> {
   const results = new Map<string, StepResult>();
   const started: PlanStep[] = [];
@@ -149,7 +181,8 @@ export async function runPlan(
     started.push(...group);
     const outcomes = await Promise.all(
       group.map(async (step) => {
-        options.progress.start(step.title);
+        const progress = step.ownProgress ? silent : options.progress;
+        progress.start(step.title);
         const start = performance.now();
         try {
           const run = step.run();
@@ -160,17 +193,18 @@ export async function runPlan(
           const ms = Math.round(performance.now() - start);
           if (out && typeof out === 'object') {
             results.set(step.name, { name: step.name, status: 'skipped', ms, detail: out.skipped });
-            options.progress.succeed(`${step.title}: skipped (${out.skipped})`);
+            progress.succeed(`${step.title}: skipped (${out.skipped})`);
           } else {
             results.set(step.name, { name: step.name, status: 'ok', ms, detail: out || undefined });
-            options.progress.succeed(`${step.title}${out ? `: ${out}` : ''} (${ms} ms)`);
+            progress.succeed(`${step.title}${out ? `: ${out}` : ''} (${ms} ms)`);
           }
           return undefined;
         } catch (error) {
           const ms = Math.round(performance.now() - start);
           const err = asBlueGreenError(error, options.secrets);
-          results.set(step.name, { name: step.name, status: 'failed', ms, detail: err.message.split('\n')[0] });
-          options.progress.fail(`${step.title}: failed after ${ms} ms`);
+          const detail = step.failureDetail ? step.failureDetail(err) : err.message.split('\n')[0];
+          results.set(step.name, { name: step.name, status: 'failed', ms, detail });
+          progress.fail(`${step.title}: failed after ${ms} ms`);
           return { step: step.name, error: err };
         }
       }),
@@ -181,13 +215,15 @@ export async function runPlan(
   if (!failed) return { steps: ordered, undone: [] };
   if (started.some((s) => s.pointOfNoReturn)) return { steps: ordered, failed, undone: [], pastNoReturn: true };
   if (options.undoOnFailure === false) return { steps: ordered, failed, undone: [] };
-  const { lines, remaining, failed: undoFailed } = await undoSteps(started, options.secrets);
+  await options.beforeUndo?.();
+  const { lines, remaining, failed: undoFailed, errors } = await undoSteps(started, options.secrets, { keepGoing: options.undoAll });
   return {
     steps: ordered,
     failed,
     undone: lines,
     ...(remaining.length ? { notUndone: remaining } : {}),
     ...(undoFailed ? { undoFailed } : {}),
+    ...(errors.length ? { undoErrors: errors } : {}),
   };
 }
 

@@ -12,7 +12,7 @@ import { lineProgress } from '../adapters/progress.js';
 import { writeFileAtomic } from '../adapters/state-store.js';
 import { _clone } from '../commands/clone.js';
 import { _compare } from '../commands/compare.js';
-import { createDeps } from '../commands/context.js';
+import { createDeps, type Deps } from '../commands/context.js';
 import { _migrate } from '../commands/migrate.js';
 import { _preflight } from '../commands/preflight.js';
 import { _status } from '../commands/status.js';
@@ -20,6 +20,12 @@ import { _switchover } from '../commands/switchover.js';
 import { renderCompare, renderFindings, renderStatus, renderSteps } from '../cli/render.js';
 import { type Sandbox, startSandbox } from './sandbox.js';
 import { seedTradingApp, startWriteLoad } from './trading-app.js';
+
+/** The demo stops at a migration that fails: `_migrate` reports the failure, and the demo's story ends there. */
+async function migrated(deps: Deps): Promise<void> {
+  const result = await _migrate(deps);
+  if (!result.ok) throw new Error(`the demo's migrate failed: ${result.error?.message ?? 'unknown error'}`);
+}
 
 export interface ManagedDemoOptions {
   readonly keep?: boolean;
@@ -116,7 +122,7 @@ export async function runManagedDemo(options: ManagedDemoOptions): Promise<void>
     const clone = await _clone(deps);
     if (!clone.ok) fail('clone', clone.error);
     say(renderSteps(clone.steps));
-    await _migrate(deps);
+    await migrated(deps);
     say(renderCompare(await _compare(deps)));
 
     heading('5. Switch over (bluegreen switchover)');

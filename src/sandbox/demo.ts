@@ -20,6 +20,12 @@ import { renderCompare, renderFindings, renderStatus, renderSteps } from '../cli
 import { startSandbox, stopSandboxDir } from './sandbox.js';
 import { seedTradingApp, startWriteLoad } from './trading-app.js';
 
+/** The demo stops at a migration that fails: `_migrate` reports the failure, and the demo's story ends there. */
+async function migrated(deps: Deps): Promise<void> {
+  const result = await _migrate(deps);
+  if (!result.ok) throw new Error(`the demo's migrate failed: ${result.error?.message ?? 'unknown error'}`);
+}
+
 /** The migrations shipped with the package (the demo's v2.5 → v2.6). */
 export const DEMO_MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
 
@@ -131,7 +137,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     heading('5. Migrate green to v2.6 (bluegreen migrate)');
     say('Blue is never touched: leverage on positions, scopes on api_keys, an index on trades, a price_alerts table.');
     if (mode === 'replicate') say('Replicate mode lints them first: expand-only changes pass, a drop or rename would be refused by name.');
-    await _migrate(deps);
+    await migrated(deps);
 
     heading('6. Compare blue and green (bluegreen compare)');
     say(renderCompare(await _compare(deps)));
@@ -181,7 +187,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     if (mode === 'freeze') {
       say("After a freeze-mode rollback green missed blue's new writes, so it is cloned anew (the tool re-creates the database it made).");
       await _clone(deps);
-      await _migrate(deps);
+      await migrated(deps);
     }
     const again = await _switchover(deps);
     if (!again.ok) fail('second switchover', again.error);

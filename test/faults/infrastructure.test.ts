@@ -7,97 +7,19 @@
  * The fault lands exactly when a step starts: the flip's progress port is told each step's title.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/core/config.js';
 import { _clone } from '../../src/commands/clone.js';
 import { createDeps } from '../../src/commands/context.js';
-import { _resume } from '../../src/commands/resume.js';
 import { _status } from '../../src/commands/status.js';
 import { _rollback, _switchover } from '../../src/commands/switchover.js';
-import { silentProgress, type Progress } from '../../src/adapters/progress.js';
-import { startStoppedCluster, stopCluster } from '../../src/sandbox/cluster.js';
+import { _reseed } from '../../src/commands/reseed.js';
+import { silentProgress } from '../../src/adapters/progress.js';
 import { restartPgbouncer } from '../../src/sandbox/pgbouncer.js';
 import type { Side } from '../../src/core/state.js';
 import { missingOrders, type Rig, sql, startRig } from '../integration/helpers.js';
+import { ackWriter, crashAndRestartCluster, cuttableProxy, faultAt, sleep } from './fault-kit.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * The witness: writers through PgBouncer that reconnect after a cut (a killed pooler ends every client
- * connection) and record each acknowledged order id. A write that errors was never acknowledged.
- */
-function ackWriter(url: string, connections = 2, everyMs = 20) {
-  const acknowledged: number[] = [];
-  let refused = 0;
-  let running = true;
-  const worker = async () => {
-    let client: pg.Client | undefined;
-    while (running) {
-      try {
-        if (!client) {
-          client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-          client.on('error', () => undefined);
-          await client.connect();
-        }
-        const { rows } = await client.query<{ id: string }>(`INSERT INTO orders (account_id, symbol, side, quantity) VALUES (1 + floor(random() * 90)::int, 'ACK', 'buy', 1) RETURNING id`);
-        acknowledged.push(Number(rows[0].id));
-      } catch {
-        refused++;
-        await client?.end().catch(() => undefined);
-        client = undefined;
-      }
-      await sleep(everyMs);
-    }
-    await client?.end().catch(() => undefined);
-  };
-  const workers = Array.from({ length: connections }, () => worker());
-  return {
-    async stop() {
-      running = false;
-      await Promise.all(workers);
-      return { acknowledged, refused };
-    },
-  };
-}
-
-/**
- * A TCP proxy between the controller and a server that can be cut: every connection through it is destroyed
- * and new ones are refused for `downMs` (a network partition that heals), as a controller on a bastion sees it.
- */
-async function cuttableProxy(targetPort: number) {
-  const sockets = new Set<net.Socket>();
-  let downUntil = 0;
-  const server = net.createServer((client) => {
-    if (Date.now() < downUntil) return void client.destroy();
-    const upstream = net.connect(targetPort, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => {
-        sockets.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    cut(downMs: number) {
-      downUntil = Date.now() + downMs;
-      for (const s of sockets) s.destroy();
-    },
-    close: () => new Promise<void>((r) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => r());
-    }),
-  };
-}
 
 describe('infrastructure faults (durable clusters, a writer recording acknowledgements)', () => {
   let rig: Rig;
@@ -120,29 +42,7 @@ describe('infrastructure faults (durable clusters, a writer recording acknowledg
     if (existsSync(rig.sandbox.pgbouncer.pidFile)) rmSync(rig.sandbox.pgbouncer.pidFile);
     await restartPgbouncer(rig.sandbox.pgbouncer, rig.sandbox.user);
   };
-  /**
-   * An immediate shutdown is SIGQUIT to the postmaster: sent here before the first await, so it lands before
-   * the step the progress port announced runs; then the cluster starts again (crash recovery from WAL).
-   */
-  const crashAndRestart = async (cluster: { dataDir: string; binDir: string }) => {
-    const pid = Number(readFileSync(path.join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    process.kill(pid, 'SIGQUIT');
-    for (let i = 0; i < 300; i++) {
-      try {
-        process.kill(pid, 0);
-        await sleep(20);
-      } catch {
-        break;
-      }
-    }
-    await startStoppedCluster(cluster, rig.sandbox.user);
-  };
-  /** A progress port that runs `fault` when a step whose title starts with `title` starts, once. */
-  const faultAt = (title: string, fault: () => Promise<void>) => {
-    let injected: Promise<void> | undefined;
-    const progress: Progress = { ...silentProgress, start: (text) => void (text.startsWith(title) && !injected && (injected = fault())) };
-    return { progress, injected: () => injected };
-  };
+  const crashAndRestart = (cluster: { dataDir: string; binDir: string }) => crashAndRestartCluster(cluster, rig.sandbox.user);
   /**
    * Exactly one database serves and takes writes: PgBouncer routes to `side` and is not paused (a write through
    * it lands there), and the application cannot write to the other side.
@@ -252,7 +152,8 @@ describe('infrastructure faults (durable clusters, a writer recording acknowledg
       await proxy.close();
     }
   });
-  it('a slot invalidated by max_slot_wal_keep_size in the window: status says the rollback is no longer lossless and why; the rollback refuses before pausing', async () => {
+  it('a slot invalidated by max_slot_wal_keep_size in the window: status says the rollback is no longer lossless and why; the rollback refuses before pausing; reseed makes it lossless again', async () => {
+    let acknowledged: number[] = [];
     expect((await _status(rig.deps)).phase).toBe('switched-over');
     const [{ slot_name: slot }] = await sql<{ slot_name: string }>(rig.sandbox.greenUrl, `SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'bluegreen_rev%'`);
     const [{ subname }] = await sql<{ subname: string }>(rig.sandbox.blueUrl, `SELECT subname FROM pg_subscription WHERE subname LIKE 'bluegreen_rev%'`);
@@ -284,9 +185,33 @@ describe('infrastructure faults (durable clusters, a writer recording acknowledg
       expect(stats.refused).toBe(0);
       await servesExactlyOne('green');
       expect(await missingOrders(directUrl('green', 'admin'), stats.acknowledged)).toEqual([]);
+      acknowledged = stats.acknowledged;
     } finally {
       await sql(rig.sandbox.greenUrl, 'ALTER SYSTEM RESET max_slot_wal_keep_size');
       await sql(rig.sandbox.greenUrl, 'SELECT pg_reload_conf()');
     }
+    // The documented way back: green → blue built again from green, under load; then the rollback is lossless.
+    const writer = ackWriter(rig.sandbox.appUrl);
+    await sleep(300);
+    const reseed = await _reseed(rig.deps);
+    expect(reseed.error).toBeUndefined();
+    expect(reseed.steps.map((s) => `${s.name}:${s.status}`)).toEqual([
+      'check-link:ok',
+      'drop-old-link:ok',
+      'publish:ok',
+      'empty-standby:ok',
+      'subscribe-with-copy:ok',
+      'copy-tables:ok',
+    ]);
+    expect((await _status(rig.deps)).advice).not.toMatch(/no longer lossless/);
+    // A second reseed has nothing to do, and says so (exit 3).
+    await expect(_reseed(rig.deps)).resolves.toMatchObject({ ok: false, error: { exitCode: 3 } });
+    const result = await _rollback(rig.deps);
+    await sleep(300);
+    const stats = await writer.stop();
+    expect(result.error).toBeUndefined();
+    expect(stats.acknowledged.length).toBeGreaterThan(20);
+    await servesExactlyOne('blue');
+    expect(await missingOrders(directUrl('blue', 'admin'), [...acknowledged, ...stats.acknowledged])).toEqual([]);
   });
 });

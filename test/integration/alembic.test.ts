@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { _clone } from '../../src/commands/clone.js';
 import { _compare } from '../../src/commands/compare.js';
 import type { Deps } from '../../src/commands/context.js';
-import { _migrate } from '../../src/commands/migrate.js';
+import { _migrate, type MigrateResult } from '../../src/commands/migrate.js';
 import { _switchover } from '../../src/commands/switchover.js';
 import { DEBIAN_PYTHON } from '../support/python.js';
 import { type Rig, sql, startRig } from './helpers.js';
@@ -22,7 +22,12 @@ describe('Alembic as the migration command (replicate mode)', () => {
   let rig: Rig;
   let deps: Deps;
   let versions: string;
-  const refusal = (p: Promise<unknown>) => p.then(() => undefined, (e: Error & { exitCode?: number; hint?: string }) => e);
+  /** A failed migrate's report: not ok, and its error (message, hint, exit code) as the CLI prints it. */
+  const refusal = async (p: Promise<MigrateResult>) => {
+    const r = await p;
+    expect(r.ok).toBe(false);
+    return r.error;
+  };
   const green = (text: string) => sql(rig.sandbox.greenUrl, text);
   const headOnGreen = () => green(`SELECT version_num FROM alembic_version`);
   /** The scratch run's whole output: which revisions Alembic ran there (the log's path is in the hint or the step's detail). */

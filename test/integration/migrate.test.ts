@@ -40,7 +40,9 @@ describe('migrate', () => {
     const original = (await import('node:fs')).readFileSync(file, 'utf8');
     appendFileSync(file, '-- edited after it was applied\n');
     try {
-      await expect(_migrate(rig.deps)).rejects.toThrow('applied migration has changed since: 0001_add_positions_leverage.up.sql');
+      const changed = await _migrate(rig.deps);
+      expect(changed.ok).toBe(false);
+      expect(changed.error?.message).toContain('applied migration has changed since: 0001_add_positions_leverage.up.sql');
     } finally {
       writeFileSync(file, original);
     }
@@ -48,7 +50,10 @@ describe('migrate', () => {
 
   it('rolls a failing migration back and reports PostgreSQL\'s message with line and column', async () => {
     writeFileSync(path.join(rig.migrationsDir, '0005_bad.up.sql'), `ALTER TABLE users ADD COLUMN nickname text;\nUPDATE users SET nickname = nosuchcolumn;\n`);
-    const error = await _migrate(rig.deps).then(() => undefined, (e: Error & { hint?: string }) => e);
+    const report = await _migrate(rig.deps);
+    expect(report.ok).toBe(false);
+    expect(report.steps.at(-1)).toMatchObject({ name: '0005_bad.up.sql', status: 'failed', detail: 'UPDATE users SET nickname = nosuchcolumn;' });
+    const error = report.error;
     expect(error?.message).toContain('migration 0005_bad.up.sql failed at line 2, column 29:');
     expect(error?.message).toContain('UPDATE users SET nickname = nosuchcolumn;');
     expect(error?.message).toContain('column "nosuchcolumn" does not exist (SQLSTATE 42703)');
@@ -80,6 +85,8 @@ describe('migrate', () => {
     expect(await sql(rig.sandbox.greenUrl, `SELECT frozen FROM bluegreen.write_guard`)).toEqual([{ frozen: true }]);
     json.migrations = { command: 'echo "flyway: checksum mismatch" >&2; exit 7' };
     const failing = createDeps(parseConfig(JSON.stringify(json), rig.configFile, rig.env), silentProgress);
-    await expect(_migrate(failing)).rejects.toThrow(/migration command failed \(exit 7\)[\s\S]*flyway: checksum mismatch/);
+    const failed = await _migrate(failing);
+    expect(failed.ok).toBe(false);
+    expect(failed.error?.message).toMatch(/migration command failed \(exit 7\)[\s\S]*flyway: checksum mismatch/);
   });
 });

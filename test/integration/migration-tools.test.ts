@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/core/config.js';
 import { _clone } from '../../src/commands/clone.js';
 import type { Deps } from '../../src/commands/context.js';
-import { _migrate } from '../../src/commands/migrate.js';
+import { _migrate, type MigrateResult } from '../../src/commands/migrate.js';
 import { readHistory } from '../../src/adapters/migration-history.js';
 import { withClient } from '../../src/adapters/pg.js';
 import { type Rig, sql, startRig } from './helpers.js';
@@ -21,7 +21,12 @@ const bin = (name: string) => path.resolve('node_modules/.bin', name);
 describe('the effect check and external migration tools (replicate mode)', () => {
   let rig: Rig;
   const withMigrations = (migrations: Config['migrations'], mode: Config['mode'] = 'replicate'): Deps => ({ ...rig.deps, config: { ...rig.config, mode, migrations } });
-  const refusal = (p: Promise<unknown>) => p.then(() => undefined, (e: Error & { exitCode?: number }) => e);
+  /** A failed migrate's report: not ok, and its error (message, hint, exit code) as the CLI prints it. */
+  const refusal = async (p: Promise<MigrateResult>) => {
+    const r = await p;
+    expect(r.ok).toBe(false);
+    return r.error;
+  };
   const columns = async (table: string) => (await sql<{ c: string }>(rig.sandbox.greenUrl, `SELECT column_name AS c FROM information_schema.columns WHERE table_name = $1 ORDER BY 1`, [table])).map((r) => r.c);
   const scratchLeft = async () => sql(rig.sandbox.greenUrl, `SELECT datname FROM pg_database WHERE datname LIKE 'bluegreen_scratch_%'`);
 
@@ -96,7 +101,7 @@ describe('the effect check and external migration tools (replicate mode)', () =>
     expect(failed?.message).toMatch(/failed on a scratch copy of green \(exit 1\), before anything ran on green itself/);
     expect(failed?.message).toContain('type "dtae" does not exist');
     expect(failed?.message).toContain('1700000000002_drop-name');
-    expect((failed as Error & { hint?: string }).hint).toMatch(/Its whole output is in .*migrate-scratch-.*\.log/);
+    expect(failed?.hint).toMatch(/Its whole output is in .*migrate-scratch-.*\.log/);
     expect(await columns('users')).not.toContain('birthday');
   });
 

@@ -185,7 +185,9 @@ describe('replicate mode: migrations that would break replication are refused', 
 
   it('names the file, the statement and the alternative, and applies nothing', async () => {
     writeFileSync(path.join(rig.migrationsDir, '0005_rename_name.up.sql'), `-- v2.7\nALTER TABLE users RENAME COLUMN name TO full_name;\n`);
-    const error = await _migrate(rig.deps).then(() => undefined, (e: Error & { exitCode?: number }) => e);
+    const report = await _migrate(rig.deps);
+    expect(report.ok).toBe(false);
+    const error = report.error;
     expect(error?.exitCode).toBe(3);
     expect(error?.message).toContain('0005_rename_name.up.sql:2:1: ALTER TABLE users RENAME COLUMN name TO full_name');
     expect(error?.message).toContain('instead: add the new column, write both, backfill, move reads, and drop the old one in a later cutover');

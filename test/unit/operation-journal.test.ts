@@ -9,7 +9,7 @@ const before: Operation<Ctx, void, { slot: string; big: string }> = {
   name: 'before',
   title: () => 'Before the pause',
   run: async () => ({ output: { slot: 's1', big: 'x'.repeat(10) } }),
-  journaled: (out) => ({ slot: out.slot }),
+  journalOutput: (out) => ({ slot: out.slot }),
 };
 const inside: Operation<Ctx, { slot: string; big: string }, { read: string }> = {
   name: 'inside',
@@ -20,7 +20,7 @@ const inside: Operation<Ctx, { slot: string; big: string }, { read: string }> = 
 };
 
 describe('the journal while clients are held', () => {
-  it('defers a held step’s entries to the end of the plan, and keeps what `journaled` says of an output', async () => {
+  it('defers a held step’s entries to the end of the plan, and keeps what `journalOutput` says of an output', async () => {
     const ctx: Ctx = { writes: [] };
     const outcome = await runOperations([step(before), step(inside, (o) => o.need(before))], ctx, {
       progress: { start: () => {}, succeed: () => {}, fail: () => {} },
@@ -35,6 +35,6 @@ describe('the journal while clients are held', () => {
       { name: 'before', status: 'ok', output: { slot: 's1' } },
       { name: 'inside', status: 'ok', output: { read: '10 from s1 after 2 writes' } },
     ]);
-    expect(outcome.recorded).toEqual(ctx.writes.at(-1)!.steps);
+    expect(outcome.journaled).toEqual(ctx.writes.at(-1)!.steps);
   });
 });

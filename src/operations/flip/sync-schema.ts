@@ -21,7 +21,7 @@ export const syncSchema: FlipOperation<void, SchemaSynced> = {
   title: (ctx) => `Carrying ${ctx.flip.from}'s schema changes to ${ctx.flip.to}; checking nothing would be lost`,
   unbudgeted: true,
   // The snapshot is for this run's own record of the new side's baseline: the journal, rewritten inside the pause, keeps the rest.
-  journaled: (synced) => ({ acceptedLosses: synced.acceptedLosses }),
+  journalOutput: (synced) => ({ acceptedLosses: synced.acceptedLosses }),
   run: async (ctx) => {
     const { deps, state, flip } = ctx;
     const { from, to } = ctx.sessions;
