@@ -68,11 +68,7 @@ export async function carryAdditions(
   // New tables there are frozen with the rest at the pause.
   await installWriteGuard(leaving, { lockTimeout: '5s' });
   rmSync(file, { force: true });
-  const redone =
-    owed.tables.length || owed.columns.length
-      ? [
-          `finished what an earlier run left half-copied (${[...owed.tables, ...owed.columns.map((c) => `${c.table}.${c.column}`)].join(', ')})`,
-        ]
-      : [];
+  const owedNames = [...owed.tables, ...owed.columns.map((c) => `${c.table}.${c.column}`)];
+  const redone = owedNames.length ? [`finished what an earlier run left half-copied (${owedNames.join(', ')})`] : [];
   return [...redone, ...actions.map(describeCarry), ...copied.filter((c) => !c.startsWith('0 '))];
 }

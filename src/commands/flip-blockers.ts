@@ -3,7 +3,7 @@
  * would hold PgBouncer's PAUSE (a transaction open, a long query) are waited for unpaused, their
  * queries cancelled, or their sessions ended, as configured; whatever is left is refused before
  * anything is paused, naming each session. And the pooler's mode: only transaction pooling lets
- * PAUSE hold clients between transactions.
+ * PAUSE hold clients between transactions. The step is src/operations/flip/blockers.ts.
  */
 import { actOn, type Blocker, type BlockerAction, type BlockerPolicy, describeBlocker, poolModeRefusals } from '../core/blockers.js';
 import { BlockedError, TimeoutError } from '../core/errors.js';
@@ -11,7 +11,6 @@ import type { Side } from '../core/state.js';
 import type { Client } from '../adapters/pg.js';
 import { pauseBlockers, signalBackend } from '../adapters/sessions.js';
 import type { Deps } from './context.js';
-import type { PlanStep } from '../operations/runner.js';
 
 /** The configured policy, with the command's `--blockers` choice over the config's. */
 export function blockerPolicy(deps: Pick<Deps, 'config'>, action?: BlockerAction): BlockerPolicy {
@@ -19,7 +18,9 @@ export function blockerPolicy(deps: Pick<Deps, 'config'>, action?: BlockerAction
 }
 
 const HINT =
-  'Let them finish, or run again with --blockers cancel (cancels their running queries) or --blockers terminate (ends their sessions: their open transactions roll back, nothing they were told was committed is lost). switchover.blockers in the config sets the default.';
+  'Let them finish, or run again with --blockers cancel (cancels their running queries) or --blockers terminate ' +
+  '(ends their sessions: their open transactions roll back, nothing they were told was committed is lost). ' +
+  'switchover.blockers in the config sets the default.';
 
 export function refusal(
   side: Side,
@@ -34,12 +35,14 @@ export function refusal(
   const idle = found.some((b) => b.state.startsWith('idle in transaction'));
   const hint =
     action === 'cancel' && idle
-      ? 'A cancel cannot end a session idle in a transaction (it runs no query): let it commit, or run again with --blockers terminate (ends the session; its open transaction rolls back, nothing its client was told was committed is lost).'
+      ? 'A cancel cannot end a session idle in a transaction (it runs no query): let it commit, or run again with ' +
+        '--blockers terminate (ends the session; its open transaction rolls back, nothing its client was told was committed is lost).'
       : action === 'terminate'
         ? 'These began after the sessions ended here, or could not be ended: find them in pg_stat_activity, then retry.'
         : HINT;
   return new BlockedError(
-    `${found.length} session${found.length > 1 ? 's' : ''} on ${side} would hold the pause (waited ${(waitedMs / 1000).toFixed(1)} s unpaused; nothing was paused):\n${list}${did}`,
+    `${found.length} session${found.length > 1 ? 's' : ''} on ${side} would hold the pause ` +
+      `(waited ${(waitedMs / 1000).toFixed(1)} s unpaused; nothing was paused):\n${list}${did}`,
     { hint },
   );
 }
@@ -73,7 +76,8 @@ export async function clearBlockers(
       for (const b of list) {
         acted.add(b.pid);
         const ok = await signalBackend(client, b.pid, how);
-        const line = `${how === 'cancel' ? 'cancelled the query of' : 'ended the session of'} ${describeBlocker(b)}${ok ? '' : ' (it had already ended)'}`;
+        const did = how === 'cancel' ? 'cancelled the query of' : 'ended the session of';
+        const line = `${did} ${describeBlocker(b)}${ok ? '' : ' (it had already ended)'}`;
         actions.push(line);
         await onAction(line, how);
       }
@@ -82,53 +86,6 @@ export async function clearBlockers(
     if (waited >= policy.waitMs) throw refusal(side, found, waited, actions, policy.action);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/**
- * The plan step: before the guardrails and the budget, so waiting for a session costs clients nothing.
- * In replicate mode the side traffic goes to is looked at too: a transaction open there holds the new
- * direction's slot (PostgreSQL waits for it to end to build the slot's snapshot). It is only waited
- * for and named, never acted on: no application uses that side yet.
- */
-export function blockersStep(
-  deps: Deps,
-  side: Side,
-  client: () => Client,
-  action: BlockerAction | undefined,
-  command: string,
-  other?: { side: Side; client: () => Client },
-): PlanStep {
-  const policy = blockerPolicy(deps, action);
-  return {
-    name: 'blockers',
-    title: `Looking for sessions on ${side} that would hold the pause${other ? ` (and on ${other.side}, the new slot)` : ''}`,
-    unbudgeted: true,
-    run: async () => {
-      if (other) {
-        await clearBlockers(other.client(), other.side, { ...policy, action: 'wait' }, async () => undefined).catch((error: Error) => {
-          throw new BlockedError(
-            error.message.replace('would hold the pause', `would hold the ${other.side} → ${side} slot this flip makes`),
-            {
-              hint: `They are not the application's (${other.side} takes no traffic yet): end them (pg_stat_activity on ${other.side}), then retry.`,
-            },
-          );
-        });
-      }
-      const { found, actions, waitedMs } = await clearBlockers(client(), side, policy, async (line, how) => {
-        deps.progress.update(line);
-        // Acting on someone else's session is recorded as it happens, whatever the flip's outcome.
-        await deps.store.audit({
-          at: new Date().toISOString(),
-          by: deps.who,
-          command,
-          outcome: how === 'cancel' ? 'query-cancelled' : 'session-ended',
-          detail: line,
-        });
-      });
-      if (!found) return { skipped: `no transaction open longer than ${policy.minAgeMs} ms on ${side}` };
-      return `${actions.length ? `${actions.join('; ')}; ` : ''}${found} session${found > 1 ? 's' : ''} no longer holding the pause ${actions.length ? 'after that' : '(their transactions ended by themselves)'} within ${waitedMs} ms`;
-    },
-  };
 }
 
 /** Right before PAUSE: a blocker that appeared since the step above is refused at once (PAUSE would wait for it). */
@@ -157,7 +114,10 @@ export async function namePauseHolders(client: Client, side: Side, error: Error,
         ? `\n${open.map((b) => `  ${describeBlocker(b)}`).join('\n')}`
         : 'none left (they ended just after)';
   return new TimeoutError(`${error.message.split('\n')[0]}; in a transaction on ${side} when it gave up: ${list}`, {
-    hint: `Every client waited up to ${budgetMs} ms and the flip was undone. Transactions that start right before PAUSE and last longer than switchover.pauseTimeoutMs hold it: retry at a quieter moment, or raise switchover.pauseTimeoutMs to their length (every client may wait that long).`,
+    hint:
+      `Every client waited up to ${budgetMs} ms and the flip was undone. ` +
+      'Transactions that start right before PAUSE and last longer than switchover.pauseTimeoutMs hold it: ' +
+      'retry at a quieter moment, or raise switchover.pauseTimeoutMs to their length (every client may wait that long).',
     cause: error,
   });
 }

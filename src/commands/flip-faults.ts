@@ -4,7 +4,7 @@ import { lostSlotRefusal } from '../core/lost-slot.js';
 import type { Client } from '../adapters/pg.js';
 import type { Pointer } from '../adapters/pointer.js';
 import { slotLag } from '../adapters/replication.js';
-import type { FlipDirection } from './flip-plan.js';
+import type { FlipDirection } from '../operations/flip/context.js';
 
 /** A slot past max_slot_wal_keep_size is gone for good: refused before anything is paused, whatever the subscription's state. */
 export async function refuseLostSlot(publisher: Client, slot: string, flip: FlipDirection): Promise<void> {

@@ -3,10 +3,12 @@
  * or a connection was cut inside the flip, new ones for the undo once both sides answer again.
  */
 import { redact } from '../core/redact.js';
-import type { CutoverState, ReplicationLink, Side } from '../core/state.js';
+import type { Side } from '../core/state.js';
 import { type Client, withClient } from '../adapters/pg.js';
 import { conn, type Deps } from './context.js';
-import { type FlipDirection, type FlipSessions, flipSteps } from './flip-plan.js';
+import type { FlipContext, FlipDirection, FlipSessions } from '../operations/flip/context.js';
+import { flipPlan } from '../operations/flip/plan.js';
+import { type Outputs, planSteps } from '../operations/operation.js';
 import { undoSteps } from '../operations/runner.js';
 
 /** Opens every session the plan uses, before anything is paused: nothing inside the pause waits on a handshake. */
@@ -52,15 +54,11 @@ async function whenBack(deps: Deps, side: Side, direction: string, ms: number): 
 
 /**
  * The named steps' undos (in undo order) on sessions opened now, once both sides answer: the flip's own may be dead
- * (a side restarted, a cut connection). Each undo is idempotent. Returns one line per undo, as the runner's.
+ * (a side restarted, a cut connection). Each undo is idempotent and gets the output its step declared.
+ * Returns one line per undo, as the runner's.
  */
-export async function undoOnNewSessions(
-  deps: Deps,
-  flip: FlipDirection,
-  state: CutoverState,
-  next: ReplicationLink,
-  names: ReadonlyArray<string>,
-): Promise<string[]> {
+export async function undoOnNewSessions(ctx: FlipContext, outputs: Outputs<FlipContext>, names: ReadonlyArray<string>): Promise<string[]> {
+  const { deps, flip } = ctx;
   try {
     await Promise.all([flip.from, flip.to].map((side) => whenBack(deps, side, flip.direction, UNDO_RECONNECT_MS)));
   } catch (error) {
@@ -68,13 +66,19 @@ export async function undoOnNewSessions(
   }
   return withSessions(deps, flip, async (sessions) => {
     const deadline = () => performance.now() + 30_000;
-    const ctx = { deps, flip, state, sessions, findings: {}, acceptDataLoss: false, startBudget: () => undefined, deadline };
-    const { main } = flipSteps(ctx, next);
+    const fresh: FlipContext = { ...ctx, sessions, startBudget: () => undefined, deadline, live: {} };
+    const steps = planSteps(flipPlan(fresh).main, fresh, outputs, { progress: silent, secrets: deps.config.secrets });
     // PgBouncer is resumed by the caller once the rest is undone: the side we leave opens first.
-    const steps = main.filter((st) => names.includes(st.name) && st.name !== 'pause');
-    return (await undoSteps(steps, deps.config.secrets)).lines;
+    return (
+      await undoSteps(
+        steps.filter((st) => names.includes(st.name) && st.name !== 'pause'),
+        deps.config.secrets,
+      )
+    ).lines;
   });
 }
+
+const silent = { start: () => undefined, succeed: () => undefined, fail: () => undefined };
 
 /** How long an undo waits for a side that stopped answering inside the flip to answer again. */
 const UNDO_RECONNECT_MS = 30_000;

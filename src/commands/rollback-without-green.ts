@@ -22,8 +22,13 @@ import type { FlipResult } from './flip.js';
 import { runSteps } from '../operations/runner.js';
 
 /** A connection failure that says the server is not there (as opposed to refusing us: too many clients, a password). */
-const SERVER_GONE =
-  /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|connection refused|timeout expired|timed out|Connection terminated|the database system is (shutting down|starting up|in recovery mode)/i;
+const SERVER_GONE = new RegExp(
+  [
+    'ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|connection refused|timeout expired|timed out|Connection terminated',
+    'the database system is (shutting down|starting up|in recovery mode)',
+  ].join('|'),
+  'i',
+);
 
 /**
  * Whether green is gone: undefined when it answers. Two tries a moment apart, and only an error that
@@ -54,19 +59,29 @@ export async function sideUnreachable(deps: Deps, side: Side): Promise<string | 
 /** What a rollback without green gives up, from the last reading of replication green → blue. */
 export function lossStatement(deps: Pick<Deps, 'config'>, state: CutoverState): string {
   if (deps.config.mode === 'replicate' && !state.reverse && !state.lost)
-    return `every write green took since the switchover at ${state.switchedOverAt ?? '?'} (the switchover gave up replication green → blue, as declared then)`;
+    return (
+      `every write green took since the switchover at ${state.switchedOverAt ?? '?'} ` +
+      '(the switchover gave up replication green → blue, as declared then)'
+    );
   if (deps.config.mode === 'freeze')
     return `every write green took since the switchover at ${state.switchedOverAt ?? '?'} (freeze mode keeps no copy of them on blue)`;
   const last = readLagSamples(deps.config.stateDir, state.id)
     .filter((x) => x.direction === 'green → blue')
     .at(-1);
   if (!last)
-    return "green's writes blue had not applied when green was lost; no reading of replication green → blue was recorded (`bluegreen status` and `watch` record one each time), so how many is unknown";
+    return (
+      "green's writes blue had not applied when green was lost; no reading of replication green → blue was recorded " +
+      '(`bluegreen status` and `watch` record one each time), so how many is unknown'
+    );
   const behind =
     last.lagBytes === undefined
       ? 'its lag unknown'
       : `${last.lagBytes} bytes${last.lagSeconds !== undefined ? ` / ${last.lagSeconds.toFixed(1)} s` : ''} behind`;
-  return `green's writes blue had not applied when green was lost: at the last reading (${last.at}) replication green → blue was ${last.running ? 'running' : 'NOT running'}, ${behind}; anything green took after that reading is unknown`;
+  return (
+    `green's writes blue had not applied when green was lost: at the last reading (${last.at}) ` +
+    `replication green → blue was ${last.running ? 'running' : 'NOT running'}, ${behind}; ` +
+    'anything green took after that reading is unknown'
+  );
 }
 
 /**
@@ -87,8 +102,10 @@ export async function rollbackWithoutGreen(
       why ? `green is unreachable (${why}); a rollback without it gives up ${loss}` : `rolling back gives up ${loss}`,
       {
         hint: why
-          ? 'Bring green back and run `bluegreen rollback` (lossless), or run `bluegreen rollback --accept-data-loss` to put traffic on blue now (what is given up is recorded).'
-          : 'Export what green took that you need, or run `bluegreen rollback --accept-data-loss` to put traffic on blue (what is given up is recorded).',
+          ? 'Bring green back and run `bluegreen rollback` (lossless), ' +
+            'or run `bluegreen rollback --accept-data-loss` to put traffic on blue now (what is given up is recorded).'
+          : 'Export what green took that you need, ' +
+            'or run `bluegreen rollback --accept-data-loss` to put traffic on blue (what is given up is recorded).',
       },
     );
   }
@@ -236,7 +253,10 @@ export async function fenceLostSide(deps: Deps, state: CutoverState): Promise<st
   const lost = state.lost;
   if (!lost) return undefined;
   if (lost.fencedAt)
-    return `${lost.side} was lost at ${lost.at} (${lost.why}) and fenced at ${lost.fencedAt} when it answered again: writes frozen, our replication objects on it dropped; it takes no traffic`;
+    return (
+      `${lost.side} was lost at ${lost.at} (${lost.why}) and fenced at ${lost.fencedAt} when it answered again: ` +
+      'writes frozen, our replication objects on it dropped; it takes no traffic'
+    );
   try {
     await withClient(
       lost.side === 'blue' ? deps.config.blue : deps.config.green,
@@ -250,9 +270,16 @@ export async function fenceLostSide(deps: Deps, state: CutoverState): Promise<st
       { ...conn(deps, lost.side, 'status'), connectTimeoutMs: 3000 },
     );
   } catch (error) {
-    return `${lost.side} was lost at ${lost.at} (${lost.why}); still unreachable (${(error as Error).message.split('\n')[0]}): when it answers, the next \`bluegreen status\` fences it`;
+    const why = (error as Error).message.split('\n')[0];
+    return (
+      `${lost.side} was lost at ${lost.at} (${lost.why}); still unreachable (${why}): ` +
+      'when it answers, the next `bluegreen status` fences it'
+    );
   }
   const fencedAt = deps.clock.now().toISOString();
   await deps.store.save({ ...state, lost: { ...lost, fencedAt } });
-  return `${lost.side} was lost at ${lost.at} (${lost.why}) and answered again: fenced now (writes frozen, our replication objects on it dropped); it takes no traffic. \`bluegreen finalize --force\` retires it`;
+  return (
+    `${lost.side} was lost at ${lost.at} (${lost.why}) and answered again: ` +
+    'fenced now (writes frozen, our replication objects on it dropped); it takes no traffic. `bluegreen finalize --force` retires it'
+  );
 }

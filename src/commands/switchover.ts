@@ -22,7 +22,9 @@ export async function _switchover(deps: Deps, options: SwitchoverOptions = {}): 
   if (privileges && !privileges.rollbackLossless && !options.dryRun) {
     if (!options.acceptDataLoss) {
       throw new BlockedError(`the rollback after this switchover would not be lossless: ${privileges.rollbackLoss}`, {
-        hint: 'Grant the privilege preflight names (then clone again), or switch over with --accept-data-loss to give up a lossless rollback.',
+        hint:
+          'Grant the privilege preflight names (then clone again), ' +
+          'or switch over with --accept-data-loss to give up a lossless rollback.',
       });
     }
     await deps.store.audit({

@@ -14,6 +14,16 @@ import { type PlanProgress, type PlanStep, type Budget, type PlanOutcome, planOn
 export type Done<Out> =
   { readonly output: Out; readonly detail?: string; readonly skipped?: undefined } | { readonly skipped: string; readonly output?: Out };
 
+/** A step's line for the operator, when it has no output for later steps. */
+export function noted(detail?: string | void): { readonly output: undefined; readonly detail?: string } {
+  return { output: undefined, detail: detail || undefined };
+}
+
+/** A step that had nothing to do, and why. */
+export function skipped(why: string): Done<never> {
+  return { skipped: why };
+}
+
 export interface Operation<Ctx, In, Out> {
   /** The step's name in reports and the journal; a function when it names a side (`freeze-blue`). */
   readonly name: string | ((ctx: Ctx) => string);
@@ -37,6 +47,14 @@ export interface Operation<Ctx, In, Out> {
   readonly ownProgress?: boolean;
   /** The report's line for a failure, when the error's first line is not the one to show. */
   failureDetail?(error: BlueGreenError): string | undefined;
+  /**
+   * Its journal entries are deferred: written with the next step's that is not, or when the plan ends. For a
+   * step while clients are held (inside a pause), where an fsync on a busy disk lengthens every client's wait.
+   * A controller killed right after it may leave its entry unwritten, so its undo must work without its output.
+   */
+  readonly journalBehind?: boolean;
+  /** What of the output the journal keeps (default: all of it), for an output large and needed only in memory. */
+  journalOutput?(output: Out): unknown;
 }
 
 // `any`: a plan lists operations with different inputs and outputs; each step's own types hold inside it.
@@ -131,9 +149,9 @@ export function planSteps<Ctx>(
 ): PlanStep[] {
   const journal = options.journal;
   let writes = Promise.resolve();
-  const note = (entry: JournalStep): Promise<void> => {
+  const note = (entry: JournalStep, deferred = false): Promise<void> => {
     entries.set(entry.name, entry);
-    if (!journal) return Promise.resolve();
+    if (!journal || deferred) return Promise.resolve();
     const record: RunRecord = {
       command: journal.command,
       cutover: journal.cutover,
@@ -146,6 +164,7 @@ export function planSteps<Ctx>(
   };
   return plan.map(({ op, input }) => {
     const name = nameOf(op, ctx);
+    const record = (entry: JournalStep) => note(entry, op.journalBehind);
     return {
       name,
       title: op.title(ctx),
@@ -156,21 +175,21 @@ export function planSteps<Ctx>(
       ownProgress: op.ownProgress,
       failureDetail: op.failureDetail && ((error: BlueGreenError) => op.failureDetail!(error)),
       run: async () => {
-        await note({ name, status: 'running' });
+        await record({ name, status: 'running' });
         let done: Done<unknown>;
         try {
           done = await op.run(ctx, input(outputs));
         } catch (error) {
           const own = op.failureDetail && error instanceof BlueGreenError ? op.failureDetail(error) : undefined;
           const why = own ?? String((error as Error).message).split('\n')[0];
-          await note({ name, status: 'failed', detail: redact(why, options.secrets) });
+          await record({ name, status: 'failed', detail: redact(why, options.secrets) });
           throw error;
         }
         if (done.output !== undefined) outputs.values.set(name, done.output);
-        await note({
+        await record({
           name,
           status: done.skipped !== undefined ? 'skipped' : 'ok',
-          output: done.output,
+          output: done.output !== undefined && op.journalOutput ? op.journalOutput(done.output) : done.output,
           detail: done.skipped ?? done.detail,
         });
         return done.skipped !== undefined ? { skipped: done.skipped } : done.detail;
@@ -195,6 +214,12 @@ export async function runOperations<Ctx>(
   const entries = new Map((options.journal?.earlier ?? []).map((s) => [s.name, s]));
   try {
     const outcome = await runPlan(planSteps(plan, ctx, outputs, options, entries), { ...options, beforeUndo: options.settle });
+    // What steps run while clients were held deferred is written now that they are not (every other write was waited for).
+    const { journal } = options;
+    if (journal && plan.some((p) => p.op.journalBehind)) {
+      const { command, cutover, startedAt } = journal;
+      await journal.sink.write({ command, cutover, startedAt, steps: [...entries.values()] });
+    }
     return { ...outcome, outputs, journaled: [...entries.values()] };
   } finally {
     await options.settle?.();
