@@ -3,6 +3,7 @@
  * cut, a server crashed (immediate) and restarted, and a progress port that injects a fault exactly
  * when a step starts.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -103,6 +104,33 @@ export async function crashAndRestartCluster(cluster: { dataDir: string; binDir:
     }
   }
   await startStoppedCluster(cluster, user);
+}
+
+/**
+ * Every process of the server killed -9 at once (the postmaster and its children, as a machine or an OOM
+ * kill takes them), then started again: crash recovery from WAL, with nothing shut down cleanly.
+ */
+export async function killAndRestartCluster(cluster: { dataDir: string; binDir: string }, user: OsUser | undefined): Promise<void> {
+  const pid = Number(readFileSync(path.join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  for (const p of [pid, ...children]) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (let i = 0; i < 500 && [pid, ...children].some(alive); i++) await sleep(20);
+  await startStoppedCluster(cluster, user);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A progress port that runs `fault` when a step whose title starts with `title` starts, once. */

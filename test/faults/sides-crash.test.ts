@@ -18,7 +18,7 @@ import { _rollback, _switchover } from '../../src/commands/switchover.js';
 import { restartPgbouncer } from '../../src/sandbox/pgbouncer.js';
 import { startStoppedCluster, stopCluster } from '../../src/sandbox/cluster.js';
 import { missingOrders, type Rig, sql, startRig } from '../integration/helpers.js';
-import { ackWriter, crashAndRestartCluster, faultAt, sleep } from './fault-kit.js';
+import { ackWriter, faultAt, killAndRestartCluster, sleep } from './fault-kit.js';
 
 const ourSlots = (url: string) => sql<{ slot_name: string }>(url, `SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'bluegreen%'`);
 
@@ -36,10 +36,10 @@ describe('green crashed inside the pause (durable clusters, a writer recording a
   });
   afterAll(() => rig?.stop());
 
-  it("green's postmaster crashed (immediate) and restarted during the drain: undone, blue serves with every acknowledged write, the retry works", async () => {
+  it("green killed -9 (every process) and restarted during the drain: undone, blue serves with every acknowledged write, the retry works", async () => {
     const writer = ackWriter(rig.sandbox.appUrl);
     await sleep(500);
-    const fault = faultAt('Waiting for green to apply', () => crashAndRestartCluster(rig.sandbox.green, rig.sandbox.user));
+    const fault = faultAt('Waiting for green to apply', () => killAndRestartCluster(rig.sandbox.green, rig.sandbox.user));
     const result = await _switchover({ ...rig.deps, progress: fault.progress });
     await fault.injected();
     await sleep(300);
@@ -87,6 +87,29 @@ describe('green crashed inside the pause (durable clusters, a writer recording a
     await writesLandOn(rig, rig.sandbox.blueUrl);
     expect(await missingOrders(rig.sandbox.blueUrl, stats.acknowledged)).toEqual([]);
   });
+  it('green, then blue, killed -9 and restarted during the window: replication both ways resumes by itself, status says so, the rollback keeps every acknowledged write', async () => {
+    expect((await _switchover(rig.deps)).error).toBeUndefined();
+    const writer = ackWriter(rig.sandbox.appUrl);
+    await sleep(500);
+    await killAndRestartCluster(rig.sandbox.green, rig.sandbox.user);
+    await sleep(1000);
+    await killAndRestartCluster(rig.sandbox.blue, rig.sandbox.user);
+    await sleep(1000);
+    let reverse: { running?: boolean } | undefined;
+    for (let i = 0; i < 50 && !reverse?.running; i++) {
+      await sleep(200);
+      reverse = (await _status(rig.deps)).replication.find((r) => r.direction === 'green → blue');
+    }
+    expect(reverse).toMatchObject({ running: true });
+    const result = await _rollback(rig.deps);
+    await sleep(300);
+    const stats = await writer.stop();
+    expect(result.error).toBeUndefined();
+    expect(result.serving).toBe('blue');
+    expect(stats.acknowledged.length).toBeGreaterThan(20);
+    await writesLandOn(rig, rig.sandbox.blueUrl);
+    expect(await missingOrders(rig.sandbox.blueUrl, stats.acknowledged)).toEqual([]);
+  });
 });
 
 describe('faults during the clone (durable clusters, a writer recording acknowledgements)', () => {
@@ -106,10 +129,10 @@ describe('faults during the clone (durable clusters, a writer recording acknowle
     await rig?.stop();
   });
 
-  it("blue's postmaster crashed (immediate) and restarted during the stream: the clone fails saying so; blue serves with every acknowledged write; abort drops what is left; the next clone works", async () => {
+  it("blue killed -9 (every process) and restarted during the stream: the clone fails saying so; blue serves with every acknowledged write; abort drops what is left; the next clone works", async () => {
     const writer = ackWriter(rig.sandbox.appUrl);
     await sleep(500);
-    const fault = faultAt("Streaming blue's rows", () => crashAndRestartCluster(rig.sandbox.blue, rig.sandbox.user));
+    const fault = faultAt("Streaming blue's rows", () => killAndRestartCluster(rig.sandbox.blue, rig.sandbox.user));
     const result = await _clone({ ...rig.deps, progress: fault.progress });
     await fault.injected();
     await sleep(300);
