@@ -7,7 +7,7 @@
 import { advance } from '../core/state.js';
 import type { Report } from '../core/report.js';
 import { controlled, type Deps, loadState } from './context.js';
-import { planOnly } from '../operations/runner.js';
+import { failedAt, planOnly } from '../operations/runner.js';
 import { Outputs, planSteps, runOperations } from '../operations/operation.js';
 import type { AbortCtx } from '../operations/abort/context.js';
 import { abortPlan } from '../operations/abort/plan.js';
@@ -57,17 +57,8 @@ export async function _abort(deps: Deps, options: { dryRun?: boolean } = {}): Pr
       },
     );
     if (outcome.failed) {
-      const err = outcome.failed.error;
-      return {
-        ok: false,
-        steps: outcome.steps,
-        error: {
-          code: err.code,
-          exitCode: err.exitCode,
-          message: `abort failed at ${outcome.failed.step}: ${err.message}`,
-          hint: 'Fix the cause and run `bluegreen abort` again; it is safe to repeat.',
-        },
-      };
+      const hint = 'Fix the cause and run `bluegreen abort` again; it is safe to repeat.';
+      return { ok: false, steps: outcome.steps, error: failedAt('abort', outcome.failed, hint) };
     }
     const blueGone = outcome.outputs.of(openBlue)?.blueGone;
     if (blueGone) return abortedWithoutBlue(deps, blueGone, outcome.steps);

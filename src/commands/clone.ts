@@ -17,7 +17,7 @@ import type { Report } from '../core/report.js';
 import { fileJournal } from '../adapters/run-journal.js';
 import { controlled, type Deps, loadState, newCutoverId } from './context.js';
 import { assertFactsNotBlocked, gatherFacts, greenResettable, recordGreenReCreated } from './preflight.js';
-import { planOnly } from '../operations/runner.js';
+import { failedAt, planOnly } from '../operations/runner.js';
 import { planSteps, runOperations, Outputs } from '../operations/operation.js';
 import { cloneContext, type CloneCtx, type CloneRecord, settle } from '../operations/clone/context.js';
 import { clonePlan } from '../operations/clone/plan.js';
@@ -69,12 +69,7 @@ async function runClone(deps: Deps, ctx: CloneCtx, record: CloneRecord & { save(
     ok: false,
     cutover: state.id,
     steps: outcome.steps,
-    error: {
-      code: err.code,
-      exitCode: err.exitCode,
-      message: `clone failed at ${outcome.failed.step}: ${err.message}`,
-      hint: `${hint} Fix the cause, then run \`bluegreen clone\` again (green is re-created).`,
-    },
+    error: failedAt('clone', outcome.failed, `${hint} Fix the cause, then run \`bluegreen clone\` again (green is re-created).`),
   };
 }
 

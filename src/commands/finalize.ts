@@ -10,6 +10,7 @@ import { advance, type CutoverState, windowLeftMs } from '../core/state.js';
 import { fileJournal } from '../adapters/run-journal.js';
 import { controlled, type Deps, loadState } from './context.js';
 import { plannedSteps, runOperations } from '../operations/operation.js';
+import { failedAt } from '../operations/runner.js';
 import type { FinalizeCtx } from '../operations/finalize/context.js';
 import { finalizePlan } from '../operations/finalize/plan.js';
 import { retireSide } from '../operations/finalize/retire-side.js';
@@ -56,17 +57,8 @@ export async function _finalize(deps: Deps, options: FinalizeOptions = {}): Prom
     });
     if (outcome.failed) {
       await deps.store.save({ ...state, lastError: outcome.failed.error.message });
-      const err = outcome.failed.error;
-      return {
-        ok: false,
-        steps: outcome.steps,
-        error: {
-          code: err.code,
-          exitCode: err.exitCode,
-          message: `finalize failed at ${outcome.failed.step}: ${err.message}`,
-          hint: `${serving} still serves. Fix the cause and run \`bluegreen finalize\` again.`,
-        },
-      };
+      const hint = `${serving} still serves. Fix the cause and run \`bluegreen finalize\` again.`;
+      return { ok: false, steps: outcome.steps, error: failedAt('finalize', outcome.failed, hint) };
     }
     // The side being retired may be gone for good (blue lost in the window): recorded as lost, fenced when it answers.
     const gone = outcome.outputs.of(retireSide)?.gone;

@@ -7,6 +7,7 @@
  */
 import type { BlockerAction } from '../core/blockers.js';
 import type { StepResult } from '../core/report.js';
+import { unfinishedReseedRefusal } from '../core/reseed.js';
 import { advance, type CutoverState, type ReplicationLink } from '../core/state.js';
 import { cancelRunningQuery, type Client } from '../adapters/pg.js';
 import { replicationNames } from '../adapters/replication.js';
@@ -36,6 +37,9 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: FlipOption
   const at = () => deps.clock.now().toISOString();
   const started = flip.direction === 'switchover' ? 'switchover-started' : 'rollback-started';
   const initial = await loadState(deps);
+  // Blue emptied by a re-seed cut short: refused before anything (sync-schema included) touches a side.
+  const reseeding = flip.to === 'blue' && !options.dryRun ? unfinishedReseedRefusal(initial) : undefined;
+  if (reseeding) throw reseeding;
   // Green lost in the window (or lost during a rollback that then stopped): the way back needs only blue.
   if (flip.direction === 'rollback' && !options.dryRun && (initial.phase === 'switched-over' || initial.phase === 'rolling-back')) {
     const why = await greenUnreachable(deps);

@@ -4,7 +4,7 @@
  */
 import type { Report } from '../core/report.js';
 import type { CutoverState, Side } from '../core/state.js';
-import { runSteps, type Step } from '../operations/runner.js';
+import { failedAt, runSteps, type Step } from '../operations/runner.js';
 import type { Deps } from './context.js';
 
 export interface ResumeResult extends Report {
@@ -58,12 +58,7 @@ export async function runResume(
       phase: r.state.phase,
       serving: servingNow,
       steps: result.steps,
-      error: {
-        code: err.code,
-        exitCode: err.exitCode,
-        message: `resume failed at ${result.failed.step}: ${err.message}`,
-        hint: 'Fix the cause and run `bluegreen resume` again; it is safe to repeat.',
-      },
+      error: failedAt('resume', result.failed, 'Fix the cause and run `bluegreen resume` again; it is safe to repeat.'),
     };
   }
   const state = update(r.state);

@@ -16,10 +16,11 @@ import { type Client, withClient } from '../adapters/pg.js';
 import { sideTarget } from '../adapters/pointer.js';
 import { dropPublication, dropSlot, dropSubscription, ourReplicationObjects } from '../adapters/replication.js';
 import { readLagSamples } from '../adapters/state-store.js';
+import { unfinishedReseedRefusal } from '../core/reseed.js';
 import { freezeWrites, unfreezeWrites } from '../adapters/write-guard.js';
 import { conn, type Deps } from './context.js';
 import type { FlipResult } from './flip.js';
-import { runSteps } from '../operations/runner.js';
+import { failedAt, runSteps } from '../operations/runner.js';
 
 /** A connection failure that says the server is not there (as opposed to refusing us: too many clients, a password). */
 const SERVER_GONE = new RegExp(
@@ -65,21 +66,19 @@ export function lossStatement(deps: Pick<Deps, 'config'>, state: CutoverState): 
     );
   if (deps.config.mode === 'freeze')
     return `every write green took since the switchover at ${state.switchedOverAt ?? '?'} (freeze mode keeps no copy of them on blue)`;
-  const last = readLagSamples(deps.config.stateDir, state.id)
-    .filter((x) => x.direction === 'green → blue')
-    .at(-1);
+  const samples = readLagSamples(deps.config.stateDir, state.id).filter((x) => x.direction === 'green → blue');
+  // A reading that could not reach green says nothing of the lag: the figure is the last one that did.
+  const last = samples.filter((x) => x.lagBytes !== undefined).at(-1);
   if (!last)
     return (
-      "green's writes blue had not applied when green was lost; no reading of replication green → blue was recorded " +
-      '(`bluegreen status` and `watch` record one each time), so how many is unknown'
+      "green's writes blue had not applied when green was lost; no reading of replication green → blue that reached green " +
+      'was recorded (`bluegreen status` and `watch` record one each time), so how many is unknown'
     );
-  const behind =
-    last.lagBytes === undefined
-      ? 'its lag unknown'
-      : `${last.lagBytes} bytes${last.lagSeconds !== undefined ? ` / ${last.lagSeconds.toFixed(1)} s` : ''} behind`;
+  const since = samples.at(-1) !== last ? `; the readings since (the last at ${samples.at(-1)!.at}) could not reach green` : '';
+  const behind = `${last.lagBytes} bytes${last.lagSeconds !== undefined ? ` / ${last.lagSeconds.toFixed(1)} s` : ''} behind`;
   return (
-    `green's writes blue had not applied when green was lost: at the last reading (${last.at}) ` +
-    `replication green → blue was ${last.running ? 'running' : 'NOT running'}, ${behind}; ` +
+    `green's writes blue had not applied when green was lost: at the last reading that reached green (${last.at}) ` +
+    `replication green → blue was ${last.running ? 'running' : 'NOT running'}, ${behind}${since}; ` +
     'anything green took after that reading is unknown'
   );
 }
@@ -96,6 +95,9 @@ export async function rollbackWithoutGreen(
   acceptDataLoss: boolean,
 ): Promise<FlipResult> {
   const { config, pointer } = deps;
+  // Blue emptied by a re-seed cut short: no loss to accept, there is no whole copy to serve.
+  const reseeding = unfinishedReseedRefusal(state);
+  if (reseeding) throw reseeding;
   const loss = lossStatement(deps, state);
   if (!acceptDataLoss) {
     throw new DataLossRefusedError(
@@ -214,12 +216,12 @@ export async function rollbackWithoutGreen(
       ok: false,
       steps: outcome.steps,
       serving: 'green',
-      error: {
-        code: err.code,
-        exitCode: 1,
-        message: `rollback without green failed at ${outcome.failed.step}: ${err.message}`,
-        hint: 'Fix the cause and run `bluegreen rollback --accept-data-loss` again: each step is safe to repeat.',
-      },
+      error: failedAt(
+        'rollback without green',
+        outcome.failed,
+        'Fix the cause and run `bluegreen rollback --accept-data-loss` again: each step is safe to repeat.',
+        1,
+      ),
     };
   }
   saved = advance(saved, 'rollback-finished', at(), deps.who, {

@@ -3,6 +3,7 @@ import type { PrivilegePlan } from '../core/privileges.js';
 import type { Blocker } from '../core/blockers.js';
 import { pauseBlockers } from '../adapters/sessions.js';
 import { fenceLostSide } from './rollback-without-green.js';
+import { unfinishedReseedRefusal } from '../core/reseed.js';
 import { lostSlotAdvice } from '../core/lost-slot.js';
 import type { PoolMode } from '../adapters/pointer.js';
 import { adviceFor, type Phase } from '../core/phases.js';
@@ -243,6 +244,9 @@ function adviceNow(
         : `The next ${window.next} would lose what is listed above: undo that change on ${state.serving} ` +
           `and run \`bluegreen sync-schema\`, or ${window.next} with --accept-data-loss to give it up. ${advice}`;
   }
+  const reseeding = unfinishedReseedRefusal(state);
+  // A re-seed cut short outranks everything else said: blue must not serve until it finishes.
+  if (reseeding) return `${reseeding.message}. ${reseeding.hint} ${advice}`;
   return lostSlotAdvice(live, state.serving, advice);
 }
 

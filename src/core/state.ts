@@ -63,6 +63,11 @@ export interface CutoverState {
    * direction to retire and the new one to subscribe. `resume` finishes them.
    */
   readonly unfinishedFlip?: { readonly direction: 'switchover' | 'rollback'; readonly retiring?: ReplicationLink };
+  /**
+   * A re-seed of blue under way or cut short: from `emptiedAt` blue's copies are incomplete until table
+   * sync has copied them whole again, so nothing may put traffic on blue; `bluegreen reseed` starts over.
+   */
+  readonly reseeding?: { readonly startedAt: string; readonly emptiedAt?: string };
 }
 
 export interface AuditEntry {

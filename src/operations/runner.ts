@@ -6,7 +6,7 @@
  */
 import { BlueGreenError, describeError, TimeoutError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
-import type { StepResult } from '../core/report.js';
+import type { Report, StepResult } from '../core/report.js';
 
 export function asBlueGreenError(error: unknown, secrets: ReadonlyArray<string>): BlueGreenError {
   if (error instanceof BlueGreenError) return error;
@@ -244,4 +244,14 @@ export async function runSteps(steps: ReadonlyArray<Step>, progress: PlanProgres
 /** The plan `--dry-run` prints: every step, nothing run. */
 export function planOnly(steps: ReadonlyArray<Pick<PlanStep, 'name' | 'title'>>): StepResult[] {
   return steps.map((s) => ({ name: s.name, status: 'skipped', ms: 0, detail: `planned: ${s.title}` }));
+}
+
+/** A command's failure as its report's error: `<command> failed at <step>: <why>`, and what to do next. */
+export function failedAt(
+  command: string,
+  failed: { readonly step: string; readonly error: BlueGreenError },
+  hint: string,
+  exitCode = failed.error.exitCode,
+): NonNullable<Report['error']> {
+  return { code: failed.error.code, exitCode, message: `${command} failed at ${failed.step}: ${failed.error.message}`, hint };
 }

@@ -16,6 +16,7 @@ import { _clone } from '../../src/commands/clone.js';
 import { _status } from '../../src/commands/status.js';
 import { _rollback, _switchover } from '../../src/commands/switchover.js';
 import { restartPgbouncer } from '../../src/sandbox/pgbouncer.js';
+import { _reseed } from '../../src/commands/reseed.js';
 import { startStoppedCluster, stopCluster } from '../../src/sandbox/cluster.js';
 import { missingOrders, type Rig, sql, startRig } from '../integration/helpers.js';
 import { ackWriter, faultAt, killAndRestartCluster, sleep } from './fault-kit.js';
@@ -106,6 +107,36 @@ describe('green crashed inside the pause (durable clusters, a writer recording a
     const stats = await writer.stop();
     expect(result.error).toBeUndefined();
     expect(result.serving).toBe('blue');
+    expect(stats.acknowledged.length).toBeGreaterThan(20);
+    await writesLandOn(rig, rig.sandbox.blueUrl);
+    expect(await missingOrders(rig.sandbox.blueUrl, stats.acknowledged)).toEqual([]);
+  });
+  it('a re-seed cut short after emptying blue (green stopped): nothing puts traffic on the emptied blue, not even --accept-data-loss; the next reseed starts over and the rollback keeps every acknowledged write', async () => {
+    expect((await _switchover(rig.deps)).error).toBeUndefined();
+    const writer = ackWriter(rig.sandbox.appUrl);
+    await sleep(300);
+    // An operator dropped the reverse slot by hand (its subscription disabled first, past the freeze's guard).
+    const [{ subname }] = await sql<{ subname: string }>(rig.sandbox.blueUrl, `SELECT subname FROM pg_subscription WHERE subname LIKE 'bluegreen_rev%'`);
+    await sql(rig.sandbox.blueUrl, `SET bluegreen.allow_writes = on; ALTER SUBSCRIPTION ${subname} DISABLE`);
+    await sql(rig.sandbox.greenUrl, `SELECT pg_drop_replication_slot($1)`, [subname]);
+    const fault = faultAt('Subscribing blue to green again', () => stopCluster(rig.sandbox.green, rig.sandbox.user, 'immediate'));
+    const cut = await _reseed({ ...rig.deps, progress: fault.progress });
+    await fault.injected();
+    expect(cut.error?.message).toMatch(/^reseed failed at subscribe-with-copy: /);
+    expect(cut.error?.hint).toMatch(/Traffic still goes to green \(a re-seed never moves it\)\. Blue's copies were emptied \(.*\) and are NOT whole again: blue must not take traffic/);
+    expect((await _status(rig.deps)).advice).toMatch(/^a re-seed of blue started at .* did not finish: blue's copies were emptied at .* and are not whole again\. Traffic stays on green\. Run `bluegreen reseed`/);
+    await expect(_rollback(rig.deps, { acceptDataLoss: true })).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/^a re-seed of blue started at .* did not finish/) });
+    await startStoppedCluster(rig.sandbox.green, rig.sandbox.user);
+    await sleep(500);
+    // Green back: the rollback still refuses (blue is not whole), the reseed starts over and finishes.
+    await expect(_rollback(rig.deps)).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/did not finish/) });
+    const again = await _reseed(rig.deps);
+    expect(again.error).toBeUndefined();
+    expect(again.steps[0].detail).toMatch(/^an earlier re-seed did not finish \(started .*, blue's copies emptied at .*\): starting over$/);
+    const back = await _rollback(rig.deps);
+    await sleep(300);
+    const stats = await writer.stop();
+    expect(back.error).toBeUndefined();
     expect(stats.acknowledged.length).toBeGreaterThan(20);
     await writesLandOn(rig, rig.sandbox.blueUrl);
     expect(await missingOrders(rig.sandbox.blueUrl, stats.acknowledged)).toEqual([]);

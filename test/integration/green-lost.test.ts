@@ -40,7 +40,7 @@ describe('green lost in the window', () => {
 
     await expect(_resume(rig.deps)).resolves.toMatchObject({ outcome: 'nothing-to-resume' });
     const refused = _rollback(rig.deps);
-    await expect(refused).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/^green is unreachable \(.*\); a rollback without it gives up green's writes blue had not applied when green was lost: at the last reading \(\d{4}-.*\) replication green → blue was running, 0 bytes/) });
+    await expect(refused).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/^green is unreachable \(.*\); a rollback without it gives up green's writes blue had not applied when green was lost: at the last reading that reached green \(\d{4}-.*\) replication green → blue was running, 0 bytes/) });
     expect((await _status(rig.deps)).phase).toBe('switched-over');
 
     const back = await _rollback(rig.deps, { acceptDataLoss: true });

@@ -4,6 +4,7 @@
  * mode's rollback counts what green changed since the switchover (refused, or given up, here).
  */
 import { BlockedError } from '../../core/errors.js';
+import { unfinishedReseedRefusal } from '../../core/reseed.js';
 import type { Client } from '../../adapters/pg.js';
 import { sideServedBy } from '../../adapters/pointer.js';
 import { resetSubscriptionErrors, slotLag, subscriptionHealth, waitForApplyWorker } from '../../adapters/replication.js';
@@ -26,6 +27,8 @@ export const guardrails: FlipOperation<void, GuardrailsPassed | undefined> = {
     const { config, pointer } = ctx.deps;
     const { flip } = ctx;
     ctx.startBudget();
+    const reseeding = flip.to === 'blue' ? unfinishedReseedRefusal(ctx.state) : undefined;
+    if (reseeding) throw reseeding;
     const currentTarget = await pointer.current();
     if (sideServedBy(config, currentTarget) !== flip.from) {
       const { host, port, database } = currentTarget;

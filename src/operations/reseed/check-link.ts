@@ -10,6 +10,13 @@ export const checkLink: Operation<ReseedContext, void, { walStatus: string }> = 
   run: async (ctx) => {
     const lag = await slotLag(ctx.onPublisher, ctx.link.slot);
     const walStatus = !lag.exists ? 'missing' : (lag.walStatus ?? 'unknown');
+    if (ctx.unfinished) {
+      const emptied = ctx.unfinished.emptiedAt ? `, ${ctx.standby}'s copies emptied at ${ctx.unfinished.emptiedAt}` : '';
+      return {
+        output: { walStatus },
+        detail: `an earlier re-seed did not finish (started ${ctx.unfinished.startedAt}${emptied}): starting over`,
+      };
+    }
     if (walStatus !== 'lost' && walStatus !== 'missing') {
       throw new BlockedError(
         `replication ${ctx.publisher} → ${ctx.standby} has its WAL (slot ${ctx.link.slot}: ${walStatus}): there is nothing to re-seed`,

@@ -13,6 +13,10 @@ export interface ReseedContext {
   readonly standby: Side;
   readonly onPublisher: Client;
   readonly onStandby: Client;
+  /** A re-seed that did not finish, as the state recorded it: this one starts over whatever the slot says. */
+  readonly unfinished?: { readonly startedAt: string; readonly emptiedAt?: string };
+  /** Records, before the first row goes, that blue's copies are no longer whole (nothing may then serve from blue). */
+  readonly markEmptied: () => Promise<void>;
 }
 
 /** A table as the publication lists it: schema, name and the columns both sides have. */

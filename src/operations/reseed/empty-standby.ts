@@ -11,9 +11,10 @@ export const emptyStandby: Operation<ReseedContext, { tables: ReadonlyArray<Publ
   name: 'empty-standby',
   title: (ctx) => `Emptying ${ctx.standby}'s copies of the published tables`,
   run: async (ctx, { tables }) => {
+    await ctx.markEmptied();
     // The drain's heartbeat is published too (its one row comes back with the copy).
     for (const t of [...tables, { schema: 'bluegreen', name: 'heartbeat' }])
       await emptyForResync(ctx.onStandby, quoteQualified(t.schema, t.name));
-    return { output: { emptied: tables.length }, detail: `${tables.length} tables emptied` };
+    return { output: { emptied: tables.length }, detail: `${tables.length} tables emptied, and the drain's heartbeat` };
   },
 };
