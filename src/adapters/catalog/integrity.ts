@@ -1,6 +1,7 @@
 /** Integrity of one database (invalid constraints and indexes, orphans, sequences behind): what compare checks on both sides. */
 import type { IntegrityFinding } from '../../core/compare-model.js';
 import { displayName, quoteIdent, quoteQualified } from '../../core/quote.js';
+import { isPast } from '../../core/sequences.js';
 import type { Client } from '../pg.js';
 import { withCatalogSearchPath } from './search-path.js';
 import { USER_NAMESPACE } from './user-schemas.js';
@@ -139,48 +140,105 @@ async function countOrphans(client: Client, fk: ForeignKeyRow): Promise<string> 
   return rows[0].n;
 }
 
-/** Sequences owned by a column whose maximum they have not reached: the next insert would collide. */
+/** A column a sequence serves, with the sequence's direction. */
+interface SequenceUse {
+  readonly seq_schema: string;
+  readonly seq: string;
+  readonly increment: string;
+  readonly schema: string;
+  readonly tbl: string;
+  readonly col: string;
+}
+
+/**
+ * Each sequence with the columns it serves: the one that owns it (serial, identity) and those whose
+ * default draws from it (a sequence shared by several tables; partitions and views left out, the
+ * parent's scan covers a partition), as `advanceSequencesPastColumns` sees them.
+ */
+async function sequenceUses(client: Client): Promise<Map<string, SequenceUse[]>> {
+  const { rows } = await client.query<SequenceUse>(
+    `WITH uses AS (
+       SELECT d.objid AS seq, d.refobjid AS tbl, d.refobjsubid AS attnum FROM pg_depend d
+        WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+       UNION
+       SELECT d.refobjid, ad.adrelid, ad.adnum FROM pg_depend d JOIN pg_attrdef ad ON ad.oid = d.objid
+         JOIN pg_class r ON r.oid = ad.adrelid AND r.relkind IN ('r', 'p') AND NOT r.relispartition
+        WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'n')
+     SELECT sn.nspname AS seq_schema, s.relname AS seq, q.seqincrement::text AS increment,
+            tn.nspname AS schema, t.relname AS tbl, a.attname AS col
+       FROM uses u JOIN pg_class s ON s.oid = u.seq AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
+       JOIN pg_sequence q ON q.seqrelid = s.oid
+       JOIN pg_class t ON t.oid = u.tbl JOIN pg_namespace tn ON tn.oid = t.relnamespace
+       JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = u.attnum AND NOT a.attisdropped
+      WHERE ${USER_NAMESPACE.replace(/n\.nspname/g, 'sn.nspname')}
+      ORDER BY 1, 2, 4, 5, 6`,
+  );
+  const bySequence = new Map<string, SequenceUse[]>();
+  for (const r of rows) {
+    const key = displayName(r.seq_schema, r.seq);
+    bySequence.set(key, [...(bySequence.get(key) ?? []), r]);
+  }
+  return bySequence;
+}
+
+/** The furthest value along the sequence (the maximum, or the minimum for a descending one) the column holds. */
+async function furthestInColumn(client: Client, use: SequenceUse): Promise<string | null> {
+  const { rows } = await client.query<{ v: string | null }>(
+    `SELECT ${BigInt(use.increment) > 0n ? 'max' : 'min'}(${quoteIdent(use.col)})::text AS v FROM ${quoteQualified(use.schema, use.tbl)}`,
+  );
+  const v = rows[0]?.v ?? null;
+  return v !== null && /^-?\d+$/.test(v) ? v : null;
+}
+
+/**
+ * Sequences behind the values their columns hold: the next insert would collide.
+ *
+ * Under live writes the order of the reads decides whether this can be a false alarm. The columns are
+ * read first, the sequence after, never the other way: a value visible to the column's scan was handed
+ * out by nextval before the inserting transaction committed, so before the scan's snapshot was taken,
+ * and the sequence (read later, outside any snapshot: nextval is not transactional, and with CACHE or
+ * on a standby its stored value is at or past what was handed out) is at or past it. Read the other way
+ * round, a row inserted between the two reads held a value the earlier sequence read had not seen: off
+ * by one, one run in a few. So only a value that did not come from this sequence (an explicit id, a
+ * setval back) or a sequence that wrapped can put the column ahead: the truly behind, still reported.
+ * Direction: a descending sequence is behind when its column holds a lower value. Several columns on
+ * one sequence: all are read before it, and the furthest is weighed. A cycling sequence that wrapped
+ * sits behind the values from before the wrap whether it wrapped before the reads or between them; the
+ * next insert collides once it reaches those (unless they are gone by then), so it is reported as before.
+ */
 async function sequencesBehind(
   client: Client,
   sequencesMayLag: boolean,
   checkSequence: (sequence: string) => boolean,
 ): Promise<IntegrityFinding[]> {
-  const owned = await client.query<{
-    seq_schema: string;
-    seq: string;
-    schema: string;
-    tbl: string;
-    col: string;
-    last_value: string | null;
-  }>(
-    `SELECT sn.nspname AS seq_schema, s.relname AS seq, tn.nspname AS schema, t.relname AS tbl, a.attname AS col,
-            ps.last_value::text AS last_value
-       FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
-       JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
-       JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
-       JOIN pg_sequences ps ON ps.schemaname = sn.nspname AND ps.sequencename = s.relname
-      WHERE d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') AND ${USER_NAMESPACE.replace(/n\.nspname/g, 'sn.nspname')}`,
-  );
   const findings: IntegrityFinding[] = [];
-  for (const s of owned.rows) {
-    if (!checkSequence(displayName(s.seq_schema, s.seq))) continue;
-    const column = `${displayName(s.schema, s.tbl)}.${s.col}`;
-    const { rows } = await client.query<{ max: string | null }>(
-      `SELECT max(${quoteIdent(s.col)})::text AS max FROM ${quoteQualified(s.schema, s.tbl)}`,
-    );
-    const max = rows[0].max;
-    if (max === null || !/^-?\d+$/.test(max)) continue;
-    const last = s.last_value === null ? null : BigInt(s.last_value);
-    if (last === null || last < BigInt(max)) {
-      const lag = sequencesMayLag ? ' (synced at switchover)' : '';
-      findings.push({
-        check: 'sequence-behind',
-        object: displayName(s.seq_schema, s.seq),
-        detail: `at ${s.last_value ?? 'unused'}, ${column} reaches ${max}: the next insert would collide${lag}`,
-        severity: sequencesMayLag ? 'warn' : 'fail',
-        identity: `${column} at ${s.last_value ?? 'unused'} reaches ${max}`,
-      });
+  for (const [object, uses] of await sequenceUses(client)) {
+    if (!checkSequence(object)) continue;
+    const { seq_schema, seq, increment } = uses[0];
+    let furthest: { column: string; value: string } | null = null;
+    for (const use of uses) {
+      const value = await furthestInColumn(client, use);
+      if (value !== null && (furthest === null || isPast(value, furthest.value, increment))) {
+        furthest = { column: `${displayName(use.schema, use.tbl)}.${use.col}`, value };
+      }
     }
+    if (furthest === null) continue;
+    // Only now the sequence: after every scan above (see the comment on this function).
+    const { rows } = await client.query<{ last_value: string | null }>(
+      `SELECT last_value::text AS last_value FROM pg_sequences WHERE schemaname = $1 AND sequencename = $2`,
+      [seq_schema, seq],
+    );
+    if (rows.length === 0) continue; // dropped meanwhile
+    const last = rows[0].last_value;
+    if (last !== null && !isPast(furthest.value, last, increment)) continue;
+    const lag = sequencesMayLag ? ' (synced at switchover)' : '';
+    findings.push({
+      check: 'sequence-behind',
+      object,
+      detail: `at ${last ?? 'unused'}, ${furthest.column} reaches ${furthest.value}: the next insert would collide${lag}`,
+      severity: sequencesMayLag ? 'warn' : 'fail',
+      identity: `${furthest.column} at ${last ?? 'unused'} reaches ${furthest.value}`,
+    });
   }
   return findings;
 }
