@@ -7,6 +7,7 @@
  */
 import type { BlockerAction } from '../core/blockers.js';
 import type { StepResult } from '../core/report.js';
+import { BlueGreenError } from '../core/errors.js';
 import { unfinishedReseedRefusal } from '../core/reseed.js';
 import { advance, type CutoverState, type ReplicationLink } from '../core/state.js';
 import { cancelRunningQuery, type Client } from '../adapters/pg.js';
@@ -58,7 +59,12 @@ export async function _flip(deps: Deps, flip: FlipDirection, options: FlipOption
 
   return controlled(deps, flip.direction, async () => {
     // The pooler's admin connections first: if PgBouncer is unreachable, nothing is recorded or frozen.
-    await pointer.open();
+    await pointer.open().catch((error: Error) => {
+      throw new BlueGreenError(`${flip.direction} not started: ${error.message.split('\n')[0]}`, {
+        hint: `Nothing was changed: ${flip.from} still serves and nothing was paused or frozen. Bring the pooler back, then retry.`,
+        cause: error,
+      });
+    });
     const state = advance(await loadState(deps), started, at(), deps.who);
     // A journal left by an earlier flip this way is not this one's: `resume` reads only what this run records.
     const journal = fileJournal(config.stateDir, state.id, flip.direction);

@@ -6,7 +6,7 @@
  * table sync has copied them whole, the state records it: nothing puts traffic on blue meanwhile, and
  * the next `reseed` starts over.
  */
-import { TransitionNotAllowedError } from '../core/errors.js';
+import { type BlueGreenError, TransitionNotAllowedError } from '../core/errors.js';
 import type { Report } from '../core/report.js';
 import type { CutoverState } from '../core/state.js';
 import { type Client, withClient } from '../adapters/pg.js';
@@ -14,6 +14,7 @@ import { fileJournal } from '../adapters/run-journal.js';
 import { Outputs, planSteps, runOperations } from '../operations/operation.js';
 import { failedAt, type PlanOutcome, planOnly } from '../operations/runner.js';
 import { reseedPlan, type ReseedContext } from '../operations/reseed/plan.js';
+import { checkLink } from '../operations/reseed/check-link.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
 
 export async function _reseed(deps: Deps, options: { dryRun?: boolean } = {}): Promise<Report> {
@@ -46,8 +47,14 @@ export async function _reseed(deps: Deps, options: { dryRun?: boolean } = {}): P
     markEmptied: () => save({ reseeding: { startedAt: state.reseeding?.startedAt ?? at(), emptiedAt: at() } }),
   });
   if (options.dryRun) {
+    // The first step only reads: run it, so a dry run says whether the real one would be refused.
+    const check = await withClient(config.green, (onGreen) => checkLink.run(context(onGreen, {} as Client)), conn(deps, 'green', 'reseed'))
+      .then((done) => ({ name: 'check-link', status: 'ok' as const, ms: 0, detail: done.skipped ?? done.detail }))
+      .catch((error: BlueGreenError) => error);
+    if (check instanceof Error) return reseedReport({ steps: [], failed: { step: 'check-link', error: check }, undone: [] }, undefined);
     const ctx = context({} as Client, {} as Client);
-    return { ok: true, steps: planOnly(planSteps(reseedPlan, ctx, new Outputs(ctx), { progress: deps.progress, secrets: [] })) };
+    const plan = planOnly(planSteps(reseedPlan, ctx, new Outputs(ctx), { progress: deps.progress, secrets: [] }));
+    return { ok: true, steps: [check, ...plan.slice(1)] };
   }
   const journal = { sink: fileJournal(config.stateDir, initial.id, 'reseed'), command: 'reseed', cutover: initial.id };
   const run = (onGreen: Client, onBlue: Client) =>

@@ -66,7 +66,10 @@ describe('faults in replicate mode', () => {
   it('PgBouncer unreachable at switchover: refused before anything is recorded or frozen', async () => {
     await stopPgbouncer(rig.sandbox.pgbouncer.pidFile);
     try {
-      await expect(_switchover(rig.deps)).rejects.toThrow(/^cannot connect to pgbouncer admin console \(pgbadmin@127\.0\.0\.1:\d+\/pgbouncer\): connection refused$/);
+      await expect(_switchover(rig.deps)).rejects.toMatchObject({
+        message: expect.stringMatching(/^switchover not started: cannot connect to pgbouncer admin console \(pgbadmin@127\.0\.0\.1:\d+\/pgbouncer\): connection refused$/),
+        hint: expect.stringMatching(/^Nothing was changed: blue still serves and nothing was paused or frozen\./),
+      });
       expect((await _status(rig.deps)).phase).toBe('ready');
       expect(await sql(rig.sandbox.blueUrl, 'SELECT frozen FROM bluegreen.write_guard')).toEqual([{ frozen: false }]);
     } finally {
