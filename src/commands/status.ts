@@ -235,7 +235,7 @@ function adviceNow(
   if (serving !== 'unknown' && serving !== state.serving) {
     advice = `The pointer serves ${serving} but the record says ${state.serving}: someone changed it by hand. Check before going on.`;
   }
-  if (window?.verdict === 'lossy' && !window.error) {
+  if (window?.verdict === 'lossy' && window.losses.length) {
     advice =
       state.mode === 'freeze'
         ? 'A rollback would give up what green took since the switchover, listed above (freeze mode keeps no copy on blue): ' +
@@ -243,7 +243,8 @@ function adviceNow(
         : `The next ${window.next} would lose what is listed above: undo that change on ${state.serving} ` +
           `and run \`bluegreen sync-schema\`, or ${window.next} with --accept-data-loss to give it up. ${advice}`;
   }
-  return lostSlotAdvice(live, state.serving, advice);
+  // The window's verdict already read the slot (lost, or missing while the record has the link): its words lead.
+  return window?.reason ? `${window.reason} ${advice}` : lostSlotAdvice(live, state.serving, advice);
 }
 
 /** Each side's DDL since the last flip (or the clone), while a cutover is open. */
