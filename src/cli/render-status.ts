@@ -4,6 +4,7 @@
  */
 import { describeBlocker } from '../core/blockers.js';
 import { formatDuration } from '../core/duration.js';
+import { verdictLosses } from '../core/window-verdict.js';
 import type { DdlStatus, StatusResult } from '../commands/status.js';
 
 /** A label and its value; a value's continuation lines start with "\n    ". */
@@ -81,11 +82,14 @@ function replicationRow(r: StatusResult['replication'][number]): Row {
 function windowVerdictRows({ window: w }: StatusResult): Row[] {
   if (!w) return [];
   const pending = w.pending.length ? ` once sync-schema carries ${plural(w.pending.length, 'change')} (every flip does it first)` : '';
-  const verdict = w.error
-    ? `UNKNOWN whether lossless (${w.error})`
-    : w.verdict === 'lossless'
-      ? `lossless${pending}`
-      : `WOULD LOSE DATA:${more(w.losses.map((l) => `${l.object}: ${l.what}`))}${more(['(refused without --accept-data-loss)'])}`;
+  const refused = w.losses.length ? more(['(refused without --accept-data-loss)']) : '';
+  const verdict = w.reason
+    ? `WOULD LOSE DATA:${more(verdictLosses(w))}${refused}`
+    : w.error
+      ? `UNKNOWN whether lossless (${w.error})`
+      : w.verdict === 'lossless'
+        ? `lossless${pending}`
+        : `WOULD LOSE DATA:${more(verdictLosses(w))}${refused}`;
   return [
     [w.next, verdict],
     ...(w.pending.length ? [['to carry', w.pending.join('\n    ')] as const] : []),
@@ -210,6 +214,6 @@ export function renderWatchLine(s: StatusResult, now: number): string {
   }
   for (const d of s.ddl) if (d.error || d.missed?.length) parts.push(`ddl_${d.side}=${d.error ? 'unknown' : 'missed'}`);
   if (s.rollbackWindowLeftMs !== undefined) parts.push(`window_left=${Math.max(0, Math.round(s.rollbackWindowLeftMs / 1000))}s`);
-  if (s.window) parts.push(`${s.window.next}=${s.window.error ? 'unknown' : s.window.verdict}`);
+  if (s.window) parts.push(`${s.window.next}=${s.window.verdict}`);
   return parts.join(' ');
 }

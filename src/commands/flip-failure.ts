@@ -13,6 +13,8 @@ import { undoOnNewSessions } from './flip-sessions.js';
 import { finishForward, flipRecord, type FlipResult, type FlipRun, type LostWrites, pauseMsOf } from './flip-finish.js';
 import { lostWritesOf } from '../operations/flip/plan.js';
 import { ChangesRefusedError } from '../operations/flip/green-changes.js';
+import { LostSlotError } from './flip-faults.js';
+import { lostSlotHint } from '../core/lost-slot.js';
 
 type Failed = PlanOutcome & { readonly failed: NonNullable<PlanOutcome['failed']> };
 
@@ -130,7 +132,9 @@ async function aborted(
   });
   await deps.store.save(saved);
   const current = flip.direction === 'switchover' ? saved.forward : saved.reverse;
-  const stillSynced = replicate && current ? ` Replication ${flip.from} → ${flip.to} keeps running.` : '';
+  // A lost slot: replication does not keep running and a retry meets the same refusal; say the way out instead.
+  const slotLost = err instanceof LostSlotError;
+  const stillSynced = replicate && current && !slotLost ? ` Replication ${flip.from} → ${flip.to} keeps running.` : '';
   const what = recovered
     ? `${flip.direction} aborted at ${outcome.failed.step}, and its undo was redone on new sessions ` +
       `(${brokenUndos.length} undo step${brokenUndos.length > 1 ? 's' : ''} failed on the flip's own: ` +
@@ -141,8 +145,9 @@ async function aborted(
       : `${flip.direction} aborted at ${outcome.failed.step}`;
   const frozen = !replicate && flip.from === 'blue' ? ' (read-only, as since the clone)' : '';
   const lost = brokenUndos.length && !recovered ? '; check what the failed undo left behind' : '; nothing was lost';
-  const retry =
-    flip.direction === 'switchover'
+  const retry = slotLost
+    ? lostSlotHint(flip)
+    : flip.direction === 'switchover'
       ? `Retry \`bluegreen switchover\`${replicate ? '' : ', or `bluegreen abort` to reopen blue for writes'}.`
       : 'Retry `bluegreen rollback`.';
   return {

@@ -19,7 +19,10 @@ import { flipPlan } from '../operations/flip/plan.js';
 import { withSessions } from './flip-sessions.js';
 import type { Budget } from '../operations/runner.js';
 import { plannedSteps, runOperations } from '../operations/operation.js';
-import { windowStatus, type WindowStatus } from './status.js';
+import { windowStatus } from './status.js';
+import { describeVerdict } from '../core/window-verdict.js';
+import { ExitCode } from '../core/errors.js';
+import { lostSlotHint } from '../core/lost-slot.js';
 import { greenUnreachable, lossStatement, rollbackWithoutGreen } from './rollback-without-green.js';
 import { finishForward, type FlipResult, type FlipRun, type LostWrites } from './flip-finish.js';
 import { flipFailed } from './flip-failure.js';
@@ -143,13 +146,19 @@ async function dryRun(deps: Deps, flip: FlipDirection, initial: CutoverState, ne
   const givenUp = noReverse ? `WOULD LOSE: ${lossStatement(deps, initial)}; refused unless --accept-data-loss` : undefined;
   const verdictText = givenUp ?? (window && describeVerdict(window));
   const verdict: StepResult[] = verdictText ? [{ name: 'verdict', status: 'skipped', ms: 0, detail: verdictText }] : [];
-  return { ok: true, steps: [...verdict, ...plannedSteps([...main, ...after], ctx)], serving: initial.serving };
-}
-
-/** The window's verdict in one line, for a flip's --dry-run. */
-function describeVerdict(w: WindowStatus): string {
-  if (w.error) return `whether it would lose anything: ${w.error}`;
-  const losses = w.losses.map((l) => `${l.object} (${l.what})`).join('; ');
-  const carry = w.pending.length ? `; sync-schema would carry first: ${w.pending.join('; ')}` : '';
-  return `${w.verdict === 'lossless' ? 'lossless' : `WOULD LOSE: ${losses}; refused unless --accept-data-loss`}${carry}`;
+  const steps = [...verdict, ...plannedSteps([...main, ...after], ctx)];
+  // A lost slot: the flip would be refused at its guardrails whatever is accepted, so the dry run says so by its exit too.
+  if (window?.reason)
+    return {
+      ok: false,
+      steps,
+      serving: initial.serving,
+      error: {
+        code: 'blocked',
+        exitCode: ExitCode.blocked,
+        message: `the ${flip.direction} would be refused at its guardrails: it is no longer lossless (the verdict above says why)`,
+        hint: lostSlotHint(flip),
+      },
+    };
+  return { ok: true, steps, serving: initial.serving };
 }

@@ -21,6 +21,7 @@ import {
   rollbackCondition,
 } from '../core/guard.js';
 import { redact } from '../core/redact.js';
+import { verdictLosses } from '../core/window-verdict.js';
 import type { CutoverState } from '../core/state.js';
 import { runCheck } from '../adapters/guard-checks.js';
 import { appendGuardRound, readGuardRounds } from '../adapters/guard-log.js';
@@ -78,7 +79,10 @@ const EXIT: Readonly<Record<GuardVerdict, number>> = {
 };
 
 /** The built-in checks: they alert, never roll back by themselves. */
-async function builtinChecks(deps: Deps, state: CutoverState): Promise<{ checks: CheckOutcome[]; lossless?: boolean; losses: string[] }> {
+async function builtinChecks(
+  deps: Deps,
+  state: CutoverState,
+): Promise<{ checks: CheckOutcome[]; lossless?: boolean; losses: string[]; refusal?: string }> {
   const checks: CheckOutcome[] = [];
   if (state.reverse) {
     const start = performance.now();
@@ -94,15 +98,17 @@ async function builtinChecks(deps: Deps, state: CutoverState): Promise<{ checks:
   const start = performance.now();
   const w = await windowStatus(deps, state);
   if (!w) return { checks, losses: [] };
-  const losses = w.error ? [w.error] : w.losses.map((l) => `${l.object}: ${l.what}`);
+  // The one verdict status shows: a lost slot (its reason) or an unknown reading is never lossless.
+  const losses = w.error ? [w.error] : verdictLosses(w);
   checks.push({
     name: 'window',
     builtin: true,
     ok: w.verdict === 'lossless',
     ms: Math.round(performance.now() - start),
-    detail: w.verdict === 'lossless' ? undefined : `a rollback would lose: ${losses.join('; ')}`,
+    // A lost slot's reason says itself what it means ("The rollback is no longer lossless: …").
+    detail: w.verdict === 'lossless' ? undefined : w.reason ? losses.join('; ') : `a rollback would lose: ${losses.join('; ')}`,
   });
-  return { checks, lossless: w.verdict === 'lossless', losses };
+  return { checks, lossless: w.verdict === 'lossless', losses, refusal: w.reason };
 }
 
 /** Runs the rollback; what happened, in the guard's words. */
@@ -208,6 +214,7 @@ export async function guardRound(
     anyFailing: checks.some((c) => !c.ok),
     lossless: builtin.lossless,
     losses: builtin.losses,
+    refusal: builtin.refusal,
     allowDataLoss: guard.allowDataLoss,
     dryRun: !!options.dryRun,
   });

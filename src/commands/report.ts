@@ -50,7 +50,7 @@ export async function _report(deps: Deps, options: ReportOptions = {}): Promise<
         return undefined;
       })
     : undefined;
-  if (status?.window?.error) verdictError = `unknown: the next ${status.window.next} ${status.window.error}`;
+  if (status?.window?.verdict === 'unknown') verdictError = `unknown: the next ${status.window.next} ${status.window.error}`;
   const data = buildReport({
     state,
     audit: readAudit(config.stateDir, id),
@@ -60,8 +60,8 @@ export async function _report(deps: Deps, options: ReportOptions = {}): Promise<
     migrationsError,
     verdictError,
     verdict:
-      status?.window && !status.window.error
-        ? { next: status.window.next, verdict: status.window.verdict, losses: status.window.losses }
+      status?.window && status.window.verdict !== 'unknown'
+        ? { next: status.window.next, verdict: status.window.verdict, reason: status.window.reason, losses: status.window.losses }
         : undefined,
     generatedAt: deps.clock.now().toISOString(),
     guard: readGuardRounds(config.stateDir, id),

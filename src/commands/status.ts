@@ -236,7 +236,7 @@ function adviceNow(
   if (serving !== 'unknown' && serving !== state.serving) {
     advice = `The pointer serves ${serving} but the record says ${state.serving}: someone changed it by hand. Check before going on.`;
   }
-  if (window?.verdict === 'lossy' && !window.error) {
+  if (window?.verdict === 'lossy' && window.losses.length) {
     advice =
       state.mode === 'freeze'
         ? 'A rollback would give up what green took since the switchover, listed above (freeze mode keeps no copy on blue): ' +
@@ -247,7 +247,8 @@ function adviceNow(
   const reseeding = unfinishedReseedRefusal(state);
   // A re-seed cut short outranks everything else said: blue must not serve until it finishes.
   if (reseeding) return `${reseeding.message}. ${reseeding.hint} ${advice}`;
-  return lostSlotAdvice(live, state.serving, advice);
+  // The window's verdict already read the slot (lost, or missing while the record has the link): its words lead.
+  return window?.reason ? `${window.reason} ${advice}` : lostSlotAdvice(live, state.serving, advice);
 }
 
 /** Each side's DDL since the last flip (or the clone), while a cutover is open. */

@@ -49,6 +49,8 @@ export interface ReportInput {
   readonly verdict?: {
     readonly next: string;
     readonly verdict: string;
+    /** Why it is not lossless whatever is carried (a lost slot), in lostSlotRefusal's words. */
+    readonly reason?: string;
     readonly losses: ReadonlyArray<{ readonly object: string; readonly what: string }>;
   };
   /** "unknown: why" when green's migration history could not be read (the list is then unknown, not empty). */
@@ -269,7 +271,8 @@ function verdictSection(d: ReportData): string {
       ? `<ul>${v.losses.map((l) => `<li><code>${esc(l.object)}</code>: ${esc(l.what)}</li>`).join('')}</ul>`
       : '';
     const heading = `<strong>${esc(v.next)}: ${esc(v.verdict)}</strong>`;
-    return `<div class="verdict ${v.verdict === 'lossless' ? '' : 'lossy'}" id="verdict">${heading}${losses}</div>`;
+    const reason = v.reason ? `<p>${esc(v.reason)}</p>` : '';
+    return `<div class="verdict ${v.verdict === 'lossless' ? '' : 'lossy'}" id="verdict">${heading}${reason}${losses}</div>`;
   }
   return d.verdictError
     ? `<div class="verdict lossy" id="verdict"><strong>${esc(d.verdictError)}</strong></div>`

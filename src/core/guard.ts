@@ -128,17 +128,21 @@ export type GuardPlan =
  * What to do once the round is judged. Safe by construction: the guard rolls back only when the window
  * is lossless, or when the config says `allowDataLoss` (and then the loss is accepted on the record).
  * `lossless` is undefined when nothing says (freeze mode): the flip's own refusal is then the last word.
+ * `refusal` (a lost slot: the rollback is refused whatever is accepted) refuses even with `allowDataLoss`.
  */
 export function planAction(input: {
   readonly condition: ConditionVerdict;
   readonly anyFailing: boolean;
   readonly lossless: boolean | undefined;
   readonly losses: ReadonlyArray<string>;
+  /** Why the rollback is refused whatever loss is accepted (the window's verdict's `reason`: a lost slot). */
+  readonly refusal?: string;
   readonly allowDataLoss: boolean;
   readonly dryRun: boolean;
 }): GuardPlan {
   const { condition } = input;
   if (!condition.holds) return { act: false, decision: input.anyFailing ? 'failing' : 'healthy', detail: condition.description };
+  if (input.refusal) return { act: false, decision: 'refused', detail: `${condition.description}; ${input.refusal}` };
   const lossy = input.lossless === false;
   if (lossy && !input.allowDataLoss) {
     return {

@@ -19,7 +19,8 @@ export interface PrometheusInput {
   readonly pointerError?: string;
   readonly lastFlip?: { readonly kind: string; readonly writePauseMs?: number; readonly ok: boolean };
   readonly rollbackWindowLeftMs?: number;
-  readonly window?: { readonly verdict: string; readonly error?: string };
+  /** The next flip's verdict; `reason` when its replication lost WAL or its slot (not lossless whatever is carried). */
+  readonly window?: { readonly verdict: string; readonly reason?: string; readonly error?: string };
   /** `bluegreen guard`'s last round. */
   readonly guard?: {
     readonly last: { readonly failures: number; readonly checks: ReadonlyArray<{ readonly name: string; readonly ok: boolean }> };
@@ -79,10 +80,17 @@ export function toPrometheus(s: PrometheusInput): string {
     metric('bluegreen_rollback_window_seconds_left', 'Seconds left in the rollback window (negative once it has closed).', [
       [{}, Math.round(s.rollbackWindowLeftMs / 1000)],
     ]);
-  if (s.window && !s.window.error)
+  // Unknown (a side down) is no figure at all here, never 1: bluegreen_reading_ok says the reading failed.
+  if (s.window && s.window.verdict !== 'unknown') {
     metric('bluegreen_next_flip_lossless', 'Whether the next flip would lose nothing (1) or would refuse without --accept-data-loss (0).', [
       [{}, s.window.verdict === 'lossless' ? 1 : 0],
     ]);
+    metric(
+      'bluegreen_next_flip_replication_lost',
+      'Whether the replication keeping the standby current lost WAL it needed or its slot (1): the next flip is refused until reseed.',
+      [[{}, s.window.reason ? 1 : 0]],
+    );
+  }
   if (s.guard) {
     metric(
       'bluegreen_guard_check_ok',
@@ -97,7 +105,7 @@ export function toPrometheus(s: PrometheusInput): string {
   const readings: Array<[Record<string, string>, number]> = [
     [{ reading: 'pointer' }, s.serving === 'unknown' ? 0 : 1],
     ...s.replication.map((r): [Record<string, string>, number] => [{ reading: `replication_${dir(r.direction)}` }, r.error ? 0 : 1]),
-    ...(s.window ? [[{ reading: 'next_flip_verdict' }, s.window.error ? 0 : 1] as [Record<string, string>, number]] : []),
+    ...(s.window ? [[{ reading: 'next_flip_verdict' }, s.window.verdict === 'unknown' ? 0 : 1] as [Record<string, string>, number]] : []),
     ...(s.ddl ?? []).map((d): [Record<string, string>, number] => [{ reading: `ddl_log_${d.side}` }, d.error ? 0 : 1]),
   ];
   metric('bluegreen_reading_ok', 'Whether a reading succeeded (1) or failed and its figures are unknown (0).', readings);

@@ -14,6 +14,8 @@ import { createDeps } from '../../src/commands/context.js';
 import { _status } from '../../src/commands/status.js';
 import { _rollback, _switchover } from '../../src/commands/switchover.js';
 import { _reseed } from '../../src/commands/reseed.js';
+import { guard } from '../../src/commands/guard.js';
+import { toPrometheus } from '../../src/core/prometheus.js';
 import { silentProgress } from '../../src/adapters/progress.js';
 import { restartPgbouncer } from '../../src/sandbox/pgbouncer.js';
 import type { Side } from '../../src/core/state.js';
@@ -174,6 +176,20 @@ describe('infrastructure faults (durable clusters, a writer recording acknowledg
       const status = await _status(rig.deps);
       expect(status.replication.find((r) => r.direction === 'green → blue')).toMatchObject({ running: false, walStatus: 'lost' });
       expect(status.advice).toMatch(/^The rollback is no longer lossless: replication green → blue lost WAL it needed \(its slot passed max_slot_wal_keep_size and was invalidated\), so blue lacks writes green took since/);
+      // Every machine-readable verdict says the same as the advice: not lossless, and why.
+      expect(status.window).toMatchObject({ next: 'rollback', verdict: 'lossy', reason: expect.stringMatching(/^The rollback is no longer lossless: replication green → blue lost WAL/) });
+      expect(JSON.parse(JSON.stringify(status)).window.verdict).not.toBe('lossless');
+      expect(toPrometheus(status)).toMatch(/^bluegreen_next_flip_lossless 0$/m);
+      expect(toPrometheus(status)).toMatch(/^bluegreen_next_flip_replication_lost 1$/m);
+      const dryRun = await _rollback(rig.deps, { dryRun: true });
+      expect(dryRun.steps.find((s) => s.name === 'verdict')?.detail).toMatch(/^WOULD LOSE: The rollback is no longer lossless: replication green → blue lost WAL it needed/);
+      expect(dryRun).toMatchObject({ ok: false, error: { exitCode: 3, hint: expect.stringMatching(/`bluegreen reseed`/) } });
+      // guard --once --dry-run with a failing check of the operator's: the built-in window check alerts, and it would not roll back.
+      const guardConfig = { intervalMs: 1000, checks: [{ name: 'app', command: 'false', timeoutMs: 5000 }], rollbackAfter: { failures: 1 }, allowDataLoss: true };
+      const round = await guard({ ...rig.deps, config: { ...rig.deps.config, guard: guardConfig } }, { once: true, dryRun: true });
+      expect(round.last?.checks.find((c) => c.name === 'window')).toMatchObject({ ok: false, detail: expect.stringMatching(/^The rollback is no longer lossless/) });
+      expect(round.verdict).toBe('refused');
+      expect(round.detail).not.toMatch(/would roll back/);
       const writer = ackWriter(rig.sandbox.appUrl);
       await sleep(300);
       const result = await _rollback(rig.deps);
@@ -181,6 +197,9 @@ describe('infrastructure faults (durable clusters, a writer recording acknowledg
       const stats = await writer.stop();
       expect(result.error?.message).toMatch(/^rollback aborted at guardrails: The rollback is no longer lossless/);
       expect(result.error?.exitCode).toBe(3);
+      // Retrying cannot help and replication does not keep running: the hint says the way out.
+      expect(result.error?.hint).toMatch(/run `bluegreen reseed` to rebuild it, then `bluegreen rollback`/);
+      expect(result.error?.hint).not.toMatch(/keeps running|Retry `bluegreen rollback`/);
       expect(result.steps.find((s) => s.name === 'pause')).toMatchObject({ status: 'skipped', detail: 'not reached' });
       expect(stats.refused).toBe(0);
       await servesExactlyOne('green');
@@ -203,7 +222,14 @@ describe('infrastructure faults (durable clusters, a writer recording acknowledg
       'subscribe-with-copy:ok',
       'copy-tables:ok',
     ]);
-    expect((await _status(rig.deps)).advice).not.toMatch(/no longer lossless/);
+    const reseeded = await _status(rig.deps);
+    expect(reseeded.advice).not.toMatch(/no longer lossless/);
+    expect(reseeded.window).toMatchObject({ next: 'rollback', verdict: 'lossless' });
+    expect(reseeded.window?.reason).toBeUndefined();
+    expect(toPrometheus(reseeded)).toMatch(/^bluegreen_next_flip_lossless 1$/m);
+    const dryRunAfter = await _rollback(rig.deps, { dryRun: true });
+    expect(dryRunAfter).toMatchObject({ ok: true });
+    expect(dryRunAfter.steps.find((s) => s.name === 'verdict')?.detail).toMatch(/^lossless/);
     // A second reseed has nothing to do, and says so (exit 3).
     await expect(_reseed(rig.deps)).resolves.toMatchObject({ ok: false, error: { exitCode: 3 } });
     const result = await _rollback(rig.deps);
