@@ -2,6 +2,7 @@
  * status's view of the rollback window: what the next flip would carry and lose, judged now as
  * sync-schema would (replicate mode), or what green's change counters hold (freeze mode, after the switchover).
  */
+import { unfinishedReseedRefusal } from '../core/reseed.js';
 import { splitUnlogged } from './flip-unlogged.js';
 import { changesSinceSwitchover } from '../adapters/change-counter.js';
 import { slotLag } from '../adapters/replication.js';
@@ -42,6 +43,7 @@ export async function windowStatus(deps: Deps, state: CutoverState): Promise<Win
   const to: Side = from === 'blue' ? 'green' : 'blue';
   const next = from === 'blue' ? 'switchover' : 'rollback';
   const direction = `${from} → ${to}`;
+  const unfinished = next === 'rollback' ? unfinishedReseedRefusal(state)?.message : undefined;
   const url = (side: Side) => (side === 'blue' ? deps.config.blue : deps.config.green);
   // The slot is read first, on the serving side alone: a standby that does not answer must not hide a lost slot.
   const read: { slot?: SlotReading } = {};
@@ -55,10 +57,17 @@ export async function windowStatus(deps: Deps, state: CutoverState): Promise<Win
       },
       conn(deps, from, 'status'),
     );
-    const judged = judgeWindow({ next, direction, slot: read.slot, losses: v.losses, notes: v.notes });
+    const judged = judgeWindow({ next, direction, slot: read.slot, losses: v.losses, notes: v.notes, unfinished });
     return { next, ...judged, losses: v.losses, pending: v.carry.map(describeCarry), carry: v.carry };
   } catch (error) {
-    const judged = judgeWindow({ next, direction, slot: read.slot, losses: [], error: `could not be judged: ${firstLine(error)}` });
+    const judged = judgeWindow({
+      next,
+      direction,
+      slot: read.slot,
+      losses: [],
+      error: `could not be judged: ${firstLine(error)}`,
+      unfinished,
+    });
     return { next, ...judged, losses: [], pending: [], carry: [] };
   }
 }

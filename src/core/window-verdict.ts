@@ -33,10 +33,13 @@ export interface WindowJudgementInput {
   /** Why the schema (or the counters) could not be judged. */
   readonly error?: string;
   readonly notes?: ReadonlyArray<string>;
+  /** Why the standby is not whole whatever the slot says (a re-seed cut short): leads, as the flip refuses it. */
+  readonly unfinished?: string;
 }
 
 export function judgeWindow(input: WindowJudgementInput): WindowJudgement {
   const notes = input.notes ?? [];
+  if (input.unfinished) return { verdict: 'lossy', reason: `${input.unfinished}.`, notes };
   const gone = slotGone(input.slot);
   if (gone) {
     // Known lossy whatever the schema says: a schema that could not be read is only a note then.
