@@ -13,6 +13,7 @@ import { _preflight } from '../../src/commands/preflight.js';
 import { _status } from '../../src/commands/status.js';
 import { _rollback, _switchover } from '../../src/commands/switchover.js';
 import { startWriteLoad } from '../../src/sandbox/trading-app.js';
+import { silentProgress } from '../../src/adapters/progress.js';
 import { missingOrders, type Rig, sql, startRig } from './helpers.js';
 
 /** A client through PgBouncer that opens a transaction, writes an order and leaves it open. */
@@ -65,8 +66,14 @@ describe('sessions that would hold the pause, the pause budget, pool modes', () 
   it('waits for a transaction that ends by itself, then switches over; its write is on green', async () => {
     const idle = await idleInTransaction(rig.sandbox.appUrl);
     await new Promise((r) => setTimeout(r, 600));
-    const commit = new Promise((r) => setTimeout(r, 700)).then(() => idle.client.query('COMMIT'));
-    const result = await _switchover(withBlockers({ action: 'wait', waitMs: 5000, minAgeMs: 500 }));
+    // The transaction ends 700 ms after the blockers step starts, however long the steps before it took.
+    let commit: Promise<unknown> | undefined;
+    const progress = {
+      ...silentProgress,
+      start: (text: string) =>
+        void (text.startsWith('Looking for sessions') && !commit && (commit = new Promise((r) => setTimeout(r, 700)).then(() => idle.client.query('COMMIT')))),
+    };
+    const result = await _switchover({ ...withBlockers({ action: 'wait', waitMs: 5000, minAgeMs: 500 }), progress });
     await commit;
     await idle.client.end();
     expect(result.error).toBeUndefined();
