@@ -55,7 +55,8 @@ function whereRows(s: StatusResult): Row[] {
 function rollbackWindowRows(s: StatusResult, now: number): Row[] {
   if (!s.rollbackWindowEndsAt) return [];
   const left = Date.parse(s.rollbackWindowEndsAt) - now;
-  const open = s.phase === 'switched-over' || s.phase === 'rolling-back';
+  // After a rollback the window still bounds finalize (which refuses before its end without --force).
+  const open = s.phase === 'switched-over' || s.phase === 'rolling-back' || s.phase === 'rolled-back';
   const value = !open
     ? `ended (${s.phase})`
     : left > 0

@@ -48,6 +48,18 @@ export function lostSlotAdvice(
   serving: 'blue' | 'green',
   advice: string,
 ): string {
+  const next = serving === 'blue' ? 'switchover' : 'rollback';
+  if (live?.walStatus === 'unreserved') return `${slotAtRisk(live.direction, next)} ${advice}`;
   if (live?.walStatus !== 'lost') return advice;
-  return `${lostSlotRefusal(live.direction, serving === 'blue' ? 'switchover' : 'rollback')} ${advice}`;
+  return `${lostSlotRefusal(live.direction, next)} ${advice}`;
+}
+
+/** wal_status 'unreserved': the slot holds more than max_slot_wal_keep_size; the next checkpoint may invalidate it. */
+export function slotAtRisk(direction: string, next: 'switchover' | 'rollback'): string {
+  const [from, to] = direction.split(' → ');
+  return (
+    `WARNING: replication ${direction} holds more WAL than max_slot_wal_keep_size allows on ${from} (wal_status unreserved): ` +
+    `the next checkpoint may invalidate its slot, and then the ${next} is no longer lossless. Let ${to} catch up ` +
+    `(its lag is above) or raise max_slot_wal_keep_size on ${from} now.`
+  );
 }

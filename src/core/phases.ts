@@ -105,7 +105,9 @@ const ADVICE: Readonly<Record<Phase, string>> = {
   'switching-over': 'A switchover was interrupted: run `bluegreen resume` (it finishes or undoes it).',
   'switched-over': 'Green serves. `bluegreen rollback` within the window, or `bluegreen finalize` after it.',
   'rolling-back': 'A rollback was interrupted: run `bluegreen resume` (it finishes or undoes it).',
-  'rolled-back': 'Blue serves again. Start a new cutover with `bluegreen clone`.',
+  'rolled-back':
+    'Blue serves again. In replicate mode green still follows blue: `bluegreen switchover` once the cause is fixed ' +
+    '(or `bluegreen finalize` to end the cutover on blue); in freeze mode start a new cutover with `bluegreen clone`.',
   finalizing: 'A finalize was interrupted: run `bluegreen resume`.',
   finalized: 'This cutover is finished. Point the config at the new blue before the next one.',
   aborted: 'The cutover was aborted and blue serves. Start again with `bluegreen clone`.',

@@ -50,10 +50,29 @@ export function slotWalLimits(f: PreflightFacts): Finding[] {
               `Set a limit ${side} can afford (ALTER SYSTEM SET max_slot_wal_keep_size = '50GB'; SELECT pg_reload_conf()): ` +
               'a slot past it is invalidated instead, and `bluegreen status` shows its wal_status.',
           }
-        : { check: `${side}-slot-wal-limit`, status: 'ok', message: `${side}: max_slot_wal_keep_size = ${facts.maxSlotWalKeepSize}` },
+        : slotLimitTooSmall(side, facts.maxSlotWalKeepSize),
     );
   }
   return out;
+}
+
+/** Below this a short stall of the subscriber (a restart, a long transaction on it) can pass the limit. */
+const SMALLEST_SAFE_SLOT_LIMIT_MB = 1024;
+
+function slotLimitTooSmall(side: 'blue' | 'green', setting: string): Finding {
+  const match = /^(\d+)\s*(kB|MB|GB|TB)?$/.exec(setting);
+  const units: Record<string, number> = { kB: 1 / 1024, MB: 1, GB: 1024, TB: 1024 * 1024 };
+  const mb = match ? Number(match[1]) * (units[match[2] ?? 'MB'] ?? 1) : undefined;
+  if (mb === undefined || mb >= SMALLEST_SAFE_SLOT_LIMIT_MB)
+    return { check: `${side}-slot-wal-limit`, status: 'ok', message: `${side}: max_slot_wal_keep_size = ${setting}` };
+  return {
+    check: `${side}-slot-wal-limit`,
+    status: 'warn',
+    message:
+      `${side}: max_slot_wal_keep_size = ${setting}: a subscriber that stalls briefly (a restart, a long transaction on it) ` +
+      'can pass it, and the slot is then invalidated: the next flip stops being lossless until `bluegreen reseed` (or a new clone)',
+    fix: `Raise it to what ${side}'s disk can afford while the other side is down for a while (for example '50GB').`,
+  };
 }
 
 /** Each side's peer address, where it differs from the controller's: the other side must reach it to replicate. */

@@ -100,7 +100,7 @@ describe('a cutover driven through the built CLI', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^phase\s+rolled-back$/m);
     expect(r.stdout).toMatch(/^serving\s+blue$/m);
-    expect(r.stdout).toContain('Start a new cutover with `bluegreen clone`.');
+    expect(r.stdout).toContain('in freeze mode start a new cutover with `bluegreen clone`.');
   });
 
   it('a switchover now is refused with advice (exit 2), changing nothing', async () => {

@@ -83,6 +83,10 @@ describe('preflight rules', () => {
     expect(blue).toMatchObject({ status: 'warn', message: expect.stringMatching(/keeps all its WAL for our slot until its disk is full/) });
     expect(statusOf(replicate, 'green-slot-wal-limit')).toBe('ok');
     expect(statusOf({ ...replicate, mode: 'freeze' }, 'blue-slot-wal-limit')).toBeUndefined();
+    // A limit so small a short stall passes it: the slot would be invalidated and the next flip stop being lossless.
+    const tiny = { ...replicate, green: { ...healthy.green, maxSlotWalKeepSize: '1MB' } };
+    expect(preflightFindings(tiny).find((f) => f.check === 'green-slot-wal-limit')).toMatchObject({ status: 'warn', message: expect.stringMatching(/^green: max_slot_wal_keep_size = 1MB: a subscriber that stalls briefly/) });
+    expect(statusOf({ ...replicate, green: { ...healthy.green, maxSlotWalKeepSize: '2GB' } }, 'green-slot-wal-limit')).toBe('ok');
   });
   it('names each missing privilege and the feature that needs it, instead of a bare "not a superuser"', () => {
     const green = { ...healthy.green, superuser: false, user: 'deployer', privileges: { replication: true, createdb: false, createrole: true, signalBackend: false, createSubscription: false } };

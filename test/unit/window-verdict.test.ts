@@ -33,6 +33,11 @@ describe('the slot keeping the standby current', () => {
   it("status's advice is led by the refusal only when the slot is lost", () => {
     expect(lostSlotAdvice({ direction: 'green → blue', walStatus: 'lost' }, 'green', 'Watch.')).toMatch(/^The rollback is no longer lossless: .* Watch\.$/);
     expect(lostSlotAdvice({ direction: 'green → blue', walStatus: 'reserved' }, 'green', 'Watch.')).toBe('Watch.');
+    // Past max_slot_wal_keep_size but not yet invalidated: warned before it is too late, the verdict unchanged.
+    expect(lostSlotAdvice({ direction: 'green → blue', walStatus: 'unreserved' }, 'green', 'Watch.')).toMatch(
+      /^WARNING: replication green → blue holds more WAL than max_slot_wal_keep_size allows on green \(wal_status unreserved\): the next checkpoint may invalidate its slot, and then the rollback is no longer lossless\. Let blue catch up .* Watch\.$/,
+    );
+    expect(slotGone({ exists: true, walStatus: 'unreserved' })).toBeUndefined();
   });
 });
 
