@@ -118,6 +118,12 @@ describe('green crashed inside the pause (durable clusters, a writer recording a
     // An operator dropped the reverse slot by hand (its subscription disabled first, past the freeze's guard).
     const [{ subname }] = await sql<{ subname: string }>(rig.sandbox.blueUrl, `SELECT subname FROM pg_subscription WHERE subname LIKE 'bluegreen_rev%'`);
     await sql(rig.sandbox.blueUrl, `SET bluegreen.allow_writes = on; ALTER SUBSCRIPTION ${subname} DISABLE`);
+    // The walsender on green lets go of the slot a moment after the subscription is disabled.
+    for (let i = 0; i < 100; i++) {
+      const [{ active }] = await sql<{ active: boolean }>(rig.sandbox.greenUrl, 'SELECT active FROM pg_replication_slots WHERE slot_name = $1', [subname]);
+      if (!active) break;
+      await sleep(50);
+    }
     await sql(rig.sandbox.greenUrl, `SELECT pg_drop_replication_slot($1)`, [subname]);
     const fault = faultAt('Subscribing blue to green again', () => stopCluster(rig.sandbox.green, rig.sandbox.user, 'immediate'));
     const cut = await _reseed({ ...rig.deps, progress: fault.progress });
