@@ -5,7 +5,7 @@
  * behind one pointer, and a command pointer. Each with a writer through PgBouncer counting its writes.
  * Durable clusters (fsync, synchronous_commit, full_page_writes on) wherever a writer's acknowledgements are checked; fast clusters for the command pointer (no durability asserted there).
  */
-import { chownSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/core/config.js';
@@ -22,6 +22,8 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { DEMO_MIGRATIONS } from '../../src/sandbox/demo.js';
 import { missingOrders, sql } from './helpers.js';
 import { bluegreen } from '../e2e/run-cli.js';
+import { ackWriter, faultAt, sleep } from '../faults/fault-kit.js';
+import { restartPgbouncer } from '../../src/sandbox/pgbouncer.js';
 
 const HOSTILE = `p@ss:w/o%rd?&= 'q' \\b`;
 
@@ -195,6 +197,29 @@ describe('three PgBouncers behind one pointer', () => {
     } finally {
       await load.stop();
     }
+  });
+
+  it('one instance of the fleet killed -9 and restarted inside a rollback\'s pause: the flip opens its admin connection again and finishes on every instance; every acknowledged write (through the killed one too) is on blue', async () => {
+    const deps = depsFor(sandbox, path.join(sandbox.dir, 'controller'), json(sandbox.pgbouncers.map((b) => b.ini)));
+    const killed = sandbox.pgbouncers[1];
+    const writer = ackWriter(`postgres://${sandbox.appUser}:${encodeURIComponent(sandbox.appPassword)}@127.0.0.1:${killed.port}/app`);
+    await sleep(500);
+    const fault = faultAt('Waiting for blue to apply', async () => {
+      process.kill(Number(readFileSync(killed.pidFile, 'utf8').trim()), 'SIGKILL');
+      await sleep(200);
+      rmSync(killed.pidFile, { force: true });
+      await restartPgbouncer(killed, sandbox.user);
+    });
+    const result = await _rollback({ ...deps, progress: fault.progress });
+    await fault.injected();
+    await sleep(300);
+    const stats = await writer.stop();
+    expect(result.error).toBeUndefined();
+    expect(result.serving).toBe('blue');
+    expect(result.steps.find((s) => s.name === 'resume')?.detail).toMatch(/BUT the admin connection to PgBouncer 127\.0\.0\.1:\d+ was cut inside the pause and opened again/);
+    expect(await served()).toEqual([sandbox.blue.port, sandbox.blue.port, sandbox.blue.port]);
+    expect(stats.acknowledged.length).toBeGreaterThan(20);
+    expect(await missingOrders(sandbox.blueUrl, stats.acknowledged)).toEqual([]);
   });
 });
 
