@@ -2,6 +2,7 @@
  * Preflight's first findings: whether a cutover is already under way, whether each side answers, and
  * whether its configured user may do what the tool does there (when the privilege probe did not say).
  */
+import { versionFeatures } from './versions.js';
 import type { Finding, PreflightFacts, ServerFacts } from './preflight-facts.js';
 
 /** What each feature needs beyond superuser, per side: the list preflight names when the role lacks it. */
@@ -14,7 +15,8 @@ function missingPrivileges(side: 'blue' | 'green', facts: ServerFacts): string[]
   if (!p.replication)
     missing.push(`REPLICATION: logical replication slots${side === 'blue' ? " (the clone's snapshot)" : ' (the rollback direction)'}`);
   if (!p.signalBackend) missing.push('pg_signal_backend: ending open transactions when writes freeze');
-  if (!p.createSubscription && (facts.major ?? 0) >= 16) missing.push('pg_create_subscription: subscribing to the other side');
+  if (!p.createSubscription && versionFeatures(facts.major ?? 0).createSubscriptionRole)
+    missing.push('pg_create_subscription: subscribing to the other side');
   if (side === 'green' && !p.createdb) missing.push("CREATEDB: creating green's database");
   if (side === 'green' && !p.createrole) missing.push('CREATEROLE: copying roles to green');
   return missing;

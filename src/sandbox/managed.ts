@@ -4,6 +4,7 @@
  * never SUPERUSER, never pg_read_all_data, which would make pg_authid readable), and password
  * authentication everywhere: after the sandbox's own setup, trust is removed even from the local socket.
  */
+import { versionFeatures } from '../core/versions.js';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
@@ -44,7 +45,8 @@ export async function createManagedAdmin(cluster: ClusterInfo, appDatabase: stri
     );
     await client.query(`GRANT pg_signal_backend, pg_monitor TO ${quoteIdent(admin.user)}`);
     // 16+: what vanilla PostgreSQL offers in place of the services' own permission to subscribe.
-    if (cluster.major >= 16) await client.query(`GRANT pg_create_subscription TO ${quoteIdent(admin.user)}`);
+    if (versionFeatures(cluster.major).createSubscriptionRole)
+      await client.query(`GRANT pg_create_subscription TO ${quoteIdent(admin.user)}`);
     if (appDatabase) await client.query(`ALTER DATABASE ${quoteIdent(appDatabase)} OWNER TO ${quoteIdent(admin.user)}`);
   });
   return admin;
