@@ -1,6 +1,6 @@
 /**
  * What the fault tests share: a writer that records every acknowledged write, a TCP proxy that can be
- * cut, a server crashed (immediate) and restarted, and a progress port that injects a fault exactly
+ * cut, a server killed -9 (every process) and restarted, and a progress port that injects a fault exactly
  * when a step starts.
  */
 import { execFileSync } from 'node:child_process';
@@ -86,24 +86,6 @@ export async function cuttableProxy(targetPort: number) {
       server.close(() => r());
     }),
   };
-}
-
-/**
- * An immediate shutdown is SIGQUIT to the postmaster: sent before the first await, so it lands before the
- * step the progress port announced runs; then the cluster starts again (crash recovery from WAL).
- */
-export async function crashAndRestartCluster(cluster: { dataDir: string; binDir: string }, user: OsUser | undefined): Promise<void> {
-  const pid = Number(readFileSync(path.join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  process.kill(pid, 'SIGQUIT');
-  for (let i = 0; i < 300; i++) {
-    try {
-      process.kill(pid, 0);
-      await sleep(20);
-    } catch {
-      break;
-    }
-  }
-  await startStoppedCluster(cluster, user);
 }
 
 /**

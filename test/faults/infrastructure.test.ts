@@ -20,7 +20,7 @@ import { silentProgress } from '../../src/adapters/progress.js';
 import { restartPgbouncer } from '../../src/sandbox/pgbouncer.js';
 import type { Side } from '../../src/core/state.js';
 import { missingOrders, type Rig, sql, startRig } from '../integration/helpers.js';
-import { ackWriter, crashAndRestartCluster, cuttableProxy, faultAt, sleep } from './fault-kit.js';
+import { ackWriter, killAndRestartCluster, cuttableProxy, faultAt, sleep } from './fault-kit.js';
 
 
 describe('infrastructure faults (durable clusters, a writer recording acknowledgements)', () => {
@@ -44,7 +44,7 @@ describe('infrastructure faults (durable clusters, a writer recording acknowledg
     if (existsSync(rig.sandbox.pgbouncer.pidFile)) rmSync(rig.sandbox.pgbouncer.pidFile);
     await restartPgbouncer(rig.sandbox.pgbouncer, rig.sandbox.user);
   };
-  const crashAndRestart = (cluster: { dataDir: string; binDir: string }) => crashAndRestartCluster(cluster, rig.sandbox.user);
+  const crashAndRestart = (cluster: { dataDir: string; binDir: string }) => killAndRestartCluster(cluster, rig.sandbox.user);
   /**
    * Exactly one database serves and takes writes: PgBouncer routes to `side` and is not paused (a write through
    * it lands there), and the application cannot write to the other side.
@@ -98,7 +98,7 @@ describe('infrastructure faults (durable clusters, a writer recording acknowledg
     expect(await missingOrders(directUrl('blue', 'admin'), stats.acknowledged)).toEqual([]);
   });
 
-  it("blue's postmaster crashed (immediate) and restarted inside the pause: one side serves, nothing acknowledged is lost, the message says what to do", async () => {
+  it("blue killed -9 (every process) and restarted inside the pause: one side serves, nothing acknowledged is lost, the message says what to do", async () => {
     const writer = ackWriter(rig.sandbox.appUrl);
     await sleep(500);
     const fault = faultAt('Freezing writes on blue', () => crashAndRestart(rig.sandbox.blue));
