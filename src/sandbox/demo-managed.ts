@@ -9,7 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { parseConfig } from '../core/config.js';
 import { lineProgress } from '../adapters/progress.js';
-import { writeFileAtomic } from '../adapters/state-store.js';
+import { writeDemoFiles } from './demo-files.js';
 import { _clone } from '../commands/clone.js';
 import { _compare } from '../commands/compare.js';
 import { createDeps, type Deps } from '../commands/context.js';
@@ -55,7 +55,6 @@ function writeConfig(sandbox: Sandbox, migrations: string, say: (text: string) =
     BLUEGREEN_DEMO_PGB_PASSWORD: sandbox.pgbouncer.adminPassword,
     BLUEGREEN_DEMO_ROLE_PASSWORD_app: sandbox.appPassword,
   };
-  const configFile = path.join(sandbox.dir, 'bluegreen.config.json');
   const configJson = {
     blue: `postgres://${admin.user}:\${BLUEGREEN_DEMO_BLUE_PASSWORD}@127.0.0.1:${sandbox.blue.port}/app`,
     green: `postgres://${admin.user}:\${BLUEGREEN_DEMO_GREEN_PASSWORD}@127.0.0.1:${sandbox.green.port}/app`,
@@ -70,15 +69,7 @@ function writeConfig(sandbox: Sandbox, migrations: string, say: (text: string) =
     roles: { passwordsEnv: 'BLUEGREEN_DEMO_ROLE_PASSWORD_' },
     stateDir: path.join(sandbox.dir, 'state'),
   };
-  writeFileAtomic(configFile, `${JSON.stringify(configJson, null, 2)}\n`, 0o600);
-  const envFile = path.join(sandbox.dir, 'sandbox.env');
-  writeFileAtomic(
-    envFile,
-    Object.entries(env)
-      .map(([k, v]) => `${k}='${v}'`)
-      .join('\n') + '\n',
-    0o600,
-  );
+  const { configFile, envFile } = writeDemoFiles(sandbox.dir, configJson, env);
   // roles.passwordsEnv reads this process's environment, as it would read the operator's shell.
   process.env.BLUEGREEN_DEMO_ROLE_PASSWORD_app = sandbox.appPassword;
   const deps = createDeps(

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { type Config, parseConfig } from '../core/config.js';
 import { formatDuration } from '../core/duration.js';
 import { lineProgress } from '../adapters/progress.js';
-import { writeFileAtomic } from '../adapters/state-store.js';
+import { writeDemoFiles } from './demo-files.js';
 import { _clone } from '../commands/clone.js';
 import { _compare } from '../commands/compare.js';
 import { createDeps, type Deps } from '../commands/context.js';
@@ -132,7 +132,6 @@ function writeDemoConfig(sandbox: Sandbox, mode: 'replicate' | 'freeze'): { conf
     BLUEGREEN_DEMO_GREEN_PASSWORD: sandbox.green.password,
     BLUEGREEN_DEMO_PGB_PASSWORD: sandbox.pgbouncer.adminPassword,
   };
-  const configFile = path.join(sandbox.dir, 'bluegreen.config.json');
   const configJson = {
     blue: `postgres://postgres:\${BLUEGREEN_DEMO_PG_PASSWORD}@127.0.0.1:${sandbox.blue.port}/app`,
     green: `postgres://postgres:\${BLUEGREEN_DEMO_GREEN_PASSWORD}@127.0.0.1:${sandbox.green.port}/app`,
@@ -148,15 +147,7 @@ function writeDemoConfig(sandbox: Sandbox, mode: 'replicate' | 'freeze'): { conf
     switchover: { timeoutMs: 30000 },
     stateDir: path.join(sandbox.dir, 'state'),
   };
-  writeFileAtomic(configFile, `${JSON.stringify(configJson, null, 2)}\n`, 0o600);
-  const envFile = path.join(sandbox.dir, 'sandbox.env');
-  writeFileAtomic(
-    envFile,
-    Object.entries(env)
-      .map(([k, v]) => `${k}='${v}'`)
-      .join('\n') + '\n',
-    0o600,
-  );
+  const { configFile, envFile } = writeDemoFiles(sandbox.dir, configJson, env);
   return { config: parseConfig(JSON.stringify(configJson), configFile, env), configFile, envFile };
 }
 
