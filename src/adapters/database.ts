@@ -125,10 +125,12 @@ export async function availableExtensions(client: Client): Promise<string[]> {
 /** Logical replication capacity of the connected server. */
 export async function readReplicationCapacity(
   client: Client,
-): Promise<{ walLevel: string; freeReplicationSlots: number; freeWalSenders: number; maxSlotWalKeepSize: string }> {
-  const row = await queryOne<{ wal_level: string; free_slots: number; free_senders: number; keep: string }>(
+): Promise<{ walLevel: string; freeReplicationSlots: number; freeWalSenders: number; maxSlotWalKeepSize: string; notDurable: string[] }> {
+  const row = await queryOne<{ wal_level: string; free_slots: number; free_senders: number; keep: string; off: string[] }>(
     client,
     `SELECT current_setting('wal_level') AS wal_level, current_setting('max_slot_wal_keep_size') AS keep,
+            ARRAY(SELECT name FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')
+                   AND setting = 'off' ORDER BY name) AS off,
             current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)::int AS free_slots,
             current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication)::int AS free_senders`,
   );
@@ -137,6 +139,7 @@ export async function readReplicationCapacity(
     freeReplicationSlots: row!.free_slots,
     freeWalSenders: row!.free_senders,
     maxSlotWalKeepSize: row!.keep,
+    notDurable: row!.off,
   };
 }
 

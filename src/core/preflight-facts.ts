@@ -34,6 +34,8 @@ export interface BlueFacts extends ServerFacts {
   readonly freeWalSenders?: number;
   /** `-1` (unlimited) or a size such as `10GB`. */
   readonly maxSlotWalKeepSize?: string;
+  /** Which of fsync, synchronous_commit and full_page_writes are off. */
+  readonly notDurable?: ReadonlyArray<string>;
   readonly tablesWithoutKey?: ReadonlyArray<string>;
   readonly unloggedTables?: ReadonlyArray<string>;
   /** The application's own publications on blue (ours left out): neither clone copies them. */
@@ -58,6 +60,7 @@ export interface GreenFacts extends ServerFacts {
   readonly freeReplicationSlots?: number;
   readonly freeWalSenders?: number;
   readonly maxSlotWalKeepSize?: string;
+  readonly notDurable?: ReadonlyArray<string>;
   readonly databaseExists?: boolean;
   readonly userTables?: number;
   readonly availableExtensions?: ReadonlyArray<string>;

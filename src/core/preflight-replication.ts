@@ -56,6 +56,24 @@ export function slotWalLimits(f: PreflightFacts): Finding[] {
   return out;
 }
 
+/** A server that may lose what it acknowledged: the promise "no acknowledged write lost" holds only as far as it keeps them. */
+export function durability(f: PreflightFacts): Finding[] {
+  return (['blue', 'green'] as const).flatMap((side): Finding[] => {
+    const facts = f[side];
+    if (facts.error || !facts.notDurable?.length) return [];
+    return [
+      {
+        check: `${side}-durability`,
+        status: 'warn',
+        message:
+          `${side}: ${facts.notDurable.join(', ')} off: a crash of ${side} can lose transactions it acknowledged, ` +
+          'and no cutover can keep what the server itself did not',
+        fix: `For production, turn them on (ALTER SYSTEM SET ${facts.notDurable[0]} = on; SELECT pg_reload_conf()).`,
+      },
+    ];
+  });
+}
+
 /** Below this a short stall of the subscriber (a restart, a long transaction on it) can pass the limit. */
 const SMALLEST_SAFE_SLOT_LIMIT_MB = 1024;
 

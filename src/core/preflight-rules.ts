@@ -6,7 +6,7 @@
 import { blueReadiness } from './preflight-blue.js';
 import type { Finding, PreflightFacts } from './preflight-facts.js';
 import { greenAgainstBlue } from './preflight-green.js';
-import { greenReplication, peers, slotWalLimits } from './preflight-replication.js';
+import { durability, greenReplication, peers, slotWalLimits } from './preflight-replication.js';
 import { bothServers, cutoverFinding } from './preflight-servers.js';
 import { clientTools, migrations, pauseBlockers, pointer } from './preflight-traffic.js';
 import { privilegeFindings } from './privileges.js';
@@ -24,6 +24,7 @@ export function preflightFindings(f: PreflightFacts): Finding[] {
     ...blueReadiness(f),
     ...greenReplication(f),
     ...slotWalLimits(f),
+    ...durability(f),
     clientTools(f),
     ...pointer(f),
     ...pauseBlockers(f),

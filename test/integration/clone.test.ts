@@ -20,6 +20,9 @@ describe('clone (freeze mode)', () => {
     const result = await _preflight(rig.deps);
     expect(result.ok).toBe(true);
     expect(result.findings.find((f) => f.check === 'green-empty')?.message).toBe('green\'s database "app" will be created');
+    // The sandbox runs without fsync (a faulty environment for durability, on purpose): preflight says so for each side.
+    for (const side of ['blue', 'green'])
+      expect(result.findings.find((f) => f.check === `${side}-durability`)).toMatchObject({ status: 'warn', message: expect.stringMatching(new RegExp(`^${side}: .*fsync.* off: a crash`)) });
   });
 
   it('copies rows, sequences and roles, and keeps a readable dump', async () => {

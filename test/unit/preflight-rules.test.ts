@@ -88,6 +88,15 @@ describe('preflight rules', () => {
     expect(preflightFindings(tiny).find((f) => f.check === 'green-slot-wal-limit')).toMatchObject({ status: 'warn', message: expect.stringMatching(/^green: max_slot_wal_keep_size = 1MB: a subscriber that stalls briefly/) });
     expect(statusOf({ ...replicate, green: { ...healthy.green, maxSlotWalKeepSize: '2GB' } }, 'green-slot-wal-limit')).toBe('ok');
   });
+  it('warns when a side may lose what it acknowledged (fsync, synchronous_commit or full_page_writes off)', () => {
+    const fast = { ...healthy, blue: { ...healthy.blue, notDurable: ['fsync', 'synchronous_commit'] } };
+    expect(preflightFindings(fast).find((f) => f.check === 'blue-durability')).toMatchObject({
+      status: 'warn',
+      message: expect.stringMatching(/^blue: fsync, synchronous_commit off: a crash of blue can lose transactions it acknowledged/),
+    });
+    expect(statusOf(fast, 'green-durability')).toBeUndefined();
+    expect(statusOf({ ...healthy, green: { ...healthy.green, notDurable: [] } }, 'green-durability')).toBeUndefined();
+  });
   it('names each missing privilege and the feature that needs it, instead of a bare "not a superuser"', () => {
     const green = { ...healthy.green, superuser: false, user: 'deployer', privileges: { replication: true, createdb: false, createrole: true, signalBackend: false, createSubscription: false } };
     const finding = preflightFindings({ ...healthy, green }).find((f) => f.check === 'green-privileges');
