@@ -226,6 +226,18 @@ function explainLiveReplication(state: CutoverState, replication: ReadonlyArray<
 }
 
 /** What the operator should do next: the phase's advice, unless the pointer, the window or a lost slot says otherwise. */
+/** The side traffic goes to does not answer: said first, with the way out, whatever the phase's advice. */
+function servingDownAdvice(state: CutoverState, why: string | undefined, advice: string): string {
+  if (!why) return advice;
+  const side = state.serving;
+  const way = state.reseeding
+    ? 'Bring it back: blue cannot serve until a re-seed finishes.'
+    : side === 'green' && state.phase === 'switched-over'
+      ? 'Bring it back, or `bluegreen rollback` puts traffic on blue (it says first what a rollback without green gives up).'
+      : `Bring ${side} back: nothing of the cutover can go on without it.`;
+  return `${side} serves but does not answer (${why}): clients get errors until it is back. ${way} ${advice}`;
+}
+
 function adviceNow(
   state: CutoverState,
   serving: StatusResult['serving'],
@@ -320,10 +332,11 @@ export async function _status(deps: Deps): Promise<StatusResult> {
   const window = await windowStatus(deps, state);
   const { live, replication } = explainLiveReplication(state, replicating, window);
   const ddl = await ddlSinceLastFlip(deps, state);
-  const advice = adviceNow(state, serving, window, live);
+  const versions = await serverVersions(deps, !!stored);
+  const servingDown = serving === 'blue' || serving === 'green' ? versions[`${serving}Error`] : undefined;
+  const advice = servingDownAdvice(state, servingDown, adviceNow(state, serving, window, live));
   const lost = await lostSide(deps, state);
   const { blockers, poolModes, poolModesError } = await pauseReadings(deps, state);
-  const versions = await serverVersions(deps, !!stored);
   return {
     cutover: stored?.id,
     versions,

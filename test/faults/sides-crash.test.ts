@@ -131,7 +131,7 @@ describe('green crashed inside the pause (durable clusters, a writer recording a
     expect(cut.error?.message).toMatch(/^reseed failed at subscribe-with-copy: /);
     expect(cut.error?.hint).toMatch(/Traffic still goes to green \(a re-seed never moves it\)\. Blue's copies were emptied \(.*\) and are NOT whole again: blue must not take traffic/);
     expect((await _status(rig.deps)).window).toMatchObject({ verdict: 'lossy', reason: expect.stringMatching(/did not finish/) });
-    expect((await _status(rig.deps)).advice).toMatch(/^a re-seed of blue started at .* did not finish: blue's copies were emptied at .* and are not whole again\. Traffic stays on green\. Run `bluegreen reseed`/);
+    expect((await _status(rig.deps)).advice).toMatch(/^green serves but does not answer \(.*\): clients get errors until it is back\. Bring it back: blue cannot serve until a re-seed finishes\. a re-seed of blue started at .* did not finish: blue's copies were emptied at .* and are not whole again\. Traffic stays on green\. Run `bluegreen reseed`/);
     await expect(_rollback(rig.deps, { acceptDataLoss: true })).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/^a re-seed of blue started at .* did not finish/) });
     await startStoppedCluster(rig.sandbox.green, rig.sandbox.user);
     await sleep(500);

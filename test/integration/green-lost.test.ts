@@ -41,7 +41,10 @@ describe('green lost in the window', () => {
     await expect(_resume(rig.deps)).resolves.toMatchObject({ outcome: 'nothing-to-resume' });
     const refused = _rollback(rig.deps);
     await expect(refused).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/^green is unreachable \(.*\); a rollback without it gives up green's writes blue had not applied when green was lost: at the last reading that reached green \(\d{4}-.*\) replication green → blue was running, 0 bytes/) });
-    expect((await _status(rig.deps)).phase).toBe('switched-over');
+    const down = await _status(rig.deps);
+    expect(down.phase).toBe('switched-over');
+    // Said first: the side traffic goes to does not answer, and the way out.
+    expect(down.advice).toMatch(/^green serves but does not answer \(.*\): clients get errors until it is back\. Bring it back, or `bluegreen rollback` puts traffic on blue/);
 
     const back = await _rollback(rig.deps, { acceptDataLoss: true });
     expect(back.error).toBeUndefined();
