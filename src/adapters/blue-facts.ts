@@ -2,28 +2,16 @@
 import type { BlueFacts } from '../core/preflight-rules.js';
 import { quoteQualified } from '../core/quote.js';
 import { listTables, type TableRef } from './catalog/tables.js';
-import { collationsInUse, loginRoles, readCollation, readServerFacts } from './database.js';
+import { collationsInUse, loginRoles, readCollation, readReplicationCapacity, readServerFacts } from './database.js';
 import { type Client, queryOne } from './pg.js';
 
 export async function readBlueFacts(client: Client): Promise<BlueFacts> {
   const base = await readServerFacts(client);
   const tables = await listTables(client);
-  const settings = await queryOne<{
-    wal_level: string;
-    keep: string;
-    off: string[];
-    free_slots: number;
-    free_senders: number;
-    large_objects: number;
-    size: string;
-  }>(
+  const capacity = await readReplicationCapacity(client);
+  const settings = await queryOne<{ large_objects: number; size: string }>(
     client,
-    `SELECT current_setting('wal_level') AS wal_level, current_setting('max_slot_wal_keep_size') AS keep,
-            ARRAY(SELECT name FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')
-                   AND setting = 'off' ORDER BY name) AS off,
-            current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)::int AS free_slots,
-            current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication)::int AS free_senders,
-            (SELECT count(*) FROM pg_largeobject_metadata)::int AS large_objects,
+    `SELECT (SELECT count(*) FROM pg_largeobject_metadata)::int AS large_objects,
             pg_database_size(current_database())::text AS size`,
   );
   const long = await client.query<{ pid: number; seconds: number; who: string }>(
@@ -41,11 +29,7 @@ export async function readBlueFacts(client: Client): Promise<BlueFacts> {
   );
   return {
     ...base,
-    walLevel: settings!.wal_level,
-    maxSlotWalKeepSize: settings!.keep,
-    notDurable: settings!.off,
-    freeReplicationSlots: settings!.free_slots,
-    freeWalSenders: settings!.free_senders,
+    ...capacity,
     largeObjects: settings!.large_objects,
     sizeBytes: Number(settings!.size),
     // An unlogged table is never published (PostgreSQL refuses it): it needs no replica identity.

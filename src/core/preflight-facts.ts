@@ -27,7 +27,8 @@ export interface ServerFacts {
   >;
 }
 
-export interface BlueFacts extends ServerFacts {
+/** What each side's server is set to for replication and durability, read alike on both. */
+export interface ReplicationFacts {
   readonly loginRoles?: Readonly<Record<string, { readonly canLogin: boolean; readonly hasPassword?: boolean }>>;
   readonly walLevel?: string;
   readonly freeReplicationSlots?: number;
@@ -36,6 +37,9 @@ export interface BlueFacts extends ServerFacts {
   readonly maxSlotWalKeepSize?: string;
   /** Which of fsync, synchronous_commit and full_page_writes are off. */
   readonly notDurable?: ReadonlyArray<string>;
+}
+
+export interface BlueFacts extends ServerFacts, ReplicationFacts {
   readonly tablesWithoutKey?: ReadonlyArray<string>;
   readonly unloggedTables?: ReadonlyArray<string>;
   /** The application's own publications on blue (ours left out): neither clone copies them. */
@@ -54,13 +58,7 @@ export interface BlueFacts extends ServerFacts {
   readonly collationsInUse?: ReadonlyArray<CollationVersion>;
 }
 
-export interface GreenFacts extends ServerFacts {
-  readonly loginRoles?: Readonly<Record<string, { readonly canLogin: boolean; readonly hasPassword?: boolean }>>;
-  readonly walLevel?: string;
-  readonly freeReplicationSlots?: number;
-  readonly freeWalSenders?: number;
-  readonly maxSlotWalKeepSize?: string;
-  readonly notDurable?: ReadonlyArray<string>;
+export interface GreenFacts extends ServerFacts, ReplicationFacts {
   readonly databaseExists?: boolean;
   readonly userTables?: number;
   readonly availableExtensions?: ReadonlyArray<string>;
