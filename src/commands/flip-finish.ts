@@ -5,12 +5,12 @@
  * from its steps' declared outputs.
  */
 import type { Report, StepResult } from '../core/report.js';
-import { advance, type CutoverState, type FlipRecord, type Side } from '../core/state.js';
+import { advance, type CutoverState, type FlipRecord, type ReplicationLink, type Side } from '../core/state.js';
 import type { TableChanges } from '../adapters/change-counter.js';
 import type { Deps } from './context.js';
 import { type JournalStep, type OperationsOptions, type Outputs, type Planned, runOperations } from '../operations/operation.js';
 import type { FlipContext } from '../operations/flip/context.js';
-import { currentLink } from '../operations/flip/context.js';
+import { currentLink, preparesReverse } from '../operations/flip/context.js';
 import { acceptedLossesOf, lostWritesOf } from '../operations/flip/plan.js';
 import { openGoing } from '../operations/flip/open-going.js';
 import { resumeTraffic } from '../operations/flip/resume-traffic.js';
@@ -71,16 +71,34 @@ function finishedState(run: FlipRun, steps: StepResult[], now: string, lastError
     flips: [...state.flips, flipRecord(run, true, steps)],
     lastError,
     unfinishedFlip: unfinished ? { direction: flip.direction, retiring: currentLink(run.ctx) } : undefined,
+    ...landed(config, state, flip.direction, next, now, xid),
+  });
+}
+
+/**
+ * What a flip that landed changes in the record, whoever finishes it (the flip, or `resume`): the links
+ * (no reverse one where the switchover gave it up), green's transaction id at the switchover (freeze mode's
+ * rollback counts green's changes from it), and the window.
+ */
+export function landed(
+  config: Deps['config'],
+  state: CutoverState,
+  direction: 'switchover' | 'rollback',
+  next: ReplicationLink,
+  now: string,
+  xid: string | undefined,
+): Partial<CutoverState> {
+  return {
     ...(xid ? { greenXidAtSwitchover: xid } : {}),
     ...(config.mode === 'replicate'
-      ? flip.direction === 'switchover'
+      ? direction === 'switchover'
         ? { forward: undefined, reverse: state.privileges?.rollbackLossless === false ? undefined : next }
         : { forward: next, reverse: undefined }
       : {}),
-    ...(flip.direction === 'switchover'
+    ...(direction === 'switchover'
       ? { switchedOverAt: now, rollbackWindowEndsAt: new Date(Date.parse(now) + config.rollbackWindowMs).toISOString() }
       : {}),
-  });
+  };
 }
 
 /** Freeze mode's switchover: how long application writes were refused in all (from the clone's freeze to green opening). */
@@ -153,9 +171,11 @@ function failedAfterResume(run: FlipRun, failed: { readonly step: string; readon
   return {
     code: err.code,
     message: `${flip.direction} done, ${flip.to} serves; but ${failed.step} failed: ${err.message}`,
-    hint:
-      `Nothing is lost: ${flip.to} takes the writes and its slot keeps them for ${flip.from}. ` +
-      'Fix the cause, then run `bluegreen resume`: it finishes these steps. ' +
-      `Until replication ${flip.to} → ${flip.from} runs, a rollback is refused.`,
+    // Only a prepared reverse direction has a slot keeping the new side's writes for the old one.
+    hint: preparesReverse(run.ctx)
+      ? `Nothing is lost: ${flip.to} takes the writes and its slot keeps them for ${flip.from}. ` +
+        'Fix the cause, then run `bluegreen resume`: it finishes these steps. ' +
+        `Until replication ${flip.to} → ${flip.from} runs, a rollback is refused.`
+      : `${flip.to} takes the writes. Fix the cause, then run \`bluegreen resume\`: it finishes these steps.`,
   };
 }

@@ -11,15 +11,15 @@ import { type Client, withClient } from '../adapters/pg.js';
 import { sideTarget } from '../adapters/pointer.js';
 import { enableSubscription, replicationNames, subscriptionHealth } from '../adapters/replication.js';
 import { fileJournal } from '../adapters/run-journal.js';
-import type { PlanStep, Step } from '../operations/runner.js';
+import { type PlanStep, silent, type Step } from '../operations/runner.js';
 import { Outputs, outputsOf, planSteps } from '../operations/operation.js';
 import type { FlipContext, FlipDirection } from '../operations/flip/context.js';
 import { flipPlan } from '../operations/flip/plan.js';
+import { openGoing } from '../operations/flip/open-going.js';
+import { landed } from './flip-finish.js';
 import { greenUnreachable } from './rollback-without-green.js';
 import { conn, type Deps } from './context.js';
 import { type ResumeResult, type Resuming, resumePgbouncer, runResume } from './resume-run.js';
-
-const silent = { start: () => undefined, succeed: () => undefined, fail: () => undefined };
 
 /** resume runs a flip's steps one at a time: one session a side serves every role the flip gives its sessions. */
 function oneSessionEach(from: Client, to: Client) {
@@ -34,7 +34,11 @@ async function withFlipSteps<T>(
   deps: Deps,
   flip: FlipDirection,
   state: CutoverState,
-  use: (steps: { main: PlanStep[]; after: PlanStep[] }, sessions: ReturnType<typeof oneSessionEach>) => Promise<T>,
+  use: (
+    steps: { main: PlanStep[]; after: PlanStep[] },
+    sessions: ReturnType<typeof oneSessionEach>,
+    outputs: Outputs<FlipContext>,
+  ) => Promise<T>,
 ): Promise<T> {
   const url = (side: Side) => (side === 'blue' ? deps.config.blue : deps.config.green);
   const next = replicationNames(state.id, flip.direction === 'switchover' ? 'rev' : 'fwd');
@@ -61,7 +65,7 @@ async function withFlipSteps<T>(
           const outputs = record ? outputsOf(record, ctx) : new Outputs(ctx);
           const plan = flipPlan(ctx);
           const bind = (part: typeof plan.main) => planSteps(part, ctx, outputs, { progress: silent, secrets: deps.config.secrets });
-          return use({ main: bind(plan.main), after: bind(plan.after) }, sessions);
+          return use({ main: bind(plan.main), after: bind(plan.after) }, sessions, outputs);
         },
         conn(deps, flip.to, 'resume'),
       ),
@@ -100,8 +104,8 @@ export async function resumeFlip(r: Resuming): Promise<ResumeResult> {
   }
   const leaving: Side = direction === 'switchover' ? 'blue' : 'green';
   const flip = { direction, from: leaving, to: leaving === 'blue' ? 'green' : 'blue' } as const;
-  return withFlipSteps(deps, flip, state, (steps, sessions) =>
-    r.servingNow === flip.to ? finishFlipForward(r, flip, steps) : undoFlip(r, flip, steps.main, sessions.to),
+  return withFlipSteps(deps, flip, state, (steps, sessions, outputs) =>
+    r.servingNow === flip.to ? finishFlipForward(r, flip, steps, outputs.of(openGoing)?.xid) : undoFlip(r, flip, steps.main, sessions.to),
   );
 }
 
@@ -110,7 +114,12 @@ export async function resumeFlip(r: Resuming): Promise<ResumeResult> {
  * The pointer file may name the new side while the pooler never loaded it (killed between the rewrite and RELOAD):
  * the flip is made again, which is idempotent, before transactions resume.
  */
-function finishFlipForward(r: Resuming, flip: FlipDirection, steps: { main: PlanStep[]; after: PlanStep[] }): Promise<ResumeResult> {
+function finishFlipForward(
+  r: Resuming,
+  flip: FlipDirection,
+  steps: { main: PlanStep[]; after: PlanStep[] },
+  recordedXid: string | undefined,
+): Promise<ResumeResult> {
   const { deps } = r;
   const { config, pointer } = deps;
   const { direction, to: going } = flip;
@@ -124,18 +133,14 @@ function finishFlipForward(r: Resuming, flip: FlipDirection, steps: { main: Plan
   const next = replicationNames(r.state.id, direction === 'switchover' ? 'rev' : 'fwd');
   return runResume(r, [...forward, ...asStep(byName('stop-forward')), ...asStep(byName('subscribe-reverse'))], 'finished', (s) => {
     const now = r.at();
+    // Green's xid as the flip recorded it when it opened green (one read again now would miss what clients
+    // wrote since): without it, freeze mode's rollback refuses to guess what it would give up.
+    const xid = direction === 'switchover' ? recordedXid : undefined;
     return advance(s, direction === 'switchover' ? 'switchover-finished' : 'rollback-finished', now, deps.who, {
       serving: going,
       blueFrozen: going === 'green',
       lastError: `${direction} interrupted after the flip; finished by resume`,
-      ...(config.mode === 'replicate'
-        ? direction === 'switchover'
-          ? { forward: undefined, reverse: next }
-          : { forward: next, reverse: undefined }
-        : {}),
-      ...(direction === 'switchover'
-        ? { switchedOverAt: now, rollbackWindowEndsAt: new Date(Date.parse(now) + config.rollbackWindowMs).toISOString() }
-        : {}),
+      ...landed(config, s, direction, next, now, xid),
     });
   });
 }

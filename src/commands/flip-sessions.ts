@@ -9,7 +9,7 @@ import { conn, type Deps } from './context.js';
 import type { FlipContext, FlipDirection, FlipSessions } from '../operations/flip/context.js';
 import { flipPlan } from '../operations/flip/plan.js';
 import { type Outputs, planSteps } from '../operations/operation.js';
-import { undoSteps } from '../operations/runner.js';
+import { silent, undoSteps } from '../operations/runner.js';
 
 /** Opens every session the plan uses, before anything is paused: nothing inside the pause waits on a handshake. */
 export async function withSessions<T>(
@@ -77,8 +77,6 @@ export async function undoOnNewSessions(ctx: FlipContext, outputs: Outputs<FlipC
     ).lines;
   });
 }
-
-const silent = { start: () => undefined, succeed: () => undefined, fail: () => undefined };
 
 /** How long an undo waits for a side that stopped answering inside the flip to answer again. */
 const UNDO_RECONNECT_MS = 30_000;

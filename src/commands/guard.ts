@@ -82,7 +82,7 @@ const EXIT: Readonly<Record<GuardVerdict, number>> = {
 async function builtinChecks(
   deps: Deps,
   state: CutoverState,
-): Promise<{ checks: CheckOutcome[]; lossless?: boolean; losses: string[]; refusal?: string }> {
+): Promise<{ checks: CheckOutcome[]; lossless?: boolean; losses: string[]; refusal?: string; unknown?: string }> {
   const checks: CheckOutcome[] = [];
   if (state.reverse) {
     const start = performance.now();
@@ -108,7 +108,7 @@ async function builtinChecks(
     // A lost slot's reason says itself what it means ("The rollback is no longer lossless: …").
     detail: w.verdict === 'lossless' ? undefined : w.reason ? losses.join('; ') : `a rollback would lose: ${losses.join('; ')}`,
   });
-  return { checks, lossless: w.verdict === 'lossless', losses, refusal: w.reason };
+  return { checks, lossless: w.verdict === 'lossless', losses, refusal: w.reason, unknown: w.verdict === 'unknown' ? w.error : undefined };
 }
 
 /** Runs the rollback; what happened, in the guard's words. */
@@ -215,6 +215,7 @@ export async function guardRound(
     lossless: builtin.lossless,
     losses: builtin.losses,
     refusal: builtin.refusal,
+    unknown: builtin.unknown,
     allowDataLoss: guard.allowDataLoss,
     dryRun: !!options.dryRun,
   });

@@ -24,7 +24,7 @@ export type GuardDecision =
   | 'would-roll-back' // the condition holds; --dry-run
   | 'rolled-back' // the condition held and the guard rolled back
   | 'refused' // the condition holds but the rollback would lose data: notify only
-  | 'deferred' // the condition holds but a person's command (or another guard) holds the controller lock
+  | 'deferred' // the condition holds but a person's command (or another guard) holds the lock, or the verdict is unknown
   | 'rollback-failed'; // the rollback was tried and undone: green still serves
 
 /** One evaluation, as kept in the guard's log (status, the report and a restarted guard read it). */
@@ -121,7 +121,7 @@ export function countedRounds(
 }
 
 export type GuardPlan =
-  | { readonly act: false; readonly decision: 'healthy' | 'failing' | 'would-roll-back' | 'refused'; readonly detail?: string }
+  | { readonly act: false; readonly decision: 'healthy' | 'failing' | 'would-roll-back' | 'refused' | 'deferred'; readonly detail?: string }
   | { readonly act: true; readonly acceptDataLoss: boolean; readonly detail?: string };
 
 /**
@@ -137,12 +137,21 @@ export function planAction(input: {
   readonly losses: ReadonlyArray<string>;
   /** Why the rollback is refused whatever loss is accepted (the window's verdict's `reason`: a lost slot). */
   readonly refusal?: string;
+  /** Why the window's verdict could not be read (a side not answering): never acted on as if a loss were known. */
+  readonly unknown?: string;
   readonly allowDataLoss: boolean;
   readonly dryRun: boolean;
 }): GuardPlan {
   const { condition } = input;
   if (!condition.holds) return { act: false, decision: input.anyFailing ? 'failing' : 'healthy', detail: condition.description };
   if (input.refusal) return { act: false, decision: 'refused', detail: `${condition.description}; ${input.refusal}` };
+  if (input.unknown) {
+    return {
+      act: false,
+      decision: 'deferred',
+      detail: `${condition.description}; the rollback's verdict ${input.unknown}: left to a person`,
+    };
+  }
   const lossy = input.lossless === false;
   if (lossy && !input.allowDataLoss) {
     return {

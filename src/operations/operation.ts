@@ -8,7 +8,7 @@
 import { BlueGreenError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import type { StepResult } from '../core/report.js';
-import { type PlanProgress, type PlanStep, type Budget, type PlanOutcome, planOnly, runPlan, undoSteps } from './runner.js';
+import { type PlanProgress, type PlanStep, type Budget, type PlanOutcome, planOnly, runPlan, silent, undoSteps } from './runner.js';
 
 /** What a step returns: its output (recorded, JSON), a line for the operator, or why it had nothing to do. */
 export type Done<Out> =
@@ -247,5 +247,3 @@ export async function undoRecorded<Ctx>(
 export function outputsOf<Ctx>(record: RunRecord, ctx: Ctx): Outputs<Ctx> {
   return new Outputs(ctx, new Map(record.steps.filter((s) => s.output !== undefined).map((s) => [s.name, s.output])));
 }
-
-const silent: PlanProgress = { start: () => undefined, succeed: () => undefined, fail: () => undefined };

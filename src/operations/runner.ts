@@ -150,7 +150,8 @@ export async function undoSteps(
   return { lines, remaining: [], failed: errors.length ? steps.find((s) => s.name === errors[0].step) : undefined, errors };
 }
 
-const silent: PlanProgress = { start: () => undefined, succeed: () => undefined, fail: () => undefined };
+/** Progress nobody reads: undos run for resume, dry runs. */
+export const silent: PlanProgress = { start: () => undefined, succeed: () => undefined, fail: () => undefined };
 
 /**
  * Runs a plan: groups of `together` steps at once, each timed and (unless unbudgeted) raced against the

@@ -78,6 +78,12 @@ describe('what the guard does when the condition holds', () => {
   it('refuses a lossy window, naming the loss; acts on it only with allowDataLoss, accepting the loss', () => {
     expect(planAction({ ...base, lossless: false, losses: ['users.nickname: dropped on green'] })).toMatchObject({ act: false, decision: 'refused', detail: expect.stringContaining('users.nickname') });
     expect(planAction({ ...base, lossless: false, allowDataLoss: true })).toMatchObject({ act: true, acceptDataLoss: true });
+    // A verdict that could not be read is not a loss to accept: left to a person, even with allowDataLoss.
+    expect(planAction({ ...base, lossless: false, allowDataLoss: true, unknown: 'could not be judged: connection refused' })).toMatchObject({
+      act: false,
+      decision: 'deferred',
+      detail: expect.stringContaining("the rollback's verdict could not be judged: connection refused: left to a person"),
+    });
   });
   it('no verdict (freeze mode): acts, and the flip itself refuses a loss', () => {
     expect(planAction({ ...base, lossless: undefined })).toMatchObject({ act: true, acceptDataLoss: false });

@@ -3,7 +3,7 @@
  * pooler can be paused, and (replicate mode) replication to the side we go to runs, close behind; freeze
  * mode's rollback counts what green changed since the switchover (refused, or given up, here).
  */
-import { BlockedError } from '../../core/errors.js';
+import { BlockedError, DataLossRefusedError } from '../../core/errors.js';
 import { unfinishedReseedRefusal } from '../../core/reseed.js';
 import type { Client } from '../../adapters/pg.js';
 import { sideServedBy } from '../../adapters/pointer.js';
@@ -38,6 +38,12 @@ export const guardrails: FlipOperation<void, GuardrailsPassed | undefined> = {
     }
     await refusePoolModes(pointer, config.pointer.type === 'pgbouncer' ? config.pointer.database : '');
     if (replicates(ctx)) return noted(await replicationGuardrails(ctx));
+    if (flip.direction === 'rollback' && !ctx.state.greenXidAtSwitchover && !ctx.acceptDataLoss) {
+      // Nothing to count green's changes from (a record that lost it): refused rather than taken for "none".
+      throw new DataLossRefusedError("green's changes since the switchover cannot be counted (no transaction id was recorded then)", {
+        hint: 'A rollback in freeze mode gives up whatever green took: export what you need, then roll back with --accept-data-loss.',
+      });
+    }
     if (flip.direction === 'rollback' && ctx.state.greenXidAtSwitchover) {
       const { changes, detail } = await countGreenChanges(ctx);
       return { output: { greenChanges: changes }, detail };
