@@ -7,8 +7,8 @@
 import { advance } from '../core/state.js';
 import type { Report } from '../core/report.js';
 import { controlled, type Deps, loadState } from './context.js';
-import { failedAt, planOnly } from '../operations/runner.js';
-import { Outputs, planSteps, runOperations } from '../operations/operation.js';
+import { failedAt } from '../operations/runner.js';
+import { plannedSteps, runOperations } from '../operations/operation.js';
 import type { AbortCtx } from '../operations/abort/context.js';
 import { abortPlan } from '../operations/abort/plan.js';
 import { openBlue } from '../operations/abort/open-blue.js';
@@ -43,9 +43,7 @@ export async function _abort(deps: Deps, options: { dryRun?: boolean } = {}): Pr
   const state = await loadState(deps);
   advance(state, 'abort', at(), deps.who);
   const ctx: AbortCtx = { deps, state };
-  const silent = { start: () => {}, succeed: () => {}, fail: () => {} };
-  if (options.dryRun)
-    return { ok: true, steps: planOnly(planSteps(abortPlan(), ctx, new Outputs(ctx), { progress: silent, secrets: [] })) };
+  if (options.dryRun) return { ok: true, steps: plannedSteps(abortPlan(), ctx) };
   return controlled(deps, 'abort', async () => {
     const outcome = await runOperations(
       abortPlan(),

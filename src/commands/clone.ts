@@ -17,8 +17,8 @@ import type { Report } from '../core/report.js';
 import { fileJournal } from '../adapters/run-journal.js';
 import { controlled, type Deps, loadState, newCutoverId } from './context.js';
 import { assertFactsNotBlocked, gatherFacts, greenResettable, recordGreenReCreated } from './preflight.js';
-import { failedAt, planOnly } from '../operations/runner.js';
-import { planSteps, runOperations, Outputs } from '../operations/operation.js';
+import { failedAt } from '../operations/runner.js';
+import { plannedSteps, runOperations } from '../operations/operation.js';
 import { cloneContext, type CloneCtx, type CloneRecord, settle } from '../operations/clone/context.js';
 import { clonePlan } from '../operations/clone/plan.js';
 import { cloneUndone } from '../operations/clone/failure.js';
@@ -39,9 +39,7 @@ export interface CloneResult extends Report {
 /** The plan `--dry-run` prints: every step, nothing run. */
 function dryRun(deps: Deps, draft: CutoverState, options: CloneOptions, resetGreen: boolean): CloneResult {
   const ctx = cloneContext(deps, { state: () => draft, update: async () => {} }, { jobs: options.jobs, resetGreen });
-  const silent = { start: () => {}, succeed: () => {}, fail: () => {} };
-  const steps = planSteps(clonePlan(ctx), ctx, new Outputs(ctx), { progress: silent, secrets: deps.config.secrets });
-  return { ok: true, cutover: draft.id, steps: planOnly(steps) };
+  return { ok: true, cutover: draft.id, steps: plannedSteps(clonePlan(ctx), ctx) };
 }
 
 /** The plan run with its journal; on a failure the runner has undone what started, and the record says so. */

@@ -139,12 +139,10 @@ async function aborted(
     ? `${flip.direction} aborted at ${outcome.failed.step}, and its undo was redone on new sessions ` +
       `(${brokenUndos.length} undo step${brokenUndos.length > 1 ? 's' : ''} failed on the flip's own: ` +
       'a side restarted or a connection was cut); every undo is now done'
-    : brokenUndos.length
-      ? `${flip.direction} aborted at ${outcome.failed.step}, and an undo FAILED: ${brokenUndos.join('; ')} ` +
-        `(the pointer serves ${flip.from}, so the rest was undone)`
-      : `${flip.direction} aborted at ${outcome.failed.step}`;
+    : `${flip.direction} aborted at ${outcome.failed.step}`;
   const frozen = !replicate && flip.from === 'blue' ? ' (read-only, as since the clone)' : '';
-  const lost = brokenUndos.length && !recovered ? '; check what the failed undo left behind' : '; nothing was lost';
+  // Reached only when every undo is done (a failed one not redone goes to `stopped`).
+  const lost = '; nothing was lost';
   const retry = slotLost
     ? lostSlotHint(flip)
     : flip.direction === 'switchover'

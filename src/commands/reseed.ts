@@ -11,8 +11,8 @@ import type { Report } from '../core/report.js';
 import type { CutoverState } from '../core/state.js';
 import { type Client, withClient } from '../adapters/pg.js';
 import { fileJournal } from '../adapters/run-journal.js';
-import { Outputs, planSteps, runOperations } from '../operations/operation.js';
-import { failedAt, type PlanOutcome, planOnly } from '../operations/runner.js';
+import { plannedSteps, runOperations } from '../operations/operation.js';
+import { failedAt, type PlanOutcome } from '../operations/runner.js';
 import { reseedPlan, type ReseedContext } from '../operations/reseed/plan.js';
 import { checkLink } from '../operations/reseed/check-link.js';
 import { conn, controlled, type Deps, loadState } from './context.js';
@@ -53,7 +53,7 @@ export async function _reseed(deps: Deps, options: { dryRun?: boolean } = {}): P
       .catch((error: BlueGreenError) => error);
     if (check instanceof Error) return reseedReport({ steps: [], failed: { step: 'check-link', error: check }, undone: [] }, undefined);
     const ctx = context({} as Client, {} as Client);
-    const plan = planOnly(planSteps(reseedPlan, ctx, new Outputs(ctx), { progress: deps.progress, secrets: [] }));
+    const plan = plannedSteps(reseedPlan, ctx);
     return { ok: true, steps: [check, ...plan.slice(1)] };
   }
   const journal = { sink: fileJournal(config.stateDir, initial.id, 'reseed'), command: 'reseed', cutover: initial.id };

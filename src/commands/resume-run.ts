@@ -50,7 +50,6 @@ export async function runResume(
     result = { steps: [...result.steps.slice(0, at), ...again.steps], failed: again.failed };
   }
   if (result.failed) {
-    const err = result.failed.error;
     return {
       ok: false,
       from,

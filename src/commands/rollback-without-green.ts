@@ -211,7 +211,6 @@ export async function rollbackWithoutGreen(
   if (outcome.failed) {
     saved = { ...saved, flips: [...saved.flips, record], lastError: outcome.failed.error.message };
     await deps.store.save(saved);
-    const err = outcome.failed.error;
     return {
       ok: false,
       steps: outcome.steps,
